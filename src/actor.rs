@@ -1,0 +1,341 @@
+//! `userIdentity` -> who made the call, in words an admin reads at a glance.
+
+use crate::event::{Event, UserIdentity};
+
+/// Who made a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// Short form for the subject line: `alice`, `alice@example.com`, `ci-deploy/session`, `ROOT`.
+    pub short: String,
+    /// Full sentence form for the body: `IAM user alice (arn:…)`.
+    pub long: String,
+    /// The `userIdentity.type` as recorded, or `missing`.
+    pub kind: String,
+    /// The account root user made the call.
+    pub is_root: bool,
+}
+
+const SSO_ROLE_PREFIX: &str = "AWSReservedSSO_";
+
+/// Reads the caller of `event`. Never fails and never returns an empty name: when the record
+/// says nothing about the caller, the text says so.
+pub fn actor(event: &Event) -> Actor {
+    match event.detail.user_identity.as_ref() {
+        Some(identity) => from_identity(identity),
+        None => Actor {
+            short: "unknown caller".into(),
+            long: "unknown caller (the record has no userIdentity)".into(),
+            kind: "missing".into(),
+            is_root: false,
+        },
+    }
+}
+
+fn from_identity(u: &UserIdentity) -> Actor {
+    let kind = u.kind.clone().unwrap_or_else(|| "Unknown".into());
+    let arn = u.arn.as_deref();
+    let via = u
+        .invoked_by
+        .as_deref()
+        .map(|s| format!(", via {s}"))
+        .unwrap_or_default();
+    let with_arn = |text: String| match arn {
+        Some(a) => format!("{text} ({a}){via}"),
+        None => format!("{text}{via}"),
+    };
+    let (short, long, is_root) = match kind.as_str() {
+        "Root" => (
+            "ROOT".to_string(),
+            with_arn("the account root user".into()),
+            true,
+        ),
+        "IAMUser" => {
+            let name = u
+                .user_name
+                .clone()
+                .or_else(|| arn.and_then(|a| last_segment(a, "user/")))
+                .unwrap_or_else(|| fallback_id(u));
+            (name.clone(), with_arn(format!("IAM user {name}")), false)
+        }
+        "AssumedRole" => {
+            let role = u
+                .session_context
+                .as_ref()
+                .and_then(|c| c.session_issuer.as_ref())
+                .and_then(|i| i.user_name.clone())
+                .or_else(|| arn.and_then(assumed_role_parts).map(|(r, _)| r));
+            let session = arn.and_then(assumed_role_parts).map(|(_, s)| s);
+            match (role, session) {
+                (Some(role), Some(session)) if role.starts_with(SSO_ROLE_PREFIX) => (
+                    session.clone(),
+                    with_arn(format!(
+                        "{session} via {role} (IAM Identity Center session)"
+                    )),
+                    false,
+                ),
+                (Some(role), Some(session)) => (
+                    format!("{role}/{session}"),
+                    with_arn(format!("role {role}, session {session}")),
+                    false,
+                ),
+                (Some(role), None) => (role.clone(), with_arn(format!("role {role}")), false),
+                (None, _) => {
+                    let id = fallback_id(u);
+                    (id.clone(), with_arn(format!("assumed role {id}")), false)
+                }
+            }
+        }
+        "FederatedUser" => {
+            let name = arn
+                .and_then(|a| last_segment(a, "federated-user/"))
+                .unwrap_or_else(|| fallback_id(u));
+            (
+                name.clone(),
+                with_arn(format!("federated user {name}")),
+                false,
+            )
+        }
+        "SAMLUser" | "WebIdentityUser" => {
+            let name = u.user_name.clone().unwrap_or_else(|| fallback_id(u));
+            let provider = u
+                .identity_provider
+                .as_deref()
+                .map(|p| format!(" from identity provider {p}"))
+                .unwrap_or_default();
+            let what = if kind == "SAMLUser" {
+                "SAML user"
+            } else {
+                "web identity user"
+            };
+            (
+                name.clone(),
+                with_arn(format!("{what} {name}{provider}")),
+                false,
+            )
+        }
+        "IdentityCenterUser" => {
+            let id = u
+                .on_behalf_of
+                .as_ref()
+                .and_then(|o| o.user_id.clone())
+                .unwrap_or_else(|| fallback_id(u));
+            let store = u
+                .on_behalf_of
+                .as_ref()
+                .and_then(|o| o.identity_store_arn.as_deref())
+                .map(|s| format!(" in {s}"))
+                .unwrap_or_default();
+            (
+                id.clone(),
+                with_arn(format!("IAM Identity Center user {id}{store}")),
+                false,
+            )
+        }
+        "AWSService" => {
+            let svc = u.invoked_by.clone().unwrap_or_else(|| fallback_id(u));
+            (
+                svc.clone(),
+                match arn {
+                    Some(a) => format!("AWS service {svc} ({a})"),
+                    None => format!("AWS service {svc}"),
+                },
+                false,
+            )
+        }
+        "AWSAccount" => {
+            let acct = u.account_id.clone().unwrap_or_else(|| fallback_id(u));
+            let principal = u
+                .principal_id
+                .as_deref()
+                .map(|p| format!(", principal {p}"))
+                .unwrap_or_default();
+            (
+                format!("account {acct}"),
+                format!("AWS account {acct}{principal}{via}"),
+                false,
+            )
+        }
+        other => {
+            let id = fallback_id(u);
+            (id.clone(), format!("{other} caller {id}{via}"), false)
+        }
+    };
+    Actor {
+        short,
+        long,
+        kind,
+        is_root,
+    }
+}
+
+/// The most exact thing the record has about an identity it does not name.
+fn fallback_id(u: &UserIdentity) -> String {
+    u.arn
+        .clone()
+        .or_else(|| u.principal_id.clone())
+        .or_else(|| u.user_name.clone())
+        .or_else(|| u.account_id.as_ref().map(|a| format!("account {a}")))
+        .unwrap_or_else(|| "unidentified caller".into())
+}
+
+/// `arn:aws:sts::123:assumed-role/Role/session` -> (`Role`, `session`).
+fn assumed_role_parts(arn: &str) -> Option<(String, String)> {
+    let rest = arn.split_once(":assumed-role/")?.1;
+    let (role, session) = rest.split_once('/')?;
+    (!role.is_empty() && !session.is_empty()).then(|| (role.to_string(), session.to_string()))
+}
+
+/// The last `/` segment after `marker` in an ARN.
+fn last_segment(arn: &str, marker: &str) -> Option<String> {
+    let rest = arn.split_once(marker)?.1;
+    rest.rsplit('/').next().filter(|s| !s.is_empty()).map(String::from)
+}
+
+/// What kind of client a `userAgent` is, for the body's "User agent" line.
+pub fn user_agent_kind(user_agent: &str) -> &'static str {
+    let ua = user_agent.to_ascii_lowercase();
+    if ua.contains("cloudformation") {
+        "CloudFormation"
+    } else if ua.contains("terraform") {
+        "Terraform"
+    } else if ua.starts_with("aws-cli/") || ua.contains(" aws-cli/") {
+        "AWS CLI"
+    } else if ua == "aws internal" {
+        "AWS internal (console or an AWS service)"
+    } else if ua.contains("console.amazonaws.com")
+        || ua.contains("signin.amazonaws.com")
+        || ua.contains("console.aws.amazon.com")
+    {
+        "AWS Management Console"
+    } else if ua.ends_with(".amazonaws.com") {
+        "AWS service"
+    } else if ua.contains("aws-sdk-")
+        || ua.contains("boto3")
+        || ua.contains("botocore")
+        || ua.contains("aws-internal/")
+        || ua.contains("aws-cdk")
+    {
+        "AWS SDK"
+    } else if ua.contains("mozilla/") {
+        "web browser"
+    } else {
+        "other"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Value, json};
+
+    fn who(identity: Value) -> Actor {
+        let mut ev = json!({"detail-type":"AWS API Call via CloudTrail","source":"aws.iam",
+                            "detail":{"eventSource":"iam.amazonaws.com"}});
+        if !identity.is_null() {
+            ev["detail"]["userIdentity"] = identity;
+        }
+        actor(&Event::parse(&ev).unwrap())
+    }
+
+    #[test]
+    fn iam_user_by_name() {
+        let a = who(json!({"type":"IAMUser","userName":"alice",
+                           "arn":"arn:aws:iam::111122223333:user/alice"}));
+        assert_eq!(a.short, "alice");
+        assert_eq!(a.long, "IAM user alice (arn:aws:iam::111122223333:user/alice)");
+    }
+
+    #[test]
+    fn iam_user_name_from_arn_with_path() {
+        let a = who(json!({"type":"IAMUser","arn":"arn:aws:iam::1:user/team/bob"}));
+        assert_eq!(a.short, "bob");
+    }
+
+    #[test]
+    fn assumed_role_shows_role_and_session() {
+        let a = who(json!({"type":"AssumedRole",
+            "arn":"arn:aws:sts::111122223333:assumed-role/ci-deploy/gh-run-42",
+            "sessionContext":{"sessionIssuer":{"type":"Role","userName":"ci-deploy"}}}));
+        assert_eq!(a.short, "ci-deploy/gh-run-42");
+        assert!(a.long.starts_with("role ci-deploy, session gh-run-42 ("));
+    }
+
+    #[test]
+    fn identity_center_session_shows_the_person() {
+        let a = who(json!({"type":"AssumedRole",
+            "arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com",
+            "sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_Admin_0123abcd"}}}));
+        assert_eq!(a.short, "alice@example.com");
+        assert!(a.long.starts_with(
+            "alice@example.com via AWSReservedSSO_Admin_0123abcd (IAM Identity Center session)"
+        ));
+    }
+
+    #[test]
+    fn assumed_role_with_empty_issuer_uses_the_arn() {
+        let a = who(json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s",
+                           "sessionContext":{"sessionIssuer":{}}}));
+        assert_eq!(a.short, "r/s");
+    }
+
+    #[test]
+    fn root_is_flagged_with_invoked_by() {
+        let a = who(json!({"type":"Root","arn":"arn:aws:iam::1:root",
+                           "invokedBy":"sso.amazonaws.com","sessionContext":{"sessionIssuer":{}}}));
+        assert!(a.is_root);
+        assert_eq!(a.short, "ROOT");
+        assert_eq!(
+            a.long,
+            "the account root user (arn:aws:iam::1:root), via sso.amazonaws.com"
+        );
+    }
+
+    #[test]
+    fn federated_saml_web_identity_center_service_account() {
+        assert_eq!(
+            who(json!({"type":"FederatedUser","arn":"arn:aws:sts::1:federated-user/Bob"})).short,
+            "Bob"
+        );
+        let saml = who(json!({"type":"SAMLUser","userName":"bob@corp","identityProvider":"idp"}));
+        assert_eq!(saml.long, "SAML user bob@corp from identity provider idp");
+        let web = who(json!({"type":"WebIdentityUser","userName":"sub-1"}));
+        assert_eq!(web.long, "web identity user sub-1");
+        let ic = who(json!({"type":"IdentityCenterUser",
+            "onBehalfOf":{"userId":"u-1","identityStoreArn":"arn:aws:identitystore::1:identitystore/d-1"}}));
+        assert_eq!(
+            ic.long,
+            "IAM Identity Center user u-1 in arn:aws:identitystore::1:identitystore/d-1"
+        );
+        let svc = who(json!({"type":"AWSService","invokedBy":"cloudformation.amazonaws.com"}));
+        assert_eq!(svc.long, "AWS service cloudformation.amazonaws.com");
+        let acct = who(json!({"type":"AWSAccount","accountId":"999","principalId":"AIDX"}));
+        assert_eq!(acct.long, "AWS account 999, principal AIDX");
+    }
+
+    #[test]
+    fn unknown_and_missing_are_never_empty() {
+        let unknown = who(json!({"type":"Unknown","principalId":"p-1"}));
+        assert_eq!(unknown.short, "p-1");
+        let bare = who(json!({}));
+        assert_eq!(bare.short, "unidentified caller");
+        assert_eq!(bare.kind, "Unknown");
+        let missing = who(Value::Null);
+        assert_eq!(missing.kind, "missing");
+        assert!(missing.long.contains("no userIdentity"));
+    }
+
+    #[test]
+    fn user_agents_are_classified() {
+        assert_eq!(user_agent_kind("aws-cli/2.15.0 Python/3.11"), "AWS CLI");
+        assert_eq!(
+            user_agent_kind("APN/1.0 HashiCorp/1.0 Terraform/1.7.5 (+https://www.terraform.io)"),
+            "Terraform"
+        );
+        assert_eq!(user_agent_kind("cloudformation.amazonaws.com"), "CloudFormation");
+        assert_eq!(user_agent_kind("console.amazonaws.com"), "AWS Management Console");
+        assert_eq!(user_agent_kind("Boto3/1.34.0 md/Botocore#1.34.0"), "AWS SDK");
+        assert_eq!(user_agent_kind("aws-sdk-rust/1.3"), "AWS SDK");
+        assert_eq!(user_agent_kind("sso.amazonaws.com"), "AWS service");
+        assert_eq!(user_agent_kind("stratus-red-team_x"), "other");
+    }
+}

@@ -1,0 +1,208 @@
+//! Configuration from the environment, checked once at start-up.
+
+use crate::message::Format;
+use std::time::Duration;
+
+/// Why the function cannot start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "configuration error: {}", self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// How hard the SNS client tries before the handler reports a failure. The defaults fit the
+/// template's 30 s Lambda timeout: 3 attempts of at most 5 s each, plus backoff (at most
+/// 0.2 s + 0.4 s), stay under the 20 s operation timeout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SdkSettings {
+    pub max_attempts: u32,
+    pub attempt_timeout: Duration,
+    pub connect_timeout: Duration,
+    pub operation_timeout: Duration,
+}
+
+impl Default for SdkSettings {
+    fn default() -> Self {
+        SdkSettings::new(3, Duration::from_millis(5_000), Duration::from_millis(2_000))
+    }
+}
+
+impl SdkSettings {
+    /// Settings whose operation timeout covers every attempt and the backoff between them.
+    pub fn new(max_attempts: u32, attempt_timeout: Duration, connect_timeout: Duration) -> Self {
+        let backoff = Duration::from_millis(200) * (1u32 << max_attempts.min(8));
+        SdkSettings {
+            max_attempts,
+            attempt_timeout,
+            connect_timeout,
+            operation_timeout: attempt_timeout * max_attempts + backoff,
+        }
+    }
+}
+
+/// The function's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    /// The SNS topic notifications go to. `None` only in dry-run.
+    pub topic_arn: Option<String>,
+    pub format: Format,
+    /// Render and log, publish nothing.
+    pub dry_run: bool,
+    pub sdk: SdkSettings,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get` (the environment in production, a map in tests).
+    ///
+    /// - `TOPIC_ARN`: `arn:<partition>:sns:<region>:<12-digit account>:<topic>`; required
+    ///   unless `DRY_RUN=true`.
+    /// - `MESSAGE_FORMAT`: `rich` (default) or `classic`.
+    /// - `DRY_RUN`: `true`/`false` (default false; also 1/0, yes/no).
+    /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
+    ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let value = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let dry_run = match value("DRY_RUN") {
+            None => false,
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                ConfigError(format!("DRY_RUN must be true or false, not {v:?}"))
+            })?,
+        };
+        let format = match value("MESSAGE_FORMAT").as_deref().map(str::to_ascii_lowercase) {
+            None => Format::Rich,
+            Some(f) if f == "rich" => Format::Rich,
+            Some(f) if f == "classic" => Format::Classic,
+            Some(f) => {
+                return Err(ConfigError(format!(
+                    "MESSAGE_FORMAT must be rich or classic, not {f:?}"
+                )));
+            }
+        };
+        let topic_arn = match value("TOPIC_ARN") {
+            Some(arn) => Some(check_topic_arn(&arn)?),
+            None if dry_run => None,
+            None => {
+                return Err(ConfigError(
+                    "TOPIC_ARN is not set: set it to the SNS topic's ARN \
+                     (arn:aws:sns:us-east-1:123456789012:iam-notify), or set DRY_RUN=true \
+                     to render without publishing"
+                        .into(),
+                ));
+            }
+        };
+        let number = |k: &str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
+            match value(k) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (min..=max).contains(n))
+                    .ok_or_else(|| {
+                        ConfigError(format!("{k} must be a whole number from {min} to {max}, not {v:?}"))
+                    }),
+            }
+        };
+        let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
+        let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
+        let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
+        Ok(Config {
+            topic_arn,
+            format,
+            dry_run,
+            sdk: SdkSettings::new(
+                u32::try_from(attempts).unwrap_or(3),
+                Duration::from_millis(attempt_ms),
+                Duration::from_millis(connect_ms),
+            ),
+        })
+    }
+}
+
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
+    }
+}
+
+/// Accepts `arn:<partition>:sns:<region>:<12-digit account>:<topic name>`.
+fn check_topic_arn(arn: &str) -> Result<String, ConfigError> {
+    let parts: Vec<&str> = arn.split(':').collect();
+    let ok = matches!(parts.as_slice(),
+        ["arn", partition, "sns", region, account, name]
+            if partition.starts_with("aws")
+            && !region.is_empty()
+            && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+            && !name.is_empty() && name.len() <= 256
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'));
+    if ok {
+        Ok(arn.to_string())
+    } else {
+        Err(ConfigError(format!(
+            "TOPIC_ARN {arn:?} is not an SNS topic ARN \
+             (expected arn:<partition>:sns:<region>:<12-digit account>:<topic name>)"
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:iam-notify";
+
+    #[test]
+    fn defaults() {
+        let c = cfg(&[("TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!(c.topic_arn.as_deref(), Some(TOPIC));
+        assert_eq!(c.format, Format::Rich);
+        assert!(!c.dry_run);
+        assert_eq!(c.sdk, SdkSettings::default());
+        assert!(c.sdk.operation_timeout <= Duration::from_secs(20));
+    }
+
+    #[test]
+    fn missing_topic_is_an_error_unless_dry_run() {
+        let err = cfg(&[]).unwrap_err().to_string();
+        assert!(err.contains("TOPIC_ARN is not set"), "{err}");
+        let c = cfg(&[("DRY_RUN", "true")]).unwrap();
+        assert!(c.dry_run && c.topic_arn.is_none());
+    }
+
+    #[test]
+    fn malformed_values_are_named() {
+        for bad in ["iam-notify", "arn:aws:sqs:us-east-1:123456789012:q",
+                    "arn:aws:sns:us-east-1:1234:t", "arn:aws:sns:us-east-1:123456789012:"] {
+            let err = cfg(&[("TOPIC_ARN", bad)]).unwrap_err().to_string();
+            assert!(err.contains("is not an SNS topic ARN"), "{bad}: {err}");
+        }
+        assert!(cfg(&[("TOPIC_ARN", TOPIC), ("MESSAGE_FORMAT", "html")]).unwrap_err().0.contains("MESSAGE_FORMAT"));
+        assert!(cfg(&[("TOPIC_ARN", TOPIC), ("DRY_RUN", "maybe")]).unwrap_err().0.contains("DRY_RUN"));
+        assert!(cfg(&[("TOPIC_ARN", TOPIC), ("SNS_MAX_ATTEMPTS", "0")]).unwrap_err().0.contains("SNS_MAX_ATTEMPTS"));
+    }
+
+    #[test]
+    fn classic_and_china_partition() {
+        let c = cfg(&[("TOPIC_ARN", "arn:aws-cn:sns:cn-north-1:123456789012:t"),
+                      ("MESSAGE_FORMAT", "Classic")]).unwrap();
+        assert_eq!(c.format, Format::Classic);
+    }
+}

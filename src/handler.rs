@@ -1,0 +1,85 @@
+//! The Lambda handler: parse, render, publish (or log in dry-run), one log line per event.
+
+use crate::config::Config;
+use crate::event::{Event, InputError};
+use crate::message::render;
+use crate::publish::{PublishError, Publisher};
+use serde_json::{Value, json};
+
+/// Why an invocation failed. Lambda records it, retries async invocations, then sends the
+/// event to the on-failure destination.
+#[derive(Debug)]
+pub enum HandlerError {
+    Input(InputError),
+    Publish(PublishError),
+    /// Not in dry-run and no topic: `Config` prevents this; kept so it can never pass silently.
+    NoTopic,
+}
+
+impl std::fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandlerError::Input(e) => write!(f, "{e}"),
+            HandlerError::Publish(e) => write!(f, "notification not delivered: {e}"),
+            HandlerError::NoTopic => f.write_str("no TOPIC_ARN configured and not in dry-run"),
+        }
+    }
+}
+
+impl std::error::Error for HandlerError {}
+
+/// Handles one Lambda payload. Returns the SNS message id (or, in dry-run, the notification).
+pub async fn handle<P: Publisher>(
+    payload: &Value,
+    config: &Config,
+    publisher: &P,
+) -> Result<Value, HandlerError> {
+    let event = match Event::parse(payload) {
+        Ok(e) => e,
+        Err(e) => {
+            tracing::error!(outcome = "rejected", error = %e, "input is not an EventBridge event");
+            return Err(HandlerError::Input(e));
+        }
+    };
+    let n = render(&event, config.format);
+    let event_id = n.event_id.as_deref().unwrap_or("-");
+    if config.dry_run {
+        tracing::info!(
+            eventName = %n.event_name, eventID = %event_id, outcome = "dry-run",
+            subject = %n.subject, body = %n.body, "notification rendered, not published (DRY_RUN)"
+        );
+        return Ok(json!({"dryRun": true, "notification": n}));
+    }
+    let topic = config.topic_arn.as_deref().ok_or(HandlerError::NoTopic)?;
+    match publisher.publish(topic, &n).await {
+        Ok(message_id) => {
+            tracing::info!(
+                eventName = %n.event_name, eventID = %event_id, outcome = "published",
+                messageId = %message_id, subject = %n.subject, "notification published"
+            );
+            Ok(json!({"messageId": message_id, "subject": n.subject, "eventID": n.event_id}))
+        }
+        Err(e) => {
+            tracing::error!(
+                eventName = %n.event_name, eventID = %event_id, outcome = "publish-failed",
+                error = %e, "notification NOT published"
+            );
+            Err(HandlerError::Publish(e))
+        }
+    }
+}
+
+/// How Lambda reports the failure (`errorType` in the invoke response and the logs).
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(e: HandlerError) -> Self {
+        let error_type = match e {
+            HandlerError::Input(_) => "InvalidEvent",
+            HandlerError::Publish(_) => "PublishFailed",
+            HandlerError::NoTopic => "ConfigurationError",
+        };
+        lambda_runtime::Diagnostic {
+            error_type: error_type.into(),
+            error_message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,800 @@
+//! The per-call table: for each supported IAM call, which resource it changes, where
+//! CloudTrail records that resource, and the words that say what happened.
+//!
+//! Adding a call: one row in [`CALLS`] (and, if the call is of a new shape, one arm in
+//! [`resolve`]), one sample event in `events/`, one snapshot.
+
+use crate::event::{Event, scalar_text};
+use serde_json::Value;
+
+/// The kind of the resource a notification is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Policy,
+    Role,
+    User,
+    Group,
+    /// Not an IAM resource we know: the notification links to the CloudTrail event.
+    Other,
+}
+
+impl Kind {
+    pub fn noun(self) -> &'static str {
+        match self {
+            Kind::Policy => "policy",
+            Kind::Role => "role",
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::Other => "resource",
+        }
+    }
+
+    /// The `requestParameters` key that names a principal of this kind.
+    fn name_key(self) -> &'static str {
+        match self {
+            Kind::Policy => "policyName",
+            Kind::Role => "roleName",
+            Kind::User => "userName",
+            Kind::Group => "groupName",
+            Kind::Other => "name",
+        }
+    }
+
+    /// The key of this kind's object in a Create call's `responseElements`.
+    fn response_key(self) -> &'static str {
+        match self {
+            Kind::Policy => "policy",
+            Kind::Role => "role",
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::Other => "resource",
+        }
+    }
+
+    fn from_word(word: &str) -> Option<Kind> {
+        match word {
+            "policy" => Some(Kind::Policy),
+            "role" => Some(Kind::Role),
+            "user" => Some(Kind::User),
+            "group" => Some(Kind::Group),
+            _ => None,
+        }
+    }
+}
+
+/// The article's rule (and our extra rule groups) a call is matched by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleGroup {
+    /// The article's `policy-monitor` rule (16 calls).
+    Policy,
+    /// The article's `principals-monitor` rule (9 calls).
+    Principal,
+    /// Beyond the article: credentials of users.
+    Credentials,
+    /// Beyond the article: trust policies.
+    Trust,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Create,
+    Update,
+    Delete,
+}
+
+/// How a call's record names what it changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// CreatePolicy / DeletePolicy.
+    ManagedPolicy(Change),
+    /// CreatePolicyVersion / DeletePolicyVersion.
+    PolicyVersion(Change),
+    /// Put/Delete{Role,User,Group}Policy.
+    InlinePolicy(Change, Kind),
+    /// Attach{Role,User,Group}Policy (`true`) / Detach… (`false`).
+    Attachment(bool, Kind),
+    /// Create/Update/Delete{User,Group,Role}.
+    Principal(Change, Kind),
+    /// A credential of a user: `verb` `noun` `prep` user X.
+    UserCredential {
+        verb: &'static str,
+        noun: &'static str,
+        prep: &'static str,
+        /// Where the credential's id is: `responseElements` path, else this request key.
+        id_response: &'static [&'static str],
+        id_request: &'static str,
+    },
+    /// UpdateAssumeRolePolicy.
+    TrustPolicy,
+}
+
+/// One supported call.
+#[derive(Debug, Clone, Copy)]
+pub struct Call {
+    pub name: &'static str,
+    pub group: RuleGroup,
+    pub shape: Shape,
+}
+
+const fn call(name: &'static str, group: RuleGroup, shape: Shape) -> Call {
+    Call { name, group, shape }
+}
+
+use Change::{Create, Delete, Update};
+use Kind::{Group, Role, User};
+use RuleGroup as G;
+use Shape::{Attachment, InlinePolicy, ManagedPolicy, PolicyVersion, Principal};
+
+/// Every call with a specific rendering. The first 16 rows are the article's policy rule,
+/// the next 9 its principal rule, in the article's order.
+pub const CALLS: &[Call] = &[
+    call("CreatePolicy", G::Policy, ManagedPolicy(Create)),
+    call("DeletePolicy", G::Policy, ManagedPolicy(Delete)),
+    call("PutGroupPolicy", G::Policy, InlinePolicy(Update, Group)),
+    call("DeleteGroupPolicy", G::Policy, InlinePolicy(Delete, Group)),
+    call("PutRolePolicy", G::Policy, InlinePolicy(Update, Role)),
+    call("DeleteRolePolicy", G::Policy, InlinePolicy(Delete, Role)),
+    call("PutUserPolicy", G::Policy, InlinePolicy(Update, User)),
+    call("DeleteUserPolicy", G::Policy, InlinePolicy(Delete, User)),
+    call("CreatePolicyVersion", G::Policy, PolicyVersion(Create)),
+    call("DeletePolicyVersion", G::Policy, PolicyVersion(Delete)),
+    call("AttachRolePolicy", G::Policy, Attachment(true, Role)),
+    call("DetachRolePolicy", G::Policy, Attachment(false, Role)),
+    call("AttachUserPolicy", G::Policy, Attachment(true, User)),
+    call("DetachUserPolicy", G::Policy, Attachment(false, User)),
+    call("AttachGroupPolicy", G::Policy, Attachment(true, Group)),
+    call("DetachGroupPolicy", G::Policy, Attachment(false, Group)),
+    call("CreateUser", G::Principal, Principal(Create, User)),
+    call("CreateGroup", G::Principal, Principal(Create, Group)),
+    call("CreateRole", G::Principal, Principal(Create, Role)),
+    call("UpdateUser", G::Principal, Principal(Update, User)),
+    call("UpdateGroup", G::Principal, Principal(Update, Group)),
+    call("UpdateRole", G::Principal, Principal(Update, Role)),
+    call("DeleteUser", G::Principal, Principal(Delete, User)),
+    call("DeleteGroup", G::Principal, Principal(Delete, Group)),
+    call("DeleteRole", G::Principal, Principal(Delete, Role)),
+    call(
+        "CreateAccessKey",
+        G::Credentials,
+        Shape::UserCredential {
+            verb: "created",
+            noun: "access key",
+            prep: "for",
+            id_response: &["accessKey", "accessKeyId"],
+            id_request: "accessKeyId",
+        },
+    ),
+    call(
+        "CreateLoginProfile",
+        G::Credentials,
+        Shape::UserCredential {
+            verb: "created",
+            noun: "console password (login profile)",
+            prep: "for",
+            id_response: &[],
+            id_request: "",
+        },
+    ),
+    call(
+        "UpdateLoginProfile",
+        G::Credentials,
+        Shape::UserCredential {
+            verb: "changed",
+            noun: "console password (login profile)",
+            prep: "of",
+            id_response: &[],
+            id_request: "",
+        },
+    ),
+    call(
+        "DeleteLoginProfile",
+        G::Credentials,
+        Shape::UserCredential {
+            verb: "deleted",
+            noun: "console password (login profile)",
+            prep: "of",
+            id_response: &[],
+            id_request: "",
+        },
+    ),
+    call("UpdateAssumeRolePolicy", G::Trust, Shape::TrustPolicy),
+];
+
+/// The supported call named `event_name`, if any.
+pub fn lookup(event_name: &str) -> Option<&'static Call> {
+    CALLS.iter().find(|c| c.name == event_name)
+}
+
+/// A managed policy a call refers to (attached, detached, versioned).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRef {
+    pub name: String,
+    pub arn: Option<String>,
+}
+
+impl PolicyRef {
+    fn from_arn(arn: String) -> PolicyRef {
+        PolicyRef {
+            name: arn_name(&arn).unwrap_or(&arn).to_string(),
+            arn: Some(arn),
+        }
+    }
+
+    /// AWS managed policies live in the pseudo-account `aws`.
+    pub fn is_aws_managed(&self) -> bool {
+        self.arn
+            .as_deref()
+            .is_some_and(|a| a.split(':').nth(4) == Some("aws"))
+    }
+}
+
+/// What a call did to which resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The resource the console link opens.
+    pub kind: Kind,
+    pub name: Option<String>,
+    pub arn: Option<String>,
+    /// The resource no longer exists (a successful delete): link to the list instead.
+    pub gone: bool,
+    /// A create that failed: the resource may not exist, link to the list.
+    pub not_created: bool,
+    /// The console section to open on the resource page (`permissions`, `versions`, …).
+    pub section: Option<&'static str>,
+    /// Lower-case sentence fragment: "attached managed policy X to role Y".
+    pub summary: String,
+    /// Short form for the subject: "X -> role Y".
+    pub headline: String,
+    pub policy: Option<PolicyRef>,
+    /// A policy document in the request: (label, raw value as CloudTrail recorded it).
+    pub document: Option<(&'static str, Value)>,
+    /// Extra labelled facts ("Set as default", "Permissions boundary", …).
+    pub facts: Vec<(&'static str, String)>,
+}
+
+const UNRECORDED: &str = "(name not recorded)";
+
+/// Reads what `call` did from the record. Pure; never fails: what the record lacks is said.
+pub fn resolve(event: &Event, call: &Call) -> Target {
+    let failed = event.detail.error_code.is_some();
+    let denied = denied_resource(event);
+    let partition = partition(event);
+    let account = event.account().map(str::to_string);
+    // Name of a principal of `kind`: the request, else what the error message says.
+    let principal_name = |kind: Kind| -> Option<String> {
+        event.request(kind.name_key()).or_else(|| {
+            denied
+                .as_ref()
+                .filter(|d| d.kind == kind)
+                .map(|d| d.name.clone())
+        })
+    };
+    let label = |name: &Option<String>| name.clone().unwrap_or_else(|| UNRECORDED.to_string());
+
+    let mut t = Target {
+        kind: Kind::Other,
+        name: None,
+        arn: None,
+        gone: false,
+        not_created: false,
+        section: None,
+        summary: String::new(),
+        headline: String::new(),
+        policy: None,
+        document: None,
+        facts: Vec::new(),
+    };
+
+    match call.shape {
+        Shape::ManagedPolicy(change) => {
+            let arn = event
+                .response(&["policy", "arn"])
+                .or_else(|| event.request("policyArn"))
+                .or_else(|| denied_arn(&denied, Kind::Policy))
+                .or_else(|| {
+                    (change == Create).then(|| {
+                        built_arn(&partition, &account, "policy", event, principal_name(Kind::Policy))
+                    })?
+                });
+            let name = event
+                .request("policyName")
+                .or_else(|| event.response(&["policy", "policyName"]))
+                .or_else(|| arn.as_deref().and_then(arn_name).map(String::from));
+            let n = label(&name);
+            t.kind = Kind::Policy;
+            t.summary = match change {
+                Create => format!("created managed policy {n}"),
+                _ => format!("deleted managed policy {n}"),
+            };
+            t.headline = n;
+            t.gone = change == Delete && !failed;
+            t.not_created = change == Create && failed;
+            t.name = name;
+            t.arn = arn;
+            if change == Create {
+                t.document = event.request_value("policyDocument").map(|v| ("Policy document", v.clone()));
+                if let Some(d) = event.request("description") {
+                    t.facts.push(("Description", d));
+                }
+            }
+        }
+        Shape::PolicyVersion(change) => {
+            let arn = event
+                .request("policyArn")
+                .or_else(|| denied_arn(&denied, Kind::Policy));
+            let policy = arn.map(PolicyRef::from_arn);
+            let pname = policy.as_ref().map(|p| p.name.clone());
+            let version = event
+                .response(&["policyVersion", "versionId"])
+                .or_else(|| event.request("versionId"));
+            let n = label(&pname);
+            let default = event
+                .request_value("setAsDefault")
+                .and_then(|v| match v {
+                    Value::Bool(b) => Some(*b),
+                    Value::String(s) => Some(s.eq_ignore_ascii_case("true")),
+                    _ => None,
+                })
+                .or_else(|| {
+                    event
+                        .response_value(&["policyVersion", "isDefaultVersion"])
+                        .and_then(Value::as_bool)
+                });
+            let version_words = match &version {
+                Some(v) => format!("policy version {v}"),
+                None => "a new policy version".to_string(),
+            };
+            t.kind = Kind::Policy;
+            t.section = Some("versions");
+            match change {
+                Create => {
+                    let default_words = match default {
+                        Some(true) => " (set as default)",
+                        Some(false) => " (not set as default)",
+                        None => "",
+                    };
+                    t.summary = format!("created {version_words} of policy {n}{default_words}");
+                    t.headline = format!(
+                        "{n} {}{}",
+                        version.as_deref().unwrap_or("new version"),
+                        if default == Some(true) { " (default)" } else { "" }
+                    );
+                    if let Some(d) = default {
+                        t.facts.push(("Set as default", if d { "yes" } else { "no" }.into()));
+                    }
+                    t.document = event
+                        .request_value("policyDocument")
+                        .map(|v| ("Policy document", v.clone()));
+                }
+                _ => {
+                    let v = version.as_deref().unwrap_or("(version not recorded)");
+                    t.summary = format!("deleted policy version {v} of policy {n}");
+                    t.headline = format!("{n} {v}");
+                }
+            }
+            if let Some(v) = version {
+                t.facts.push(("Policy version", v));
+            }
+            t.name = pname;
+            t.arn = policy.as_ref().and_then(|p| p.arn.clone());
+        }
+        Shape::InlinePolicy(change, kind) => {
+            let principal = principal_name(kind);
+            let pname = event.request("policyName");
+            let (p, n) = (label(&pname), label(&principal));
+            let k = kind.noun();
+            t.summary = match change {
+                Delete => format!("deleted inline policy {p} from {k} {n}"),
+                _ => format!("put inline policy {p} on {k} {n}"),
+            };
+            t.headline = match change {
+                Delete => format!("{p} from {k} {n}"),
+                _ => format!("{p} on {k} {n}"),
+            };
+            t.kind = kind;
+            t.name = principal;
+            t.section = Some("permissions");
+            t.facts.push(("Inline policy", p));
+            if change != Delete {
+                t.document = event
+                    .request_value("policyDocument")
+                    .map(|v| ("Policy document", v.clone()));
+            }
+        }
+        Shape::Attachment(attach, kind) => {
+            let principal = principal_name(kind);
+            let policy = event.request("policyArn").map(PolicyRef::from_arn);
+            let p = policy
+                .as_ref()
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| UNRECORDED.into());
+            let (n, k) = (label(&principal), kind.noun());
+            if attach {
+                t.summary = format!("attached managed policy {p} to {k} {n}");
+                t.headline = format!("{p} -> {k} {n}");
+            } else {
+                t.summary = format!("detached managed policy {p} from {k} {n}");
+                t.headline = format!("{p} from {k} {n}");
+            }
+            t.kind = kind;
+            t.name = principal;
+            t.section = Some("permissions");
+            t.policy = policy;
+        }
+        Shape::Principal(change, kind) => {
+            let k = kind.noun();
+            let resp = kind.response_key();
+            let name = principal_name(kind)
+                .or_else(|| event.response(&[resp, kind.name_key()]));
+            let arn = event
+                .response(&[resp, "arn"])
+                .or_else(|| denied_arn(&denied, kind))
+                .or_else(|| {
+                    (change == Create)
+                        .then(|| built_arn(&partition, &account, k, event, name.clone()))?
+                });
+            let n = label(&name);
+            t.kind = kind;
+            t.arn = arn;
+            match change {
+                Create => {
+                    t.summary = format!("created {k} {n}");
+                    t.headline = format!("{k} {n}");
+                    t.not_created = failed;
+                    t.name = name;
+                    if kind == Role {
+                        t.document = event
+                            .request_value("assumeRolePolicyDocument")
+                            .map(|v| ("Trust policy", v.clone()));
+                    }
+                }
+                Delete => {
+                    t.summary = format!("deleted {k} {n}");
+                    t.headline = format!("{k} {n}");
+                    t.gone = !failed;
+                    t.name = name;
+                }
+                Update => {
+                    let new_name = event.request(match kind {
+                        User => "newUserName",
+                        _ => "newGroupName",
+                    });
+                    let new_name = if kind == Role { None } else { new_name };
+                    let new_path = event.request("newPath");
+                    let mut parts = Vec::new();
+                    if let Some(nn) = &new_name {
+                        parts.push(format!("renamed {k} {n} to {nn}"));
+                    }
+                    if let Some(np) = &new_path {
+                        parts.push(if new_name.is_some() {
+                            format!("moved it to path {np}")
+                        } else {
+                            format!("moved {k} {n} to path {np}")
+                        });
+                    }
+                    let mut changes = Vec::new();
+                    if let Some(d) = event.request("description") {
+                        changes.push(format!("description set to \"{d}\""));
+                    }
+                    if let Some(m) = event.request("maxSessionDuration") {
+                        changes.push(format!("maximum session duration set to {m} s"));
+                    }
+                    t.summary = if !parts.is_empty() {
+                        parts.join(" and ")
+                    } else if !changes.is_empty() {
+                        format!("updated {k} {n}: {}", changes.join(", "))
+                    } else {
+                        format!("updated {k} {n}")
+                    };
+                    t.headline = match &new_name {
+                        Some(nn) => format!("{k} {n} -> {nn}"),
+                        None => format!("{k} {n}"),
+                    };
+                    if new_name.is_some() {
+                        t.facts.push(("Previous name", n.clone()));
+                        // Renamed: the old ARN no longer resolves; link to the new name.
+                        t.arn = None;
+                    }
+                    t.name = new_name.filter(|_| !failed).or(name);
+                }
+            }
+            if let Some(path) = event.request("path").filter(|p| p != "/") {
+                t.facts.push(("Path", path));
+            }
+            if let Some(b) = event.request("permissionsBoundary") {
+                t.facts.push(("Permissions boundary", b));
+            }
+            if change != Update {
+                if let Some(d) = event.request("description") {
+                    t.facts.push(("Description", d));
+                }
+            }
+        }
+        Shape::UserCredential {
+            verb,
+            noun,
+            prep,
+            id_response,
+            id_request,
+        } => {
+            let user = principal_name(User).or_else(|| {
+                event
+                    .detail
+                    .response_elements
+                    .as_ref()
+                    .and_then(|r| r.as_object())
+                    .and_then(|o| o.values().find_map(|v| v.get("userName")))
+                    .and_then(scalar_text)
+            });
+            let id = (!id_response.is_empty())
+                .then(|| event.response(id_response))
+                .flatten()
+                .or_else(|| (!id_request.is_empty()).then(|| event.request(id_request)).flatten());
+            let thing = match &id {
+                Some(id) => format!("{noun} {id}"),
+                None => noun.to_string(),
+            };
+            let whose = match &user {
+                Some(u) => format!("user {u}"),
+                None => "the calling user".to_string(),
+            };
+            t.summary = format!("{verb} {thing} {prep} {whose}");
+            t.headline = whose;
+            t.kind = User;
+            t.name = user;
+            t.section = Some("security_credentials");
+            if let Some(status) = event
+                .request("status")
+                .or_else(|| event.response(&["accessKey", "status"]))
+            {
+                t.facts.push(("Key status", status));
+            }
+            if let Some(r) = event.request("passwordResetRequired") {
+                t.facts.push(("Password reset required", r));
+            }
+        }
+        Shape::TrustPolicy => {
+            let role = principal_name(Role);
+            let n = label(&role);
+            t.summary = format!("replaced the trust policy of role {n}");
+            t.headline = format!("role {n}");
+            t.kind = Role;
+            t.name = role;
+            t.section = Some("trust_relationships");
+            t.document = event
+                .request_value("policyDocument")
+                .map(|v| ("Trust policy", v.clone()));
+        }
+    }
+    t
+}
+
+/// A notification for a call without a specific rendering: other IAM calls, other services.
+pub fn generic(event: &Event) -> Target {
+    let name = event.detail.event_name.as_deref().unwrap_or("(no eventName)");
+    let source = event
+        .detail
+        .event_source
+        .as_deref()
+        .unwrap_or(event.source.as_str());
+    let mut facts = Vec::new();
+    if let Some(Value::Object(params)) = &event.detail.request_parameters {
+        for (k, v) in params.iter().take(12) {
+            let text = scalar_text(v).unwrap_or_else(|| v.to_string());
+            facts.push(("Request parameter", format!("{k} = {text}")));
+        }
+    }
+    let denied = denied_resource(event);
+    Target {
+        kind: Kind::Other,
+        name: denied.as_ref().map(|d| d.name.clone()),
+        arn: denied.and_then(|d| d.arn),
+        gone: false,
+        not_created: false,
+        section: None,
+        summary: format!("called {name} on {source}"),
+        headline: source.to_string(),
+        policy: None,
+        document: None,
+        facts,
+    }
+}
+
+/// The partition of the account the event is in, from the first ARN the record has.
+pub fn partition(event: &Event) -> String {
+    let d = &event.detail;
+    let identity = d.user_identity.as_ref();
+    identity
+        .and_then(|u| u.arn.clone())
+        .or_else(|| event.request("policyArn"))
+        .or_else(|| {
+            d.response_elements
+                .as_ref()
+                .and_then(|r| r.as_object())
+                .and_then(|o| o.values().find_map(|v| v.get("arn")))
+                .and_then(scalar_text)
+        })
+        .and_then(|arn| arn_partition(&arn).map(String::from))
+        .unwrap_or_else(|| "aws".to_string())
+}
+
+/// `arn:PARTITION:…` -> PARTITION.
+pub fn arn_partition(arn: &str) -> Option<&str> {
+    let mut parts = arn.splitn(3, ':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.next())
+        .flatten()
+        .filter(|p| !p.is_empty())
+}
+
+/// The last `/` segment of an ARN's resource part: the name of a role, user, group or policy.
+pub fn arn_name(arn: &str) -> Option<&str> {
+    let resource = arn.splitn(6, ':').nth(5)?;
+    resource.rsplit('/').next().filter(|s| !s.is_empty())
+}
+
+/// The ARN a Create call's request names exactly: the request gives the name and the path
+/// (or none, which IAM takes as `/`), the record gives partition and account.
+fn built_arn(
+    partition: &str,
+    account: &Option<String>,
+    kind_word: &str,
+    event: &Event,
+    name: Option<String>,
+) -> Option<String> {
+    let account = account.as_deref()?;
+    let name = name?;
+    let path = event.request("path").unwrap_or_else(|| "/".into());
+    Some(format!("arn:{partition}:iam::{account}:{kind_word}{path}{name}"))
+}
+
+/// What an AccessDenied `errorMessage` says the target was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Denied {
+    kind: Kind,
+    name: String,
+    arn: Option<String>,
+}
+
+fn denied_resource(event: &Event) -> Option<Denied> {
+    let message = event.detail.error_message.as_deref()?;
+    let rest = message.split_once(" on resource: ")?.1;
+    let resource = rest.split(" because ").next().unwrap_or(rest).trim();
+    let resource = resource.trim_end_matches('.');
+    if resource.starts_with("arn:") {
+        let kind_word = resource.splitn(6, ':').nth(5)?.split('/').next()?;
+        Some(Denied {
+            kind: Kind::from_word(kind_word).unwrap_or(Kind::Other),
+            name: arn_name(resource).unwrap_or(resource).to_string(),
+            arn: Some(resource.to_string()),
+        })
+    } else {
+        let (word, name) = resource.split_once(' ')?;
+        Some(Denied {
+            kind: Kind::from_word(word).unwrap_or(Kind::Other),
+            name: name.trim().to_string(),
+            arn: None,
+        })
+    }
+}
+
+fn denied_arn(denied: &Option<Denied>, kind: Kind) -> Option<String> {
+    denied.as_ref().filter(|d| d.kind == kind).and_then(|d| d.arn.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(name: &str, detail_extra: Value) -> Event {
+        let mut detail = json!({"eventSource":"iam.amazonaws.com","eventName":name,
+            "recipientAccountId":"111122223333",
+            "userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::111122223333:user/alice"}});
+        if let (Some(d), Value::Object(extra)) = (detail.as_object_mut(), detail_extra) {
+            d.extend(extra);
+        }
+        Event::parse(&json!({"detail-type":"AWS API Call via CloudTrail","source":"aws.iam",
+                             "detail":detail}))
+        .unwrap()
+    }
+
+    fn summary(name: &str, extra: Value) -> String {
+        let e = ev(name, extra);
+        resolve(&e, lookup(name).unwrap()).summary
+    }
+
+    #[test]
+    fn the_article_lists_25_calls_in_two_rules() {
+        let policy = CALLS.iter().filter(|c| c.group == RuleGroup::Policy).count();
+        let principal = CALLS.iter().filter(|c| c.group == RuleGroup::Principal).count();
+        assert_eq!((policy, principal), (16, 9));
+    }
+
+    #[test]
+    fn call_names_are_unique() {
+        for (i, c) in CALLS.iter().enumerate() {
+            assert!(CALLS[i + 1..].iter().all(|o| o.name != c.name), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn plain_words_for_each_shape() {
+        assert_eq!(
+            summary("AttachRolePolicy", json!({"requestParameters":{"roleName":"ci-deploy",
+                "policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}})),
+            "attached managed policy AdministratorAccess to role ci-deploy"
+        );
+        assert_eq!(
+            summary("CreatePolicyVersion", json!({"requestParameters":{
+                "policyArn":"arn:aws:iam::111122223333:policy/billing-read","setAsDefault":true},
+                "responseElements":{"policyVersion":{"versionId":"v3"}}})),
+            "created policy version v3 of policy billing-read (set as default)"
+        );
+        assert_eq!(
+            summary("UpdateUser", json!({"requestParameters":{"userName":"bob","newUserName":"robert"}})),
+            "renamed user bob to robert"
+        );
+        assert_eq!(
+            summary("PutGroupPolicy", json!({"requestParameters":{"groupName":"devs","policyName":"s3-write"}})),
+            "put inline policy s3-write on group devs"
+        );
+        assert_eq!(
+            summary("UpdateRole", json!({"requestParameters":{"roleName":"r","maxSessionDuration":7200}})),
+            "updated role r: maximum session duration set to 7200 s"
+        );
+        assert_eq!(
+            summary("CreateAccessKey", json!({"requestParameters":{"userName":"u"},
+                "responseElements":{"accessKey":{"accessKeyId":"AKIAX","userName":"u"}}})),
+            "created access key AKIAX for user u"
+        );
+    }
+
+    #[test]
+    fn denied_call_takes_the_target_from_the_error_message() {
+        let e = ev("AttachRolePolicy", json!({"errorCode":"AccessDenied",
+            "errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: iam:AttachRolePolicy on resource: role ci-deploy because no identity-based policy allows the iam:AttachRolePolicy action",
+            "requestParameters":null,"responseElements":null}));
+        let t = resolve(&e, lookup("AttachRolePolicy").unwrap());
+        assert_eq!(t.name.as_deref(), Some("ci-deploy"));
+        assert_eq!(t.kind, Kind::Role);
+    }
+
+    #[test]
+    fn denied_call_with_an_arn_resource() {
+        let e = ev("DeleteUser", json!({"errorCode":"AccessDenied",
+            "errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::1:user/ops/carol",
+            "requestParameters":null}));
+        let t = resolve(&e, lookup("DeleteUser").unwrap());
+        assert_eq!(t.name.as_deref(), Some("carol"));
+        assert_eq!(t.arn.as_deref(), Some("arn:aws:iam::1:user/ops/carol"));
+        assert!(!t.gone, "a failed delete leaves the user in place");
+    }
+
+    #[test]
+    fn arns_are_built_only_for_creates_with_path() {
+        let e = ev("CreateUser", json!({"errorCode":"EntityAlreadyExists",
+            "requestParameters":{"userName":"u","path":"/eng/"}}));
+        let t = resolve(&e, lookup("CreateUser").unwrap());
+        assert_eq!(t.arn.as_deref(), Some("arn:aws:iam::111122223333:user/eng/u"));
+        let e = ev("DeleteRole", json!({"requestParameters":{"roleName":"r"}}));
+        assert_eq!(resolve(&e, lookup("DeleteRole").unwrap()).arn, None);
+    }
+
+    #[test]
+    fn everything_missing_still_says_what_happened() {
+        for c in CALLS {
+            let e = ev(c.name, json!({"requestParameters":null,"responseElements":null}));
+            let t = resolve(&e, c);
+            assert!(!t.summary.is_empty() && !t.headline.is_empty(), "{}", c.name);
+        }
+    }
+
+    #[test]
+    fn arn_helpers() {
+        assert_eq!(arn_partition("arn:aws-cn:iam::1:role/x"), Some("aws-cn"));
+        assert_eq!(arn_partition("nope"), None);
+        assert_eq!(arn_name("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"), Some("ViewOnlyAccess"));
+        assert_eq!(arn_name("arn:aws:iam::1:root"), Some("root"));
+    }
+}
