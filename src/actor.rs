@@ -188,7 +188,10 @@ fn assumed_role_parts(arn: &str) -> Option<(String, String)> {
 /// The last `/` segment after `marker` in an ARN.
 fn last_segment(arn: &str, marker: &str) -> Option<String> {
     let rest = arn.split_once(marker)?.1;
-    rest.rsplit('/').next().filter(|s| !s.is_empty()).map(String::from)
+    rest.rsplit('/')
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(String::from)
 }
 
 /// What kind of client a `userAgent` is, for the body's "User agent" line.
@@ -242,7 +245,10 @@ mod tests {
         let a = who(json!({"type":"IAMUser","userName":"alice",
                            "arn":"arn:aws:iam::111122223333:user/alice"}));
         assert_eq!(a.short, "alice");
-        assert_eq!(a.long, "IAM user alice (arn:aws:iam::111122223333:user/alice)");
+        assert_eq!(
+            a.long,
+            "IAM user alice (arn:aws:iam::111122223333:user/alice)"
+        );
     }
 
     #[test]
@@ -273,8 +279,10 @@ mod tests {
 
     #[test]
     fn assumed_role_with_empty_issuer_uses_the_arn() {
-        let a = who(json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s",
-                           "sessionContext":{"sessionIssuer":{}}}));
+        let a = who(
+            json!({"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/r/s",
+                           "sessionContext":{"sessionIssuer":{}}}),
+        );
         assert_eq!(a.short, "r/s");
     }
 
@@ -331,9 +339,18 @@ mod tests {
             user_agent_kind("APN/1.0 HashiCorp/1.0 Terraform/1.7.5 (+https://www.terraform.io)"),
             "Terraform"
         );
-        assert_eq!(user_agent_kind("cloudformation.amazonaws.com"), "CloudFormation");
-        assert_eq!(user_agent_kind("console.amazonaws.com"), "AWS Management Console");
-        assert_eq!(user_agent_kind("Boto3/1.34.0 md/Botocore#1.34.0"), "AWS SDK");
+        assert_eq!(
+            user_agent_kind("cloudformation.amazonaws.com"),
+            "CloudFormation"
+        );
+        assert_eq!(
+            user_agent_kind("console.amazonaws.com"),
+            "AWS Management Console"
+        );
+        assert_eq!(
+            user_agent_kind("Boto3/1.34.0 md/Botocore#1.34.0"),
+            "AWS SDK"
+        );
         assert_eq!(user_agent_kind("aws-sdk-rust/1.3"), "AWS SDK");
         assert_eq!(user_agent_kind("sso.amazonaws.com"), "AWS service");
         assert_eq!(user_agent_kind("stratus-red-team_x"), "other");

@@ -28,7 +28,11 @@ pub struct SdkSettings {
 
 impl Default for SdkSettings {
     fn default() -> Self {
-        SdkSettings::new(3, Duration::from_millis(5_000), Duration::from_millis(2_000))
+        SdkSettings::new(
+            3,
+            Duration::from_millis(5_000),
+            Duration::from_millis(2_000),
+        )
     }
 }
 
@@ -71,14 +75,20 @@ impl Config {
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let value = |k: &str| get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let value = |k: &str| {
+            get(k)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
         let dry_run = match value("DRY_RUN") {
             None => false,
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                ConfigError(format!("DRY_RUN must be true or false, not {v:?}"))
-            })?,
+            Some(v) => parse_bool(&v)
+                .ok_or_else(|| ConfigError(format!("DRY_RUN must be true or false, not {v:?}")))?,
         };
-        let format = match value("MESSAGE_FORMAT").as_deref().map(str::to_ascii_lowercase) {
+        let format = match value("MESSAGE_FORMAT")
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+        {
             None => Format::Rich,
             Some(f) if f == "rich" => Format::Rich,
             Some(f) if f == "classic" => Format::Classic,
@@ -108,7 +118,9 @@ impl Config {
                     .ok()
                     .filter(|n| (min..=max).contains(n))
                     .ok_or_else(|| {
-                        ConfigError(format!("{k} must be a whole number from {min} to {max}, not {v:?}"))
+                        ConfigError(format!(
+                            "{k} must be a whole number from {min} to {max}, not {v:?}"
+                        ))
                     }),
             }
         };
@@ -162,8 +174,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -189,20 +203,42 @@ mod tests {
 
     #[test]
     fn malformed_values_are_named() {
-        for bad in ["iam-notify", "arn:aws:sqs:us-east-1:123456789012:q",
-                    "arn:aws:sns:us-east-1:1234:t", "arn:aws:sns:us-east-1:123456789012:"] {
+        for bad in [
+            "iam-notify",
+            "arn:aws:sqs:us-east-1:123456789012:q",
+            "arn:aws:sns:us-east-1:1234:t",
+            "arn:aws:sns:us-east-1:123456789012:",
+        ] {
             let err = cfg(&[("TOPIC_ARN", bad)]).unwrap_err().to_string();
             assert!(err.contains("is not an SNS topic ARN"), "{bad}: {err}");
         }
-        assert!(cfg(&[("TOPIC_ARN", TOPIC), ("MESSAGE_FORMAT", "html")]).unwrap_err().0.contains("MESSAGE_FORMAT"));
-        assert!(cfg(&[("TOPIC_ARN", TOPIC), ("DRY_RUN", "maybe")]).unwrap_err().0.contains("DRY_RUN"));
-        assert!(cfg(&[("TOPIC_ARN", TOPIC), ("SNS_MAX_ATTEMPTS", "0")]).unwrap_err().0.contains("SNS_MAX_ATTEMPTS"));
+        assert!(
+            cfg(&[("TOPIC_ARN", TOPIC), ("MESSAGE_FORMAT", "html")])
+                .unwrap_err()
+                .0
+                .contains("MESSAGE_FORMAT")
+        );
+        assert!(
+            cfg(&[("TOPIC_ARN", TOPIC), ("DRY_RUN", "maybe")])
+                .unwrap_err()
+                .0
+                .contains("DRY_RUN")
+        );
+        assert!(
+            cfg(&[("TOPIC_ARN", TOPIC), ("SNS_MAX_ATTEMPTS", "0")])
+                .unwrap_err()
+                .0
+                .contains("SNS_MAX_ATTEMPTS")
+        );
     }
 
     #[test]
     fn classic_and_china_partition() {
-        let c = cfg(&[("TOPIC_ARN", "arn:aws-cn:sns:cn-north-1:123456789012:t"),
-                      ("MESSAGE_FORMAT", "Classic")]).unwrap();
+        let c = cfg(&[
+            ("TOPIC_ARN", "arn:aws-cn:sns:cn-north-1:123456789012:t"),
+            ("MESSAGE_FORMAT", "Classic"),
+        ])
+        .unwrap();
         assert_eq!(c.format, Format::Classic);
     }
 }

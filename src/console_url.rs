@@ -104,7 +104,12 @@ mod tests {
             "https://console.aws.amazon.com/iam/home#/roles/details/ci-deploy"
         );
         assert_eq!(
-            principal("aws-us-gov", Kind::User, "alice@example.com", Some("permissions")),
+            principal(
+                "aws-us-gov",
+                Kind::User,
+                "alice@example.com",
+                Some("permissions")
+            ),
             "https://console.amazonaws-us-gov.com/iam/home#/users/details/alice%40example.com?section=permissions"
         );
         assert_eq!(
@@ -115,7 +120,10 @@ mod tests {
 
     #[test]
     fn lists_and_cloudtrail() {
-        assert_eq!(list("aws", Kind::User), "https://console.aws.amazon.com/iam/home#/users");
+        assert_eq!(
+            list("aws", Kind::User),
+            "https://console.aws.amazon.com/iam/home#/users"
+        );
         assert_eq!(
             cloudtrail_event("aws", Some("eu-west-1"), Some("e/1"), None),
             "https://console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/e%2F1"

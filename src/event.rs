@@ -53,8 +53,8 @@ impl Event {
                 json_kind(payload)
             )));
         }
-        let envelope: EventBridgeEvent<Value> = EventBridgeEvent::deserialize(payload)
-            .map_err(|e| InputError(e.to_string()))?;
+        let envelope: EventBridgeEvent<Value> =
+            EventBridgeEvent::deserialize(payload).map_err(|e| InputError(e.to_string()))?;
         if !envelope.detail.is_object() {
             return Err(InputError(format!(
                 "`detail` must be a JSON object, got {}",
@@ -197,6 +197,7 @@ pub struct CloudTrailDetail {
     pub source_ip_address: Option<String>,
     #[serde(deserialize_with = "text")]
     pub user_agent: Option<String>,
+    #[serde(deserialize_with = "object")]
     pub user_identity: Option<UserIdentity>,
     pub request_parameters: Option<Value>,
     pub response_elements: Option<Value>,
@@ -238,14 +239,18 @@ pub struct UserIdentity {
     pub identity_provider: Option<String>,
     #[serde(deserialize_with = "text")]
     pub credential_id: Option<String>,
+    #[serde(deserialize_with = "object")]
     pub session_context: Option<SessionContext>,
+    #[serde(deserialize_with = "object")]
     pub on_behalf_of: Option<OnBehalfOf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SessionContext {
+    #[serde(deserialize_with = "object")]
     pub session_issuer: Option<SessionIssuer>,
+    #[serde(deserialize_with = "object")]
     pub attributes: Option<SessionAttributes>,
     #[serde(deserialize_with = "text")]
     pub source_identity: Option<String>,
@@ -292,6 +297,25 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(scalar_text(&Value::deserialize(d)?))
 }
 
+/// A nested record, which must be a JSON object (serde would otherwise also read a struct
+/// from an array) or null.
+fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    match Value::deserialize(d)? {
+        Value::Null => Ok(None),
+        v @ Value::Object(_) => T::deserialize(v)
+            .map(Some)
+            .map_err(serde::de::Error::custom),
+        other => Err(serde::de::Error::custom(format!(
+            "expected an object, got {}",
+            json_kind(&other)
+        ))),
+    }
+}
+
 /// A boolean written as `true` or as `"true"`; anything else is absent.
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
     Ok(match Value::deserialize(d)? {
@@ -332,8 +356,13 @@ mod tests {
 
     #[test]
     fn non_object_detail_is_an_error() {
-        let err = Event::parse(&envelope(json!("text"))).unwrap_err().to_string();
-        assert!(err.contains("`detail` must be a JSON object, got a string"), "{err}");
+        let err = Event::parse(&envelope(json!("text")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("`detail` must be a JSON object, got a string"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -346,9 +375,19 @@ mod tests {
         .unwrap();
         assert_eq!(e.detail.read_only, Some(false));
         assert_eq!(e.detail.management_event, Some(true));
-        let attrs = e.detail.user_identity.unwrap().session_context.unwrap().attributes.unwrap();
+        let attrs = e
+            .detail
+            .user_identity
+            .unwrap()
+            .session_context
+            .unwrap()
+            .attributes
+            .unwrap();
         assert_eq!(attrs.mfa_authenticated, Some(true));
-        assert_eq!(attrs.creation_date.as_deref(), Some("Sep 26, 2017 8:27:52 PM"));
+        assert_eq!(
+            attrs.creation_date.as_deref(),
+            Some("Sep 26, 2017 8:27:52 PM")
+        );
     }
 
     #[test]
@@ -363,7 +402,8 @@ mod tests {
     #[test]
     fn misshapen_detail_is_kept_with_the_reason() {
         let e = Event::parse(&envelope(json!({"userIdentity": "root"}))).unwrap();
-        assert!(e.detail_error.unwrap().contains("invalid type"));
+        let err = e.detail_error.unwrap();
+        assert!(err.contains("expected an object, got a string"), "{err}");
     }
 
     #[test]

@@ -5,6 +5,17 @@
 //! [`policy`], [`classic`] and [`message`] are pure (an event in, a notification out);
 //! [`publish`] and [`handler`] do the I/O; `main.rs` only wires them.
 
+// No panics on input: event data is never unwrapped or indexed blindly (tests may).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 pub mod actor;
 pub mod classic;
 pub mod config;

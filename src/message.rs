@@ -68,7 +68,13 @@ impl Notification {
 pub fn render(event: &Event, format: Format) -> Notification {
     let call = event
         .is_iam_call()
-        .then(|| event.detail.event_name.as_deref().and_then(resource::lookup))
+        .then(|| {
+            event
+                .detail
+                .event_name
+                .as_deref()
+                .and_then(resource::lookup)
+        })
         .flatten();
     let target = match call {
         Some(c) => resource::resolve(event, c),
@@ -112,7 +118,9 @@ fn outcome(event: &Event) -> Outcome {
 }
 
 fn is_denial(code: &str) -> bool {
-    code.contains("AccessDenied") || code.contains("UnauthorizedOperation") || code == "Unauthorized"
+    code.contains("AccessDenied")
+        || code.contains("UnauthorizedOperation")
+        || code == "Unauthorized"
 }
 
 fn link(event: &Event, t: &Target, partition: &str) -> String {
@@ -149,14 +157,47 @@ fn subject(event: &Event, t: &Target, who: &Actor, outcome: Outcome, event_name:
     let headline = if t.kind == Kind::Other && event.is_iam_call() {
         String::new()
     } else {
-        format!(" {}", t.headline)
+        t.headline.clone()
     };
-    format!("{tag} {event_name}{headline} by {}", who.short)
+    // When too long, the resource is shortened first: who did it stays readable. The
+    // caller's `sanitize_subject` is the final guard.
+    let head = clean_ascii(&format!("{tag} {event_name}"));
+    let tail = clean_ascii(&format!("by {}", who.short));
+    let mut middle = clean_ascii(&headline);
+    let room = MAX_SUBJECT_CHARS.saturating_sub(head.len() + tail.len() + 2);
+    if middle.len() > room && room >= 12 {
+        middle.truncate(room - 3);
+        let len = middle.trim_end().len();
+        middle.truncate(len);
+        middle.push_str("...");
+    }
+    if middle.is_empty() {
+        format!("{head} {tail}")
+    } else {
+        format!("{head} {middle} {tail}")
+    }
 }
 
 /// Makes `raw` a valid SNS subject: printable ASCII, no line breaks or control characters,
 /// single spaces, fewer than 100 characters (cut with `...`).
 pub fn sanitize_subject(raw: &str) -> String {
+    let mut out = clean_ascii(raw);
+    if out.len() > MAX_SUBJECT_CHARS {
+        // ASCII only from here on: byte index == char index.
+        out.truncate(MAX_SUBJECT_CHARS - 3);
+        let keep = out.trim_end().len();
+        out.truncate(keep);
+        out.push_str("...");
+    }
+    if out.is_empty() {
+        out.push_str("[IAM] notification");
+    }
+    out
+}
+
+/// Printable ASCII with single spaces: other whitespace and controls become spaces, other
+/// characters `?`.
+fn clean_ascii(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len().min(128));
     for c in raw.chars() {
         let c = match c {
@@ -169,18 +210,8 @@ pub fn sanitize_subject(raw: &str) -> String {
         }
         out.push(c);
     }
-    let trimmed_len = out.trim_end().len();
-    out.truncate(trimmed_len);
-    if out.len() > MAX_SUBJECT_CHARS {
-        // ASCII only from here on: byte index == char index.
-        out.truncate(MAX_SUBJECT_CHARS - 3);
-        let keep = out.trim_end().len();
-        out.truncate(keep);
-        out.push_str("...");
-    }
-    if out.is_empty() {
-        out.push_str("[IAM] notification");
-    }
+    let len = out.trim_end().len();
+    out.truncate(len);
     out
 }
 
@@ -202,14 +233,17 @@ pub fn one_line(s: &str) -> String {
     out
 }
 
-/// Multi-line text (a policy document): keeps line breaks and tabs, escapes the rest.
+/// Multi-line text (a policy document), indented so that none of its lines can pass for
+/// one of ours: keeps line breaks and tabs, escapes the rest.
 fn multi_line(s: &str) -> String {
     s.split('\n')
         .map(|line| {
-            line.split('\t')
+            let text = line
+                .split('\t')
                 .map(|part| one_line(part.trim_end_matches('\r')))
                 .collect::<Vec<_>>()
-                .join("\t")
+                .join("\t");
+            format!("  {text}")
         })
         .collect::<Vec<_>>()
         .join("\n")
@@ -219,30 +253,37 @@ fn is_invisible_format(c: char) -> bool {
     matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
 }
 
-fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
+/// `Label:` padded to a column, then the value.
+fn labelled(label: &str, value: &str) -> String {
+    format!("{:<15} {value}", format!("{label}:"))
 }
 
-fn rich_body(event: &Event, t: &Target, who: &Actor, outcome: Outcome, link: &str) -> (String, bool) {
+fn rich_body(
+    event: &Event,
+    t: &Target,
+    who: &Actor,
+    outcome: Outcome,
+    link: &str,
+) -> (String, bool) {
     let d = &event.detail;
+    // Names are case-sensitive: only our own words get a capital letter.
     let actor_words = if who.is_root {
-        "the account root user".to_string()
+        "The account root user".to_string()
     } else {
         who.short.clone()
     };
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let mut lines: Vec<String> = Vec::new();
     let sentence = match outcome {
-        Outcome::Succeeded => format!("{} {}.", capitalize(&actor_words), t.summary),
+        Outcome::Succeeded => format!("{actor_words} {}.", t.summary),
         Outcome::Denied | Outcome::Failed => {
-            let word = if outcome == Outcome::Denied { "DENIED" } else { "FAILED" };
+            let word = if outcome == Outcome::Denied {
+                "DENIED"
+            } else {
+                "FAILED"
+            };
             format!(
-                "{word}: the change did NOT happen. {} called {event_name}, which would have {}.",
-                capitalize(&actor_words),
+                "{word}: the change did NOT happen. {actor_words} called {event_name}, which would have {}.",
                 t.summary
             )
         }
@@ -259,9 +300,7 @@ fn rich_body(event: &Event, t: &Target, who: &Actor, outcome: Outcome, link: &st
     lines.push(one_line(&sentence));
     lines.push(String::new());
 
-    let mut field = |label: &str, value: &str| {
-        lines.push(format!("{:<14}{}", format!("{label}:"), one_line(value)));
-    };
+    let mut field = |label: &str, value: &str| lines.push(labelled(label, &one_line(value)));
     let source = d.event_source.as_deref().unwrap_or(event.source.as_str());
     field("Action", &format!("{event_name} ({source})"));
     match (&d.error_code, outcome) {
@@ -269,7 +308,11 @@ fn rich_body(event: &Event, t: &Target, who: &Actor, outcome: Outcome, link: &st
             "Outcome",
             &format!(
                 "{} with {code}{}",
-                if outcome == Outcome::Denied { "denied" } else { "failed" },
+                if outcome == Outcome::Denied {
+                    "denied"
+                } else {
+                    "failed"
+                },
                 d.error_message
                     .as_deref()
                     .map(|m| format!(": {m}"))
@@ -296,7 +339,11 @@ fn rich_body(event: &Event, t: &Target, who: &Actor, outcome: Outcome, link: &st
         }
     }
     if let Some(p) = &t.policy {
-        let managed = if p.is_aws_managed() { " (AWS managed)" } else { "" };
+        let managed = if p.is_aws_managed() {
+            " (AWS managed)"
+        } else {
+            ""
+        };
         field("Policy", &format!("{}{managed}", p.name));
         if let Some(arn) = &p.arn {
             field("Policy ARN", arn);
@@ -317,22 +364,34 @@ fn rich_body(event: &Event, t: &Target, who: &Actor, outcome: Outcome, link: &st
         Some(ua) => field("User agent", &format!("{ua} [{}]", user_agent_kind(ua))),
         None => field("User agent", "(not recorded)"),
     }
-    field("Event ID", d.event_id.as_deref().unwrap_or("(not recorded)"));
-    field("Request ID", d.request_id.as_deref().unwrap_or("(not recorded)"));
-    let link_label = if t.gone {
-        "Console (list; the resource was deleted)"
+    field(
+        "Event ID",
+        d.event_id.as_deref().unwrap_or("(not recorded)"),
+    );
+    field(
+        "Request ID",
+        d.request_id.as_deref().unwrap_or("(not recorded)"),
+    );
+    if t.gone {
+        let list_of = format!("{}s", t.kind.noun()).replace("policys", "policies");
+        lines.push(labelled(
+            "Console",
+            &format!(
+                "{link} (the {} was deleted: this is the list of {list_of})",
+                t.kind.noun()
+            ),
+        ));
     } else if t.kind == Kind::Other {
-        "CloudTrail event"
+        lines.push(labelled("CloudTrail", link));
     } else {
-        "Console"
-    };
-    lines.push(format!("{link_label}: {link}"));
+        lines.push(labelled("Console", link));
+    }
     if let Some(p) = t.policy.as_ref().filter(|_| t.kind != Kind::Policy) {
         if let Some(arn) = &p.arn {
             let partition = resource::arn_partition(arn).unwrap_or("aws");
-            lines.push(format!(
-                "Policy console: {}",
-                console_url::policy(partition, arn, None)
+            lines.push(labelled(
+                "Policy console",
+                &console_url::policy(partition, arn, None),
             ));
         }
     }

@@ -67,14 +67,23 @@ mod tests {
 
     #[test]
     fn non_json_is_kept_as_text() {
-        assert_eq!(decode(&json!("not json")), Document::Text("not json".into()));
-        assert_eq!(decode(&json!("100%25 text")), Document::Text("100% text".into()));
+        assert_eq!(
+            decode(&json!("not json")),
+            Document::Text("not json".into())
+        );
+        assert_eq!(
+            decode(&json!("100%25 text")),
+            Document::Text("100% text".into())
+        );
         assert_eq!(decode(&json!("%ZZ")), Document::Text("%ZZ".into()));
     }
 
     #[test]
     fn pretty_prints_with_indentation() {
         let text = pretty(&decode(&json!(POLICY)));
-        assert!(text.starts_with("{\n  \"Version\": \"2012-10-17\""), "{text}");
+        assert!(
+            text.starts_with("{\n  \"Version\": \"2012-10-17\""),
+            "{text}"
+        );
     }
 }

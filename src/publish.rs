@@ -48,7 +48,9 @@ impl SnsPublisher {
     pub async fn from_env(settings: &SdkSettings) -> Self {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let builder = aws_sdk_sns::config::Builder::from(&shared);
-        SnsPublisher::new(aws_sdk_sns::Client::from_conf(with_settings(builder, settings)))
+        SnsPublisher::new(aws_sdk_sns::Client::from_conf(with_settings(
+            builder, settings,
+        )))
     }
 }
 
@@ -105,11 +107,13 @@ impl Publisher for SnsPublisher {
                 .map_err(|e| PublishError(format!("message attribute {name}: {e}")))?;
             request = request.message_attributes(name, attr);
         }
-        let out = request
-            .send()
-            .await
-            .map_err(|e| PublishError(format!("SNS Publish failed: {}", DisplayErrorContext(&e))))?;
-        Ok(out.message_id().unwrap_or("(no message id returned)").to_string())
+        let out = request.send().await.map_err(|e| {
+            PublishError(format!("SNS Publish failed: {}", DisplayErrorContext(&e)))
+        })?;
+        Ok(out
+            .message_id()
+            .unwrap_or("(no message id returned)")
+            .to_string())
     }
 }
 

@@ -293,7 +293,13 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
                 .or_else(|| denied_arn(&denied, Kind::Policy))
                 .or_else(|| {
                     (change == Create).then(|| {
-                        built_arn(&partition, &account, "policy", event, principal_name(Kind::Policy))
+                        built_arn(
+                            &partition,
+                            &account,
+                            "policy",
+                            event,
+                            principal_name(Kind::Policy),
+                        )
                     })?
                 });
             let name = event
@@ -312,7 +318,9 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
             t.name = name;
             t.arn = arn;
             if change == Create {
-                t.document = event.request_value("policyDocument").map(|v| ("Policy document", v.clone()));
+                t.document = event
+                    .request_value("policyDocument")
+                    .map(|v| ("Policy document", v.clone()));
                 if let Some(d) = event.request("description") {
                     t.facts.push(("Description", d));
                 }
@@ -357,10 +365,15 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
                     t.headline = format!(
                         "{n} {}{}",
                         version.as_deref().unwrap_or("new version"),
-                        if default == Some(true) { " (default)" } else { "" }
+                        if default == Some(true) {
+                            " (default)"
+                        } else {
+                            ""
+                        }
                     );
                     if let Some(d) = default {
-                        t.facts.push(("Set as default", if d { "yes" } else { "no" }.into()));
+                        t.facts
+                            .push(("Set as default", if d { "yes" } else { "no" }.into()));
                     }
                     t.document = event
                         .request_value("policyDocument")
@@ -404,17 +417,21 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
         Shape::Attachment(attach, kind) => {
             let principal = principal_name(kind);
             let policy = event.request("policyArn").map(PolicyRef::from_arn);
-            let p = policy
-                .as_ref()
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| UNRECORDED.into());
             let (n, k) = (label(&principal), kind.noun());
-            if attach {
-                t.summary = format!("attached managed policy {p} to {k} {n}");
-                t.headline = format!("{p} -> {k} {n}");
+            let (verb, prep, arrow) = if attach {
+                ("attached", "to", "->")
             } else {
-                t.summary = format!("detached managed policy {p} from {k} {n}");
-                t.headline = format!("{p} from {k} {n}");
+                ("detached", "from", "from")
+            };
+            match policy.as_ref().map(|p| &p.name) {
+                Some(p) => {
+                    t.summary = format!("{verb} managed policy {p} {prep} {k} {n}");
+                    t.headline = format!("{p} {arrow} {k} {n}");
+                }
+                None => {
+                    t.summary = format!("{verb} a managed policy (not recorded) {prep} {k} {n}");
+                    t.headline = format!("{k} {n}");
+                }
             }
             t.kind = kind;
             t.name = principal;
@@ -424,8 +441,7 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
         Shape::Principal(change, kind) => {
             let k = kind.noun();
             let resp = kind.response_key();
-            let name = principal_name(kind)
-                .or_else(|| event.response(&[resp, kind.name_key()]));
+            let name = principal_name(kind).or_else(|| event.response(&[resp, kind.name_key()]));
             let arn = event
                 .response(&[resp, "arn"])
                 .or_else(|| denied_arn(&denied, kind))
@@ -529,7 +545,11 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
             let id = (!id_response.is_empty())
                 .then(|| event.response(id_response))
                 .flatten()
-                .or_else(|| (!id_request.is_empty()).then(|| event.request(id_request)).flatten());
+                .or_else(|| {
+                    (!id_request.is_empty())
+                        .then(|| event.request(id_request))
+                        .flatten()
+                });
             let thing = match &id {
                 Some(id) => format!("{noun} {id}"),
                 None => noun.to_string(),
@@ -571,7 +591,11 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
 
 /// A notification for a call without a specific rendering: other IAM calls, other services.
 pub fn generic(event: &Event) -> Target {
-    let name = event.detail.event_name.as_deref().unwrap_or("(no eventName)");
+    let name = event
+        .detail
+        .event_name
+        .as_deref()
+        .unwrap_or("(no eventName)");
     let source = event
         .detail
         .event_source
@@ -581,7 +605,7 @@ pub fn generic(event: &Event) -> Target {
     if let Some(Value::Object(params)) = &event.detail.request_parameters {
         for (k, v) in params.iter().take(12) {
             let text = scalar_text(v).unwrap_or_else(|| v.to_string());
-            facts.push(("Request parameter", format!("{k} = {text}")));
+            facts.push(("Request", format!("{k} = {text}")));
         }
     }
     let denied = denied_resource(event);
@@ -645,7 +669,9 @@ fn built_arn(
     let account = account.as_deref()?;
     let name = name?;
     let path = event.request("path").unwrap_or_else(|| "/".into());
-    Some(format!("arn:{partition}:iam::{account}:{kind_word}{path}{name}"))
+    Some(format!(
+        "arn:{partition}:iam::{account}:{kind_word}{path}{name}"
+    ))
 }
 
 /// What an AccessDenied `errorMessage` says the target was.
@@ -679,7 +705,10 @@ fn denied_resource(event: &Event) -> Option<Denied> {
 }
 
 fn denied_arn(denied: &Option<Denied>, kind: Kind) -> Option<String> {
-    denied.as_ref().filter(|d| d.kind == kind).and_then(|d| d.arn.clone())
+    denied
+        .as_ref()
+        .filter(|d| d.kind == kind)
+        .and_then(|d| d.arn.clone())
 }
 
 #[cfg(test)]
@@ -694,8 +723,10 @@ mod tests {
         if let (Some(d), Value::Object(extra)) = (detail.as_object_mut(), detail_extra) {
             d.extend(extra);
         }
-        Event::parse(&json!({"detail-type":"AWS API Call via CloudTrail","source":"aws.iam",
-                             "detail":detail}))
+        Event::parse(
+            &json!({"detail-type":"AWS API Call via CloudTrail","source":"aws.iam",
+                             "detail":detail}),
+        )
         .unwrap()
     }
 
@@ -706,55 +737,86 @@ mod tests {
 
     #[test]
     fn the_article_lists_25_calls_in_two_rules() {
-        let policy = CALLS.iter().filter(|c| c.group == RuleGroup::Policy).count();
-        let principal = CALLS.iter().filter(|c| c.group == RuleGroup::Principal).count();
+        let policy = CALLS
+            .iter()
+            .filter(|c| c.group == RuleGroup::Policy)
+            .count();
+        let principal = CALLS
+            .iter()
+            .filter(|c| c.group == RuleGroup::Principal)
+            .count();
         assert_eq!((policy, principal), (16, 9));
     }
 
     #[test]
     fn call_names_are_unique() {
         for (i, c) in CALLS.iter().enumerate() {
-            assert!(CALLS[i + 1..].iter().all(|o| o.name != c.name), "{}", c.name);
+            assert!(
+                CALLS[i + 1..].iter().all(|o| o.name != c.name),
+                "{}",
+                c.name
+            );
         }
     }
 
     #[test]
     fn plain_words_for_each_shape() {
         assert_eq!(
-            summary("AttachRolePolicy", json!({"requestParameters":{"roleName":"ci-deploy",
-                "policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}})),
+            summary(
+                "AttachRolePolicy",
+                json!({"requestParameters":{"roleName":"ci-deploy",
+                "policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}})
+            ),
             "attached managed policy AdministratorAccess to role ci-deploy"
         );
         assert_eq!(
-            summary("CreatePolicyVersion", json!({"requestParameters":{
+            summary(
+                "CreatePolicyVersion",
+                json!({"requestParameters":{
                 "policyArn":"arn:aws:iam::111122223333:policy/billing-read","setAsDefault":true},
-                "responseElements":{"policyVersion":{"versionId":"v3"}}})),
+                "responseElements":{"policyVersion":{"versionId":"v3"}}})
+            ),
             "created policy version v3 of policy billing-read (set as default)"
         );
         assert_eq!(
-            summary("UpdateUser", json!({"requestParameters":{"userName":"bob","newUserName":"robert"}})),
+            summary(
+                "UpdateUser",
+                json!({"requestParameters":{"userName":"bob","newUserName":"robert"}})
+            ),
             "renamed user bob to robert"
         );
         assert_eq!(
-            summary("PutGroupPolicy", json!({"requestParameters":{"groupName":"devs","policyName":"s3-write"}})),
+            summary(
+                "PutGroupPolicy",
+                json!({"requestParameters":{"groupName":"devs","policyName":"s3-write"}})
+            ),
             "put inline policy s3-write on group devs"
         );
         assert_eq!(
-            summary("UpdateRole", json!({"requestParameters":{"roleName":"r","maxSessionDuration":7200}})),
+            summary(
+                "UpdateRole",
+                json!({"requestParameters":{"roleName":"r","maxSessionDuration":7200}})
+            ),
             "updated role r: maximum session duration set to 7200 s"
         );
         assert_eq!(
-            summary("CreateAccessKey", json!({"requestParameters":{"userName":"u"},
-                "responseElements":{"accessKey":{"accessKeyId":"AKIAX","userName":"u"}}})),
+            summary(
+                "CreateAccessKey",
+                json!({"requestParameters":{"userName":"u"},
+                "responseElements":{"accessKey":{"accessKeyId":"AKIAX","userName":"u"}}})
+            ),
             "created access key AKIAX for user u"
         );
     }
 
     #[test]
     fn denied_call_takes_the_target_from_the_error_message() {
-        let e = ev("AttachRolePolicy", json!({"errorCode":"AccessDenied",
+        let e = ev(
+            "AttachRolePolicy",
+            json!({"errorCode":"AccessDenied",
             "errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: iam:AttachRolePolicy on resource: role ci-deploy because no identity-based policy allows the iam:AttachRolePolicy action",
-            "requestParameters":null,"responseElements":null}));
+            "requestParameters":null,"responseElements":null}),
+        );
         let t = resolve(&e, lookup("AttachRolePolicy").unwrap());
         assert_eq!(t.name.as_deref(), Some("ci-deploy"));
         assert_eq!(t.kind, Kind::Role);
@@ -762,9 +824,12 @@ mod tests {
 
     #[test]
     fn denied_call_with_an_arn_resource() {
-        let e = ev("DeleteUser", json!({"errorCode":"AccessDenied",
+        let e = ev(
+            "DeleteUser",
+            json!({"errorCode":"AccessDenied",
             "errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::1:user/ops/carol",
-            "requestParameters":null}));
+            "requestParameters":null}),
+        );
         let t = resolve(&e, lookup("DeleteUser").unwrap());
         assert_eq!(t.name.as_deref(), Some("carol"));
         assert_eq!(t.arn.as_deref(), Some("arn:aws:iam::1:user/ops/carol"));
@@ -773,10 +838,16 @@ mod tests {
 
     #[test]
     fn arns_are_built_only_for_creates_with_path() {
-        let e = ev("CreateUser", json!({"errorCode":"EntityAlreadyExists",
-            "requestParameters":{"userName":"u","path":"/eng/"}}));
+        let e = ev(
+            "CreateUser",
+            json!({"errorCode":"EntityAlreadyExists",
+            "requestParameters":{"userName":"u","path":"/eng/"}}),
+        );
         let t = resolve(&e, lookup("CreateUser").unwrap());
-        assert_eq!(t.arn.as_deref(), Some("arn:aws:iam::111122223333:user/eng/u"));
+        assert_eq!(
+            t.arn.as_deref(),
+            Some("arn:aws:iam::111122223333:user/eng/u")
+        );
         let e = ev("DeleteRole", json!({"requestParameters":{"roleName":"r"}}));
         assert_eq!(resolve(&e, lookup("DeleteRole").unwrap()).arn, None);
     }
@@ -784,9 +855,16 @@ mod tests {
     #[test]
     fn everything_missing_still_says_what_happened() {
         for c in CALLS {
-            let e = ev(c.name, json!({"requestParameters":null,"responseElements":null}));
+            let e = ev(
+                c.name,
+                json!({"requestParameters":null,"responseElements":null}),
+            );
             let t = resolve(&e, c);
-            assert!(!t.summary.is_empty() && !t.headline.is_empty(), "{}", c.name);
+            assert!(
+                !t.summary.is_empty() && !t.headline.is_empty(),
+                "{}",
+                c.name
+            );
         }
     }
 
@@ -794,7 +872,10 @@ mod tests {
     fn arn_helpers() {
         assert_eq!(arn_partition("arn:aws-cn:iam::1:role/x"), Some("aws-cn"));
         assert_eq!(arn_partition("nope"), None);
-        assert_eq!(arn_name("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"), Some("ViewOnlyAccess"));
+        assert_eq!(
+            arn_name("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess"),
+            Some("ViewOnlyAccess")
+        );
         assert_eq!(arn_name("arn:aws:iam::1:root"), Some("root"));
     }
 }

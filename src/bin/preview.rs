@@ -1,6 +1,17 @@
 //! `preview [--format rich|classic] FILE... | -`: prints the notification each event file
 //! would send, with no AWS at all.
 
+// No panics on input: event data is never unwrapped or indexed blindly (tests may).
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
+
 use iam_notify::{Format, render_payload};
 use std::io::Read;
 use std::process::ExitCode;
@@ -50,7 +61,11 @@ fn main() -> ExitCode {
             }
         }
     }
-    if failures > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn read(file: &str) -> Result<String, String> {

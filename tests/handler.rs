@@ -1,0 +1,127 @@
+//! The handler with a recording fake publisher: what reaches SNS, what comes back, and that
+//! every failure is reported, never swallowed.
+
+use iam_notify::config::{Config, SdkSettings};
+use iam_notify::handler::handle;
+use iam_notify::message::Format;
+use iam_notify::publish::RecordingPublisher;
+use serde_json::{Value, json};
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:iam-notify";
+
+fn config(dry_run: bool) -> Config {
+    Config {
+        topic_arn: (!dry_run).then(|| TOPIC.to_string()),
+        format: Format::Rich,
+        dry_run,
+        sdk: SdkSettings::default(),
+    }
+}
+
+fn sample(name: &str) -> Value {
+    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn topic_subject_and_message_reach_the_publisher() {
+    let publisher = RecordingPublisher::new();
+    let out = handle(&sample("AttachRolePolicy"), &config(false), &publisher)
+        .await
+        .unwrap();
+    let sent = publisher.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].topic_arn, TOPIC);
+    assert_eq!(
+        sent[0].subject,
+        "[IAM] AttachRolePolicy deploy-permissions -> role ci-deploy by ci-deploy/GitHubActions"
+    );
+    assert!(sent[0].message.starts_with(
+        "ci-deploy/GitHubActions attached managed policy deploy-permissions to role ci-deploy."
+    ));
+    assert_eq!(out["messageId"], "recorded-1");
+    assert_eq!(out["subject"], sent[0].subject.as_str());
+}
+
+#[tokio::test]
+async fn a_publish_error_is_a_handler_error() {
+    let publisher = RecordingPublisher::failing("AuthorizationError: not allowed");
+    let err = handle(&sample("CreatePolicy"), &config(false), &publisher)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "notification not delivered: AuthorizationError: not allowed"
+    );
+    let diagnostic: lambda_runtime::Diagnostic = err.into();
+    assert_eq!(diagnostic.error_type, "PublishFailed");
+}
+
+#[tokio::test]
+async fn dry_run_publishes_nothing_and_returns_the_notification() {
+    let publisher = RecordingPublisher::new();
+    let out = handle(&sample("DeleteRole"), &config(true), &publisher)
+        .await
+        .unwrap();
+    assert!(publisher.sent().is_empty());
+    assert_eq!(out["dryRun"], true);
+    assert_eq!(
+        out["notification"]["subject"],
+        "[IAM] DeleteRole role old-batch-role by cfn-exec/AWSCloudFormation"
+    );
+    assert_eq!(out["notification"]["outcome"], "succeeded");
+}
+
+#[tokio::test]
+async fn input_that_is_not_an_eventbridge_event_is_an_error_saying_why() {
+    let publisher = RecordingPublisher::new();
+    for (input, expected) in [
+        (
+            json!("hello"),
+            "not an EventBridge event: expected a JSON object, got a string",
+        ),
+        (
+            json!({"source": "aws.iam", "detail-type": "x"}),
+            "missing field `detail`",
+        ),
+        (json!({"detail": {}}), "missing field `detail-type`"),
+    ] {
+        let err = handle(&input, &config(false), &publisher)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains(expected), "{input}: {err}");
+        let diagnostic: lambda_runtime::Diagnostic = err.into();
+        assert_eq!(diagnostic.error_type, "InvalidEvent");
+    }
+    assert!(publisher.sent().is_empty());
+}
+
+#[tokio::test]
+async fn odd_events_still_notify() {
+    let publisher = RecordingPublisher::new();
+    let insight = json!({"detail-type": "AWS Insight via CloudTrail", "source": "aws.cloudtrail",
+        "detail": {"eventVersion": "1.08", "eventType": "AwsCloudTrailInsight",
+                   "eventID": "i-1", "insightDetails": {"state": "Start"}}});
+    let misshapen = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
+        "detail": {"eventName": "CreateUser", "userIdentity": ["not", "an", "object"]}});
+    for event in [insight, misshapen] {
+        handle(&event, &config(false), &publisher).await.unwrap();
+    }
+    let sent = publisher.sent();
+    assert_eq!(
+        sent[0].subject,
+        "[AWS] AWS Insight via CloudTrail from aws.cloudtrail"
+    );
+    assert!(
+        sent[1]
+            .message
+            .contains("is not shaped like a CloudTrail record"),
+        "{}",
+        sent[1].message
+    );
+    assert!(
+        sent[1].message.contains("Detail as received:"),
+        "{}",
+        sent[1].message
+    );
+}

@@ -1,0 +1,314 @@
+//! Missing fields, hostile text and huge documents: rendering never fails on an EventBridge
+//! event, subjects stay valid SNS subjects, bodies stay under SNS's limit, links stay URLs.
+
+use iam_notify::message::{MAX_BODY_BYTES, MAX_SUBJECT_CHARS, Notification};
+use iam_notify::{Format, render_payload};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+use std::path::Path;
+
+fn samples() -> Vec<(String, Value)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let v = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+            (p.file_name().unwrap().to_string_lossy().into_owned(), v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+fn assert_valid(n: &Notification, context: &str) {
+    assert!(
+        n.subject.len() <= MAX_SUBJECT_CHARS,
+        "{context}: subject too long: {}",
+        n.subject
+    );
+    assert!(
+        n.subject.bytes().all(|b| (0x20..0x7f).contains(&b)),
+        "{context}: {:?}",
+        n.subject
+    );
+    assert!(
+        !n.subject.is_empty() && !n.subject.starts_with(' '),
+        "{context}"
+    );
+    assert!(
+        n.body.len() <= MAX_BODY_BYTES,
+        "{context}: body {} bytes",
+        n.body.len()
+    );
+    assert!(!n.body.trim().is_empty(), "{context}: empty body");
+    assert_link(&n.link, context);
+}
+
+/// A URL whose parts are percent-encoded: printable ASCII with no characters a URL cannot hold raw.
+fn assert_link(link: &str, context: &str) {
+    assert!(link.starts_with("https://console."), "{context}: {link}");
+    assert!(
+        link.bytes()
+            .all(|b| b.is_ascii_graphic() && !b"\"<>\\^`{|} ".contains(&b)),
+        "{context}: not a clean URL: {link}"
+    );
+    // One '#' (the console route) at most, and only the query part may hold '?' and '='.
+    assert!(link.matches('#').count() <= 1, "{context}: {link}");
+}
+
+/// Removes (or nulls) the field at a `/`-separated path.
+fn without(mut v: Value, path: &str, null: bool) -> Value {
+    let (parent, key) = path.rsplit_once('/').unwrap_or(("", path));
+    let target = if parent.is_empty() {
+        Some(&mut v)
+    } else {
+        v.pointer_mut(&format!("/{parent}"))
+    };
+    if let Some(Value::Object(map)) = target {
+        if null {
+            if map.contains_key(key) {
+                map.insert(key.to_string(), Value::Null);
+            }
+        } else {
+            map.remove(key);
+        }
+    }
+    v
+}
+
+const FIELDS: &[&str] = &[
+    "detail/userIdentity",
+    "detail/userIdentity/type",
+    "detail/userIdentity/arn",
+    "detail/userIdentity/userName",
+    "detail/userIdentity/accountId",
+    "detail/userIdentity/sessionContext",
+    "detail/userIdentity/sessionContext/sessionIssuer",
+    "detail/userIdentity/sessionContext/attributes",
+    "detail/userIdentity/invokedBy",
+    "detail/requestParameters",
+    "detail/responseElements",
+    "detail/eventName",
+    "detail/eventSource",
+    "detail/eventTime",
+    "detail/sourceIPAddress",
+    "detail/userAgent",
+    "detail/eventID",
+    "detail/requestID",
+    "detail/recipientAccountId",
+    "detail/awsRegion",
+    "detail/errorCode",
+    "detail/errorMessage",
+    "detail/readOnly",
+    "detail/tlsDetails",
+    "account",
+    "time",
+    "region",
+    "id",
+    "resources",
+    "version",
+];
+
+#[test]
+fn every_sample_with_any_field_removed_or_null_still_renders() {
+    for (file, event) in samples() {
+        for field in FIELDS {
+            for null in [false, true] {
+                let v = without(event.clone(), field, null);
+                let context = format!("{file} {} {field}", if null { "null" } else { "without" });
+                let n =
+                    render_payload(&v, Format::Rich).unwrap_or_else(|e| panic!("{context}: {e}"));
+                assert_valid(&n, &context);
+                let c = render_payload(&v, Format::Classic)
+                    .unwrap_or_else(|e| panic!("{context}: {e}"));
+                assert_valid(&c, &context);
+            }
+        }
+    }
+}
+
+#[test]
+fn missing_fields_are_said_not_hidden() {
+    let (_, event) = samples()
+        .into_iter()
+        .find(|(f, _)| f == "AttachRolePolicy.json")
+        .unwrap();
+    let n = render_payload(
+        &without(event.clone(), "detail/userIdentity", false),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(n.subject.ends_with("by unknown caller"), "{}", n.subject);
+    assert!(
+        n.body
+            .contains("Who:            unknown caller (the record has no userIdentity)"),
+        "{}",
+        n.body
+    );
+    let n = render_payload(
+        &without(event.clone(), "detail/eventID", false),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.body.contains("Event ID:       (not recorded)"),
+        "{}",
+        n.body
+    );
+    let n = render_payload(
+        &without(event, "detail/requestParameters", true),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.body.contains("Resource:       role (name not recorded)"),
+        "{}",
+        n.body
+    );
+    assert_eq!(n.link, "https://console.aws.amazon.com/iam/home#/roles");
+}
+
+fn attach_event(role: &str, policy_arn: &str, user_agent: &str, user: &str) -> Value {
+    json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": {
+        "eventSource": "iam.amazonaws.com", "eventName": "AttachRolePolicy",
+        "userAgent": user_agent, "eventID": "e-1",
+        "userIdentity": {"type": "IAMUser", "userName": user, "arn": format!("arn:aws:iam::1:user/{user}")},
+        "requestParameters": {"roleName": role, "policyArn": policy_arn}}})
+}
+
+#[test]
+fn a_300_character_role_name_keeps_the_subject_valid_and_the_actor_readable() {
+    let role = "r".repeat(300);
+    let n = render_payload(
+        &attach_event(
+            &role,
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+            "aws-cli/2",
+            "bob",
+        ),
+        Format::Rich,
+    )
+    .unwrap();
+    assert_valid(&n, "300-char role");
+    assert!(n.subject.ends_with("... by bob"), "{}", n.subject);
+    assert!(n.body.contains(&role), "the body keeps the whole name");
+    assert!(
+        n.link
+            .ends_with(&format!("/roles/details/{role}?section=permissions"))
+    );
+}
+
+#[test]
+fn a_policy_document_near_the_sns_limit_is_cut_cleanly_and_says_so() {
+    let statement = json!({"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket-\u{e9}t\u{e9}/*"});
+    let doc = json!({"Version": "2012-10-17", "Statement": vec![statement; 4000]});
+    let raw = urlencoding::encode(&doc.to_string()).into_owned();
+    assert!(raw.len() > 262_144);
+    let event = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": {
+        "eventSource": "iam.amazonaws.com", "eventName": "PutRolePolicy", "eventID": "e-big",
+        "requestParameters": {"roleName": "r", "policyName": "p", "policyDocument": raw}}});
+    let n = render_payload(&event, Format::Rich).unwrap();
+    assert_valid(&n, "big document");
+    assert!(
+        n.body.len() > 200_000,
+        "most of the budget is used: {}",
+        n.body.len()
+    );
+    assert!(
+        n.body
+            .contains("[Policy document cut to fit the SNS message limit: "),
+        "cut is said"
+    );
+    assert!(n.body.contains("event ID e-big]"));
+}
+
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,40}",
+        "[\\PC\\n\\r\\t\\u{202e}\\u{0}]{0,200}",
+        "[a-z]{250,400}",
+        Just("\u{1F600}\u{e9}\n[IAM] forged\r\nConsole: https://evil.example".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn any_text_in_any_field_renders_a_valid_notification(
+        role in any_text(), policy in any_text(), ua in any_text(), user in any_text(),
+        document in any_text(), error in proptest::option::of(any_text()), name in any_text(),
+    ) {
+        let mut event = attach_event(&role, &format!("arn:aws:iam::1:policy/{policy}"), &ua, &user);
+        event["detail"]["requestParameters"]["policyDocument"] = json!(document);
+        if let Some(e) = error {
+            event["detail"]["errorCode"] = json!("AccessDenied");
+            event["detail"]["errorMessage"] = json!(e);
+        }
+        for event_name in ["AttachRolePolicy", "PutRolePolicy", "UpdateUser", "CreateRole", name.as_str()] {
+            event["detail"]["eventName"] = json!(event_name);
+            for format in [Format::Rich, Format::Classic] {
+                let n = render_payload(&event, format).unwrap();
+                assert_valid(&n, event_name);
+                // Hostile text cannot add lines: every body line is ours.
+                for line in n.body.lines().take_while(|l| !l.is_empty()).skip(1) {
+                    prop_assert!(!line.starts_with("[IAM] forged"), "{line}");
+                }
+                prop_assert!(!n.body.contains("\nConsole: https://evil"));
+            }
+        }
+    }
+
+    #[test]
+    fn any_json_detail_never_panics(detail in any_json(3)) {
+        let event = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": detail});
+        match render_payload(&event, Format::Rich) {
+            Ok(n) => assert_valid(&n, "any json"),
+            Err(e) => prop_assert!(e.to_string().contains("`detail` must be a JSON object")),
+        }
+    }
+}
+
+fn any_json(depth: u32) -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any_text().prop_map(Value::String),
+        prop_oneof![
+            Just("userIdentity"),
+            Just("requestParameters"),
+            Just("eventName"),
+            Just("IAMUser"),
+            Just("AssumedRole"),
+            Just("iam.amazonaws.com")
+        ]
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(depth, 64, 8, |inner| {
+        let keys = prop_oneof![
+            Just("eventName".to_string()),
+            Just("eventSource".to_string()),
+            Just("userIdentity".to_string()),
+            Just("type".to_string()),
+            Just("arn".to_string()),
+            Just("userName".to_string()),
+            Just("requestParameters".to_string()),
+            Just("responseElements".to_string()),
+            Just("roleName".to_string()),
+            Just("policyArn".to_string()),
+            Just("errorCode".to_string()),
+            Just("errorMessage".to_string()),
+            Just("sessionContext".to_string()),
+            Just("sessionIssuer".to_string()),
+            "[a-zA-Z]{1,8}",
+        ];
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            proptest::collection::btree_map(keys, inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}

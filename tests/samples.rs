@@ -1,0 +1,190 @@
+//! Every file in events/ renders to the notification recorded in its snapshot, and the ten
+//! real CloudTrail records in ../shared render with the right resource.
+
+use iam_notify::{Format, render_payload};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn load(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The full rendered message (subject, link, body) of every sample, rich and classic.
+#[test]
+fn every_sample_event_renders_as_its_snapshot() {
+    insta::glob!("../events", "*.json", |path| {
+        let n = render_payload(&load(path), Format::Rich)
+            .expect("sample events are EventBridge events");
+        insta::assert_snapshot!(n.to_text());
+    });
+}
+
+#[test]
+fn every_sample_event_in_classic_format_matches_its_snapshot() {
+    insta::glob!("../events", "*.json", |path| {
+        let n = render_payload(&load(path), Format::Classic)
+            .expect("sample events are EventBridge events");
+        insta::assert_snapshot!(n.body);
+    });
+}
+
+#[test]
+fn every_listed_call_has_a_sample_event() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+    for call in iam_notify::resource::CALLS {
+        let file = dir.join(format!("{}.json", call.name));
+        assert!(
+            file.exists(),
+            "no sample event for {}: add {}",
+            call.name,
+            file.display()
+        );
+        let event = load(&file);
+        assert_eq!(
+            event["detail"]["eventName"],
+            call.name,
+            "{}",
+            file.display()
+        );
+        assert_eq!(event["detail"]["eventSource"], "iam.amazonaws.com");
+        let n = render_payload(&event, Format::Rich).unwrap();
+        assert!(
+            n.subject.starts_with(&format!("[IAM] {} ", call.name)),
+            "{}",
+            n.subject
+        );
+        assert!(
+            !n.body.contains("(name not recorded)"),
+            "{}: {}",
+            call.name,
+            n.body
+        );
+    }
+}
+
+fn shared_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-cloudtrail")
+}
+
+/// Records AWS wrote (Stratus Red Team detonation logs): (file, subject, console link).
+const REAL: &[(&str, &str, &str)] = &[
+    (
+        "stratus-AttachRolePolicy-1.json",
+        "[IAM] AttachRolePolicy AdministratorAccess -> role stratus-red-team-malicious-iam-... by christophe",
+        "https://console.aws.amazon.com/iam/home#/roles/details/stratus-red-team-malicious-iam-role?section=permissions",
+    ),
+    (
+        "stratus-AttachUserPolicy-1.json",
+        "[IAM] AttachUserPolicy AdministratorAccess -> user malicious-iam-user by christophe",
+        "https://console.aws.amazon.com/iam/home#/users/details/malicious-iam-user?section=permissions",
+    ),
+    (
+        "stratus-CreateAccessKey-1.json",
+        "[IAM] CreateAccessKey user stratus-red-team-backdoor-u-user by christophe",
+        "https://console.aws.amazon.com/iam/home#/users/details/stratus-red-team-backdoor-u-user?section=security_credentials",
+    ),
+    (
+        "stratus-CreateAccessKey-2.json",
+        "[IAM] CreateAccessKey user malicious-iam-user by christophe",
+        "https://console.aws.amazon.com/iam/home#/users/details/malicious-iam-user?section=security_credentials",
+    ),
+    (
+        "stratus-CreateLoginProfile-1.json",
+        "[IAM] CreateLoginProfile user stratus-red-team-login-profile-user by christophe",
+        "https://console.aws.amazon.com/iam/home#/users/details/stratus-red-team-login-profile-user?section=security_credentials",
+    ),
+    (
+        "stratus-CreateRole-1.json",
+        "[IAM] CreateRole role stratus-red-team-malicious-iam-role by christophe",
+        "https://console.aws.amazon.com/iam/home#/roles/details/stratus-red-team-malicious-iam-role",
+    ),
+    (
+        "stratus-CreateUser-1.json",
+        "[IAM] CreateUser user malicious-iam-user by christophe",
+        "https://console.aws.amazon.com/iam/home#/users/details/malicious-iam-user",
+    ),
+    (
+        "stratus-DeleteLoginProfile-1.json",
+        "[IAM FAILED] DeleteLoginProfile user stratus-red-team-login-profile-user by christophe",
+        "https://console.aws.amazon.com/iam/home#/users/details/stratus-red-team-login-profile-user?section=security_credentials",
+    ),
+    (
+        "stratus-UpdateAssumeRolePolicy-1.json",
+        "[IAM] UpdateAssumeRolePolicy role stratus-red-team-backdoor-r-role by christophe",
+        "https://console.aws.amazon.com/iam/home#/roles/details/stratus-red-team-backdoor-r-role?section=trust_relationships",
+    ),
+    (
+        "stratus-UpdateLoginProfile-1.json",
+        "[IAM] UpdateLoginProfile user stratus-red-team-update-login-profile-user by christophe",
+        "https://console.aws.amazon.com/iam/home#/users/details/stratus-red-team-update-login-profile-user?section=security_credentials",
+    ),
+];
+
+#[test]
+fn real_cloudtrail_records_render_with_the_right_resource() {
+    let dir = shared_dir();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| {
+            panic!(
+                "{} is missing ({e}): CI keeps ../shared beside the clone",
+                dir.display()
+            )
+        })
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.ends_with(".json"))
+        .collect();
+    files.sort();
+    let expected: Vec<&str> = REAL.iter().map(|(f, _, _)| *f).collect();
+    assert_eq!(files, expected, "every real record has an expectation here");
+    for (file, subject, link) in REAL {
+        let event = load(&dir.join(file));
+        let n = render_payload(&event, Format::Rich).unwrap_or_else(|e| panic!("{file}: {e}"));
+        assert_eq!(&n.subject, subject, "{file}");
+        assert_eq!(&n.link, link, "{file}");
+        assert!(
+            !n.body.contains("(name not recorded)"),
+            "{file}: {}",
+            n.body
+        );
+        assert!(n.body.contains("Account:        "), "{file}");
+    }
+}
+
+#[test]
+fn real_records_decode_their_policy_documents() {
+    let dir = shared_dir();
+    let n = render_payload(
+        &load(&dir.join("stratus-UpdateAssumeRolePolicy-1.json")),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.body
+            .contains("Trust policy:\n  {\n    \"Version\": \"2012-10-17\""),
+        "{}",
+        n.body
+    );
+    assert!(
+        n.body
+            .contains("\"AWS\": \"arn:aws:iam::193672423079:root\""),
+        "{}",
+        n.body
+    );
+    let n = render_payload(
+        &load(&dir.join("stratus-DeleteLoginProfile-1.json")),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.body.starts_with("FAILED: the change did NOT happen."),
+        "{}",
+        n.body
+    );
+    assert!(
+        n.body.contains("EntityTemporarilyUnmodifiableException"),
+        "{}",
+        n.body
+    );
+}
