@@ -1,0 +1,79 @@
+# iam-notify — run `make help` for the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+# No test or script may reach AWS or the instance metadata address: dummy credentials,
+# a region, and the metadata lookup disabled. Endpoints are set per test to 127.0.0.1.
+export AWS_ACCESS_KEY_ID ?= testing
+export AWS_SECRET_ACCESS_KEY ?= testing
+export AWS_DEFAULT_REGION ?= us-east-1
+export AWS_REGION ?= us-east-1
+export AWS_EC2_METADATA_DISABLED := true
+export CARGO_TERM_COLOR ?= never
+EVENT ?= events/AttachRolePolicy.json
+
+.PHONY: help venv build build-lambda test test-rust test-infra lint fmt demo preview invoke validate build-sam deploy clean
+
+help: ## Show this help
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-13s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## Create .venv with the pinned Python tools (cargo-lambda, moto, cfn-lint, SAM translator)
+
+build: ## Build the Lambda and preview binaries (release, host architecture)
+	cargo build --release --bins
+
+build-lambda: venv ## Build the deployable arm64 Lambda zip with cargo lambda (needs the aarch64-unknown-linux-gnu target)
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --bin iam-notify --output-format zip
+
+lint: ## cargo fmt --check and clippy with warnings as errors
+	cargo fmt --all -- --check
+	cargo clippy --all-targets --locked -- -D warnings
+
+fmt: ## Format the code
+	cargo fmt --all
+
+test-rust: ## Rust unit, snapshot, property, handler and fault tests
+	cargo test --locked --all-targets
+
+test-infra: venv ## Template (cfn-lint, SAM transform, stack in moto, patterns) and end-to-end tests
+	$(PY) -m pytest -q tests/infra
+
+test: lint test-rust test-infra ## Everything CI runs: lint, Rust tests, template and end-to-end tests
+
+preview: ## Print the notification of every sample event, no AWS at all
+	cargo run --quiet --bin preview -- events/*.json
+
+demo: venv ## Offline demo: moto SNS+SQS, cargo lambda watch, invoke every sample, print what arrived
+	$(PY) scripts/demo.py
+
+invoke: venv ## Invoke one event (EVENT=events/X.json) through cargo lambda watch in dry-run
+	$(PY) scripts/demo.py --invoke-only $(EVENT)
+
+validate: venv ## cfn-lint the template and transform it with the SAM translator
+	$(VENV)/bin/cfn-lint template.yaml
+	$(PY) tests/infra/sam.py template.yaml > /dev/null && echo "SAM transform: OK"
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
+	touch $@
+
+build-sam: $(SAM_VENV)/.installed ## sam build (cargo-lambda + zig from .venv-sam; needs the aarch64 Rust target)
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam build
+
+deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1); never run in CI
+	@test -z "$$CI" || { echo "deploy is not run in CI"; exit 1; }
+	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY $(SAM_VENV)/bin/sam deploy --guided
+
+clean: ## Remove build output and virtualenvs
+	cargo clean
+	rm -rf $(VENV) $(SAM_VENV) .aws-sam

@@ -1,0 +1,22 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import local_servers  # noqa: E402
+
+# Every boto3 client in these tests is offline: dummy credentials, a region, no metadata.
+os.environ.update(local_servers.OFFLINE_ENV)
+os.environ.pop("AWS_PROFILE", None)
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory):
+    server = local_servers.moto_server(log_path=tmp_path_factory.mktemp("moto") / "moto.log")
+    try:
+        yield server
+    finally:
+        server.stop()
