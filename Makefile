@@ -6,13 +6,11 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
-# No test or script may reach AWS or the instance metadata address: dummy credentials,
-# a region, and the metadata lookup disabled. Endpoints are set per test to 127.0.0.1.
-export AWS_ACCESS_KEY_ID ?= testing
-export AWS_SECRET_ACCESS_KEY ?= testing
-export AWS_DEFAULT_REGION ?= us-east-1
-export AWS_REGION ?= us-east-1
-export AWS_EC2_METADATA_DISABLED := true
+# No test or demo may reach AWS or the instance metadata address: dummy credentials, a
+# region, the metadata lookup disabled, no profile. Endpoints are 127.0.0.1, set per test.
+# (Only `make deploy` runs with your own AWS environment.)
+OFFLINE := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+	AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
 export CARGO_TERM_COLOR ?= never
 EVENT ?= events/AttachRolePolicy.json
 
@@ -42,10 +40,10 @@ fmt: ## Format the code
 	cargo fmt --all
 
 test-rust: ## Rust unit, snapshot, property, handler and fault tests
-	cargo test --locked --all-targets
+	$(OFFLINE) cargo test --locked --all-targets
 
 test-infra: venv ## Template (cfn-lint, SAM transform, stack in moto, patterns) and end-to-end tests
-	$(PY) -m pytest -q tests/infra
+	$(OFFLINE) $(PY) -m pytest -q tests/infra
 
 test: lint test-rust test-infra ## Everything CI runs: lint, Rust tests, template and end-to-end tests
 
@@ -53,14 +51,14 @@ preview: ## Print the notification of every sample event, no AWS at all
 	cargo run --quiet --bin preview -- events/*.json
 
 demo: venv ## Offline demo: moto SNS+SQS, cargo lambda watch, invoke every sample, print what arrived
-	$(PY) scripts/demo.py
+	$(OFFLINE) $(PY) scripts/demo.py
 
 invoke: venv ## Invoke one event (EVENT=events/X.json) through cargo lambda watch in dry-run
-	$(PY) scripts/demo.py --invoke-only $(EVENT)
+	$(OFFLINE) $(PY) scripts/demo.py --invoke-only $(EVENT)
 
 validate: venv ## cfn-lint the template and transform it with the SAM translator
-	$(VENV)/bin/cfn-lint template.yaml
-	$(PY) tests/infra/sam.py template.yaml > /dev/null && echo "SAM transform: OK"
+	$(OFFLINE) $(VENV)/bin/cfn-lint template.yaml && echo "cfn-lint: no findings"
+	$(OFFLINE) $(PY) tests/infra/sam.py template.yaml > /dev/null && echo "SAM transform: OK"
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)
@@ -68,11 +66,11 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	touch $@
 
 build-sam: $(SAM_VENV)/.installed ## sam build (cargo-lambda + zig from .venv-sam; needs the aarch64 Rust target)
-	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" $(SAM_VENV)/bin/sam build
+	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
 deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1); never run in CI
 	@test -z "$$CI" || { echo "deploy is not run in CI"; exit 1; }
-	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY $(SAM_VENV)/bin/sam deploy --guided
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided
 
 clean: ## Remove build output and virtualenvs
 	cargo clean

@@ -16,8 +16,8 @@ impl std::fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// How hard the SNS client tries before the handler reports a failure. The defaults fit the
-/// template's 30 s Lambda timeout: 3 attempts of at most 5 s each, plus backoff (at most
-/// 0.2 s + 0.4 s), stay under the 20 s operation timeout.
+/// template's 30 s Lambda timeout: 3 attempts of at most 5 s each plus backoff (jittered,
+/// 0.2 s then 0.4 s at most) stay within the 16.6 s operation timeout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SdkSettings {
     pub max_attempts: u32,

@@ -1,0 +1,199 @@
+#!/usr/bin/env python3
+"""iam-notify, end to end, offline.
+
+    make demo                      # every file in events/
+    python scripts/demo.py FILE... # some of them
+    python scripts/demo.py --invoke-only FILE   # one dry-run invoke, no SNS
+
+1. moto_server on 127.0.0.1 stands in for SNS and SQS: a topic, and a queue subscribed to it
+   standing in for the mailbox.
+2. `cargo lambda watch` on 127.0.0.1 runs the real function under the Lambda runtime API
+   emulator, with TOPIC_ARN and AWS_ENDPOINT_URL pointing at moto and dummy credentials.
+3. `cargo lambda invoke --data-file` sends every event, as EventBridge would.
+4. The queue is read and each notification printed as the recipient would see it.
+Every process started is stopped by PID, also on Ctrl-C or failure. Exits non-zero if an
+invoke failed or a notification is missing.
+"""
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from local_servers import OFFLINE_ENV, ROOT, VENV_BIN, Server, free_port, moto_server, offline_env  # noqa: E402
+
+FUNCTION = "iam-notify"
+FIRST_INVOKE_TIMEOUT = 900  # the first invoke waits for cargo to compile the function
+INVOKE_TIMEOUT = 60
+
+
+def say(msg):
+    print(msg, flush=True)
+
+
+@dataclass
+class Invoke:
+    file: str
+    ok: bool
+    output: str
+
+
+@dataclass
+class Delivery:
+    subject: str
+    body: str
+    attributes: dict
+
+
+@dataclass
+class Result:
+    invokes: list = field(default_factory=list)
+    deliveries: list = field(default_factory=list)
+    missing: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return all(i.ok for i in self.invokes) and not self.missing and len(self.deliveries) == len(self.invokes)
+
+
+def check_tools():
+    missing = [t for t in ("cargo-lambda", "moto_server") if not (VENV_BIN / t).exists()]
+    if missing:
+        raise SystemExit(f"missing {', '.join(missing)} in {VENV_BIN}: run `make venv` (or `make demo`) first")
+
+
+def start_watch(log_dir, **env_vars):
+    port = free_port()
+    env_list = ",".join(f"{k}={v}" for k, v in env_vars.items())
+    argv = ["cargo", "lambda", "watch", "-A", "127.0.0.1", "-P", str(port), "--env-vars", env_list]
+    return Server("cargo lambda watch", argv, port, env=offline_env(**env_vars),
+                  log_path=Path(log_dir) / "watch.log", ready_timeout=120)
+
+
+def invoke(watch, path, timeout):
+    argv = ["cargo", "lambda", "invoke", FUNCTION, "-A", "127.0.0.1", "-P", str(watch.port),
+            "--data-file", str(path)]
+    try:
+        out = subprocess.run(argv, env=offline_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return Invoke(path.name, False, f"no answer within {timeout}s")
+    return Invoke(path.name, out.returncode == 0, (out.stdout + out.stderr).strip())
+
+
+def run(files, log_dir, progress=say):
+    """Runs the whole path for `files`; returns what was invoked and what arrived."""
+    import boto3
+
+    result = Result()
+    progress("[1/4] starting moto_server (SNS + SQS) on 127.0.0.1")
+    with moto_server(log_path=Path(log_dir) / "moto.log") as moto:
+        offline = {"endpoint_url": moto.url, "region_name": "us-east-1",
+                   "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+        sns = boto3.client("sns", **offline)
+        sqs = boto3.client("sqs", **offline)
+        topic = sns.create_topic(Name="iam-notify-demo")["TopicArn"]
+        queue = sqs.create_queue(QueueName="mailbox")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+        progress(f"      moto_server pid {moto.pid} at {moto.url}; topic {topic}; mailbox queue subscribed")
+
+        progress("[2/4] starting `cargo lambda watch` (the Lambda runtime API emulator) on 127.0.0.1")
+        with start_watch(log_dir, TOPIC_ARN=topic, AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
+                         **{k: v for k, v in offline_env().items() if k.startswith("AWS_")}) as watch:
+            progress(f"      cargo lambda watch pid {watch.pid} on port {watch.port}")
+            progress(f"[3/4] invoking {len(files)} events (the first waits for the build)")
+            for n, path in enumerate(files, 1):
+                timeout = FIRST_INVOKE_TIMEOUT if n == 1 else INVOKE_TIMEOUT
+                started = time.monotonic()
+                inv = invoke(watch, path, timeout)
+                result.invokes.append(inv)
+                took = time.monotonic() - started
+                status = "ok" if inv.ok else "FAILED"
+                progress(f"      [{n}/{len(files)}] {path.name}: {status} ({took:.1f}s)")
+                if not inv.ok:
+                    progress("        " + inv.output.replace("\n", "\n        "))
+
+            progress("[4/4] reading the mailbox queue")
+            expected = sum(1 for i in result.invokes if i.ok)
+            deadline = time.monotonic() + 20
+            while len(result.deliveries) < expected and time.monotonic() < deadline:
+                got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+                for m in got.get("Messages", []):
+                    envelope = json.loads(m["Body"])
+                    result.deliveries.append(Delivery(
+                        envelope.get("Subject", ""), envelope.get("Message", ""),
+                        {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()}))
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+            if len(result.deliveries) > expected:
+                progress(f"      {len(result.deliveries) - expected} more notifications than invokes")
+        if any(not i.ok for i in result.invokes):
+            progress(f"      function log: {watch.log_path}")
+    for path in files:
+        event_id = json.loads(path.read_text())["detail"].get("eventID")
+        if not any(event_id and event_id in d.body for d in result.deliveries):
+            result.missing.append(path.name)
+    return result
+
+
+def invoke_only(path, log_dir):
+    say(f"starting `cargo lambda watch` on 127.0.0.1 in dry-run (no SNS) for {path}")
+    with start_watch(log_dir, DRY_RUN="true", RUST_LOG="info") as watch:
+        inv = invoke(watch, path, FIRST_INVOKE_TIMEOUT)
+    say(inv.output)
+    return 0 if inv.ok else 1
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("files", nargs="*", type=Path, help="event files (default: events/*.json)")
+    parser.add_argument("--invoke-only", action="store_true", help="one dry-run invoke of one file, no SNS")
+    args = parser.parse_args(argv)
+    check_tools()
+    # This process and every child: dummy credentials, a region, no instance metadata.
+    os.environ.update(OFFLINE_ENV)
+    os.environ.pop("AWS_PROFILE", None)
+
+    # Ctrl-C and SIGTERM unwind through the `with` blocks, which stop every process.
+    def interrupted(signum, _frame):
+        raise KeyboardInterrupt(f"signal {signum}")
+    signal.signal(signal.SIGTERM, interrupted)
+
+    log_dir = tempfile.mkdtemp(prefix="iam-notify-demo-")
+    try:
+        if args.invoke_only:
+            if len(args.files) != 1:
+                parser.error("--invoke-only takes exactly one event file")
+            return invoke_only(args.files[0], log_dir)
+        files = args.files or sorted((ROOT / "events").glob("*.json"))
+        started = time.monotonic()
+        result = run(files, log_dir)
+    except KeyboardInterrupt:
+        say("\ninterrupted: every process started has been stopped")
+        return 130
+    for d in result.deliveries:
+        say("\n" + "=" * 100)
+        say(f"Subject: {d.subject}")
+        say(f"Attributes: {json.dumps(d.attributes, sort_keys=True)}")
+        say("-" * 100)
+        say(d.body)
+    failed = [i.file for i in result.invokes if not i.ok]
+    say("\n" + "=" * 100)
+    say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {len(result.deliveries)} notifications "
+        f"arrived in the mailbox queue; {time.monotonic() - started:.0f}s; logs in {log_dir}")
+    if failed:
+        say("failed invokes: " + ", ".join(failed))
+    if result.missing:
+        say("no notification for: " + ", ".join(result.missing))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

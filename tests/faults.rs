@@ -1,0 +1,315 @@
+//! SNS failures against a fake SNS endpoint on 127.0.0.1 that this test controls: every one
+//! makes the handler return an error (after the SDK's own retries where the error is
+//! retryable, with the number of attempts counted), logs one line with the eventID and the
+//! cause, and never reports success.
+
+use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
+use iam_notify::config::{Config, SdkSettings};
+use iam_notify::handler::{HandlerError, handle};
+use iam_notify::message::Format;
+use iam_notify::publish::{SnsPublisher, with_settings};
+use serde_json::Value;
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:iam-notify";
+
+#[derive(Clone, Copy)]
+enum Reply {
+    /// An SNS error response: HTTP status, error type and code.
+    Error(u16, &'static str, &'static str),
+    /// A good response, after a delay.
+    SlowOk(Duration),
+    Ok,
+}
+
+/// A fake SNS endpoint on loopback. Counts requests; stops when dropped (also on panic).
+struct FakeSns {
+    url: String,
+    hits: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeSns {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn fake_sns(reply: Reply) -> FakeSns {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                if read_request(&mut socket).await.is_none() {
+                    return;
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = match reply {
+                    Reply::Error(status, kind, code) => (
+                        status,
+                        format!(
+                            "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error>\
+                             <Type>{kind}</Type><Code>{code}</Code><Message>fake {code}</Message></Error>\
+                             <RequestId>fake-request</RequestId></ErrorResponse>"
+                        ),
+                    ),
+                    Reply::SlowOk(delay) => {
+                        tokio::time::sleep(delay).await;
+                        (200, publish_ok())
+                    }
+                    Reply::Ok => (200, publish_ok()),
+                };
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    FakeSns { url, hits, task }
+}
+
+fn publish_ok() -> String {
+    "<PublishResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><PublishResult>\
+     <MessageId>fake-message-id</MessageId></PublishResult><ResponseMetadata>\
+     <RequestId>fake-request</RequestId></ResponseMetadata></PublishResponse>"
+        .to_string()
+}
+
+/// Reads one HTTP request (headers and a Content-Length body).
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<()> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse().ok())
+                .unwrap_or(0);
+            while buf.len() < end + 4 + length {
+                let n = socket.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Some(());
+        }
+    }
+}
+
+/// Short timeouts so the slow case runs in about a second; the same retry policy as production.
+fn settings() -> SdkSettings {
+    SdkSettings::new(3, Duration::from_millis(300), Duration::from_millis(300))
+}
+
+fn publisher(url: &str) -> SnsPublisher {
+    let builder = aws_sdk_sns::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+    SnsPublisher::new(aws_sdk_sns::Client::from_conf(with_settings(
+        builder,
+        &settings(),
+    )))
+}
+
+fn config() -> Config {
+    Config {
+        topic_arn: Some(TOPIC.into()),
+        format: Format::Rich,
+        dry_run: false,
+        sdk: settings(),
+    }
+}
+
+fn sample() -> Value {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/events/CreatePolicy.json");
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn event_id(event: &Value) -> String {
+    event["detail"]["eventID"].as_str().unwrap().to_string()
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Runs the handler once against `url`, capturing its log lines.
+async fn run(url: &str) -> (Result<Value, HandlerError>, Vec<String>) {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_ansi(false)
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let result = handle(&sample(), &config(), &publisher(url)).await;
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    (result, text.lines().map(String::from).collect())
+}
+
+/// The handler failed, said why in one log line with the eventID, and reported no success.
+fn assert_failed_clearly(result: Result<Value, HandlerError>, logs: &[String], cause: &str) {
+    let err = match result {
+        Ok(v) => panic!("a failed publish was reported as success: {v}"),
+        Err(e) => e,
+    };
+    assert!(matches!(err, HandlerError::Publish(_)), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains(cause),
+        "error {message:?} does not say {cause:?}"
+    );
+    let id = event_id(&sample());
+    let failures: Vec<&String> = logs
+        .iter()
+        .filter(|l| l.contains("publish-failed"))
+        .collect();
+    assert_eq!(failures.len(), 1, "one failure line: {logs:?}");
+    let line: Value = serde_json::from_str(failures[0]).unwrap();
+    assert_eq!(line["eventID"], id.as_str());
+    assert_eq!(line["eventName"], "CreatePolicy");
+    assert_eq!(line["level"], "ERROR");
+    assert!(line["error"].as_str().unwrap().contains(cause), "{line}");
+    assert!(
+        !logs.iter().any(|l| l.contains("\"outcome\":\"published\"")),
+        "{logs:?}"
+    );
+}
+
+#[tokio::test]
+async fn http_500_is_retried_then_reported() {
+    let sns = fake_sns(Reply::Error(500, "Receiver", "InternalError")).await;
+    let (result, logs) = run(&sns.url).await;
+    assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
+    assert_failed_clearly(result, &logs, "InternalError");
+}
+
+#[tokio::test]
+async fn throttling_is_retried_then_reported() {
+    let sns = fake_sns(Reply::Error(400, "Sender", "Throttling")).await;
+    let (result, logs) = run(&sns.url).await;
+    assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
+    assert_failed_clearly(result, &logs, "Throttling");
+}
+
+#[tokio::test]
+async fn authorization_error_is_not_retried() {
+    let sns = fake_sns(Reply::Error(403, "Sender", "AuthorizationError")).await;
+    let (result, logs) = run(&sns.url).await;
+    assert_eq!(
+        sns.hits.load(Ordering::SeqCst),
+        1,
+        "no retry of a permanent error"
+    );
+    assert_failed_clearly(result, &logs, "AuthorizationError");
+}
+
+#[tokio::test]
+async fn missing_topic_is_not_retried() {
+    let sns = fake_sns(Reply::Error(404, "Sender", "NotFound")).await;
+    let (result, logs) = run(&sns.url).await;
+    assert_eq!(
+        sns.hits.load(Ordering::SeqCst),
+        1,
+        "no retry of a permanent error"
+    );
+    assert_failed_clearly(result, &logs, "NotFound");
+}
+
+#[tokio::test]
+async fn a_response_slower_than_the_attempt_timeout_is_retried_then_reported() {
+    let sns = fake_sns(Reply::SlowOk(Duration::from_secs(3))).await;
+    let started = std::time::Instant::now();
+    let (result, logs) = run(&sns.url).await;
+    assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
+    assert_failed_clearly(result, &logs, "timeout");
+    assert!(started.elapsed() < settings().operation_timeout + Duration::from_secs(1));
+}
+
+#[tokio::test]
+async fn connection_refused_is_reported() {
+    // A port that was just free: nothing listens there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (result, logs) = run(&format!("http://127.0.0.1:{port}")).await;
+    assert_failed_clearly(result, &logs, "dispatch failure");
+}
+
+#[tokio::test]
+async fn a_good_response_is_reported_as_published() {
+    let sns = fake_sns(Reply::Ok).await;
+    let (result, logs) = run(&sns.url).await;
+    assert_eq!(result.unwrap()["messageId"], "fake-message-id");
+    assert_eq!(sns.hits.load(Ordering::SeqCst), 1);
+    assert!(
+        logs.iter().any(|l| l.contains("\"outcome\":\"published\"")),
+        "{logs:?}"
+    );
+}
+
+/// All retries fit in the Lambda timeout the template sets, with the settings it sets.
+#[test]
+fn production_retries_fit_inside_the_template_timeout() {
+    let template =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/template.yaml")).unwrap();
+    let value = |key: &str| -> u64 {
+        template
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(key))
+            .map(|v| v.trim().trim_matches('"').parse().unwrap())
+            .unwrap_or_else(|| panic!("{key} not in template.yaml"))
+    };
+    let timeout = Duration::from_secs(value("Timeout:"));
+    let attempts = value("SNS_MAX_ATTEMPTS:");
+    let attempt_ms = value("SNS_ATTEMPT_TIMEOUT_MS:");
+    let env = std::collections::HashMap::from([
+        ("TOPIC_ARN", TOPIC.to_string()),
+        ("SNS_MAX_ATTEMPTS", attempts.to_string()),
+        ("SNS_ATTEMPT_TIMEOUT_MS", attempt_ms.to_string()),
+    ]);
+    let cfg = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
+    assert!(
+        cfg.sdk.operation_timeout + Duration::from_secs(5) <= timeout,
+        "{:?} of SDK time must fit, with start-up room, in the {timeout:?} Lambda timeout",
+        cfg.sdk.operation_timeout
+    );
+}

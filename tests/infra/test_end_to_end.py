@@ -1,0 +1,79 @@
+"""The demo's path, automated: moto_server (SNS + SQS) and `cargo lambda watch` on 127.0.0.1,
+every sample invoked with `cargo lambda invoke`; the mailbox queue must hold exactly one
+notification per event, with the snapshot's subject and body and the message attributes."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import demo
+
+ROOT = Path(__file__).resolve().parents[2]
+SNAPSHOTS = ROOT / "tests" / "snapshots"
+
+
+def snapshot(file):
+    """(subject, body) recorded by the Rust snapshot test for an event file."""
+    text = (SNAPSHOTS / f"samples__every_sample_event_renders_as_its_snapshot@{file}.snap").read_text()
+    content = text.split("\n---\n", 1)[1]
+    subject = re.match(r"Subject: (.*)\n", content).group(1)
+    body = content.split("\n\n", 1)[1]
+    return subject, body.rstrip("\n")
+
+
+@pytest.fixture(scope="module")
+def delivered(tmp_path_factory):
+    files = sorted((ROOT / "events").glob("*.json"))
+    return files, demo.run(files, tmp_path_factory.mktemp("e2e"), progress=print)
+
+
+def test_every_invoke_succeeds(delivered):
+    files, result = delivered
+    assert [i.file for i in result.invokes] == [f.name for f in files]
+    failed = [(i.file, i.output) for i in result.invokes if not i.ok]
+    assert failed == []
+
+
+def test_exactly_one_notification_per_event_with_the_snapshot_subject_and_body(delivered):
+    files, result = delivered
+    assert len(result.deliveries) == len(files)
+    assert result.missing == []
+    for path in files:
+        event = json.loads(path.read_text())
+        event_id = event["detail"]["eventID"]
+        matching = [d for d in result.deliveries if f"Event ID:       {event_id}\n" in d.body]
+        assert len(matching) == 1, f"{path.name}: {len(matching)} notifications"
+        subject, body = snapshot(path.name)
+        assert matching[0].subject == subject, path.name
+        assert matching[0].body == body, path.name
+        assert matching[0].attributes["eventName"] == event["detail"]["eventName"]
+        assert matching[0].attributes["outcome"] in {"succeeded", "denied", "failed"}
+
+
+def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_path):
+    base = json.loads((ROOT / "events" / "PutRolePolicy.json").read_text())
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket-\u00e9t\u00e9/*"}
+    document = json.dumps({"Version": "2012-10-17", "Statement": [statement] * 4000})
+    assert len(document.encode()) > 262_144
+    big = json.loads(json.dumps(base))
+    big["detail"]["eventID"] = "big-policy-document"
+    big["detail"]["requestParameters"]["policyDocument"] = document
+    long_name = json.loads(json.dumps(base))
+    long_name["detail"]["eventID"] = "long-role-name"
+    long_name["detail"]["requestParameters"]["roleName"] = "r" * 300
+    files = []
+    for name, event in (("big.json", big), ("long.json", long_name)):
+        (tmp_path / name).write_text(json.dumps(event))
+        files.append(tmp_path / name)
+    result = demo.run(files, tmp_path, progress=print)
+    assert all(i.ok for i in result.invokes), [i.output for i in result.invokes]
+    assert result.missing == [] and len(result.deliveries) == 2
+    by_id = {("big" if "big-policy-document" in d.body else "long"): d for d in result.deliveries}
+    big_body = by_id["big"].body
+    assert 200_000 < len(big_body.encode()) <= 262_144
+    assert "[Policy document cut to fit the SNS message limit: " in big_body
+    long_subject = by_id["long"].subject
+    assert len(long_subject) < 100 and long_subject.endswith("... by ci-deploy/GitHubActions")
+    assert "r" * 300 in by_id["long"].body
