@@ -51,6 +51,7 @@ class Delivery:
     subject: str
     body: str
     attributes: dict
+    document: dict
 
 
 @dataclass
@@ -127,10 +128,15 @@ def run(files, log_dir, progress=say):
             while len(result.deliveries) < expected and time.monotonic() < deadline:
                 got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
                 for m in got.get("Messages", []):
+                    # SNS wraps what it delivers to SQS in an envelope; iam-notify publishes
+                    # per protocol, so the queue gets the machine-readable document, whose
+                    # `text` is exactly what an email subscriber reads.
                     envelope = json.loads(m["Body"])
+                    document = json.loads(envelope.get("Message", "{}"))
                     result.deliveries.append(Delivery(
-                        envelope.get("Subject", ""), envelope.get("Message", ""),
-                        {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()}))
+                        envelope.get("Subject", ""), document.get("text", ""),
+                        {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
+                        document))
                     sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
             if len(result.deliveries) > expected:
                 progress(f"      {len(result.deliveries) - expected} more notifications than invokes")

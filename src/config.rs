@@ -1,6 +1,7 @@
 //! Configuration from the environment, checked once at start-up.
 
-use crate::message::Format;
+use crate::message::{ChatFormat, Format};
+use crate::noise::NoiseRules;
 use std::time::Duration;
 
 /// Why the function cannot start.
@@ -55,9 +56,12 @@ pub struct Config {
     /// The SNS topic notifications go to. `None` only in dry-run.
     pub topic_arn: Option<String>,
     pub format: Format,
+    /// What sqs/lambda/http(s) subscribers receive.
+    pub chat: ChatFormat,
     /// Render and log, publish nothing.
     pub dry_run: bool,
     pub sdk: SdkSettings,
+    pub noise: NoiseRules,
 }
 
 impl Config {
@@ -71,6 +75,9 @@ impl Config {
     /// - `TOPIC_ARN`: `arn:<partition>:sns:<region>:<12-digit account>:<topic>`; required
     ///   unless `DRY_RUN=true`.
     /// - `MESSAGE_FORMAT`: `rich` (default) or `classic`.
+    /// - `CHAT_FORMAT`: `none` (default) or `amazon-q`.
+    /// - `IGNORE_PRINCIPALS`: comma-separated ARN patterns with `*`; `IGNORE_AWS_SERVICES`,
+    ///   `IGNORE_CLOUDFORMATION`: true/false (default false).
     /// - `DRY_RUN`: `true`/`false` (default false; also 1/0, yes/no).
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
@@ -95,6 +102,16 @@ impl Config {
             Some(f) => {
                 return Err(ConfigError(format!(
                     "MESSAGE_FORMAT must be rich or classic, not {f:?}"
+                )));
+            }
+        };
+        let chat = match value("CHAT_FORMAT").as_deref().map(str::to_ascii_lowercase) {
+            None => ChatFormat::None,
+            Some(f) if f == "none" => ChatFormat::None,
+            Some(f) if f == "amazon-q" => ChatFormat::AmazonQ,
+            Some(f) => {
+                return Err(ConfigError(format!(
+                    "CHAT_FORMAT must be none or amazon-q, not {f:?}"
                 )));
             }
         };
@@ -124,18 +141,40 @@ impl Config {
                     }),
             }
         };
+        let flag = |k: &str| -> Result<bool, ConfigError> {
+            match value(k) {
+                None => Ok(false),
+                Some(v) => parse_bool(&v)
+                    .ok_or_else(|| ConfigError(format!("{k} must be true or false, not {v:?}"))),
+            }
+        };
+        let noise = NoiseRules {
+            ignore_principals: value("IGNORE_PRINCIPALS")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|p| !p.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            ignore_aws_services: flag("IGNORE_AWS_SERVICES")?,
+            ignore_cloudformation: flag("IGNORE_CLOUDFORMATION")?,
+        };
         let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
         let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
         Ok(Config {
             topic_arn,
             format,
+            chat,
             dry_run,
             sdk: SdkSettings::new(
                 u32::try_from(attempts).unwrap_or(3),
                 Duration::from_millis(attempt_ms),
                 Duration::from_millis(connect_ms),
             ),
+            noise,
         })
     }
 }
@@ -229,6 +268,36 @@ mod tests {
                 .unwrap_err()
                 .0
                 .contains("SNS_MAX_ATTEMPTS")
+        );
+    }
+
+    #[test]
+    fn noise_rules() {
+        let c = cfg(&[
+            ("TOPIC_ARN", TOPIC),
+            (
+                "IGNORE_PRINCIPALS",
+                " arn:aws:iam::*:role/ci-*, ,arn:aws:iam::1:user/bot ",
+            ),
+            ("IGNORE_CLOUDFORMATION", "yes"),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.noise.ignore_principals,
+            ["arn:aws:iam::*:role/ci-*", "arn:aws:iam::1:user/bot"]
+        );
+        assert!(c.noise.ignore_cloudformation && !c.noise.ignore_aws_services);
+        assert!(
+            cfg(&[("TOPIC_ARN", TOPIC), ("IGNORE_AWS_SERVICES", "sometimes")])
+                .unwrap_err()
+                .0
+                .contains("IGNORE_AWS_SERVICES")
+        );
+        assert!(
+            cfg(&[("TOPIC_ARN", TOPIC), ("CHAT_FORMAT", "slack")])
+                .unwrap_err()
+                .0
+                .contains("CHAT_FORMAT")
         );
     }
 

@@ -27,6 +27,7 @@ fn list_path(kind: Kind) -> &'static str {
         Kind::Role => "roles",
         Kind::User => "users",
         Kind::Group => "groups",
+        Kind::IdentityProvider => "identity_providers",
         Kind::Other => "home",
     }
 }

@@ -215,6 +215,8 @@ pub struct CloudTrailDetail {
     pub read_only: Option<bool>,
     #[serde(deserialize_with = "flag")]
     pub management_event: Option<bool>,
+    /// Sign-in events put `MFAUsed`, `LoginTo` here.
+    pub additional_event_data: Option<Value>,
 }
 
 /// `userIdentity`: who made the call.

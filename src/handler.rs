@@ -3,6 +3,7 @@
 use crate::config::Config;
 use crate::event::{Event, InputError};
 use crate::message::render;
+use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
 use serde_json::{Value, json};
 
@@ -43,6 +44,19 @@ pub async fn handle<P: Publisher>(
     };
     let n = render(&event, config.format);
     let event_id = n.event_id.as_deref().unwrap_or("-");
+    if let Some(reason) = suppressed(&event, &n, &config.noise) {
+        tracing::info!(
+            eventName = %n.event_name, eventID = %event_id, outcome = "suppressed",
+            reason = %reason, subject = %n.subject, "notification suppressed by the noise rules"
+        );
+        // One embedded-metric-format line on stdout: CloudWatch counts it as a metric.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        println!("{}", metric_line(&n, &reason, now));
+        return Ok(json!({"suppressed": true, "reason": reason, "subject": n.subject}));
+    }
     if config.dry_run {
         tracing::info!(
             eventName = %n.event_name, eventID = %event_id, outcome = "dry-run",
@@ -57,7 +71,10 @@ pub async fn handle<P: Publisher>(
                 eventName = %n.event_name, eventID = %event_id, outcome = "published",
                 messageId = %message_id, subject = %n.subject, "notification published"
             );
-            Ok(json!({"messageId": message_id, "subject": n.subject, "eventID": n.event_id}))
+            Ok(
+                json!({"messageId": message_id, "subject": n.subject, "eventID": n.event_id,
+                       "severity": n.severity}),
+            )
         }
         Err(e) => {
             tracing::error!(

@@ -23,9 +23,11 @@ pub mod console_url;
 pub mod event;
 pub mod handler;
 pub mod message;
+pub mod noise;
 pub mod policy;
 pub mod publish;
 pub mod resource;
+pub mod severity;
 
 pub use event::Event;
 pub use message::{Format, Notification, render};

@@ -31,7 +31,7 @@ async fn main() -> Result<(), Error> {
         )
         .init();
     let config = Config::from_env().inspect_err(|e| tracing::error!(error = %e, "cannot start"))?;
-    let publisher = SnsPublisher::from_env(&config.sdk).await;
+    let publisher = SnsPublisher::from_env(&config.sdk, config.chat).await;
     let (config, publisher) = (&config, &publisher);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(&event.payload, config, publisher).await

@@ -10,8 +10,10 @@ use crate::classic;
 use crate::console_url;
 use crate::event::Event;
 use crate::policy;
-use crate::resource::{self, Kind, Target};
+use crate::resource::{self, Call, Kind, Target};
+use crate::severity::{self, Finding, Severity};
 use serde::Serialize;
+use serde_json::{Value, json};
 
 /// SNS rejects subjects of 100 characters or more ("less than 100 characters").
 pub const MAX_SUBJECT_CHARS: usize = 99;
@@ -29,6 +31,20 @@ pub enum Format {
     /// The article's InputTransformer sentences, for parity while migrating.
     Classic,
 }
+
+/// What sqs, lambda, http and https subscribers receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ChatFormat {
+    /// iam-notify's own JSON document (schema `iam-notify/1`).
+    None,
+    /// An Amazon Q Developer in chat applications (AWS Chatbot) custom notification, for a
+    /// topic mapped to a Slack or Teams channel.
+    AmazonQ,
+}
+
+/// SMS subscribers get one line of at most this many bytes.
+pub const MAX_SMS_BYTES: usize = 140;
 
 /// What became of the call the event records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -52,6 +68,17 @@ pub struct Notification {
     pub outcome: Outcome,
     /// The body was cut to fit SNS's limit.
     pub truncated: bool,
+    pub severity: Severity,
+    pub findings: Vec<Finding>,
+    /// One line of at most 140 bytes, for SMS subscribers.
+    pub sms: String,
+    /// The account the change happened in.
+    pub account: Option<String>,
+    /// `userIdentity.type` of the caller (`missing` without one).
+    pub actor_type: String,
+    /// The machine-readable alert (schema `iam-notify/1`, documented in the README) for
+    /// sqs, lambda, http and https subscribers.
+    pub document: Value,
 }
 
 impl Notification {
@@ -67,21 +94,21 @@ impl Notification {
 /// Renders `event` as a notification.
 pub fn render(event: &Event, format: Format) -> Notification {
     let call = event
-        .is_iam_call()
-        .then(|| {
-            event
-                .detail
-                .event_name
-                .as_deref()
-                .and_then(resource::lookup)
-        })
-        .flatten();
+        .detail
+        .event_name
+        .as_deref()
+        .and_then(|name| resource::lookup(event.detail.event_source.as_deref()?, name));
     let target = match call {
         Some(c) => resource::resolve(event, c),
         None => resource::generic(event),
     };
     let who = actor(event);
     let outcome = outcome(event);
+    let findings = assess(event, call, &target, &who, outcome);
+    let severity = severity::overall(
+        &findings,
+        matches!(outcome, Outcome::Denied | Outcome::Failed),
+    );
     let partition = resource::partition(event);
     let link = link(event, &target, &partition);
     let event_name = event
@@ -89,14 +116,34 @@ pub fn render(event: &Event, format: Format) -> Notification {
         .event_name
         .clone()
         .unwrap_or_else(|| event.detail_type.clone());
-    let subject = sanitize_subject(&subject(event, &target, &who, outcome, &event_name));
+    let is_iam = call.is_some() || event.is_iam_call();
+    let subject = sanitize_subject(&subject(
+        event,
+        is_iam,
+        &target,
+        &who,
+        outcome,
+        severity,
+        &event_name,
+    ));
     let (body, truncated) = match (format, call.map(|c| c.group)) {
         (Format::Classic, Some(group)) => match classic::render(event, group) {
             Some(text) => fit_body(text),
-            None => rich_body(event, &target, &who, outcome, &link),
+            None => rich_body(event, &target, &who, outcome, severity, &findings, &link),
         },
-        _ => rich_body(event, &target, &who, outcome, &link),
+        _ => rich_body(event, &target, &who, outcome, severity, &findings, &link),
     };
+    let sms = sms(
+        severity,
+        outcome,
+        &event_name,
+        &target,
+        &who,
+        event.account(),
+    );
+    let document = document(
+        event, &target, &who, outcome, severity, &findings, &link, &subject, &body,
+    );
     Notification {
         subject,
         body,
@@ -105,8 +152,104 @@ pub fn render(event: &Event, format: Format) -> Notification {
         event_id: event.detail.event_id.clone(),
         outcome,
         truncated,
+        severity,
+        findings,
+        sms,
+        account: event.account().map(String::from),
+        actor_type: who.kind.clone(),
+        document,
     }
 }
+
+/// Every reason the alert matters: the call's own rule, the policy it attached, what its
+/// policy document grants, who made it, and whether it was denied.
+fn assess(
+    event: &Event,
+    call: Option<&Call>,
+    t: &Target,
+    who: &Actor,
+    outcome: Outcome,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if who.is_root {
+        if call.is_some_and(|c| c.shape == resource::Shape::ConsoleSignIn) {
+            out.push(Finding::new(
+                "root-console-sign-in",
+                "the account root user signed in to the console",
+            ));
+        } else {
+            out.push(Finding::new(
+                "root-user",
+                "the account root user made this call",
+            ));
+        }
+    }
+    if outcome == Outcome::Denied {
+        out.push(Finding::new(
+            "denied",
+            "the caller tried a change it is not allowed to make",
+        ));
+    }
+    if let Some(rule) = call.and_then(|c| c.flag) {
+        if outcome == Outcome::Succeeded {
+            let reason = severity::RULES
+                .iter()
+                .find(|(id, _, _)| *id == rule)
+                .map(|(_, _, why)| *why)
+                .unwrap_or(rule);
+            out.push(Finding::new(rule, reason));
+        }
+    }
+    for rule in &t.flags {
+        out.push(Finding::new(
+            rule,
+            severity::RULES
+                .iter()
+                .find(|(id, _, _)| id == rule)
+                .map(|(_, _, why)| *why)
+                .unwrap_or(rule),
+        ));
+    }
+    if let Some(p) = t.policy.as_ref().filter(|p| p.is_aws_managed()) {
+        if ADMIN_POLICIES.contains(&p.name.as_str()) {
+            out.push(Finding::new(
+                "admin-policy-attached",
+                format!("the AWS managed policy {} gives full control", p.name),
+            ));
+        } else if BROAD_POLICIES.contains(&p.name.as_str()) {
+            out.push(Finding::new(
+                "broad-policy-attached",
+                format!("the AWS managed policy {} is broad", p.name),
+            ));
+        }
+    }
+    if let Some((label, raw)) = &t.document {
+        let kind = if *label == "Trust policy" {
+            policy::DocKind::Trust
+        } else {
+            policy::DocKind::Permissions
+        };
+        out.extend(policy::findings(
+            &policy::decode(raw),
+            kind,
+            event.account(),
+        ));
+    }
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    out
+}
+
+/// AWS managed policies that give full control (critical when attached) ...
+const ADMIN_POLICIES: &[&str] = &["AdministratorAccess", "IAMFullAccess"];
+/// ... and broad ones (warning).
+const BROAD_POLICIES: &[&str] = &[
+    "PowerUserAccess",
+    "AWSOrganizationsFullAccess",
+    "AWSKeyManagementServicePowerUser",
+    "AmazonS3FullAccess",
+    "AmazonEC2FullAccess",
+    "SecretsManagerReadWrite",
+];
 
 fn outcome(event: &Event) -> Outcome {
     match event.detail.error_code.as_deref() {
@@ -132,7 +275,8 @@ fn link(event: &Event, t: &Target, partition: &str) -> String {
             event.detail.event_id.as_deref(),
             event.detail.event_name.as_deref(),
         ),
-        _ if t.gone || t.not_created => list(),
+        // Provider pages are addressed by type and URL; the list is exact and one click away.
+        _ if t.gone || t.not_created || t.kind == Kind::IdentityProvider => list(),
         Kind::Policy => match &t.arn {
             Some(arn) => console_url::policy(partition, arn, t.section),
             None => list(),
@@ -144,21 +288,28 @@ fn link(event: &Event, t: &Target, partition: &str) -> String {
     }
 }
 
-fn subject(event: &Event, t: &Target, who: &Actor, outcome: Outcome, event_name: &str) -> String {
-    let service = if event.is_iam_call() { "IAM" } else { "AWS" };
-    let tag = match outcome {
-        Outcome::Denied => format!("[{service} DENIED]"),
-        Outcome::Failed => format!("[{service} FAILED]"),
+fn subject(
+    event: &Event,
+    is_iam: bool,
+    t: &Target,
+    who: &Actor,
+    outcome: Outcome,
+    severity: Severity,
+    event_name: &str,
+) -> String {
+    let service = if is_iam { "IAM" } else { "AWS" };
+    // Failed calls say so (the change did not happen); others show their severity.
+    let tag = match (outcome, severity) {
+        (Outcome::Denied, _) => format!("[{service} DENIED]"),
+        (Outcome::Failed, _) => format!("[{service} FAILED]"),
+        (_, Severity::Critical) => format!("[{service} CRITICAL]"),
+        (_, Severity::Warning) => format!("[{service} WARNING]"),
         _ => format!("[{service}]"),
     };
     if outcome == Outcome::Event {
         return format!("{tag} {} from {}", event.detail_type, event.source);
     }
-    let headline = if t.kind == Kind::Other && event.is_iam_call() {
-        String::new()
-    } else {
-        t.headline.clone()
-    };
+    let headline = t.headline.clone();
     // When too long, the resource is shortened first: who did it stays readable. The
     // caller's `sanitize_subject` is the final guard.
     let head = clean_ascii(&format!("{tag} {event_name}"));
@@ -263,6 +414,8 @@ fn rich_body(
     t: &Target,
     who: &Actor,
     outcome: Outcome,
+    severity: Severity,
+    findings: &[Finding],
     link: &str,
 ) -> (String, bool) {
     let d = &event.detail;
@@ -298,6 +451,16 @@ fn rich_body(
         ),
     };
     lines.push(one_line(&sentence));
+    lines.push(String::new());
+    lines.push(labelled("Severity", &severity.word().to_ascii_uppercase()));
+    for f in findings {
+        lines.push(one_line(&format!(
+            "  - {} [{}: {}]",
+            f.reason,
+            f.severity.word(),
+            f.rule
+        )));
+    }
     lines.push(String::new());
 
     let mut field = |label: &str, value: &str| lines.push(labelled(label, &one_line(value)));
@@ -442,6 +605,237 @@ fn rich_body(
         }
     }
     fit_body(body)
+}
+
+fn sms(
+    severity: Severity,
+    outcome: Outcome,
+    event_name: &str,
+    t: &Target,
+    who: &Actor,
+    account: Option<&str>,
+) -> String {
+    let tag = match outcome {
+        Outcome::Denied => "DENIED".to_string(),
+        Outcome::Failed => "FAILED".to_string(),
+        _ => severity.word().to_ascii_uppercase(),
+    };
+    let raw = format!(
+        "{tag} IAM {event_name} {} by {} in {}",
+        t.headline,
+        who.short,
+        account.unwrap_or("?")
+    );
+    let mut line = clean_ascii(&raw);
+    if line.len() > MAX_SMS_BYTES {
+        line.truncate(MAX_SMS_BYTES - 3);
+        line.push_str("...");
+    }
+    line
+}
+
+/// The machine-readable alert, schema `iam-notify/1` (README, "Per-protocol delivery").
+#[allow(clippy::too_many_arguments)]
+fn document(
+    event: &Event,
+    t: &Target,
+    who: &Actor,
+    outcome: Outcome,
+    severity: Severity,
+    findings: &[Finding],
+    link: &str,
+    subject: &str,
+    text: &str,
+) -> Value {
+    let d = &event.detail;
+    let identity = d.user_identity.as_ref();
+    let policy_document = t
+        .document
+        .as_ref()
+        .map(|(_, raw)| match policy::decode(raw) {
+            policy::Document::Json(v) => v,
+            policy::Document::Text(s) => Value::String(s),
+        });
+    json!({
+        "schema": "iam-notify/1",
+        "subject": subject,
+        "summary": t.summary,
+        "severity": severity,
+        "findings": findings,
+        "outcome": outcome,
+        "event": {
+            "name": d.event_name,
+            "source": d.event_source.as_deref().unwrap_or(event.source.as_str()),
+            "detailType": event.detail_type,
+            "id": d.event_id,
+            "requestId": d.request_id,
+            "time": event.time(),
+            "account": event.account(),
+            "region": event.region(),
+            "sourceIPAddress": d.source_ip_address,
+            "userAgent": d.user_agent,
+            "userAgentKind": d.user_agent.as_deref().map(user_agent_kind),
+            "errorCode": d.error_code,
+            "errorMessage": d.error_message,
+        },
+        "actor": {
+            "type": who.kind,
+            "name": who.short,
+            "description": who.long,
+            "arn": identity.and_then(|u| u.arn.clone()),
+            "root": who.is_root,
+        },
+        "resource": {
+            "kind": t.kind.noun(),
+            "name": t.name,
+            "arn": t.arn,
+            "deleted": t.gone,
+        },
+        "policy": t.policy.as_ref().map(|p| json!({
+            "name": p.name, "arn": p.arn, "awsManaged": p.is_aws_managed(),
+        })),
+        "policyDocument": policy_document,
+        "consoleUrl": link,
+        "text": text,
+    })
+}
+
+/// An Amazon Q Developer in chat applications custom notification (`version` 1.0,
+/// `source` custom, client-markdown) with the alert's title, findings and next steps.
+fn amazon_q(n: &Notification, text_budget: usize) -> Value {
+    let emoji = match (n.outcome, n.severity) {
+        (Outcome::Denied | Outcome::Failed, _) => ":no_entry:",
+        (_, Severity::Critical) => ":rotating_light:",
+        (_, Severity::Warning) => ":warning:",
+        _ => ":information_source:",
+    };
+    let summary = n
+        .document
+        .get("summary")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let mut description = format!("*{}* | {}", n.severity.word().to_ascii_uppercase(), summary);
+    for f in &n.findings {
+        description.push_str(&format!("\n• {} ({})", f.reason, f.rule));
+    }
+    let (body, _) = cut_utf8(
+        &n.body,
+        text_budget.min(AMAZON_Q_DESCRIPTION_BYTES.saturating_sub(description.len() + 16)),
+    );
+    description.push_str(&format!("\n```\n{body}\n```"));
+    let title = format!("{emoji} {}", n.subject);
+    let mut related: Vec<Value> = Vec::new();
+    for key in ["arn"] {
+        if let Some(v) = n
+            .document
+            .get("resource")
+            .and_then(|r| r.get(key))
+            .filter(|v| !v.is_null())
+        {
+            related.push(v.clone());
+        }
+    }
+    if let Some(v) = n
+        .document
+        .get("policy")
+        .and_then(|p| p.get("arn"))
+        .filter(|v| !v.is_null())
+    {
+        related.push(v.clone());
+    }
+    let mut next_steps = vec![format!("Review it in the console: {}", n.link)];
+    if let Some(id) = &n.event_id {
+        next_steps.push(format!("Find the CloudTrail record: event ID {id}"));
+    }
+    json!({
+        "version": "1.0",
+        "source": "custom",
+        "id": n.event_id,
+        "content": {
+            "textType": "client-markdown",
+            "title": title,
+            "description": description,
+            "nextSteps": next_steps,
+            "keywords": [n.severity.word(), n.event_name, n.account.clone().unwrap_or_default(), n.actor_type],
+        },
+        "metadata": {
+            "summary": n.subject,
+            "eventType": n.event_name,
+            "relatedResources": related,
+            "additionalContext": {
+                "severity": n.severity.word(),
+                "outcome": n.document.get("outcome").cloned().unwrap_or(Value::Null),
+            },
+        },
+    })
+}
+
+/// Amazon Q renders descriptions up to about 8,000 characters; we stay under that in bytes.
+const AMAZON_Q_DESCRIPTION_BYTES: usize = 7_500;
+
+/// Room for message attributes within SNS's message limit.
+const ATTRIBUTE_ROOM: usize = 6_144;
+
+/// The `MessageStructure=json` message: `default` and `email` carry the text body, `sms` one
+/// line, `sqs`, `lambda`, `http` and `https` the machine-readable document (or the Amazon Q
+/// notification). Kept under SNS's limit: the policy document is left out of the machine
+/// document, then the text is cut further (saying so), until it fits.
+pub fn sns_message(n: &Notification, chat: ChatFormat) -> String {
+    let limit = SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM;
+    let mut budget = n.body.len();
+    let mut with_document = true;
+    loop {
+        let (kept, cut) = cut_utf8(&n.body, budget);
+        let text = if cut {
+            format!(
+                "{kept}\n[message cut to fit the SNS message limit with every delivery protocol; \
+                 the full record is in CloudTrail, event ID {}]",
+                one_line(n.event_id.as_deref().unwrap_or("(not recorded)"))
+            )
+        } else {
+            kept.to_string()
+        };
+        let machine = match chat {
+            ChatFormat::None => {
+                let mut doc = n.document.clone();
+                if let Some(fields) = doc.as_object_mut() {
+                    fields.insert("text".into(), Value::String(text.clone()));
+                    if !with_document {
+                        fields.insert("policyDocument".into(), Value::Null);
+                        fields.insert("policyDocumentOmitted".into(), Value::Bool(true));
+                    }
+                }
+                doc
+            }
+            ChatFormat::AmazonQ => amazon_q(n, budget),
+        }
+        .to_string();
+        let message = json!({
+            "default": text,
+            "email": text,
+            "sms": n.sms,
+            "sqs": machine,
+            "lambda": machine,
+            "http": machine,
+            "https": machine,
+        })
+        .to_string();
+        if message.len() <= limit || budget == 0 {
+            return message;
+        }
+        if with_document
+            && n.document
+                .get("policyDocument")
+                .is_some_and(|d| !d.is_null())
+        {
+            with_document = false;
+            continue;
+        }
+        // Shrink the text in proportion to the overshoot (it appears six times, escaped
+        // once or twice), a little more each round so that this ends.
+        let scaled = (budget as u128 * limit as u128 * 97 / (message.len() as u128 * 100)) as usize;
+        budget = scaled.min(budget.saturating_sub(64));
+    }
 }
 
 /// Cuts `body` under [`MAX_BODY_BYTES`] at a UTF-8 boundary, saying so at the end.

@@ -2,7 +2,7 @@
 //! fake for tests.
 
 use crate::config::SdkSettings;
-use crate::message::Notification;
+use crate::message::{ChatFormat, Notification, sns_message};
 use aws_sdk_sns::config::retry::RetryConfig;
 use aws_sdk_sns::config::timeout::TimeoutConfig;
 use aws_sdk_sns::error::DisplayErrorContext;
@@ -36,21 +36,23 @@ pub trait Publisher: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct SnsPublisher {
     client: aws_sdk_sns::Client,
+    chat: ChatFormat,
 }
 
 impl SnsPublisher {
-    pub fn new(client: aws_sdk_sns::Client) -> Self {
-        SnsPublisher { client }
+    pub fn new(client: aws_sdk_sns::Client, chat: ChatFormat) -> Self {
+        SnsPublisher { client, chat }
     }
 
     /// A client from the standard AWS configuration (environment, `AWS_ENDPOINT_URL`, the
     /// Lambda role), with our retry and timeout settings.
-    pub async fn from_env(settings: &SdkSettings) -> Self {
+    pub async fn from_env(settings: &SdkSettings, chat: ChatFormat) -> Self {
         let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
         let builder = aws_sdk_sns::config::Builder::from(&shared);
-        SnsPublisher::new(aws_sdk_sns::Client::from_conf(with_settings(
-            builder, settings,
-        )))
+        SnsPublisher::new(
+            aws_sdk_sns::Client::from_conf(with_settings(builder, settings)),
+            chat,
+        )
     }
 }
 
@@ -78,17 +80,24 @@ pub fn with_settings(
         .build()
 }
 
-/// SNS message attributes subscribers can filter on. Empty values are left out (SNS
-/// rejects them).
+/// SNS message attributes subscribers can filter on (`{"severity": ["critical"]}`). Empty
+/// values are left out (SNS rejects them).
 pub fn attributes(n: &Notification) -> Vec<(&'static str, String)> {
-    let outcome = serde_json::to_value(n.outcome)
-        .ok()
-        .and_then(|v| v.as_str().map(String::from))
-        .unwrap_or_default();
-    [("eventName", n.event_name.clone()), ("outcome", outcome)]
-        .into_iter()
-        .filter(|(_, v)| !v.is_empty())
-        .collect()
+    let word = |v: serde_json::Result<serde_json::Value>| {
+        v.ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default()
+    };
+    [
+        ("eventName", n.event_name.clone()),
+        ("severity", n.severity.word().to_string()),
+        ("outcome", word(serde_json::to_value(n.outcome))),
+        ("account", n.account.clone().unwrap_or_default()),
+        ("actorType", n.actor_type.clone()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| !v.is_empty())
+    .collect()
 }
 
 impl Publisher for SnsPublisher {
@@ -98,7 +107,8 @@ impl Publisher for SnsPublisher {
             .publish()
             .topic_arn(topic_arn)
             .subject(&n.subject)
-            .message(&n.body);
+            .message_structure("json")
+            .message(sns_message(n, self.chat));
         for (name, value) in attributes(n) {
             let attr = MessageAttributeValue::builder()
                 .data_type("String")
@@ -122,7 +132,11 @@ impl Publisher for SnsPublisher {
 pub struct Published {
     pub topic_arn: String,
     pub subject: String,
+    /// The text body (what email subscribers read).
     pub message: String,
+    /// The `MessageStructure=json` message SNS would get.
+    pub structured: String,
+    pub attributes: Vec<(&'static str, String)>,
 }
 
 /// A fake publisher that records what it is given, and fails on demand.
@@ -163,6 +177,8 @@ impl Publisher for RecordingPublisher {
             topic_arn: topic_arn.to_string(),
             subject: n.subject.clone(),
             message: n.body.clone(),
+            structured: sns_message(n, ChatFormat::None),
+            attributes: attributes(n),
         });
         Ok(format!("recorded-{}", sent.len()))
     }

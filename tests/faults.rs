@@ -6,7 +6,7 @@
 use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
 use iam_notify::config::{Config, SdkSettings};
 use iam_notify::handler::{HandlerError, handle};
-use iam_notify::message::Format;
+use iam_notify::message::{ChatFormat, Format};
 use iam_notify::publish::{SnsPublisher, with_settings};
 use serde_json::Value;
 use std::io::Write;
@@ -130,18 +130,20 @@ fn publisher(url: &str) -> SnsPublisher {
         .region(Region::new("us-east-1"))
         .endpoint_url(url)
         .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-    SnsPublisher::new(aws_sdk_sns::Client::from_conf(with_settings(
-        builder,
-        &settings(),
-    )))
+    SnsPublisher::new(
+        aws_sdk_sns::Client::from_conf(with_settings(builder, &settings())),
+        ChatFormat::None,
+    )
 }
 
 fn config() -> Config {
     Config {
         topic_arn: Some(TOPIC.into()),
         format: Format::Rich,
+        chat: ChatFormat::None,
         dry_run: false,
         sdk: settings(),
+        noise: Default::default(),
     }
 }
 

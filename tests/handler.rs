@@ -3,7 +3,7 @@
 
 use iam_notify::config::{Config, SdkSettings};
 use iam_notify::handler::handle;
-use iam_notify::message::Format;
+use iam_notify::message::{ChatFormat, Format};
 use iam_notify::publish::RecordingPublisher;
 use serde_json::{Value, json};
 
@@ -13,8 +13,10 @@ fn config(dry_run: bool) -> Config {
     Config {
         topic_arn: (!dry_run).then(|| TOPIC.to_string()),
         format: Format::Rich,
+        chat: ChatFormat::None,
         dry_run,
         sdk: SdkSettings::default(),
+        noise: Default::default(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every file in events/ renders to the notification recorded in its snapshot, and the ten
 //! real CloudTrail records in ../shared render with the right resource.
 
+use iam_notify::severity::Severity;
 use iam_notify::{Format, render_payload};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -47,10 +48,14 @@ fn every_listed_call_has_a_sample_event() {
             "{}",
             file.display()
         );
-        assert_eq!(event["detail"]["eventSource"], "iam.amazonaws.com");
+        assert_eq!(event["detail"]["eventSource"], call.source);
         let n = render_payload(&event, Format::Rich).unwrap();
+        let tag = match n.severity {
+            Severity::Info => "[IAM]".to_string(),
+            s => format!("[IAM {}]", s.word().to_ascii_uppercase()),
+        };
         assert!(
-            n.subject.starts_with(&format!("[IAM] {} ", call.name)),
+            n.subject.starts_with(&format!("{tag} {}", call.name)),
             "{}",
             n.subject
         );
@@ -71,32 +76,32 @@ fn shared_dir() -> PathBuf {
 const REAL: &[(&str, &str, &str)] = &[
     (
         "stratus-AttachRolePolicy-1.json",
-        "[IAM] AttachRolePolicy AdministratorAccess -> role stratus-red-team-malicious-iam-... by christophe",
+        "[IAM CRITICAL] AttachRolePolicy AdministratorAccess -> role stratus-red-team-malic... by christophe",
         "https://console.aws.amazon.com/iam/home#/roles/details/stratus-red-team-malicious-iam-role?section=permissions",
     ),
     (
         "stratus-AttachUserPolicy-1.json",
-        "[IAM] AttachUserPolicy AdministratorAccess -> user malicious-iam-user by christophe",
+        "[IAM CRITICAL] AttachUserPolicy AdministratorAccess -> user malicious-iam-user by christophe",
         "https://console.aws.amazon.com/iam/home#/users/details/malicious-iam-user?section=permissions",
     ),
     (
         "stratus-CreateAccessKey-1.json",
-        "[IAM] CreateAccessKey user stratus-red-team-backdoor-u-user by christophe",
+        "[IAM WARNING] CreateAccessKey user stratus-red-team-backdoor-u-user by christophe",
         "https://console.aws.amazon.com/iam/home#/users/details/stratus-red-team-backdoor-u-user?section=security_credentials",
     ),
     (
         "stratus-CreateAccessKey-2.json",
-        "[IAM] CreateAccessKey user malicious-iam-user by christophe",
+        "[IAM WARNING] CreateAccessKey user malicious-iam-user by christophe",
         "https://console.aws.amazon.com/iam/home#/users/details/malicious-iam-user?section=security_credentials",
     ),
     (
         "stratus-CreateLoginProfile-1.json",
-        "[IAM] CreateLoginProfile user stratus-red-team-login-profile-user by christophe",
+        "[IAM WARNING] CreateLoginProfile user stratus-red-team-login-profile-user by christophe",
         "https://console.aws.amazon.com/iam/home#/users/details/stratus-red-team-login-profile-user?section=security_credentials",
     ),
     (
         "stratus-CreateRole-1.json",
-        "[IAM] CreateRole role stratus-red-team-malicious-iam-role by christophe",
+        "[IAM WARNING] CreateRole role stratus-red-team-malicious-iam-role by christophe",
         "https://console.aws.amazon.com/iam/home#/roles/details/stratus-red-team-malicious-iam-role",
     ),
     (
@@ -111,12 +116,12 @@ const REAL: &[(&str, &str, &str)] = &[
     ),
     (
         "stratus-UpdateAssumeRolePolicy-1.json",
-        "[IAM] UpdateAssumeRolePolicy role stratus-red-team-backdoor-r-role by christophe",
+        "[IAM WARNING] UpdateAssumeRolePolicy role stratus-red-team-backdoor-r-role by christophe",
         "https://console.aws.amazon.com/iam/home#/roles/details/stratus-red-team-backdoor-r-role?section=trust_relationships",
     ),
     (
         "stratus-UpdateLoginProfile-1.json",
-        "[IAM] UpdateLoginProfile user stratus-red-team-update-login-profile-user by christophe",
+        "[IAM WARNING] UpdateLoginProfile user stratus-red-team-update-login-profile-user by christophe",
         "https://console.aws.amazon.com/iam/home#/users/details/stratus-red-team-update-login-profile-user?section=security_credentials",
     ),
 ];

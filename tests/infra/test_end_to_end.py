@@ -48,8 +48,17 @@ def test_exactly_one_notification_per_event_with_the_snapshot_subject_and_body(d
         subject, body = snapshot(path.name)
         assert matching[0].subject == subject, path.name
         assert matching[0].body == body, path.name
-        assert matching[0].attributes["eventName"] == event["detail"]["eventName"]
-        assert matching[0].attributes["outcome"] in {"succeeded", "denied", "failed"}
+        got = matching[0]
+        assert got.attributes["eventName"] == event["detail"]["eventName"]
+        assert got.attributes["outcome"] in {"succeeded", "denied", "failed"}
+        assert got.attributes["severity"] in {"info", "warning", "critical"}
+        assert got.attributes["account"] == "111122223333"
+        # The queue (an sqs subscriber) got the machine-readable document.
+        assert got.document["schema"] == "iam-notify/1"
+        assert got.document["severity"] == got.attributes["severity"]
+        assert got.document["subject"] == subject
+    severities = {d.attributes["severity"] for d in result.deliveries}
+    assert severities == {"info", "warning", "critical"}, "the samples show every severity"
 
 
 def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_path):
@@ -72,8 +81,11 @@ def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_
     assert result.missing == [] and len(result.deliveries) == 2
     by_id = {("big" if "big-policy-document" in d.body else "long"): d for d in result.deliveries}
     big_body = by_id["big"].body
-    assert 200_000 < len(big_body.encode()) <= 262_144
-    assert "[Policy document cut to fit the SNS message limit: " in big_body
+    # Six copies of the text travel in one per-protocol message (default, email, and the
+    # documents for sqs, lambda, http, https): each is cut so that all fit in 256 KiB.
+    assert 20_000 < len(big_body.encode()) < 262_144 // 6
+    assert "cut to fit the SNS message limit" in big_body
+    assert by_id["big"].document["policyDocumentOmitted"] is True
     long_subject = by_id["long"].subject
     assert len(long_subject) < 100 and long_subject.endswith("... by ci-deploy/GitHubActions")
     assert "r" * 300 in by_id["long"].body

@@ -32,10 +32,13 @@ def cfn(template):
     return sam.transformed(template)
 
 
+ARTICLE_RULES = ("PolicyMonitor", "PrincipalsMonitor")
+
+
 def rule_patterns(template):
-    """The two rules' patterns as they stand in template.yaml."""
+    """The article's two rules' patterns as they stand in template.yaml."""
     events = template["Resources"]["NotifyFunction"]["Properties"]["Events"]
-    return {name: e["Properties"]["Pattern"] for name, e in events.items() if e["Type"] == "EventBridgeRule"}
+    return {name: e["Properties"]["Pattern"] for name, e in events.items() if name in ARTICLE_RULES}
 
 
 def article_rules():
@@ -243,8 +246,8 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     cf = client("cloudformation", moto)
     created = {r["LogicalResourceId"]: r for r in cf.list_stack_resources(StackName="iamnotify")["StackResourceSummaries"]}
     for name, resource in cfn["Resources"].items():
-        if resource.get("Condition") == "EncryptTopic":
-            assert name not in created, "no KMS key unless TopicEncryption=kms"
+        if resource.get("Condition") in ("EncryptTopic", "HasSms"):
+            assert name not in created, f"no {name} unless its parameter asks for it"
         elif resource["Type"] in MOTO_UNSUPPORTED:
             assert name not in created, f"moto now creates {resource['Type']}: assert on it here"
         else:
@@ -327,3 +330,122 @@ def test_alarms_watch_function_errors_and_the_failure_queue(cfn):
         assert a["Threshold"] == 1 and a["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
         # The topic policy lets this stack's alarms (named after the stack) publish.
         assert a["AlarmName"]["Fn::Sub"].startswith("${AWS::StackName}-")
+
+
+# ---- beyond the article: extra rule groups, root activity, SMS ---------------------------
+
+# The issue's lists (independent of the template): each group's calls.
+GROUPS = {
+    "credentials-monitor": ["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "CreateLoginProfile",
+                            "UpdateLoginProfile", "DeleteLoginProfile", "EnableMFADevice", "DeactivateMFADevice",
+                            "DeleteVirtualMFADevice", "CreateServiceSpecificCredential", "UploadSSHPublicKey"],
+    "trust-monitor": ["UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary",
+                      "PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary", "AddUserToGroup",
+                      "RemoveUserFromGroup", "AddRoleToInstanceProfile"],
+    "identity-providers-monitor": ["CreateSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
+                                   "CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider",
+                                   "AddClientIDToOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint"],
+}
+ALL_GROUPS_ON = {"MonitorCredentials": "ENABLED", "MonitorTrustAndBoundaries": "ENABLED",
+                 "MonitorIdentityProviders": "ENABLED", "MonitorRootActivity": "ENABLED"}
+RULE_SUFFIXES = ["policy-monitor", "principals-monitor", *GROUPS, "root-activity-monitor"]
+
+
+def deployed_rules(moto, stack):
+    """Every rule of a stack in moto, as CloudFormation evaluated it: (pattern, state)."""
+    events = client("events", moto)
+    out = {}
+    for suffix in RULE_SUFFIXES:
+        rule = events.describe_rule(Name=f"{stack}-{suffix}")
+        out[suffix] = (EventPattern.load(rule["EventPattern"]), rule["State"])
+    return out
+
+
+def matching(rules, event):
+    return sorted(name for name, (pattern, state) in rules.items() if state == "ENABLED" and pattern.matches_event(event))
+
+
+def as_root(event):
+    event = json.loads(json.dumps(event))
+    event["detail"]["userIdentity"] = {"type": "Root", "arn": "arn:aws:iam::111122223333:root",
+                                       "accountId": "111122223333", "principalId": "111122223333"}
+    return event
+
+
+def expected_rule(event, enabled_groups):
+    detail = event["detail"]
+    article = article_rules()
+    for name, pattern in article.items():
+        if (event.get("source") == "aws.iam" and detail.get("eventSource") == "iam.amazonaws.com"
+                and detail.get("eventName") in pattern["detail"]["eventName"]):
+            return ["policy-monitor" if name == "PolicyMonitor" else "principals-monitor"]
+    for group, calls in GROUPS.items():
+        if (group in enabled_groups and event.get("source") == "aws.iam"
+                and detail.get("eventSource") == "iam.amazonaws.com" and detail.get("eventName") in calls):
+            return [group]
+    if detail.get("userIdentity", {}).get("type") == "Root" and event["detail-type"] in (
+            "AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"):
+        return ["root-activity-monitor"]
+    return []
+
+
+def test_every_sample_matches_exactly_one_rule_with_every_group_on(moto, cfn):
+    stack = create_stack(moto, cfn, "all", NotificationEmails="a@example.com", **ALL_GROUPS_ON)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    rules = deployed_rules(moto, "all")
+    assert all(state == "ENABLED" for _, state in rules.values())
+    covered = set()
+    for file, event in sample_events():
+        for variant, e in (("as recorded", event), ("by root", as_root(event))):
+            got = matching(rules, e)
+            want = expected_rule(e, set(GROUPS))
+            assert got == want, f"{file} {variant}: matched {got}, expected {want}"
+            covered.update(got)
+    assert covered == set(RULE_SUFFIXES), "every rule is exercised by a sample"
+    calls = {e["detail"]["eventName"] for _, e in sample_events()}
+    for group, names in GROUPS.items():
+        assert set(names) <= calls, f"a sample event for every call of {group}"
+
+
+def test_root_calls_of_disabled_groups_go_to_the_root_rule(moto, cfn):
+    stack = create_stack(moto, cfn, "rootonly", NotificationEmails="a@example.com")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    rules = deployed_rules(moto, "rootonly")
+    states = {name: state for name, (_, state) in rules.items()}
+    assert states == {"policy-monitor": "ENABLED", "principals-monitor": "ENABLED",
+                      "credentials-monitor": "DISABLED", "trust-monitor": "DISABLED",
+                      "identity-providers-monitor": "DISABLED", "root-activity-monitor": "ENABLED"}
+    for file, event in sample_events():
+        for e in (event, as_root(event)):
+            assert matching(rules, e) == expected_rule(e, set()), file
+    key = dict(sample_events())["CreateAccessKey.json"]
+    assert matching(rules, key) == [], "credentials rule is off"
+    assert matching(rules, as_root(key)) == ["root-activity-monitor"], "but root's key is still caught"
+
+
+def test_monitor_status_disabled_turns_every_rule_off(moto, cfn):
+    stack = create_stack(moto, cfn, "off", NotificationEmails="a@example.com", MonitorStatus="DISABLED", **ALL_GROUPS_ON)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    assert {state for _, state in deployed_rules(moto, "off").values()} == {"DISABLED"}
+
+
+def test_noise_and_chat_parameters_reach_the_function(moto, cfn):
+    stack = create_stack(moto, cfn, "quietci", NotificationEmails="a@example.com", ChatFormat="amazon-q",
+                         IgnorePrincipals="arn:aws:iam::*:role/terraform-*,arn:aws:iam::*:user/bot",
+                         IgnoreCloudFormation="true")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    env = client("lambda", moto).get_function(FunctionName="quietci-notify")["Configuration"]["Environment"]["Variables"]
+    assert env["CHAT_FORMAT"] == "amazon-q"
+    assert env["IGNORE_PRINCIPALS"] == "arn:aws:iam::*:role/terraform-*,arn:aws:iam::*:user/bot"
+    assert (env["IGNORE_CLOUDFORMATION"], env["IGNORE_AWS_SERVICES"]) == ("true", "false")
+
+
+def test_critical_sms_subscription_filters_on_severity(template, cfn):
+    sms = cfn["Resources"]["CriticalSmsSubscription"]
+    assert sms["Condition"] == "HasSms"
+    assert sms["Properties"]["Protocol"] == "sms"
+    assert sms["Properties"]["FilterPolicy"] == {"severity": ["critical"]}
+    assert sms["Properties"]["FilterPolicyScope"] == "MessageAttributes"
+    pattern = re.compile(template["Parameters"]["CriticalSmsNumber"]["AllowedPattern"])
+    assert pattern.fullmatch("") and pattern.fullmatch("+14155550100")
+    assert not pattern.fullmatch("4155550100") and not pattern.fullmatch("+1 415 555")

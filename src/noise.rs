@@ -1,0 +1,213 @@
+//! Noise control: which alerts are not sent, and why. Suppressed alerts are never dropped
+//! without trace: the handler logs each one with its reason and counts it in a CloudWatch
+//! embedded-metric-format line. Critical alerts are never suppressed.
+
+use crate::event::Event;
+use crate::message::Notification;
+use crate::policy::wildcard_match;
+use crate::severity::Severity;
+use serde_json::json;
+
+/// What to leave out (all off by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoiseRules {
+    /// ARN patterns (`*` matches any run of characters) of callers whose changes are not
+    /// sent. A role's pattern also covers its sessions (the session issuer's ARN is checked).
+    pub ignore_principals: Vec<String>,
+    /// Calls made by AWS services (`AWSService` callers, `invokedBy` an AWS service,
+    /// service-linked roles).
+    pub ignore_aws_services: bool,
+    /// Calls made through CloudFormation (`invokedBy` or user agent cloudformation.amazonaws.com).
+    pub ignore_cloudformation: bool,
+}
+
+/// Why `n` is not sent, or `None` to send it.
+pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option<String> {
+    if n.severity == Severity::Critical {
+        return None;
+    }
+    let identity = event.detail.user_identity.as_ref();
+    let arn = identity.and_then(|u| u.arn.as_deref());
+    let issuer = identity
+        .and_then(|u| u.session_context.as_ref())
+        .and_then(|c| c.session_issuer.as_ref())
+        .and_then(|i| i.arn.as_deref());
+    for pattern in &rules.ignore_principals {
+        for candidate in [arn, issuer].into_iter().flatten() {
+            if wildcard_match(pattern, candidate) {
+                return Some(format!(
+                    "caller {candidate} matches IGNORE_PRINCIPALS pattern {pattern}"
+                ));
+            }
+        }
+    }
+    let invoked_by = identity.and_then(|u| u.invoked_by.as_deref());
+    let user_agent = event.detail.user_agent.as_deref().unwrap_or_default();
+    if rules.ignore_cloudformation
+        && (invoked_by == Some("cloudformation.amazonaws.com")
+            || user_agent.contains("cloudformation.amazonaws.com"))
+    {
+        return Some("made through CloudFormation (IGNORE_CLOUDFORMATION)".into());
+    }
+    if rules.ignore_aws_services {
+        let service_linked = [arn, issuer].into_iter().flatten().any(|a| {
+            a.contains("/aws-service-role/") || a.contains(":assumed-role/AWSServiceRoleFor")
+        });
+        let kind = identity.and_then(|u| u.kind.as_deref());
+        if kind == Some("AWSService") || service_linked {
+            return Some("made by an AWS service (IGNORE_AWS_SERVICES)".into());
+        }
+        if let Some(service) = invoked_by.filter(|s| s.ends_with(".amazonaws.com")) {
+            // CloudFormation has its own switch.
+            if service != "cloudformation.amazonaws.com" || rules.ignore_cloudformation {
+                return Some(format!(
+                    "invoked by the AWS service {service} (IGNORE_AWS_SERVICES)"
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// A CloudWatch embedded-metric-format log line counting one suppressed alert
+/// (namespace `iam-notify`, metric `SuppressedAlerts`, dimension `EventName`).
+pub fn metric_line(n: &Notification, reason: &str, timestamp_ms: u128) -> String {
+    json!({
+        "_aws": {
+            "Timestamp": timestamp_ms as u64,
+            "CloudWatchMetrics": [{
+                "Namespace": "iam-notify",
+                "Dimensions": [["EventName"]],
+                "Metrics": [{"Name": "SuppressedAlerts", "Unit": "Count"}],
+            }],
+        },
+        "EventName": n.event_name,
+        "SuppressedAlerts": 1,
+        "eventID": n.event_id,
+        "reason": reason,
+    })
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Format, render};
+    use serde_json::{Value, json};
+
+    fn event(identity: Value, user_agent: &str, policy_arn: &str) -> Event {
+        Event::parse(&json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
+            "detail": {"eventSource": "iam.amazonaws.com", "eventName": "AttachRolePolicy", "eventID": "e",
+                       "userAgent": user_agent, "userIdentity": identity,
+                       "requestParameters": {"roleName": "r", "policyArn": policy_arn}}}))
+        .unwrap()
+    }
+
+    fn why(e: &Event, rules: &NoiseRules) -> Option<String> {
+        suppressed(e, &render(e, Format::Rich), rules)
+    }
+
+    const READ: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+
+    fn ci() -> Value {
+        json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/ci-deploy/run-7",
+               "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::1:role/ci-deploy", "userName": "ci-deploy"}}})
+    }
+
+    #[test]
+    fn principal_patterns_match_the_caller_or_its_role() {
+        let rules = NoiseRules {
+            ignore_principals: vec!["arn:aws:iam::*:role/ci-*".into()],
+            ..Default::default()
+        };
+        let reason = why(&event(ci(), "aws-cli/2", READ), &rules).unwrap();
+        assert_eq!(
+            reason,
+            "caller arn:aws:iam::1:role/ci-deploy matches IGNORE_PRINCIPALS pattern arn:aws:iam::*:role/ci-*"
+        );
+        let alice = json!({"type": "IAMUser", "arn": "arn:aws:iam::1:user/alice"});
+        assert_eq!(why(&event(alice, "aws-cli/2", READ), &rules), None);
+    }
+
+    #[test]
+    fn critical_alerts_are_never_suppressed() {
+        let rules = NoiseRules {
+            ignore_principals: vec!["*".into()],
+            ..Default::default()
+        };
+        assert_eq!(
+            why(
+                &event(
+                    ci(),
+                    "aws-cli/2",
+                    "arn:aws:iam::aws:policy/AdministratorAccess"
+                ),
+                &rules
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn aws_services_and_cloudformation_are_opt_in() {
+        let cfn = json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/cfn/AWSCloudFormation",
+                         "invokedBy": "cloudformation.amazonaws.com"});
+        let e = event(cfn, "cloudformation.amazonaws.com", READ);
+        assert_eq!(why(&e, &NoiseRules::default()), None);
+        assert_eq!(
+            why(
+                &e,
+                &NoiseRules {
+                    ignore_aws_services: true,
+                    ..Default::default()
+                }
+            ),
+            None
+        );
+        let only_cfn = NoiseRules {
+            ignore_cloudformation: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            why(&e, &only_cfn).unwrap(),
+            "made through CloudFormation (IGNORE_CLOUDFORMATION)"
+        );
+        let slr = json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::1:assumed-role/AWSServiceRoleForSSO/sso",
+            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::1:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO"}}});
+        let services = NoiseRules {
+            ignore_aws_services: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            why(&event(slr, "sso.amazonaws.com", READ), &services).unwrap(),
+            "made by an AWS service (IGNORE_AWS_SERVICES)"
+        );
+        let svc = json!({"type": "AWSService", "invokedBy": "access-analyzer.amazonaws.com"});
+        assert!(
+            why(
+                &event(svc, "access-analyzer.amazonaws.com", READ),
+                &services
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn the_metric_line_is_embedded_metric_format() {
+        let e = event(ci(), "aws-cli/2", READ);
+        let line: Value = serde_json::from_str(&metric_line(
+            &render(&e, Format::Rich),
+            "why",
+            1_700_000_000_000,
+        ))
+        .unwrap();
+        assert_eq!(
+            line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"],
+            "SuppressedAlerts"
+        );
+        assert_eq!(line["SuppressedAlerts"], 1);
+        assert_eq!(line["EventName"], "AttachRolePolicy");
+        assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000u64);
+    }
+}
