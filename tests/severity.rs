@@ -148,3 +148,13 @@ fn a_denied_call_is_at_most_a_warning_whatever_it_tried() {
     );
     assert_eq!(n.severity, Severity::Warning);
 }
+
+#[test]
+fn the_readme_lists_every_rule_with_its_severity() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for (id, severity, _) in RULES {
+        let row = format!("| `{id}` | {} |", severity.word());
+        assert!(readme.contains(&row), "README.md has no row {row}");
+    }
+}
