@@ -91,6 +91,20 @@ impl Notification {
     }
 }
 
+/// What the parts of a notification are written from.
+struct Facts<'a> {
+    event: &'a Event,
+    /// A call of our table, or any IAM call: the subject says `[IAM …]`.
+    is_iam: bool,
+    target: Target,
+    who: Actor,
+    outcome: Outcome,
+    severity: Severity,
+    findings: Vec<Finding>,
+    link: String,
+    event_name: String,
+}
+
 /// Renders `event` as a notification.
 pub fn render(event: &Event, format: Format) -> Notification {
     let call = event
@@ -116,34 +130,36 @@ pub fn render(event: &Event, format: Format) -> Notification {
         .event_name
         .clone()
         .unwrap_or_else(|| event.detail_type.clone());
-    let is_iam = call.is_some() || event.is_iam_call();
-    let subject = sanitize_subject(&subject(
+    let f = Facts {
         event,
-        is_iam,
-        &target,
-        &who,
+        is_iam: call.is_some() || event.is_iam_call(),
+        target,
+        who,
         outcome,
         severity,
-        &event_name,
-    ));
+        findings,
+        link,
+        event_name,
+    };
+    let subject = sanitize_subject(&subject(&f));
     let (body, truncated) = match (format, call.map(|c| c.group)) {
         (Format::Classic, Some(group)) => match classic::render(event, group) {
             Some(text) => fit_body(text),
-            None => rich_body(event, &target, &who, outcome, severity, &findings, &link),
+            None => rich_body(&f),
         },
-        _ => rich_body(event, &target, &who, outcome, severity, &findings, &link),
+        _ => rich_body(&f),
     };
-    let sms = sms(
-        severity,
+    let sms = sms(&f);
+    let document = document(&f, &subject, &body);
+    let Facts {
+        who,
         outcome,
-        &event_name,
-        &target,
-        &who,
-        event.account(),
-    );
-    let document = document(
-        event, &target, &who, outcome, severity, &findings, &link, &subject, &body,
-    );
+        severity,
+        findings,
+        link,
+        event_name,
+        ..
+    } = f;
     Notification {
         subject,
         body,
@@ -190,26 +206,15 @@ fn assess(
             "the caller tried a change it is not allowed to make",
         ));
     }
-    if let Some(rule) = call.and_then(|c| c.flag) {
-        if outcome == Outcome::Succeeded {
-            let reason = severity::RULES
-                .iter()
-                .find(|(id, _, _)| *id == rule)
-                .map(|(_, _, why)| *why)
-                .unwrap_or(rule);
-            out.push(Finding::new(rule, reason));
-        }
+    // The call's own rule fires when the change happened; the target's are already
+    // conditioned on the record (a new default version, …).
+    if let Some(rule) = call
+        .and_then(|c| c.flag)
+        .filter(|_| outcome == Outcome::Succeeded)
+    {
+        out.push(Finding::of(rule));
     }
-    for rule in &t.flags {
-        out.push(Finding::new(
-            rule,
-            severity::RULES
-                .iter()
-                .find(|(id, _, _)| id == rule)
-                .map(|(_, _, why)| *why)
-                .unwrap_or(rule),
-        ));
-    }
+    out.extend(t.flags.iter().map(|rule| Finding::of(rule)));
     if let Some(p) = t.policy.as_ref().filter(|p| p.is_aws_managed()) {
         if ADMIN_POLICIES.contains(&p.name.as_str()) {
             out.push(Finding::new(
@@ -288,15 +293,18 @@ fn link(event: &Event, t: &Target, partition: &str) -> String {
     }
 }
 
-fn subject(
-    event: &Event,
-    is_iam: bool,
-    t: &Target,
-    who: &Actor,
-    outcome: Outcome,
-    severity: Severity,
-    event_name: &str,
-) -> String {
+fn subject(f: &Facts) -> String {
+    let Facts {
+        event,
+        is_iam,
+        target: t,
+        who,
+        outcome,
+        severity,
+        event_name,
+        ..
+    } = f;
+    let (is_iam, outcome, severity) = (*is_iam, *outcome, *severity);
     let service = if is_iam { "IAM" } else { "AWS" };
     // Failed calls say so (the change did not happen); others show their severity.
     let tag = match (outcome, severity) {
@@ -409,15 +417,18 @@ fn labelled(label: &str, value: &str) -> String {
     format!("{:<15} {value}", format!("{label}:"))
 }
 
-fn rich_body(
-    event: &Event,
-    t: &Target,
-    who: &Actor,
-    outcome: Outcome,
-    severity: Severity,
-    findings: &[Finding],
-    link: &str,
-) -> (String, bool) {
+fn rich_body(f: &Facts) -> (String, bool) {
+    let Facts {
+        event,
+        target: t,
+        who,
+        outcome,
+        severity,
+        findings,
+        link,
+        ..
+    } = f;
+    let (outcome, severity) = (*outcome, *severity);
     let d = &event.detail;
     // Names are case-sensitive: only our own words get a capital letter.
     let actor_words = if who.is_root {
@@ -607,14 +618,17 @@ fn rich_body(
     fit_body(body)
 }
 
-fn sms(
-    severity: Severity,
-    outcome: Outcome,
-    event_name: &str,
-    t: &Target,
-    who: &Actor,
-    account: Option<&str>,
-) -> String {
+fn sms(f: &Facts) -> String {
+    let Facts {
+        event,
+        target: t,
+        who,
+        outcome,
+        severity,
+        event_name,
+        ..
+    } = f;
+    let account = event.account();
     let tag = match outcome {
         Outcome::Denied => "DENIED".to_string(),
         Outcome::Failed => "FAILED".to_string(),
@@ -635,18 +649,17 @@ fn sms(
 }
 
 /// The machine-readable alert, schema `iam-notify/1` (README, "Per-protocol delivery").
-#[allow(clippy::too_many_arguments)]
-fn document(
-    event: &Event,
-    t: &Target,
-    who: &Actor,
-    outcome: Outcome,
-    severity: Severity,
-    findings: &[Finding],
-    link: &str,
-    subject: &str,
-    text: &str,
-) -> Value {
+fn document(f: &Facts, subject: &str, text: &str) -> Value {
+    let Facts {
+        event,
+        target: t,
+        who,
+        outcome,
+        severity,
+        findings,
+        link,
+        ..
+    } = f;
     let d = &event.detail;
     let identity = d.user_identity.as_ref();
     let policy_document = t

@@ -41,6 +41,18 @@ impl Finding {
     }
 }
 
+impl Finding {
+    /// A finding of `rule` whose reason is the table's own description.
+    pub fn of(rule: &'static str) -> Finding {
+        let reason = RULES
+            .iter()
+            .find(|(id, _, _)| *id == rule)
+            .map(|(_, _, why)| *why)
+            .unwrap_or(rule);
+        Finding::new(rule, reason)
+    }
+}
+
 /// Every rule: (id, severity, when it fires).
 pub const RULES: &[(&str, Severity, &str)] = &[
     (
