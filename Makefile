@@ -14,7 +14,7 @@ OFFLINE := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS
 export CARGO_TERM_COLOR ?= never
 EVENT ?= events/AttachRolePolicy.json
 
-.PHONY: help venv build build-lambda test test-rust test-infra lint fmt demo preview invoke validate build-sam deploy clean
+.PHONY: help venv build build-lambda test test-rust test-infra lint fmt demo preview invoke validate build-sam deploy bench clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ build-sam: $(SAM_VENV)/.installed ## sam build (cargo-lambda + zig from .venv-sa
 deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1); never run in CI
 	@test -z "$$CI" || { echo "deploy is not run in CI"; exit 1; }
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided
+
+bench: ## Criterion benchmarks of parse + render per sample event (results: BENCHMARKS.md)
+	cargo bench --bench render -- --noplot
 
 clean: ## Remove build output and virtualenvs
 	cargo clean

@@ -228,17 +228,13 @@ fn assess(
             ));
         }
     }
-    if let Some((label, raw)) = &t.document {
+    if let Some((label, doc)) = &t.document {
         let kind = if *label == "Trust policy" {
             policy::DocKind::Trust
         } else {
             policy::DocKind::Permissions
         };
-        out.extend(policy::findings(
-            &policy::decode(raw),
-            kind,
-            event.account(),
-        ));
+        out.extend(policy::findings(doc, kind, event.account()));
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
@@ -589,7 +585,7 @@ fn rich_body(f: &Facts) -> (String, bool) {
     let document = t
         .document
         .as_ref()
-        .map(|(label, raw)| (*label, multi_line(&policy::pretty(&policy::decode(raw)))))
+        .map(|(label, doc)| (*label, multi_line(&policy::pretty(doc))))
         .or_else(|| {
             event.raw_detail.as_ref().map(|raw| {
                 (
@@ -662,13 +658,10 @@ fn document(f: &Facts, subject: &str, text: &str) -> Value {
     } = f;
     let d = &event.detail;
     let identity = d.user_identity.as_ref();
-    let policy_document = t
-        .document
-        .as_ref()
-        .map(|(_, raw)| match policy::decode(raw) {
-            policy::Document::Json(v) => v,
-            policy::Document::Text(s) => Value::String(s),
-        });
+    let policy_document = t.document.as_ref().map(|(_, doc)| match doc {
+        policy::Document::Json(v) => v.clone(),
+        policy::Document::Text(s) => Value::String(s.clone()),
+    });
     json!({
         "schema": "iam-notify/1",
         "subject": subject,

@@ -5,7 +5,7 @@ use crate::severity::Finding;
 use serde_json::Value;
 
 /// A decoded policy document.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Document {
     /// Parsed JSON.
     Json(Value),
@@ -191,9 +191,7 @@ pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec
                         any_pass_role |= wildcard_match(&lower, "iam:passrole");
                         create_function |= wildcard_match(&lower, "lambda:createfunction");
                         for e in ESCALATION {
-                            if wildcard_match(&lower, &e.to_ascii_lowercase())
-                                && !escalation.iter().any(|x| x == e)
-                            {
+                            if wildcard_match_ci(&lower, e) && !escalation.iter().any(|x| x == e) {
                                 escalation.push((*e).to_string());
                             }
                         }
@@ -262,6 +260,15 @@ pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec
     out
 }
 
+/// `wildcard_match` of a lower-cased pattern against an action name in any case, without
+/// allocating when the pattern has no wildcard (the common case).
+fn wildcard_match_ci(lower_pattern: &str, action: &str) -> bool {
+    if !lower_pattern.contains(['*', '?']) {
+        return lower_pattern.eq_ignore_ascii_case(action);
+    }
+    wildcard_match(lower_pattern, &action.to_ascii_lowercase())
+}
+
 /// A string or a list of strings.
 fn strings(v: Option<&Value>) -> Vec<String> {
     match v {
@@ -285,19 +292,22 @@ fn principal_account(p: &str) -> Option<&str> {
 }
 
 /// IAM's action wildcards: `*` any run of characters, `?` one character (case-insensitive
-/// callers lower-case both sides).
+/// callers lower-case both sides). Byte-wise: action names are ASCII; no allocation.
 pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    if !p.contains(&b'*') && !p.contains(&b'?') {
+        return p == t;
+    }
     let (mut pi, mut ti) = (0usize, 0usize);
     let (mut star, mut mark) = (None::<usize>, 0usize);
     while ti < t.len() {
         match p.get(pi) {
-            Some('*') => {
+            Some(b'*') => {
                 star = Some(pi);
                 mark = ti;
                 pi += 1;
             }
-            Some(c) if *c == '?' || Some(c) == t.get(ti) => {
+            Some(c) if *c == b'?' || Some(c) == t.get(ti) => {
                 pi += 1;
                 ti += 1;
             }
@@ -312,7 +322,7 @@ pub fn wildcard_match(pattern: &str, text: &str) -> bool {
         }
     }
     p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+        .is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
 }
 
 #[cfg(test)]

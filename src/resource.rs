@@ -5,6 +5,7 @@
 //! [`resolve`]), one sample event in `events/`, one snapshot.
 
 use crate::event::{Event, scalar_text};
+use crate::policy;
 use serde_json::Value;
 
 /// The kind of the resource a notification is about.
@@ -461,8 +462,8 @@ pub struct Target {
     /// Short form for the subject: "X -> role Y".
     pub headline: String,
     pub policy: Option<PolicyRef>,
-    /// A policy document in the request: (label, raw value as CloudTrail recorded it).
-    pub document: Option<(&'static str, Value)>,
+    /// A policy document in the request: (label, the document decoded).
+    pub document: Option<(&'static str, policy::Document)>,
     /// Extra labelled facts ("Set as default", "Permissions boundary", …).
     pub facts: Vec<(&'static str, String)>,
     /// Severity rules this particular call fires (`severity::RULES` ids).
@@ -538,7 +539,7 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
             if change == Create {
                 t.document = event
                     .request_value("policyDocument")
-                    .map(|v| ("Policy document", v.clone()));
+                    .map(|v| ("Policy document", policy::decode(v)));
                 if let Some(d) = event.request("description") {
                     t.facts.push(("Description", d));
                 }
@@ -598,7 +599,7 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
                     }
                     t.document = event
                         .request_value("policyDocument")
-                        .map(|v| ("Policy document", v.clone()));
+                        .map(|v| ("Policy document", policy::decode(v)));
                 }
                 _ => {
                     let v = version.as_deref().unwrap_or("(version not recorded)");
@@ -632,7 +633,7 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
             if change != Delete {
                 t.document = event
                     .request_value("policyDocument")
-                    .map(|v| ("Policy document", v.clone()));
+                    .map(|v| ("Policy document", policy::decode(v)));
             }
         }
         Shape::Attachment(attach, kind) => {
@@ -682,7 +683,7 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
                     if kind == Role {
                         t.document = event
                             .request_value("assumeRolePolicyDocument")
-                            .map(|v| ("Trust policy", v.clone()));
+                            .map(|v| ("Trust policy", policy::decode(v)));
                     }
                 }
                 Delete => {
@@ -824,7 +825,7 @@ pub fn resolve(event: &Event, call: &Call) -> Target {
             t.section = Some("trust_relationships");
             t.document = event
                 .request_value("policyDocument")
-                .map(|v| ("Trust policy", v.clone()));
+                .map(|v| ("Trust policy", policy::decode(v)));
         }
         Shape::Boundary(put, kind) => {
             let principal = principal_name(kind);
