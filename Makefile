@@ -14,7 +14,7 @@ OFFLINE := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS
 export CARGO_TERM_COLOR ?= never
 EVENT ?= events/AttachRolePolicy.json
 
-.PHONY: help venv build build-lambda test test-rust test-infra lint fmt demo preview invoke validate build-sam deploy bench clean
+.PHONY: help venv build build-lambda test test-rust test-infra lint fmt demo preview invoke validate build-sam deploy bench fuzz clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -72,8 +72,18 @@ deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1); never 
 	@test -z "$$CI" || { echo "deploy is not run in CI"; exit 1; }
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided
 
-bench: ## Criterion benchmarks of parse + render per sample event (results: BENCHMARKS.md)
+bench: venv ## Benchmarks: criterion render costs, then cold start, memory and render vs the Python baseline (BENCHMARKS.md)
 	cargo bench --bench render -- --noplot
+	cargo build --release --bin iam-notify
+	$(OFFLINE) $(PY) bench/run.py
+
+FUZZ_RUNS ?= 1000000
+fuzz: ## Fuzz parse+render (cargo-fuzz, nightly): FUZZ_RUNS executions of each target
+	command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	mkdir -p fuzz/corpus/render fuzz/corpus/render_mutated
+	cp events/*.json fuzz/corpus/render/
+	cd fuzz && cargo +nightly fuzz run render corpus/render -- -runs=$(FUZZ_RUNS) -max_len=65536
+	cd fuzz && cargo +nightly fuzz run render_mutated corpus/render_mutated -- -runs=$(FUZZ_RUNS)
 
 clean: ## Remove build output and virtualenvs
 	cargo clean

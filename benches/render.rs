@@ -49,6 +49,19 @@ fn bench(c: &mut Criterion) {
             }
         })
     });
+    // From the bytes Lambda hands over, as the Python baseline does with json.loads.
+    let texts: Vec<Vec<u8>> = samples
+        .iter()
+        .map(|(_, e)| serde_json::to_vec(e).unwrap())
+        .collect();
+    all.bench_function("parse-bytes+render", |b| {
+        b.iter(|| {
+            for text in &texts {
+                let event: Value = serde_json::from_slice(black_box(text)).unwrap();
+                black_box(render_payload(&event, Format::Rich).unwrap());
+            }
+        })
+    });
     all.bench_function("parse+render+sns-message", |b| {
         b.iter(|| {
             for (_, event) in &samples {
