@@ -320,11 +320,8 @@ fn subject(f: &Facts) -> String {
     let tail = clean_ascii(&format!("by {}", who.short));
     let mut middle = clean_ascii(&headline);
     let room = MAX_SUBJECT_CHARS.saturating_sub(head.len() + tail.len() + 2);
-    if middle.len() > room && room >= 12 {
-        middle.truncate(room - 3);
-        let len = middle.trim_end().len();
-        middle.truncate(len);
-        middle.push_str("...");
+    if room >= 12 {
+        ellipsize(&mut middle, room);
     }
     if middle.is_empty() {
         format!("{head} {tail}")
@@ -337,17 +334,22 @@ fn subject(f: &Facts) -> String {
 /// single spaces, fewer than 100 characters (cut with `...`).
 pub fn sanitize_subject(raw: &str) -> String {
     let mut out = clean_ascii(raw);
-    if out.len() > MAX_SUBJECT_CHARS {
-        // ASCII only from here on: byte index == char index.
-        out.truncate(MAX_SUBJECT_CHARS - 3);
-        let keep = out.trim_end().len();
-        out.truncate(keep);
-        out.push_str("...");
-    }
+    ellipsize(&mut out, MAX_SUBJECT_CHARS);
     if out.is_empty() {
         out.push_str("[IAM] notification");
     }
     out
+}
+
+/// Cuts ASCII text (from `clean_ascii`) to at most `max` bytes, ending in `...` when cut.
+fn ellipsize(text: &mut String, max: usize) {
+    if text.len() > max {
+        // ASCII only: byte index == char index.
+        text.truncate(max.saturating_sub(3));
+        let keep = text.trim_end().len();
+        text.truncate(keep);
+        text.push_str("...");
+    }
 }
 
 /// Printable ASCII with single spaces: other whitespace and controls become spaces, other
@@ -637,10 +639,7 @@ fn sms(f: &Facts) -> String {
         account.unwrap_or("?")
     );
     let mut line = clean_ascii(&raw);
-    if line.len() > MAX_SMS_BYTES {
-        line.truncate(MAX_SMS_BYTES - 3);
-        line.push_str("...");
-    }
+    ellipsize(&mut line, MAX_SMS_BYTES);
     line
 }
 
