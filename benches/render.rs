@@ -2,7 +2,7 @@
 //! `make bench` (cargo bench --bench render); results and the machine in BENCHMARKS.md.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use iam_notify::message::{ChatFormat, sns_message};
+use iam_notify::delivery::{ChatFormat, sns_message};
 use iam_notify::{Format, render_payload};
 use serde_json::{Value, json};
 use std::hint::black_box;

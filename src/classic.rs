@@ -9,8 +9,8 @@
 //! `policyArn`), a string is inserted JSON-escaped (it sits inside a JSON string), any other
 //! value as JSON.
 
+use crate::calls::RuleGroup;
 use crate::event::Event;
-use crate::resource::RuleGroup;
 use serde_json::Value;
 
 /// The `iam-policy-monitor` target's InputTemplate.

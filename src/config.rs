@@ -1,20 +1,39 @@
 //! Configuration from the environment, checked once at start-up.
 
-use crate::message::{ChatFormat, Format};
+use crate::arn::Arn;
+use crate::delivery::ChatFormat;
 use crate::noise::NoiseRules;
+use crate::render::Format;
 use std::time::Duration;
 
 /// Why the function cannot start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration error: {0}")]
 pub struct ConfigError(pub String);
 
-impl std::fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "configuration error: {}", self.0)
+/// An SNS topic's ARN, checked: `arn:<partition>:sns:<region>:<12-digit account>:<name>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicArn(String);
+
+impl TopicArn {
+    /// Checks `arn` (see [`TopicArn`]).
+    pub fn parse(arn: &str) -> Result<TopicArn, ConfigError> {
+        check_topic_arn(arn).map(TopicArn)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
-impl std::error::Error for ConfigError {}
+/// Where alerts go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Render and log each alert, publish nothing (`DRY_RUN=true`).
+    DryRun,
+    /// Publish to this topic.
+    Publish(TopicArn),
+}
 
 /// How hard the SNS client tries before the handler reports a failure. The defaults fit the
 /// template's 30 s Lambda timeout: 3 attempts of at most 5 s each plus backoff (jittered,
@@ -53,13 +72,11 @@ impl SdkSettings {
 /// The function's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
-    /// The SNS topic notifications go to. `None` only in dry-run.
-    pub topic_arn: Option<String>,
+    /// Publish to a topic, or only render and log (dry-run).
+    pub delivery: Delivery,
     pub format: Format,
     /// What sqs/lambda/http(s) subscribers receive.
     pub chat: ChatFormat,
-    /// Render and log, publish nothing.
-    pub dry_run: bool,
     pub sdk: SdkSettings,
     pub noise: NoiseRules,
 }
@@ -115,9 +132,13 @@ impl Config {
                 )));
             }
         };
-        let topic_arn = match value("TOPIC_ARN") {
-            Some(arn) => Some(check_topic_arn(&arn)?),
-            None if dry_run => None,
+        // A topic given in dry-run is still checked: a typo must not wait for the switch.
+        let topic = value("TOPIC_ARN")
+            .map(|arn| TopicArn::parse(&arn))
+            .transpose()?;
+        let delivery = match topic {
+            _ if dry_run => Delivery::DryRun,
+            Some(topic) => Delivery::Publish(topic),
             None => {
                 return Err(ConfigError(
                     "TOPIC_ARN is not set: set it to the SNS topic's ARN \
@@ -165,10 +186,9 @@ impl Config {
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
         let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
         Ok(Config {
-            topic_arn,
+            delivery,
             format,
             chat,
-            dry_run,
             sdk: SdkSettings::new(
                 u32::try_from(attempts).unwrap_or(3),
                 Duration::from_millis(attempt_ms),
@@ -189,14 +209,17 @@ fn parse_bool(v: &str) -> Option<bool> {
 
 /// Accepts `arn:<partition>:sns:<region>:<12-digit account>:<topic name>`.
 fn check_topic_arn(arn: &str) -> Result<String, ConfigError> {
-    let parts: Vec<&str> = arn.split(':').collect();
-    let ok = matches!(parts.as_slice(),
-        ["arn", partition, "sns", region, account, name]
-            if partition.starts_with("aws")
-            && !region.is_empty()
-            && account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
-            && !name.is_empty() && name.len() <= 256
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.'));
+    let ok = Arn::parse(arn).is_some_and(|a| {
+        a.partition.starts_with("aws")
+            && a.service == "sns"
+            && !a.region.is_empty()
+            && a.account_id().is_some()
+            && !a.resource.is_empty()
+            && a.resource.len() <= 256
+            && a.resource
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    });
     if ok {
         Ok(arn.to_string())
     } else {
@@ -225,9 +248,8 @@ mod tests {
     #[test]
     fn defaults() {
         let c = cfg(&[("TOPIC_ARN", TOPIC)]).unwrap();
-        assert_eq!(c.topic_arn.as_deref(), Some(TOPIC));
+        assert_eq!(c.delivery, Delivery::Publish(TopicArn(TOPIC.into())));
         assert_eq!(c.format, Format::Rich);
-        assert!(!c.dry_run);
         assert_eq!(c.sdk, SdkSettings::default());
         assert!(c.sdk.operation_timeout <= Duration::from_secs(20));
     }
@@ -237,7 +259,10 @@ mod tests {
         let err = cfg(&[]).unwrap_err().to_string();
         assert!(err.contains("TOPIC_ARN is not set"), "{err}");
         let c = cfg(&[("DRY_RUN", "true")]).unwrap();
-        assert!(c.dry_run && c.topic_arn.is_none());
+        assert_eq!(c.delivery, Delivery::DryRun);
+        let c = cfg(&[("DRY_RUN", "true"), ("TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!(c.delivery, Delivery::DryRun, "dry-run wins over a topic");
+        assert!(cfg(&[("DRY_RUN", "true"), ("TOPIC_ARN", "nope")]).is_err());
     }
 
     #[test]

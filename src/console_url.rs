@@ -5,7 +5,7 @@
 //! somewhere that exists: the resource's page, its list when it was deleted, or the
 //! CloudTrail event itself for calls we do not know.
 
-use crate::resource::Kind;
+use crate::calls::Kind;
 
 /// The console host of an AWS partition. Partitions without a public console of their own
 /// fall back to the commercial one.

@@ -6,7 +6,7 @@
 //! (`userAgent`, `sessionContext.attributes`, an `mfaAuthenticated` string, a typed
 //! `creationDate`). Here every field is optional, unknown fields are ignored, scalar fields
 //! accept whatever JSON type AWS wrote, and `requestParameters` / `responseElements` stay raw
-//! JSON that each call reads for itself (see `resource.rs`).
+//! JSON that each call reads for itself (see `calls/`).
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -14,16 +14,9 @@ use serde_json::Value;
 
 /// Why an input cannot be treated as an EventBridge event at all. Lambda records the failure
 /// and the event goes to the async retries and the on-failure destination.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not an EventBridge event: {0}")]
 pub struct InputError(pub String);
-
-impl std::fmt::Display for InputError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "not an EventBridge event: {}", self.0)
-    }
-}
-
-impl std::error::Error for InputError {}
 
 /// An EventBridge event whose `detail` has been read as leniently as possible.
 #[derive(Debug, Clone)]

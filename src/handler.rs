@@ -1,33 +1,21 @@
 //! The Lambda handler: parse, render, publish (or log in dry-run), one log line per event.
 
-use crate::config::Config;
+use crate::config::{Config, Delivery};
 use crate::event::{Event, InputError};
-use crate::message::render;
 use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
+use crate::render::render;
 use serde_json::{Value, json};
 
 /// Why an invocation failed. Lambda records it, retries async invocations, then sends the
 /// event to the on-failure destination.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    Input(InputError),
-    Publish(PublishError),
-    /// Not in dry-run and no topic: `Config` prevents this; kept so it can never pass silently.
-    NoTopic,
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error("notification not delivered: {0}")]
+    Publish(#[source] PublishError),
 }
-
-impl std::fmt::Display for HandlerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HandlerError::Input(e) => write!(f, "{e}"),
-            HandlerError::Publish(e) => write!(f, "notification not delivered: {e}"),
-            HandlerError::NoTopic => f.write_str("no TOPIC_ARN configured and not in dry-run"),
-        }
-    }
-}
-
-impl std::error::Error for HandlerError {}
 
 /// Handles one Lambda payload. Returns the SNS message id (or, in dry-run, the notification).
 pub async fn handle<P: Publisher>(
@@ -57,15 +45,17 @@ pub async fn handle<P: Publisher>(
         println!("{}", metric_line(&n, &reason, now));
         return Ok(json!({"suppressed": true, "reason": reason, "subject": n.subject}));
     }
-    if config.dry_run {
-        tracing::info!(
-            eventName = %n.event_name, eventID = %event_id, outcome = "dry-run",
-            subject = %n.subject, body = %n.body, "notification rendered, not published (DRY_RUN)"
-        );
-        return Ok(json!({"dryRun": true, "notification": n}));
-    }
-    let topic = config.topic_arn.as_deref().ok_or(HandlerError::NoTopic)?;
-    match publisher.publish(topic, &n).await {
+    let topic = match &config.delivery {
+        Delivery::DryRun => {
+            tracing::info!(
+                eventName = %n.event_name, eventID = %event_id, outcome = "dry-run",
+                subject = %n.subject, body = %n.body, "notification rendered, not published (DRY_RUN)"
+            );
+            return Ok(json!({"dryRun": true, "notification": n}));
+        }
+        Delivery::Publish(topic) => topic,
+    };
+    match publisher.publish(topic.as_str(), &n).await {
         Ok(message_id) => {
             tracing::info!(
                 eventName = %n.event_name, eventID = %event_id, outcome = "published",
@@ -89,10 +79,9 @@ pub async fn handle<P: Publisher>(
 /// How Lambda reports the failure (`errorType` in the invoke response and the logs).
 impl From<HandlerError> for lambda_runtime::Diagnostic {
     fn from(e: HandlerError) -> Self {
-        let error_type = match e {
+        let error_type = match &e {
             HandlerError::Input(_) => "InvalidEvent",
-            HandlerError::Publish(_) => "PublishFailed",
-            HandlerError::NoTopic => "ConfigurationError",
+            HandlerError::Publish(p) => p.kind.error_type(),
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.into(),

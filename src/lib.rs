@@ -1,36 +1,32 @@
 //! iam-notify: IAM change alerts from CloudTrail events, rendered for people and published
-//! to SNS.
+//! to SNS. `docs/ARCHITECTURE.md` is the map.
 //!
-//! Functional core, imperative shell: [`event`], [`actor`], [`resource`], [`console_url`],
-//! [`policy`], [`classic`] and [`message`] are pure (an event in, a notification out);
-//! [`publish`] and [`handler`] do the I/O; `main.rs` only wires them.
-
-// No panics on input: event data is never unwrapped or indexed blindly (tests may).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )
-)]
+//! Functional core, imperative shell. Pure (an event in, a notification out): [`event`]
+//! (the record), [`calls`] (what each call did to which resource), [`actor`] (who),
+//! [`policy`] and [`severity`] (how risky), [`render`] (subject, body, SMS, document),
+//! [`classic`] (the article's text), [`delivery`] (the SNS message within its limits) and
+//! [`noise`] (what is not sent). The shell: [`publish`] (SNS), [`handler`] (one invocation)
+//! and `main.rs`, which only wires [`config`], the client and the handler.
 
 pub mod actor;
+pub mod arn;
+pub mod calls;
 pub mod classic;
 pub mod config;
 pub mod console_url;
+pub mod delivery;
 pub mod event;
 pub mod handler;
-pub mod message;
+pub mod invariants;
 pub mod noise;
 pub mod policy;
 pub mod publish;
-pub mod resource;
+pub mod render;
 pub mod severity;
+pub mod wildcard;
 
 pub use event::Event;
-pub use message::{Format, Notification, render};
+pub use render::{Format, Notification, render};
 
 /// Parses and renders a payload in one step (preview, tests, benchmarks).
 pub fn render_payload(

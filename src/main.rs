@@ -1,16 +1,5 @@
 //! The Lambda: wires configuration, the SNS client and the handler.
 
-// No panics on input: event data is never unwrapped or indexed blindly (tests may).
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::indexing_slicing,
-        clippy::panic
-    )
-)]
-
 use iam_notify::config::Config;
 use iam_notify::handler::handle;
 use iam_notify::publish::SnsPublisher;

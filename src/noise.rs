@@ -3,9 +3,9 @@
 //! embedded-metric-format line. Critical alerts are never suppressed.
 
 use crate::event::Event;
-use crate::message::Notification;
-use crate::policy::wildcard_match;
+use crate::render::Notification;
 use crate::severity::Severity;
+use crate::wildcard;
 use serde_json::json;
 
 /// What to leave out (all off by default).
@@ -34,7 +34,7 @@ pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option
         .and_then(|i| i.arn.as_deref());
     for pattern in &rules.ignore_principals {
         for candidate in [arn, issuer].into_iter().flatten() {
-            if wildcard_match(pattern, candidate) {
+            if wildcard::matches(pattern, candidate) {
                 return Some(format!(
                     "caller {candidate} matches IGNORE_PRINCIPALS pattern {pattern}"
                 ));

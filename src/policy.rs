@@ -1,7 +1,9 @@
 //! Policy documents as CloudTrail records them: URL-encoded JSON (`%7B%22Version…`), JSON in
 //! a string (sometimes pretty-printed), or a JSON object. Decoded for display only.
 
-use crate::severity::Finding;
+use crate::arn::{Arn, is_account_id};
+use crate::severity::{Finding, Rule};
+use crate::wildcard;
 use serde_json::Value;
 
 /// A decoded policy document.
@@ -96,6 +98,77 @@ pub enum DocKind {
     Trust,
 }
 
+/// One statement of a policy, read leniently: an element of the wrong type counts as
+/// absent (IAM would reject such a document; the alert still reports what it can).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Statement<'a> {
+    /// `Effect` is exactly `Allow`.
+    pub allow: bool,
+    /// `Action`: a string or a list of strings (non-strings in a list are skipped).
+    pub actions: Vec<&'a str>,
+    pub not_action: bool,
+    /// `Resource`, like `Action`.
+    pub resources: Vec<&'a str>,
+    pub not_resource: bool,
+    /// The `AWS` principals of a trust statement (`"Principal": "*"` counts as `["*"]`).
+    pub aws_principals: Vec<&'a str>,
+    pub has_condition: bool,
+    /// The condition keys under every operator, as written.
+    pub condition_keys: Vec<&'a str>,
+}
+
+impl<'a> Statement<'a> {
+    fn read(v: &'a Value) -> Statement<'a> {
+        let principal = v.get("Principal");
+        Statement {
+            allow: v.get("Effect").and_then(Value::as_str) == Some("Allow"),
+            actions: one_or_many(v.get("Action")),
+            not_action: v.get("NotAction").is_some(),
+            resources: one_or_many(v.get("Resource")),
+            not_resource: v.get("NotResource").is_some(),
+            aws_principals: match principal {
+                Some(Value::String(p)) => vec![p.as_str()],
+                Some(Value::Object(o)) => one_or_many(o.get("AWS")),
+                _ => Vec::new(),
+            },
+            has_condition: v.get("Condition").is_some(),
+            condition_keys: v
+                .get("Condition")
+                .and_then(Value::as_object)
+                .map(|ops| {
+                    ops.values()
+                        .filter_map(Value::as_object)
+                        .flat_map(|keys| keys.keys().map(String::as_str))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The statement applies to every resource (`"*"`, or anything but a list).
+    fn on_everything(&self) -> bool {
+        self.resources.contains(&"*") || self.not_resource
+    }
+}
+
+/// The statements of a document: `Statement` as a list or a single object.
+pub fn statements(doc: &Value) -> Vec<Statement<'_>> {
+    match doc.get("Statement") {
+        Some(Value::Array(items)) => items.iter().map(Statement::read).collect(),
+        Some(one @ Value::Object(_)) => vec![Statement::read(one)],
+        _ => Vec::new(),
+    }
+}
+
+/// A string or a list of strings.
+fn one_or_many(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Actions that let their holder raise its own privileges (matched with IAM's wildcards).
 const ESCALATION: &[&str] = &[
     "iam:CreatePolicyVersion",
@@ -123,206 +196,173 @@ const TRUST_GUARDS: &[&str] = &[
     "aws:sourceorgid",
 ];
 
+/// Findings without repeats (same rule, same reason), in the order first seen.
+#[derive(Default)]
+struct Findings(Vec<Finding>);
+
+impl Findings {
+    fn push(&mut self, f: Finding) {
+        if !self
+            .0
+            .iter()
+            .any(|o| o.rule == f.rule && o.reason == f.reason)
+        {
+            self.0.push(f);
+        }
+    }
+}
+
 /// Risky grants in a decoded document, one finding per kind of risk. Text that is not JSON
 /// has none (IAM rejects it; the call failed).
 pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec<Finding> {
     let Document::Json(v) = doc else {
         return Vec::new();
     };
-    let statements: Vec<&Value> = match v.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => Vec::new(),
-    };
-    let allows = statements
-        .into_iter()
-        .filter(|s| s.get("Effect").and_then(Value::as_str) == Some("Allow"));
-    let mut out: Vec<Finding> = Vec::new();
-    let mut push = |f: Finding| {
-        if !out.iter().any(|o| o.rule == f.rule && o.reason == f.reason) {
-            out.push(f);
-        }
-    };
-    let mut escalation: Vec<String> = Vec::new();
-    let mut any_pass_role = false;
-    let mut create_function = false;
-    for s in allows {
-        let actions = strings(s.get("Action"));
-        let resources = strings(s.get("Resource"));
-        let on_everything = resources.iter().any(|r| r == "*") || s.get("NotResource").is_some();
-        match kind {
-            DocKind::Permissions => {
-                if s.get("NotAction").is_some() || s.get("NotResource").is_some() {
-                    push(Finding::new(
-                        "allow-not-action",
-                        "Allow with NotAction/NotResource grants everything not listed",
-                    ));
-                }
-                for a in &actions {
-                    let lower = a.to_ascii_lowercase();
-                    if on_everything && lower == "*" {
-                        push(Finding::new(
-                            "allow-all",
-                            "allows every action (\"*\") on every resource",
-                        ));
-                    } else if on_everything && lower == "iam:*" {
-                        push(Finding::new(
-                            "allow-iam-all",
-                            "allows iam:* on every resource: full control of IAM",
-                        ));
-                    } else if on_everything && lower.ends_with(":*") && !lower.contains('?') {
-                        push(Finding::new(
-                            "allow-service-all",
-                            format!("allows {a} on every resource"),
-                        ));
-                    }
-                    if on_everything
-                        && lower != "*"
-                        && lower != "iam:*"
-                        && wildcard_match(&lower, "iam:passrole")
-                    {
-                        push(Finding::new(
-                            "pass-role-any",
-                            format!("allows {a} (iam:PassRole) on every role"),
-                        ));
-                    }
-                    // `*` and `iam:*` are already critical findings of their own.
-                    if lower != "*" && lower != "iam:*" {
-                        any_pass_role |= wildcard_match(&lower, "iam:passrole");
-                        create_function |= wildcard_match(&lower, "lambda:createfunction");
-                        for e in ESCALATION {
-                            if wildcard_match_ci(&lower, e) && !escalation.iter().any(|x| x == e) {
-                                escalation.push((*e).to_string());
-                            }
-                        }
-                        if on_everything
-                            && wildcard_match(&lower, "sts:assumerole")
-                            && !escalation.iter().any(|x| x == "sts:AssumeRole on *")
-                        {
-                            escalation.push("sts:AssumeRole on *".into());
-                        }
-                    }
-                }
+    let allows = statements(v).into_iter().filter(|s| s.allow);
+    let mut out = Findings::default();
+    match kind {
+        DocKind::Permissions => {
+            let mut escalation = Escalation::default();
+            for s in allows {
+                permission_findings(&s, &mut out, &mut escalation);
             }
-            DocKind::Trust => {
-                let guarded = s
-                    .get("Condition")
-                    .and_then(Value::as_object)
-                    .is_some_and(|ops| {
-                        ops.values().filter_map(Value::as_object).any(|keys| {
-                            keys.keys()
-                                .any(|k| TRUST_GUARDS.contains(&k.to_ascii_lowercase().as_str()))
-                        })
-                    });
-                let principal = s.get("Principal");
-                let aws = match principal {
-                    Some(Value::String(p)) => vec![p.clone()],
-                    Some(Value::Object(o)) => strings(o.get("AWS")),
-                    _ => Vec::new(),
-                };
-                if aws.iter().any(|p| p == "*") {
-                    push(Finding::new(
-                        "trust-anyone",
-                        if s.get("Condition").is_some() {
-                            "any principal (\"*\") may assume the role, limited only by its Condition"
-                        } else {
-                            "any principal (\"*\") in any account may assume the role"
-                        },
-                    ));
-                }
-                for p in aws.iter().filter(|p| *p != "*") {
-                    if let Some(account) = principal_account(p) {
-                        if Some(account) != own_account && !guarded {
-                            push(Finding::new(
-                                "trust-other-account",
-                                format!(
-                                    "account {account} may assume the role with no sts:ExternalId or organization condition"
-                                ),
-                            ));
-                        }
-                    }
-                }
+            if let Some(f) = escalation.finding() {
+                out.push(f);
+            }
+        }
+        DocKind::Trust => {
+            for s in allows {
+                trust_findings(&s, &mut out, own_account);
             }
         }
     }
-    if any_pass_role && create_function && !escalation.iter().any(|x| x.starts_with("lambda")) {
-        escalation.push("lambda:CreateFunction with iam:PassRole".into());
+    out.0
+}
+
+/// Escalation paths seen across a document's statements.
+#[derive(Default)]
+struct Escalation {
+    paths: Vec<String>,
+    pass_role: bool,
+    create_function: bool,
+}
+
+impl Escalation {
+    fn add(&mut self, path: &str) {
+        if !self.paths.iter().any(|x| x == path) {
+            self.paths.push(path.to_string());
+        }
     }
-    if !escalation.is_empty() {
-        push(Finding::new(
-            "privilege-escalation",
-            format!(
-                "grants privilege escalation paths: {}",
-                escalation.join(", ")
-            ),
+
+    fn finding(mut self) -> Option<Finding> {
+        if self.pass_role
+            && self.create_function
+            && !self.paths.iter().any(|x| x.starts_with("lambda"))
+        {
+            self.paths
+                .push("lambda:CreateFunction with iam:PassRole".into());
+        }
+        (!self.paths.is_empty()).then(|| {
+            Finding::new(
+                Rule::PrivilegeEscalation,
+                format!(
+                    "grants privilege escalation paths: {}",
+                    self.paths.join(", ")
+                ),
+            )
+        })
+    }
+}
+
+/// What one Allow statement of a permissions policy grants that matters.
+fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escalation) {
+    let on_everything = s.on_everything();
+    if s.not_action || s.not_resource {
+        out.push(Finding::new(
+            Rule::AllowNotAction,
+            "Allow with NotAction/NotResource grants everything not listed",
         ));
     }
-    out
-}
-
-/// `wildcard_match` of a lower-cased pattern against an action name in any case, without
-/// allocating when the pattern has no wildcard (the common case).
-fn wildcard_match_ci(lower_pattern: &str, action: &str) -> bool {
-    if !lower_pattern.contains(['*', '?']) {
-        return lower_pattern.eq_ignore_ascii_case(action);
+    for a in &s.actions {
+        let lower = a.to_ascii_lowercase();
+        if on_everything && lower == "*" {
+            out.push(Finding::new(
+                Rule::AllowAll,
+                "allows every action (\"*\") on every resource",
+            ));
+        } else if on_everything && lower == "iam:*" {
+            out.push(Finding::new(
+                Rule::AllowIamAll,
+                "allows iam:* on every resource: full control of IAM",
+            ));
+        } else if on_everything && lower.ends_with(":*") && !lower.contains('?') {
+            out.push(Finding::new(
+                Rule::AllowServiceAll,
+                format!("allows {a} on every resource"),
+            ));
+        }
+        // `*` and `iam:*` are already critical findings of their own.
+        if lower == "*" || lower == "iam:*" {
+            continue;
+        }
+        let pass_role = wildcard::matches(&lower, "iam:passrole");
+        if on_everything && pass_role {
+            out.push(Finding::new(
+                Rule::PassRoleAny,
+                format!("allows {a} (iam:PassRole) on every role"),
+            ));
+        }
+        escalation.pass_role |= pass_role;
+        escalation.create_function |= wildcard::matches(&lower, "lambda:createfunction");
+        for e in ESCALATION {
+            if wildcard::matches_ci(&lower, e) {
+                escalation.add(e);
+            }
+        }
+        if on_everything && wildcard::matches(&lower, "sts:assumerole") {
+            escalation.add("sts:AssumeRole on *");
+        }
     }
-    wildcard_match(lower_pattern, &action.to_ascii_lowercase())
 }
 
-/// A string or a list of strings.
-fn strings(v: Option<&Value>) -> Vec<String> {
-    match v {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(|i| i.as_str().map(String::from))
-            .collect(),
-        _ => Vec::new(),
+/// Who one Allow statement of a trust policy lets in.
+fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) {
+    let guarded = s
+        .condition_keys
+        .iter()
+        .any(|k| TRUST_GUARDS.contains(&k.to_ascii_lowercase().as_str()));
+    if s.aws_principals.contains(&"*") {
+        out.push(Finding::new(
+            Rule::TrustAnyone,
+            if s.has_condition {
+                "any principal (\"*\") may assume the role, limited only by its Condition"
+            } else {
+                "any principal (\"*\") in any account may assume the role"
+            },
+        ));
+    }
+    for p in s.aws_principals.iter().filter(|p| **p != "*") {
+        if let Some(account) = principal_account(p) {
+            if Some(account) != own_account && !guarded {
+                out.push(Finding::new(
+                    Rule::TrustOtherAccount,
+                    format!(
+                        "account {account} may assume the role with no sts:ExternalId or organization condition"
+                    ),
+                ));
+            }
+        }
     }
 }
 
 /// The account of an AWS principal: a 12-digit id or the account field of an ARN.
 fn principal_account(p: &str) -> Option<&str> {
-    let account = if p.starts_with("arn:") {
-        p.split(':').nth(4)?
-    } else {
-        p
+    let account = match Arn::parse(p) {
+        Some(arn) => arn.account,
+        None if p.starts_with("arn:") => return None,
+        None => p,
     };
-    (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
-}
-
-/// IAM's action wildcards: `*` any run of characters, `?` one character (case-insensitive
-/// callers lower-case both sides). Byte-wise: action names are ASCII; no allocation.
-pub fn wildcard_match(pattern: &str, text: &str) -> bool {
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    if !p.contains(&b'*') && !p.contains(&b'?') {
-        return p == t;
-    }
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let (mut star, mut mark) = (None::<usize>, 0usize);
-    while ti < t.len() {
-        match p.get(pi) {
-            Some(b'*') => {
-                star = Some(pi);
-                mark = ti;
-                pi += 1;
-            }
-            Some(c) if *c == b'?' || Some(c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some(s) => {
-                    pi = s + 1;
-                    mark += 1;
-                    ti = mark;
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|c| *c == b'*'))
+    is_account_id(account).then_some(account)
 }
 
 #[cfg(test)]
@@ -333,7 +373,7 @@ mod risk_tests {
     fn rules(doc: Value, kind: DocKind) -> Vec<&'static str> {
         findings(&Document::Json(doc), kind, Some("111122223333"))
             .into_iter()
-            .map(|f| f.rule)
+            .map(|f| f.rule.id())
             .collect()
     }
 
@@ -410,7 +450,7 @@ mod risk_tests {
             None,
         );
         assert_eq!(f.len(), 1);
-        assert_eq!(f[0].rule, "privilege-escalation");
+        assert_eq!(f[0].rule, Rule::PrivilegeEscalation);
         assert_eq!(
             f[0].reason,
             "grants privilege escalation paths: iam:CreatePolicyVersion, iam:PutRolePolicy, iam:PutUserPolicy, iam:PutGroupPolicy, sts:AssumeRole on *"
@@ -472,14 +512,5 @@ mod risk_tests {
             )
             .is_empty()
         );
-    }
-
-    #[test]
-    fn wildcards_follow_iam() {
-        assert!(wildcard_match("iam:*", "iam:passrole"));
-        assert!(wildcard_match("iam:p?ssrole", "iam:passrole"));
-        assert!(wildcard_match("*role*", "iam:passrole"));
-        assert!(!wildcard_match("iam:put*", "iam:passrole"));
-        assert!(!wildcard_match("iam:passrol", "iam:passrole"));
     }
 }

@@ -2,26 +2,101 @@
 //! fake for tests.
 
 use crate::config::SdkSettings;
-use crate::message::{ChatFormat, Notification, sns_message};
+use crate::delivery::{ChatFormat, attributes, sns_message};
+use crate::render::Notification;
 use aws_sdk_sns::config::retry::RetryConfig;
 use aws_sdk_sns::config::timeout::TimeoutConfig;
-use aws_sdk_sns::error::DisplayErrorContext;
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// A failed publish, with the whole cause chain in words.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PublishError(pub String);
+/// Why a publish failed, as far as the caller can act on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublishErrorKind {
+    /// SNS throttled every attempt.
+    Throttled,
+    /// The function may not publish to the topic (AuthorizationError, KMS access).
+    Denied,
+    /// The topic does not exist.
+    NotFound,
+    /// No answer within the attempt or operation timeout.
+    Timeout,
+    /// SNS found the message too long.
+    TooLarge,
+    /// No connection to SNS (DNS, refused, TLS).
+    Unreachable,
+    /// Anything else SNS or the SDK reported.
+    Other,
+}
 
-impl std::fmt::Display for PublishError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl PublishErrorKind {
+    /// The Lambda `errorType` of a failed invocation with this cause.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            PublishErrorKind::Throttled => "PublishThrottled",
+            PublishErrorKind::Denied => "PublishDenied",
+            PublishErrorKind::NotFound => "PublishTopicNotFound",
+            PublishErrorKind::Timeout => "PublishTimeout",
+            PublishErrorKind::TooLarge => "PublishTooLarge",
+            PublishErrorKind::Unreachable => "PublishUnreachable",
+            PublishErrorKind::Other => "PublishFailed",
+        }
     }
 }
 
-impl std::error::Error for PublishError {}
+/// A failed publish: its kind, and the whole cause chain in words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PublishError {
+    pub kind: PublishErrorKind,
+    pub message: String,
+}
+
+impl PublishError {
+    pub fn new(kind: PublishErrorKind, message: impl Into<String>) -> PublishError {
+        PublishError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The kind and words of an SDK error.
+    fn from_sdk<E, R>(e: &SdkError<E, R>) -> PublishError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let kind = match e {
+            SdkError::TimeoutError(_) => PublishErrorKind::Timeout,
+            SdkError::DispatchFailure(d) if d.is_timeout() => PublishErrorKind::Timeout,
+            SdkError::DispatchFailure(_) => PublishErrorKind::Unreachable,
+            SdkError::ServiceError(s) => service_error_kind(s.err().code(), s.err().message()),
+            _ => PublishErrorKind::Other,
+        };
+        PublishError::new(
+            kind,
+            format!("SNS Publish failed: {}", DisplayErrorContext(e)),
+        )
+    }
+}
+
+/// SNS's error codes (Publish's documented errors) grouped by what the reader can do.
+fn service_error_kind(code: Option<&str>, message: Option<&str>) -> PublishErrorKind {
+    match code.unwrap_or_default() {
+        "Throttling" | "ThrottlingException" | "ThrottledException" => PublishErrorKind::Throttled,
+        "AuthorizationError" | "KMSAccessDenied" | "KMSDisabled" | "KMSInvalidState"
+        | "KMSNotFound" | "InvalidSecurity" => PublishErrorKind::Denied,
+        "NotFound" => PublishErrorKind::NotFound,
+        "InvalidParameter" | "InvalidParameterValue"
+            if message.is_some_and(|m| m.to_ascii_lowercase().contains("too long")) =>
+        {
+            PublishErrorKind::TooLarge
+        }
+        _ => PublishErrorKind::Other,
+    }
+}
 
 /// Sends a notification somewhere and returns its message id.
 pub trait Publisher: Send + Sync {
@@ -80,26 +155,6 @@ pub fn with_settings(
         .build()
 }
 
-/// SNS message attributes subscribers can filter on (`{"severity": ["critical"]}`). Empty
-/// values are left out (SNS rejects them).
-pub fn attributes(n: &Notification) -> Vec<(&'static str, String)> {
-    let word = |v: serde_json::Result<serde_json::Value>| {
-        v.ok()
-            .and_then(|v| v.as_str().map(String::from))
-            .unwrap_or_default()
-    };
-    [
-        ("eventName", n.event_name.clone()),
-        ("severity", n.severity.word().to_string()),
-        ("outcome", word(serde_json::to_value(n.outcome))),
-        ("account", n.account.clone().unwrap_or_default()),
-        ("actorType", n.actor_type.clone()),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.is_empty())
-    .collect()
-}
-
 impl Publisher for SnsPublisher {
     async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, PublishError> {
         let mut request = self
@@ -114,12 +169,18 @@ impl Publisher for SnsPublisher {
                 .data_type("String")
                 .string_value(value)
                 .build()
-                .map_err(|e| PublishError(format!("message attribute {name}: {e}")))?;
+                .map_err(|e| {
+                    PublishError::new(
+                        PublishErrorKind::Other,
+                        format!("message attribute {name}: {e}"),
+                    )
+                })?;
             request = request.message_attributes(name, attr);
         }
-        let out = request.send().await.map_err(|e| {
-            PublishError(format!("SNS Publish failed: {}", DisplayErrorContext(&e)))
-        })?;
+        let out = request
+            .send()
+            .await
+            .map_err(|e| PublishError::from_sdk(&e))?;
         Ok(out
             .message_id()
             .unwrap_or("(no message id returned)")
@@ -143,7 +204,7 @@ pub struct Published {
 #[derive(Debug, Default)]
 pub struct RecordingPublisher {
     sent: Mutex<Vec<Published>>,
-    fail_with: Option<String>,
+    fail_with: Option<PublishError>,
 }
 
 impl RecordingPublisher {
@@ -152,10 +213,10 @@ impl RecordingPublisher {
     }
 
     /// A publisher whose every publish fails with `error`.
-    pub fn failing(error: &str) -> Self {
+    pub fn failing(error: PublishError) -> Self {
         RecordingPublisher {
             sent: Mutex::new(Vec::new()),
-            fail_with: Some(error.to_string()),
+            fail_with: Some(error),
         }
     }
 
@@ -167,12 +228,11 @@ impl RecordingPublisher {
 impl Publisher for RecordingPublisher {
     async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, PublishError> {
         if let Some(e) = &self.fail_with {
-            return Err(PublishError(e.clone()));
+            return Err(e.clone());
         }
-        let mut sent = self
-            .sent
-            .lock()
-            .map_err(|_| PublishError("recording publisher poisoned".into()))?;
+        let mut sent = self.sent.lock().map_err(|_| {
+            PublishError::new(PublishErrorKind::Other, "recording publisher poisoned")
+        })?;
         sent.push(Published {
             topic_arn: topic_arn.to_string(),
             subject: n.subject.clone(),
@@ -181,5 +241,22 @@ impl Publisher for RecordingPublisher {
             attributes: attributes(n),
         });
         Ok(format!("recorded-{}", sent.len()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sns_error_codes_keep_their_kind() {
+        use PublishErrorKind as K;
+        let kind = |code: &str, message: &str| service_error_kind(Some(code), Some(message));
+        assert_eq!(kind("Throttling", "Rate exceeded"), K::Throttled);
+        assert_eq!(kind("AuthorizationError", "not authorized"), K::Denied);
+        assert_eq!(kind("NotFound", "Topic does not exist"), K::NotFound);
+        assert_eq!(kind("InvalidParameter", "Message too long"), K::TooLarge);
+        assert_eq!(kind("InvalidParameter", "Invalid subject"), K::Other);
+        assert_eq!(service_error_kind(None, None), K::Other);
     }
 }

@@ -1,7 +1,8 @@
-//! How much an alert matters: every rule in one table, each with its severity and meaning.
-//! The README's "Severity rules" section lists the same table; each rule has a test.
+//! How much an alert matters: every rule in one enum, each with its id, severity and the one
+//! text that says why it fired. The README's "Severity rules" section lists the same table
+//! (a test keeps them in step); `tests/severity.rs` fires each rule.
 
-use serde::Serialize;
+use serde::{Serialize, Serializer};
 
 /// An alert's severity, shown in the subject (`[IAM CRITICAL]`, `[IAM WARNING]`) and body.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -22,138 +23,109 @@ impl Severity {
     }
 }
 
+/// Declares [`Rule`] and its table from one list: variant, id, severity, description.
+macro_rules! rules {
+    ($($variant:ident => $id:literal, $severity:ident, $why:literal;)+) => {
+        /// A severity rule. Findings name their rule by this type, so a misspelt rule is a
+        /// compile error, not a silent INFO.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Rule { $($variant),+ }
+
+        impl Rule {
+            /// Every rule, in the README's order.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),+];
+
+            /// The rule's id, as alerts, logs and the README show it.
+            pub fn id(self) -> &'static str {
+                match self { $(Rule::$variant => $id),+ }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(Rule::$variant => Severity::$severity),+ }
+            }
+
+            /// When the rule fires; also the reason of a finding that has nothing more
+            /// specific to say.
+            pub fn description(self) -> &'static str {
+                match self { $(Rule::$variant => $why),+ }
+            }
+        }
+    };
+}
+
+rules! {
+    RootUser => "root-user", Critical,
+        "the account root user made this call";
+    RootConsoleSignIn => "root-console-sign-in", Critical,
+        "the account root user signed in to the console";
+    AdminPolicyAttached => "admin-policy-attached", Critical,
+        "AdministratorAccess or IAMFullAccess (AWS managed) was attached";
+    BroadPolicyAttached => "broad-policy-attached", Warning,
+        "PowerUserAccess or another broad AWS managed policy was attached";
+    AllowAll => "allow-all", Critical,
+        "a policy allows Action * on Resource *";
+    AllowIamAll => "allow-iam-all", Critical,
+        "a policy allows iam:* on Resource *";
+    AllowServiceAll => "allow-service-all", Warning,
+        "a policy allows <service>:* on Resource *";
+    PassRoleAny => "pass-role-any", Critical,
+        "a policy allows iam:PassRole on every role";
+    AllowNotAction => "allow-not-action", Warning,
+        "a policy uses Allow with NotAction or NotResource";
+    PrivilegeEscalation => "privilege-escalation", Warning,
+        "a policy grants iam:CreatePolicyVersion, iam:Attach*/Put*Policy, iam:UpdateAssumeRolePolicy, iam:CreateAccessKey, iam:CreateLoginProfile, iam:AddUserToGroup, sts:AssumeRole on *, lambda:CreateFunction with iam:PassRole, ... (each named)";
+    TrustAnyone => "trust-anyone", Critical,
+        "a trust policy lets any principal (\"*\", {\"AWS\": \"*\"}) assume the role";
+    TrustOtherAccount => "trust-other-account", Warning,
+        "a trust policy lets another account assume the role without an sts:ExternalId or organization condition";
+    DefaultVersionChanged => "default-version-changed", Warning,
+        "a new policy version was created and set as the default";
+    NewCredential => "new-credential", Warning,
+        "a console password, access key, SSH key or service credential was created or changed";
+    MfaRemoved => "mfa-removed", Warning,
+        "an MFA device was deactivated or deleted";
+    BoundaryRemoved => "boundary-removed", Warning,
+        "a permissions boundary was removed";
+    IdentityProviderChanged => "identity-provider-changed", Warning,
+        "a SAML or OpenID Connect identity provider was created or changed";
+    Denied => "denied", Warning,
+        "the caller tried a change it is not allowed to make";
+}
+
+impl Serialize for Rule {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.id())
+    }
+}
+
+impl std::fmt::Display for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
 /// One reason an alert matters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
-    pub rule: &'static str,
+    pub rule: Rule,
     pub severity: Severity,
     pub reason: String,
 }
 
 impl Finding {
-    /// A finding of `rule`, with the severity the table gives it.
-    pub fn new(rule: &'static str, reason: impl Into<String>) -> Finding {
+    /// A finding of `rule` with a reason specific to this alert.
+    pub fn new(rule: Rule, reason: impl Into<String>) -> Finding {
         Finding {
             rule,
-            severity: severity_of(rule),
+            severity: rule.severity(),
             reason: reason.into(),
         }
     }
-}
 
-impl Finding {
-    /// A finding of `rule` whose reason is the table's own description.
-    pub fn of(rule: &'static str) -> Finding {
-        let reason = RULES
-            .iter()
-            .find(|(id, _, _)| *id == rule)
-            .map(|(_, _, why)| *why)
-            .unwrap_or(rule);
-        Finding::new(rule, reason)
+    /// A finding of `rule` whose reason is the rule's own description.
+    pub fn of(rule: Rule) -> Finding {
+        Finding::new(rule, rule.description())
     }
-}
-
-/// Every rule: (id, severity, when it fires).
-pub const RULES: &[(&str, Severity, &str)] = &[
-    (
-        "root-user",
-        Severity::Critical,
-        "the account root user made the call",
-    ),
-    (
-        "root-console-sign-in",
-        Severity::Critical,
-        "the account root user signed in to the console",
-    ),
-    (
-        "admin-policy-attached",
-        Severity::Critical,
-        "AdministratorAccess or IAMFullAccess (AWS managed) was attached",
-    ),
-    (
-        "broad-policy-attached",
-        Severity::Warning,
-        "PowerUserAccess or another broad AWS managed policy was attached",
-    ),
-    (
-        "allow-all",
-        Severity::Critical,
-        "a policy allows Action \"*\" on Resource \"*\"",
-    ),
-    (
-        "allow-iam-all",
-        Severity::Critical,
-        "a policy allows iam:* on Resource \"*\"",
-    ),
-    (
-        "allow-service-all",
-        Severity::Warning,
-        "a policy allows <service>:* on Resource \"*\"",
-    ),
-    (
-        "pass-role-any",
-        Severity::Critical,
-        "a policy allows iam:PassRole on every role",
-    ),
-    (
-        "allow-not-action",
-        Severity::Warning,
-        "a policy uses Allow with NotAction or NotResource",
-    ),
-    (
-        "privilege-escalation",
-        Severity::Warning,
-        "a policy grants actions that let the holder raise its own privileges (iam:CreatePolicyVersion, iam:AttachRolePolicy, iam:PutRolePolicy, iam:UpdateAssumeRolePolicy, sts:AssumeRole on *, lambda:CreateFunction with iam:PassRole, ...)",
-    ),
-    (
-        "trust-anyone",
-        Severity::Critical,
-        "a trust policy lets any principal (\"*\") assume the role",
-    ),
-    (
-        "trust-other-account",
-        Severity::Warning,
-        "a trust policy lets another account assume the role without an sts:ExternalId or organization condition",
-    ),
-    (
-        "default-version-changed",
-        Severity::Warning,
-        "a new policy version was created and set as the default",
-    ),
-    (
-        "new-credential",
-        Severity::Warning,
-        "a console password, access key, SSH key or service credential was created or changed",
-    ),
-    (
-        "mfa-removed",
-        Severity::Warning,
-        "an MFA device was deactivated or deleted",
-    ),
-    (
-        "boundary-removed",
-        Severity::Warning,
-        "a permissions boundary was removed",
-    ),
-    (
-        "identity-provider-changed",
-        Severity::Warning,
-        "a SAML or OpenID Connect identity provider was created or changed",
-    ),
-    (
-        "denied",
-        Severity::Warning,
-        "a caller tried an IAM change it is not allowed to make",
-    ),
-];
-
-/// The severity the table gives `rule` (info for an unknown id, which a test forbids).
-pub fn severity_of(rule: &str) -> Severity {
-    RULES
-        .iter()
-        .find(|(id, _, _)| *id == rule)
-        .map(|(_, s, _)| *s)
-        .unwrap_or(Severity::Info)
 }
 
 /// The alert's severity: the highest of its findings, at most a warning when the call
@@ -176,18 +148,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rule_ids_are_unique_and_known() {
-        for (i, (id, _, _)) in RULES.iter().enumerate() {
-            assert!(RULES[i + 1..].iter().all(|(o, _, _)| o != id), "{id}");
-            assert_eq!(Finding::new(id, "x").severity, RULES[i].1);
+    fn rule_ids_are_unique_kebab_case() {
+        for (i, rule) in Rule::ALL.iter().enumerate() {
+            let id = rule.id();
+            assert!(Rule::ALL.iter().skip(i + 1).all(|o| o.id() != id), "{id}");
+            assert!(
+                id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'),
+                "{id}"
+            );
+            assert!(!rule.description().is_empty());
         }
     }
 
     #[test]
     fn overall_is_the_highest_and_failed_calls_are_at_most_warnings() {
-        let f = vec![Finding::new("denied", "x"), Finding::new("allow-all", "y")];
+        let f = vec![Finding::of(Rule::Denied), Finding::new(Rule::AllowAll, "y")];
         assert_eq!(overall(&f, false), Severity::Critical);
         assert_eq!(overall(&f, true), Severity::Warning);
         assert_eq!(overall(&[], false), Severity::Info);
+    }
+
+    #[test]
+    fn a_finding_serializes_its_rule_by_id() {
+        let v = serde_json::to_value(Finding::of(Rule::MfaRemoved)).unwrap();
+        assert_eq!(v["rule"], "mfa-removed");
+        assert_eq!(v["severity"], "warning");
     }
 }

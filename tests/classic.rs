@@ -1,23 +1,24 @@
 //! `MESSAGE_FORMAT=classic` reproduces the article's InputTransformer messages.
 
+mod common;
+
+use common::{fixture, load};
 use iam_notify::classic::{POLICY_TEMPLATE, PRINCIPAL_TEMPLATE};
 use iam_notify::{Format, render_payload};
 use serde_json::{Value, json};
 
-fn article() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/reference/seed-article.txt"
-    );
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// The article's JSON template holds both InputTemplates as JSON string literals.
+/// The article's two rules' InputTemplates, from its CloudFormation template.
 fn article_templates() -> Vec<String> {
-    article()
-        .lines()
-        .filter_map(|l| l.strip_prefix("\"InputTemplate\": "))
-        .map(|lit| serde_json::from_str::<String>(lit).expect("a JSON string literal"))
+    let template = load(&fixture("article/template.json"));
+    ["EventRulePolicyMonitor", "EventRulePrincipalsMonitor"]
+        .iter()
+        .map(|rule| {
+            template["Resources"][rule]["Properties"]["Targets"][0]["InputTransformer"]
+                ["InputTemplate"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{rule} has an InputTemplate"))
+                .to_string()
+        })
         .collect()
 }
 
@@ -51,13 +52,9 @@ fn policy_rule_matches_the_articles_sample_email() {
 and was initiated by 'arn:aws:sts::123456789012:assumed-role/your-role' from IP 'X.Y.Z.T'. \
 Please review the details here: https://console.aws.amazon.com/iam/home?region=us-east-1#/policies/$jsonEditor?section=attached_entities .\"\n"
     );
-    let text = article();
+    let sample = std::fs::read_to_string(fixture("article/sample-email.txt")).unwrap();
     let flat = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
-    let sample = flat(
-        text.split("You will receive an email similar to the following:")
-            .nth(1)
-            .unwrap(),
-    );
+    let sample = flat(&sample);
     let ours = flat(n.body.trim_matches(|c| c == '"' || c == '\n'));
     assert!(
         sample.starts_with(ours.split(" Please review").next().unwrap()),

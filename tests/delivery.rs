@@ -1,18 +1,17 @@
 //! Per-protocol delivery: the `MessageStructure=json` message, SMS, the machine-readable
 //! document, the Amazon Q format, message attributes, size limits, and suppression.
 
-use iam_notify::config::{Config, SdkSettings};
+mod common;
+
+use common::sample;
+use iam_notify::config::Config;
+use iam_notify::delivery::{ChatFormat, SNS_MAX_MESSAGE_BYTES, sns_message};
 use iam_notify::handler::handle;
-use iam_notify::message::{ChatFormat, Format, MAX_SMS_BYTES, SNS_MAX_MESSAGE_BYTES, sns_message};
 use iam_notify::noise::NoiseRules;
 use iam_notify::publish::RecordingPublisher;
+use iam_notify::render::{Format, MAX_SMS_BYTES};
 use iam_notify::render_payload;
 use serde_json::{Value, json};
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn structured(name: &str, chat: ChatFormat) -> (iam_notify::Notification, Value) {
     let n = render_payload(&sample(name), Format::Rich).unwrap();
@@ -121,14 +120,7 @@ fn a_huge_document_still_fits_every_protocol_under_the_sns_limit() {
 }
 
 fn config(noise: NoiseRules) -> Config {
-    Config {
-        topic_arn: Some("arn:aws:sns:us-east-1:123456789012:t".into()),
-        format: Format::Rich,
-        chat: ChatFormat::None,
-        dry_run: false,
-        sdk: SdkSettings::default(),
-        noise,
-    }
+    common::config(false, noise)
 }
 
 #[tokio::test]

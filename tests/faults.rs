@@ -4,10 +4,13 @@
 //! cause, and never reports success.
 
 use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
+mod common;
+
+use common::TOPIC;
 use iam_notify::config::{Config, SdkSettings};
+use iam_notify::delivery::ChatFormat;
 use iam_notify::handler::{HandlerError, handle};
-use iam_notify::message::{ChatFormat, Format};
-use iam_notify::publish::{SnsPublisher, with_settings};
+use iam_notify::publish::{PublishErrorKind, SnsPublisher, with_settings};
 use serde_json::Value;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -15,8 +18,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
-
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:iam-notify";
 
 #[derive(Clone, Copy)]
 enum Reply {
@@ -138,18 +139,13 @@ fn publisher(url: &str) -> SnsPublisher {
 
 fn config() -> Config {
     Config {
-        topic_arn: Some(TOPIC.into()),
-        format: Format::Rich,
-        chat: ChatFormat::None,
-        dry_run: false,
         sdk: settings(),
-        noise: Default::default(),
+        ..common::config(false, Default::default())
     }
 }
 
 fn sample() -> Value {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/events/CreatePolicy.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::sample("CreatePolicy")
 }
 
 fn event_id(event: &Value) -> String {
@@ -186,12 +182,20 @@ async fn run(url: &str) -> (Result<Value, HandlerError>, Vec<String>) {
 }
 
 /// The handler failed, said why in one log line with the eventID, and reported no success.
-fn assert_failed_clearly(result: Result<Value, HandlerError>, logs: &[String], cause: &str) {
+fn assert_failed_clearly(
+    result: Result<Value, HandlerError>,
+    logs: &[String],
+    cause: &str,
+    kind: PublishErrorKind,
+) {
     let err = match result {
         Ok(v) => panic!("a failed publish was reported as success: {v}"),
         Err(e) => e,
     };
-    assert!(matches!(err, HandlerError::Publish(_)), "{err}");
+    assert!(
+        matches!(&err, HandlerError::Publish(p) if p.kind == kind),
+        "{err:?} is not of kind {kind:?}"
+    );
     let message = err.to_string();
     assert!(
         message.contains(cause),
@@ -219,7 +223,7 @@ async fn http_500_is_retried_then_reported() {
     let sns = fake_sns(Reply::Error(500, "Receiver", "InternalError")).await;
     let (result, logs) = run(&sns.url).await;
     assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
-    assert_failed_clearly(result, &logs, "InternalError");
+    assert_failed_clearly(result, &logs, "InternalError", PublishErrorKind::Other);
 }
 
 #[tokio::test]
@@ -227,7 +231,7 @@ async fn throttling_is_retried_then_reported() {
     let sns = fake_sns(Reply::Error(400, "Sender", "Throttling")).await;
     let (result, logs) = run(&sns.url).await;
     assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
-    assert_failed_clearly(result, &logs, "Throttling");
+    assert_failed_clearly(result, &logs, "Throttling", PublishErrorKind::Throttled);
 }
 
 #[tokio::test]
@@ -239,7 +243,12 @@ async fn authorization_error_is_not_retried() {
         1,
         "no retry of a permanent error"
     );
-    assert_failed_clearly(result, &logs, "AuthorizationError");
+    assert_failed_clearly(
+        result,
+        &logs,
+        "AuthorizationError",
+        PublishErrorKind::Denied,
+    );
 }
 
 #[tokio::test]
@@ -251,7 +260,7 @@ async fn missing_topic_is_not_retried() {
         1,
         "no retry of a permanent error"
     );
-    assert_failed_clearly(result, &logs, "NotFound");
+    assert_failed_clearly(result, &logs, "NotFound", PublishErrorKind::NotFound);
 }
 
 #[tokio::test]
@@ -260,7 +269,7 @@ async fn a_response_slower_than_the_attempt_timeout_is_retried_then_reported() {
     let started = std::time::Instant::now();
     let (result, logs) = run(&sns.url).await;
     assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
-    assert_failed_clearly(result, &logs, "timeout");
+    assert_failed_clearly(result, &logs, "timeout", PublishErrorKind::Timeout);
     assert!(started.elapsed() < settings().operation_timeout + Duration::from_secs(1));
 }
 
@@ -273,7 +282,12 @@ async fn connection_refused_is_reported() {
         .unwrap()
         .port();
     let (result, logs) = run(&format!("http://127.0.0.1:{port}")).await;
-    assert_failed_clearly(result, &logs, "dispatch failure");
+    assert_failed_clearly(
+        result,
+        &logs,
+        "dispatch failure",
+        PublishErrorKind::Unreachable,
+    );
 }
 
 #[tokio::test]

@@ -1,28 +1,16 @@
 //! The handler with a recording fake publisher: what reaches SNS, what comes back, and that
 //! every failure is reported, never swallowed.
 
-use iam_notify::config::{Config, SdkSettings};
-use iam_notify::handler::handle;
-use iam_notify::message::{ChatFormat, Format};
-use iam_notify::publish::RecordingPublisher;
-use serde_json::{Value, json};
+mod common;
 
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:iam-notify";
+use common::{TOPIC, sample};
+use iam_notify::config::Config;
+use iam_notify::handler::handle;
+use iam_notify::publish::{PublishError, PublishErrorKind, RecordingPublisher};
+use serde_json::json;
 
 fn config(dry_run: bool) -> Config {
-    Config {
-        topic_arn: (!dry_run).then(|| TOPIC.to_string()),
-        format: Format::Rich,
-        chat: ChatFormat::None,
-        dry_run,
-        sdk: SdkSettings::default(),
-        noise: Default::default(),
-    }
-}
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    common::config(dry_run, Default::default())
 }
 
 #[tokio::test]
@@ -47,7 +35,10 @@ async fn topic_subject_and_message_reach_the_publisher() {
 
 #[tokio::test]
 async fn a_publish_error_is_a_handler_error() {
-    let publisher = RecordingPublisher::failing("AuthorizationError: not allowed");
+    let publisher = RecordingPublisher::failing(PublishError::new(
+        PublishErrorKind::Denied,
+        "AuthorizationError: not allowed",
+    ));
     let err = handle(&sample("CreatePolicy"), &config(false), &publisher)
         .await
         .unwrap_err();
@@ -56,7 +47,7 @@ async fn a_publish_error_is_a_handler_error() {
         "notification not delivered: AuthorizationError: not allowed"
     );
     let diagnostic: lambda_runtime::Diagnostic = err.into();
-    assert_eq!(diagnostic.error_type, "PublishFailed");
+    assert_eq!(diagnostic.error_type, "PublishDenied", "the kind survives");
 }
 
 #[tokio::test]

@@ -1,14 +1,20 @@
 //! Every file in events/ renders to the notification recorded in its snapshot, and the ten
-//! real CloudTrail records in ../shared render with the right resource.
+//! real CloudTrail records in tests/fixtures/real-cloudtrail render with the right resource.
 
+mod common;
+
+use common::{fixture, load, samples};
+use iam_notify::calls::{self, RuleGroup};
 use iam_notify::severity::Severity;
 use iam_notify::{Format, render_payload};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
-fn load(path: &Path) -> Value {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+/// The article's rule (policy or principals) that delivers `event`, if any.
+fn article_group(event: &Value) -> Option<RuleGroup> {
+    let d = &event["detail"];
+    calls::lookup(d["eventSource"].as_str()?, d["eventName"].as_str()?)
+        .map(|c| c.group)
+        .filter(|g| matches!(g, RuleGroup::Policy | RuleGroup::Principal))
 }
 
 /// The full rendered message (subject, link, body) of every sample, rich and classic.
@@ -21,19 +27,41 @@ fn every_sample_event_renders_as_its_snapshot() {
     });
 }
 
+/// The article's calls in classic format: its InputTransformer text.
 #[test]
-fn every_sample_event_in_classic_format_matches_its_snapshot() {
+fn every_article_sample_in_classic_format_matches_its_snapshot() {
     insta::glob!("../events", "*.json", |path| {
-        let n = render_payload(&load(path), Format::Classic)
-            .expect("sample events are EventBridge events");
+        let event = load(path);
+        if article_group(&event).is_none() {
+            return;
+        }
+        let n =
+            render_payload(&event, Format::Classic).expect("sample events are EventBridge events");
         insta::assert_snapshot!(n.body);
     });
 }
 
+/// Every other event keeps the rich body in classic format: the article has no words for it.
+#[test]
+fn classic_format_is_the_rich_body_outside_the_articles_rules() {
+    let mut others = 0;
+    for (file, event) in samples() {
+        let classic = render_payload(&event, Format::Classic).unwrap();
+        let rich = render_payload(&event, Format::Rich).unwrap();
+        if article_group(&event).is_some() {
+            assert_ne!(classic.body, rich.body, "{file}");
+        } else {
+            others += 1;
+            assert_eq!(classic, rich, "{file}");
+        }
+    }
+    assert!(others > 10, "samples beyond the article exist: {others}");
+}
+
 #[test]
 fn every_listed_call_has_a_sample_event() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
-    for call in iam_notify::resource::CALLS {
+    let dir = common::root().join("events");
+    for call in calls::CALLS {
         let file = dir.join(format!("{}.json", call.name));
         assert!(
             file.exists(),
@@ -68,8 +96,8 @@ fn every_listed_call_has_a_sample_event() {
     }
 }
 
-fn shared_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/reference/real-cloudtrail")
+fn real_dir() -> std::path::PathBuf {
+    fixture("real-cloudtrail")
 }
 
 /// Records AWS wrote (Stratus Red Team detonation logs): (file, subject, console link).
@@ -128,19 +156,11 @@ const REAL: &[(&str, &str, &str)] = &[
 
 #[test]
 fn real_cloudtrail_records_render_with_the_right_resource() {
-    let dir = shared_dir();
-    let mut files: Vec<String> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| {
-            panic!(
-                "{} is missing ({e}): CI keeps ../shared beside the clone",
-                dir.display()
-            )
-        })
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|f| f.ends_with(".json"))
+    let dir = real_dir();
+    let files: Vec<String> = common::json_files(&dir)
+        .into_iter()
+        .map(|(f, _)| f)
         .collect();
-    files.sort();
     let expected: Vec<&str> = REAL.iter().map(|(f, _, _)| *f).collect();
     assert_eq!(files, expected, "every real record has an expectation here");
     for (file, subject, link) in REAL {
@@ -159,7 +179,7 @@ fn real_cloudtrail_records_render_with_the_right_resource() {
 
 #[test]
 fn real_records_decode_their_policy_documents() {
-    let dir = shared_dir();
+    let dir = real_dir();
     let n = render_payload(
         &load(&dir.join("stratus-UpdateAssumeRolePolicy-1.json")),
         Format::Rich,

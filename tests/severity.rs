@@ -1,13 +1,11 @@
 //! Every severity rule fires on an event that shows it, and the subject carries the severity.
 
-use iam_notify::severity::{RULES, Severity};
+mod common;
+
+use common::sample;
+use iam_notify::severity::{Rule, Severity};
 use iam_notify::{Format, render_payload};
 use serde_json::{Value, json};
-
-fn sample(name: &str) -> Value {
-    let path = format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
 
 fn with(mut event: Value, path: &[&str], value: Value) -> Value {
     let mut v = &mut event;
@@ -42,57 +40,60 @@ fn allow(action: &str) -> Value {
 }
 
 /// (rule, an event that fires it).
-fn cases() -> Vec<(&'static str, Value)> {
+fn cases() -> Vec<(Rule, Value)> {
     vec![
-        ("root-user", sample("CreateUser-by-root-via-sso")),
-        ("root-console-sign-in", sample("ConsoleLogin")),
+        (Rule::RootUser, sample("CreateUser-by-root-via-sso")),
+        (Rule::RootConsoleSignIn, sample("ConsoleLogin")),
         (
-            "admin-policy-attached",
+            Rule::AdminPolicyAttached,
             sample("AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user"),
         ),
         (
-            "broad-policy-attached",
+            Rule::BroadPolicyAttached,
             with(
                 sample("AttachUserPolicy"),
                 &["detail", "requestParameters", "policyArn"],
                 json!("arn:aws:iam::aws:policy/PowerUserAccess"),
             ),
         ),
-        ("allow-all", allow("*")),
-        ("allow-iam-all", allow("iam:*")),
-        ("allow-service-all", allow("s3:*")),
-        ("pass-role-any", allow("iam:PassRole")),
+        (Rule::AllowAll, allow("*")),
+        (Rule::AllowIamAll, allow("iam:*")),
+        (Rule::AllowServiceAll, allow("s3:*")),
+        (Rule::PassRoleAny, allow("iam:PassRole")),
         (
-            "allow-not-action",
+            Rule::AllowNotAction,
             policy(
                 json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}),
             ),
         ),
-        ("privilege-escalation", allow("iam:CreatePolicyVersion")),
-        ("trust-anyone", trust(json!({"AWS": "*"}))),
+        (Rule::PrivilegeEscalation, allow("iam:CreatePolicyVersion")),
+        (Rule::TrustAnyone, trust(json!({"AWS": "*"}))),
         (
-            "trust-other-account",
+            Rule::TrustOtherAccount,
             trust(json!({"AWS": "arn:aws:iam::999988887777:root"})),
         ),
-        ("default-version-changed", sample("CreatePolicyVersion")),
-        ("new-credential", sample("CreateAccessKey")),
-        ("mfa-removed", sample("DeactivateMFADevice")),
-        ("boundary-removed", sample("DeleteRolePermissionsBoundary")),
+        (Rule::DefaultVersionChanged, sample("CreatePolicyVersion")),
+        (Rule::NewCredential, sample("CreateAccessKey")),
+        (Rule::MfaRemoved, sample("DeactivateMFADevice")),
         (
-            "identity-provider-changed",
+            Rule::BoundaryRemoved,
+            sample("DeleteRolePermissionsBoundary"),
+        ),
+        (
+            Rule::IdentityProviderChanged,
             sample("CreateOpenIDConnectProvider"),
         ),
-        ("denied", sample("AttachRolePolicy-denied")),
+        (Rule::Denied, sample("AttachRolePolicy-denied")),
     ]
 }
 
 #[test]
 fn every_rule_fires_and_sets_the_subject() {
     let cases = cases();
-    let tested: Vec<&str> = cases.iter().map(|(r, _)| *r).collect();
-    let all: Vec<&str> = RULES.iter().map(|(id, _, _)| *id).collect();
-    assert_eq!(tested, all, "one case per rule, in the table's order");
-    for ((rule, event), (_, severity, _)) in cases.into_iter().zip(RULES) {
+    let tested: Vec<Rule> = cases.iter().map(|(r, _)| *r).collect();
+    assert_eq!(tested, Rule::ALL, "one case per rule, in the table's order");
+    for (rule, event) in cases {
+        let severity = rule.severity();
         let n = render_payload(&event, Format::Rich).unwrap();
         assert!(
             n.findings.iter().any(|f| f.rule == rule),
@@ -105,8 +106,8 @@ fn every_rule_fires_and_sets_the_subject() {
             "{rule}: the body lists it\n{}",
             n.body
         );
-        let tag = match (rule, *severity) {
-            ("denied", _) => "[IAM DENIED]",
+        let tag = match (rule, severity) {
+            (Rule::Denied, _) => "[IAM DENIED]",
             (_, Severity::Critical) => "CRITICAL]",
             (_, Severity::Warning) => "WARNING]",
             (_, Severity::Info) => "]",
@@ -143,18 +144,46 @@ fn a_denied_call_is_at_most_a_warning_whatever_it_tried() {
     );
     let n = render_payload(&event, Format::Rich).unwrap();
     assert!(
-        n.findings.iter().any(|f| f.rule == "admin-policy-attached"),
+        n.findings
+            .iter()
+            .any(|f| f.rule == Rule::AdminPolicyAttached),
         "what it tried is said"
     );
     assert_eq!(n.severity, Severity::Warning);
 }
 
+/// The README's table is the rule table: same ids, severities and words, same order.
 #[test]
-fn the_readme_lists_every_rule_with_its_severity() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    for (id, severity, _) in RULES {
-        let row = format!("| `{id}` | {} |", severity.word());
-        assert!(readme.contains(&row), "README.md has no row {row}");
-    }
+fn the_readme_lists_every_rule_with_its_severity_and_reason() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let rows: Vec<(String, String, String)> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.trim_end_matches('|').split(" | ").collect();
+            let id = cells.first()?.strip_suffix('`')?;
+            Rule::ALL.iter().any(|r| r.id() == id).then(|| {
+                (
+                    id.to_string(),
+                    cells.get(1).unwrap_or(&"").trim().to_string(),
+                    // The README sets code in backticks; the rule's own text is plain.
+                    cells.get(2).unwrap_or(&"").trim().replace('`', ""),
+                )
+            })
+        })
+        .collect();
+    let want: Vec<(String, String, String)> = Rule::ALL
+        .iter()
+        .map(|r| {
+            (
+                r.id().to_string(),
+                r.severity().word().to_string(),
+                r.description().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows, want,
+        "README.md's severity table and src/severity.rs differ"
+    );
 }

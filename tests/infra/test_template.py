@@ -19,7 +19,7 @@ import sam
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
-ARTICLE = ROOT.parent / "shared" / "reference" / "seed-article.txt"
+ARTICLE = ROOT / "tests" / "fixtures" / "article" / "template.json"
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +42,8 @@ def rule_patterns(template):
 
 
 def article_rules():
-    """The article's two EventPatterns, from its JSON template."""
-    text = ARTICLE.read_text()
-    start = text.index("JSON:\n") + len("JSON:\n")
-    end = text.index("\nYAML:\n")
-    article = json.loads(text[start:end])
-    resources = article["Resources"]
+    """The article's two EventPatterns, from its CloudFormation template."""
+    resources = json.loads(ARTICLE.read_text())["Resources"]
     return {
         "PolicyMonitor": resources["EventRulePolicyMonitor"]["Properties"]["EventPattern"],
         "PrincipalsMonitor": resources["EventRulePrincipalsMonitor"]["Properties"]["EventPattern"],

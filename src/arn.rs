@@ -1,0 +1,101 @@
+//! Amazon Resource Names: `arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`. One parser for
+//! every place that reads a part of an ARN (partition for console hosts, account for
+//! trust findings, the resource name for a policy or a denied target).
+
+/// The parts of an ARN, borrowed from the text. The resource part keeps its `:` and `/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arn<'a> {
+    pub partition: &'a str,
+    pub service: &'a str,
+    pub region: &'a str,
+    pub account: &'a str,
+    pub resource: &'a str,
+}
+
+impl<'a> Arn<'a> {
+    /// Reads `text` as an ARN: it starts with `arn:` and has all six parts (a non-empty
+    /// partition; the others may be empty, as in `arn:aws:iam::aws:policy/X`).
+    pub fn parse(text: &'a str) -> Option<Arn<'a>> {
+        let mut parts = text.splitn(6, ':');
+        if parts.next()? != "arn" {
+            return None;
+        }
+        let partition = parts.next().filter(|p| !p.is_empty())?;
+        Some(Arn {
+            partition,
+            service: parts.next()?,
+            region: parts.next()?,
+            account: parts.next()?,
+            resource: parts.next()?,
+        })
+    }
+
+    /// The last `/` segment of the resource part: the name of a role, user, group or policy
+    /// (`root` for `arn:aws:iam::1:root`).
+    pub fn name(&self) -> Option<&'a str> {
+        self.resource.rsplit('/').next().filter(|s| !s.is_empty())
+    }
+
+    /// The resource type: the resource part before its first `/` (`role`, `policy`,
+    /// `saml-provider`, …).
+    pub fn resource_type(&self) -> &'a str {
+        self.resource.split('/').next().unwrap_or(self.resource)
+    }
+
+    /// The account field when it is a 12-digit account id (not `aws`, not empty).
+    pub fn account_id(&self) -> Option<&'a str> {
+        is_account_id(self.account).then_some(self.account)
+    }
+}
+
+/// The partition of an ARN (`aws`, `aws-cn`, `aws-us-gov`), if `text` is one.
+pub fn partition(text: &str) -> Option<&str> {
+    // Only the first two parts are needed: partitions of partial ARNs count too.
+    let mut parts = text.splitn(3, ':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.next())
+        .flatten()
+        .filter(|p| !p.is_empty())
+}
+
+/// The name at the end of an ARN's resource part.
+pub fn name(text: &str) -> Option<&str> {
+    Arn::parse(text)?.name()
+}
+
+/// A 12-digit AWS account id.
+pub fn is_account_id(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_of_an_arn() {
+        let a = Arn::parse("arn:aws:iam::aws:policy/job-function/ViewOnlyAccess").unwrap();
+        assert_eq!(
+            (a.partition, a.service, a.region, a.account),
+            ("aws", "iam", "", "aws")
+        );
+        assert_eq!(a.name(), Some("ViewOnlyAccess"));
+        assert_eq!(a.resource_type(), "policy");
+        assert_eq!(a.account_id(), None);
+        let r = Arn::parse("arn:aws:iam::111122223333:role/a/b:c").unwrap();
+        assert_eq!(r.resource, "role/a/b:c");
+        assert_eq!(r.account_id(), Some("111122223333"));
+        assert_eq!(name("arn:aws:iam::1:root"), Some("root"));
+        assert_eq!(Arn::parse("arn::iam::1:x"), None);
+        assert_eq!(Arn::parse("nope"), None);
+        assert_eq!(Arn::parse("arn:aws:iam"), None);
+    }
+
+    #[test]
+    fn partitions() {
+        assert_eq!(partition("arn:aws-cn:iam::1:role/x"), Some("aws-cn"));
+        assert_eq!(partition("arn:aws-us-gov"), Some("aws-us-gov"));
+        assert_eq!(partition("nope"), None);
+        assert!(is_account_id("111122223333") && !is_account_id("1111"));
+    }
+}

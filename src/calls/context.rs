@@ -1,0 +1,141 @@
+//! What every resolver reads about a record besides its own parameters: whether the call
+//! failed, what an AccessDenied message names, the partition and the account.
+
+use super::Kind;
+use crate::arn::{self, Arn};
+use crate::event::{Event, scalar_text};
+use crate::policy::{self, DocKind};
+
+/// Shown where the record does not name the resource.
+pub(super) const UNRECORDED: &str = "(name not recorded)";
+
+/// The record, with the facts every call family needs worked out once.
+pub(super) struct Context<'a> {
+    pub event: &'a Event,
+    /// The call failed (any `errorCode`): the change did not happen.
+    pub failed: bool,
+    denied: Option<Denied>,
+    partition: String,
+    account: Option<&'a str>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(event: &'a Event) -> Context<'a> {
+        Context {
+            event,
+            failed: event.detail.error_code.is_some(),
+            denied: denied_resource(event),
+            partition: partition(event),
+            account: event.account(),
+        }
+    }
+
+    /// `requestParameters.<key>` as text.
+    pub fn request(&self, key: &str) -> Option<String> {
+        self.event.request(key)
+    }
+
+    /// `responseElements.<a>.<b>…` as text.
+    pub fn response(&self, path: &[&str]) -> Option<String> {
+        self.event.response(path)
+    }
+
+    /// The name of a principal of `kind`: the request's, else what the error message says.
+    pub fn principal_name(&self, kind: Kind) -> Option<String> {
+        self.request(kind.name_key()).or_else(|| {
+            self.denied
+                .as_ref()
+                .filter(|d| d.kind == kind)
+                .map(|d| d.name.clone())
+        })
+    }
+
+    /// The ARN an AccessDenied message gives for a target of `kind`.
+    pub fn denied_arn(&self, kind: Kind) -> Option<String> {
+        self.denied
+            .as_ref()
+            .filter(|d| d.kind == kind)
+            .and_then(|d| d.arn.clone())
+    }
+
+    /// The ARN a Create call's request names exactly: the request gives the name and the path
+    /// (or none, which IAM takes as `/`), the record gives partition and account.
+    pub fn built_arn(&self, kind_word: &str, name: Option<String>) -> Option<String> {
+        let account = self.account?;
+        let name = name?;
+        let path = self.request("path").unwrap_or_else(|| "/".into());
+        Some(format!(
+            "arn:{}:iam::{account}:{kind_word}{path}{name}",
+            self.partition
+        ))
+    }
+
+    /// The request's policy document under `key`, decoded, governing `kind`.
+    pub fn document(&self, key: &str, kind: DocKind) -> Option<super::CarriedDocument> {
+        self.event
+            .request_value(key)
+            .map(|v| super::CarriedDocument {
+                kind,
+                document: policy::decode(v),
+            })
+    }
+
+    /// What the AccessDenied message names, for calls that fall back on it.
+    pub fn denied(&self) -> Option<&Denied> {
+        self.denied.as_ref()
+    }
+}
+
+/// A name, or the words saying the record has none.
+pub(super) fn label(name: &Option<String>) -> String {
+    name.clone().unwrap_or_else(|| UNRECORDED.to_string())
+}
+
+/// The partition of the account the event is in, from the first ARN the record has.
+pub fn partition(event: &Event) -> String {
+    let d = &event.detail;
+    let identity = d.user_identity.as_ref();
+    identity
+        .and_then(|u| u.arn.clone())
+        .or_else(|| event.request("policyArn"))
+        .or_else(|| {
+            d.response_elements
+                .as_ref()
+                .and_then(|r| r.as_object())
+                .and_then(|o| o.values().find_map(|v| v.get("arn")))
+                .and_then(scalar_text)
+        })
+        .and_then(|a| arn::partition(&a).map(String::from))
+        .unwrap_or_else(|| "aws".to_string())
+}
+
+/// What an AccessDenied `errorMessage` says the target was.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Denied {
+    pub kind: Kind,
+    pub name: String,
+    pub arn: Option<String>,
+}
+
+/// Reads `… on resource: <ARN or "kind name"> because …` from the error message.
+fn denied_resource(event: &Event) -> Option<Denied> {
+    let message = event.detail.error_message.as_deref()?;
+    let rest = message.split_once(" on resource: ")?.1;
+    let resource = rest.split(" because ").next().unwrap_or(rest).trim();
+    let resource = resource.trim_end_matches('.');
+    if resource.starts_with("arn:") {
+        let parsed = Arn::parse(resource)?;
+        Some(Denied {
+            kind: Kind::from_word(parsed.resource_type()).unwrap_or(Kind::Other),
+            name: parsed.name().unwrap_or(resource).to_string(),
+            arn: Some(resource.to_string()),
+        })
+    } else {
+        let (word, name) = resource.split_once(' ')?;
+        Some(Denied {
+            kind: Kind::from_word(word).unwrap_or(Kind::Other),
+            name: name.trim().to_string(),
+            arn: None,
+        })
+    }
+}

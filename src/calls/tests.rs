@@ -1,0 +1,154 @@
+//! Words and targets per call family, from hand-made records.
+
+use super::*;
+use crate::event::Event;
+use serde_json::{Value, json};
+
+fn ev(name: &str, detail_extra: Value) -> Event {
+    let mut detail = json!({"eventSource":"iam.amazonaws.com","eventName":name,
+        "recipientAccountId":"111122223333",
+        "userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::111122223333:user/alice"}});
+    if let (Some(d), Value::Object(extra)) = (detail.as_object_mut(), detail_extra) {
+        d.extend(extra);
+    }
+    Event::parse(
+        &json!({"detail-type":"AWS API Call via CloudTrail","source":"aws.iam",
+                         "detail":detail}),
+    )
+    .unwrap()
+}
+
+fn summary(name: &str, extra: Value) -> String {
+    let e = ev(name, extra);
+    resolve(&e, lookup(IAM, name).unwrap()).summary
+}
+
+#[test]
+fn the_article_lists_25_calls_in_two_rules() {
+    let policy = CALLS
+        .iter()
+        .filter(|c| c.group == RuleGroup::Policy)
+        .count();
+    let principal = CALLS
+        .iter()
+        .filter(|c| c.group == RuleGroup::Principal)
+        .count();
+    assert_eq!((policy, principal), (16, 9));
+}
+
+#[test]
+fn call_names_are_unique() {
+    for (i, c) in CALLS.iter().enumerate() {
+        assert!(
+            CALLS[i + 1..].iter().all(|o| o.name != c.name),
+            "{}",
+            c.name
+        );
+    }
+}
+
+#[test]
+fn plain_words_for_each_shape() {
+    assert_eq!(
+        summary(
+            "AttachRolePolicy",
+            json!({"requestParameters":{"roleName":"ci-deploy",
+            "policyArn":"arn:aws:iam::aws:policy/AdministratorAccess"}})
+        ),
+        "attached managed policy AdministratorAccess to role ci-deploy"
+    );
+    assert_eq!(
+        summary(
+            "CreatePolicyVersion",
+            json!({"requestParameters":{
+            "policyArn":"arn:aws:iam::111122223333:policy/billing-read","setAsDefault":true},
+            "responseElements":{"policyVersion":{"versionId":"v3"}}})
+        ),
+        "created policy version v3 of policy billing-read (set as default)"
+    );
+    assert_eq!(
+        summary(
+            "UpdateUser",
+            json!({"requestParameters":{"userName":"bob","newUserName":"robert"}})
+        ),
+        "renamed user bob to robert"
+    );
+    assert_eq!(
+        summary(
+            "PutGroupPolicy",
+            json!({"requestParameters":{"groupName":"devs","policyName":"s3-write"}})
+        ),
+        "put inline policy s3-write on group devs"
+    );
+    assert_eq!(
+        summary(
+            "UpdateRole",
+            json!({"requestParameters":{"roleName":"r","maxSessionDuration":7200}})
+        ),
+        "updated role r: maximum session duration set to 7200 s"
+    );
+    assert_eq!(
+        summary(
+            "CreateAccessKey",
+            json!({"requestParameters":{"userName":"u"},
+            "responseElements":{"accessKey":{"accessKeyId":"AKIAX","userName":"u"}}})
+        ),
+        "created access key AKIAX for user u"
+    );
+}
+
+#[test]
+fn denied_call_takes_the_target_from_the_error_message() {
+    let e = ev(
+        "AttachRolePolicy",
+        json!({"errorCode":"AccessDenied",
+        "errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: iam:AttachRolePolicy on resource: role ci-deploy because no identity-based policy allows the iam:AttachRolePolicy action",
+        "requestParameters":null,"responseElements":null}),
+    );
+    let t = resolve(&e, lookup(IAM, "AttachRolePolicy").unwrap());
+    assert_eq!(t.name.as_deref(), Some("ci-deploy"));
+    assert_eq!(t.kind, Kind::Role);
+}
+
+#[test]
+fn denied_call_with_an_arn_resource() {
+    let e = ev(
+        "DeleteUser",
+        json!({"errorCode":"AccessDenied",
+        "errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::1:user/ops/carol",
+        "requestParameters":null}),
+    );
+    let t = resolve(&e, lookup(IAM, "DeleteUser").unwrap());
+    assert_eq!(t.name.as_deref(), Some("carol"));
+    assert_eq!(t.arn.as_deref(), Some("arn:aws:iam::1:user/ops/carol"));
+    assert!(!t.gone, "a failed delete leaves the user in place");
+}
+
+#[test]
+fn arns_are_built_only_for_creates_with_path() {
+    let e = ev(
+        "CreateUser",
+        json!({"errorCode":"EntityAlreadyExists",
+        "requestParameters":{"userName":"u","path":"/eng/"}}),
+    );
+    let t = resolve(&e, lookup(IAM, "CreateUser").unwrap());
+    assert_eq!(
+        t.arn.as_deref(),
+        Some("arn:aws:iam::111122223333:user/eng/u")
+    );
+    let e = ev("DeleteRole", json!({"requestParameters":{"roleName":"r"}}));
+    assert_eq!(resolve(&e, lookup(IAM, "DeleteRole").unwrap()).arn, None);
+}
+
+#[test]
+fn everything_missing_still_says_what_happened() {
+    for c in CALLS {
+        let e = ev(
+            c.name,
+            json!({"requestParameters":null,"responseElements":null}),
+        );
+        let t = resolve(&e, c);
+        let headline_ok = !t.headline.is_empty() || c.shape == Shape::ConsoleSignIn;
+        assert!(!t.summary.is_empty() && headline_ok, "{}", c.name);
+    }
+}

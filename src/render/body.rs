@@ -1,0 +1,249 @@
+//! The text body email subscribers read: a sentence, the severity and its findings, one
+//! labelled line per fact, the console links, notes, and the policy document.
+
+use super::text::{cut_utf8, labelled, multi_line, one_line};
+use super::{Facts, Outcome};
+use crate::calls::Kind;
+use crate::console_url;
+use crate::delivery::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
+use crate::policy;
+
+/// Our body limit: SNS's, less room for message attributes.
+pub const MAX_BODY_BYTES: usize = SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM;
+
+/// The rich body, and whether it had to be cut.
+pub(super) fn rich_body(f: &Facts) -> (String, bool) {
+    let mut lines = vec![one_line(&sentence(f)), String::new()];
+    severity_lines(f, &mut lines);
+    lines.push(String::new());
+    fact_lines(f, &mut lines);
+    console_lines(f, &mut lines);
+    note_lines(f, &mut lines);
+    let mut body = lines.join("\n");
+    append_document(f, &mut body);
+    fit_body(body)
+}
+
+/// The first sentence: who did what, or that the change did not happen.
+fn sentence(f: &Facts) -> String {
+    let (event, t) = (f.event, &f.target);
+    let d = &event.detail;
+    // Names are case-sensitive: only our own words get a capital letter.
+    let actor = if f.who.is_root {
+        "The account root user".to_string()
+    } else {
+        f.who.short.clone()
+    };
+    let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
+    match f.outcome {
+        Outcome::Succeeded => format!("{actor} {}.", t.summary),
+        Outcome::Denied | Outcome::Failed => {
+            let word = if f.outcome == Outcome::Denied {
+                "DENIED"
+            } else {
+                "FAILED"
+            };
+            format!(
+                "{word}: the change did NOT happen. {actor} called {event_name}, which would have {}.",
+                t.summary
+            )
+        }
+        Outcome::Event => format!(
+            "{} event from {}{}.",
+            event.detail_type,
+            event.source,
+            d.event_name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+fn severity_lines(f: &Facts, lines: &mut Vec<String>) {
+    lines.push(labelled(
+        "Severity",
+        &f.severity.word().to_ascii_uppercase(),
+    ));
+    for finding in &f.findings {
+        lines.push(one_line(&format!(
+            "  - {} [{}: {}]",
+            finding.reason,
+            finding.severity.word(),
+            finding.rule
+        )));
+    }
+}
+
+/// Action, outcome, resource, policy, the call's own facts, and the record's context.
+fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
+    let (event, t) = (f.event, &f.target);
+    let d = &event.detail;
+    let mut field = |label: &str, value: &str| lines.push(labelled(label, &one_line(value)));
+    let recorded = |v: Option<&str>| v.unwrap_or("(not recorded)").to_string();
+    let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
+    let source = d.event_source.as_deref().unwrap_or(event.source.as_str());
+    field("Action", &format!("{event_name} ({source})"));
+    match (&d.error_code, f.outcome) {
+        (Some(code), outcome) => {
+            let how = if outcome == Outcome::Denied {
+                "denied"
+            } else {
+                "failed"
+            };
+            let message = d
+                .error_message
+                .as_deref()
+                .map(|m| format!(": {m}"))
+                .unwrap_or_default();
+            field("Outcome", &format!("{how} with {code}{message}"));
+        }
+        (None, Outcome::Event) => {}
+        (None, _) => field("Outcome", "succeeded"),
+    }
+    if t.kind != Kind::Other || t.name.is_some() {
+        let state = if t.gone { " (deleted)" } else { "" };
+        let name = t.name.as_deref().unwrap_or("(name not recorded)");
+        field("Resource", &format!("{} {name}{state}", t.kind.noun()));
+        match &t.arn {
+            Some(arn) => field("Resource ARN", arn),
+            None if t.kind != Kind::Other => field("Resource ARN", "(not in the record)"),
+            None => {}
+        }
+    }
+    if let Some(p) = &t.policy {
+        let managed = if p.is_aws_managed() {
+            " (AWS managed)"
+        } else {
+            ""
+        };
+        field("Policy", &format!("{}{managed}", p.name));
+        if let Some(arn) = &p.arn {
+            field("Policy ARN", arn);
+        }
+    }
+    for (label, value) in &t.facts {
+        field(label, value);
+    }
+    field("Who", &f.who.long);
+    field("Account", &recorded(event.account()));
+    field("Region", &recorded(event.region()));
+    field("Time", &recorded(event.time()));
+    field("Source IP", &recorded(d.source_ip_address.as_deref()));
+    match d.user_agent.as_deref() {
+        Some(ua) => field(
+            "User agent",
+            &format!("{ua} [{}]", crate::actor::user_agent_kind(ua)),
+        ),
+        None => field("User agent", "(not recorded)"),
+    }
+    field("Event ID", &recorded(d.event_id.as_deref()));
+    field("Request ID", &recorded(d.request_id.as_deref()));
+}
+
+/// The console link (or the CloudTrail event), and the policy's own page when the alert is
+/// about a principal.
+fn console_lines(f: &Facts, lines: &mut Vec<String>) {
+    let (t, link) = (&f.target, &f.link);
+    if t.gone {
+        let list_of = format!("{}s", t.kind.noun()).replace("policys", "policies");
+        lines.push(labelled(
+            "Console",
+            &format!(
+                "{link} (the {} was deleted: this is the list of {list_of})",
+                t.kind.noun()
+            ),
+        ));
+    } else if t.kind == Kind::Other {
+        lines.push(labelled("CloudTrail", link));
+    } else {
+        lines.push(labelled("Console", link));
+    }
+    if let Some(p) = t.policy.as_ref().filter(|_| t.kind != Kind::Policy) {
+        if let Some(arn) = &p.arn {
+            let partition = crate::arn::partition(arn).unwrap_or("aws");
+            lines.push(labelled(
+                "Policy console",
+                &console_url::policy(partition, arn, None),
+            ));
+        }
+    }
+}
+
+/// Warnings the reader must not miss: root, a record not shaped like CloudTrail's.
+fn note_lines(f: &Facts, lines: &mut Vec<String>) {
+    if f.who.is_root {
+        lines.push(String::new());
+        lines.push(
+            "WARNING: the account root user made this call. Root should not be used for \
+             everyday work: confirm this was expected, and that root has MFA and no access keys."
+                .into(),
+        );
+    }
+    if let Some(err) = &f.event.detail_error {
+        lines.push(String::new());
+        lines.push(one_line(&format!(
+            "Note: this event's detail is not shaped like a CloudTrail record ({err}); \
+             it is shown as received below."
+        )));
+    }
+}
+
+/// The policy document (or a misshapen detail as received), indented, cut last to fit.
+fn append_document(f: &Facts, body: &mut String) {
+    let event = f.event;
+    let document = f
+        .target
+        .document
+        .as_ref()
+        .map(|c| (c.label(), multi_line(&policy::pretty(&c.document))))
+        .or_else(|| {
+            event.raw_detail.as_ref().map(|raw| {
+                (
+                    "Detail as received",
+                    multi_line(&serde_json::to_string_pretty(raw).unwrap_or_default()),
+                )
+            })
+        });
+    let Some((label, text)) = document else {
+        return;
+    };
+    let header = format!("\n\n{label}:\n");
+    let notice_room = 256;
+    let budget = MAX_BODY_BYTES.saturating_sub(body.len() + header.len() + notice_room);
+    body.push_str(&header);
+    let (kept, cut) = cut_utf8(&text, budget);
+    body.push_str(kept);
+    if cut {
+        body.push_str(&format!(
+            "\n[{label} cut to fit the SNS message limit: {} of {} bytes shown; \
+             the full text is in the CloudTrail record, event ID {}]",
+            kept.len(),
+            text.len(),
+            one_line(event.detail.event_id.as_deref().unwrap_or("(not recorded)"))
+        ));
+    }
+}
+
+/// Cuts `body` under [`MAX_BODY_BYTES`] at a UTF-8 boundary, saying so at the end.
+pub(super) fn fit_body(body: String) -> (String, bool) {
+    if body.len() <= MAX_BODY_BYTES {
+        return (body, false);
+    }
+    const NOTICE: &str = "\n[message cut to fit the SNS message limit; see the CloudTrail record]";
+    let (kept, _) = cut_utf8(&body, MAX_BODY_BYTES - NOTICE.len());
+    (format!("{kept}{NOTICE}"), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_body_is_cut_and_says_so() {
+        let (body, cut) = fit_body("\u{e9}".repeat(MAX_BODY_BYTES));
+        assert!(cut);
+        assert!(body.len() <= MAX_BODY_BYTES);
+        assert!(body.ends_with("see the CloudTrail record]"));
+    }
+}

@@ -1,0 +1,270 @@
+//! The notification: an [`Event`] in, a [`Notification`] out. Pure: no I/O, no clock, no
+//! environment.
+//!
+//! Every event field is treated as attacker-controlled text: subjects are cut to printable
+//! ASCII ([`subject`]), single-line fields have their control and bidirectional-override
+//! characters escaped so a crafted name cannot forge a "Console:" line ([`text`]), and the
+//! body is cut at a UTF-8 boundary under SNS's message limit ([`body`]).
+
+pub mod body;
+pub mod document;
+pub mod sms;
+pub mod subject;
+pub mod text;
+
+use crate::actor::{Actor, actor};
+use crate::calls::{self, Call, Kind, Shape, Target};
+use crate::classic;
+use crate::console_url;
+use crate::event::Event;
+use crate::policy;
+use crate::severity::{self, Finding, Rule, Severity};
+use serde::Serialize;
+
+pub use body::MAX_BODY_BYTES;
+pub use document::AlertDocument;
+pub use sms::MAX_SMS_BYTES;
+pub use subject::{MAX_SUBJECT_CHARS, sanitize_subject};
+
+/// How the body is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// iam-notify's own message.
+    Rich,
+    /// The article's InputTransformer sentences, for parity while migrating.
+    Classic,
+}
+
+/// What became of the call the event records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Succeeded,
+    Denied,
+    Failed,
+    /// Not an API call record (an Insight event, another detail type): nothing succeeded or failed.
+    Event,
+}
+
+impl Outcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+            Outcome::Event => "event",
+        }
+    }
+}
+
+/// A rendered notification.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Notification {
+    pub subject: String,
+    pub body: String,
+    pub link: String,
+    pub event_name: String,
+    pub event_id: Option<String>,
+    pub outcome: Outcome,
+    /// The body was cut to fit SNS's limit.
+    pub truncated: bool,
+    pub severity: Severity,
+    pub findings: Vec<Finding>,
+    /// One line of at most 140 bytes, for SMS subscribers.
+    pub sms: String,
+    /// The account the change happened in.
+    pub account: Option<String>,
+    /// `userIdentity.type` of the caller (`missing` without one).
+    pub actor_type: String,
+    /// The machine-readable alert (schema `iam-notify/1`, documented in the README) for
+    /// sqs, lambda, http and https subscribers.
+    pub document: AlertDocument,
+}
+
+impl Notification {
+    /// Subject, body and link as a person reads them (preview, demo, snapshots).
+    pub fn to_text(&self) -> String {
+        format!(
+            "Subject: {}\nLink: {}\n\n{}",
+            self.subject, self.link, self.body
+        )
+    }
+}
+
+/// What the parts of a notification are written from.
+struct Facts<'a> {
+    event: &'a Event,
+    /// A call of our table, or any IAM call: the subject says `[IAM …]`.
+    is_iam: bool,
+    target: Target,
+    who: Actor,
+    outcome: Outcome,
+    severity: Severity,
+    findings: Vec<Finding>,
+    link: String,
+    event_name: String,
+}
+
+/// Renders `event` as a notification.
+pub fn render(event: &Event, format: Format) -> Notification {
+    let call = event
+        .detail
+        .event_name
+        .as_deref()
+        .and_then(|name| calls::lookup(event.detail.event_source.as_deref()?, name));
+    let target = match call {
+        Some(c) => calls::resolve(event, c),
+        None => calls::generic(event),
+    };
+    let who = actor(event);
+    let outcome = outcome(event);
+    let findings = assess(event, call, &target, &who, outcome);
+    let severity = severity::overall(
+        &findings,
+        matches!(outcome, Outcome::Denied | Outcome::Failed),
+    );
+    let link = link(event, &target, &calls::partition(event));
+    let event_name = event
+        .detail
+        .event_name
+        .clone()
+        .unwrap_or_else(|| event.detail_type.clone());
+    let f = Facts {
+        event,
+        is_iam: call.is_some() || event.is_iam_call(),
+        target,
+        who,
+        outcome,
+        severity,
+        findings,
+        link,
+        event_name,
+    };
+    let subject = sanitize_subject(&subject::subject(&f));
+    let classic = match (format, call) {
+        (Format::Classic, Some(c)) => classic::render(event, c.group),
+        _ => None,
+    };
+    let (body, truncated) = match classic {
+        Some(text) => body::fit_body(text),
+        None => body::rich_body(&f),
+    };
+    let sms = sms::sms(&f);
+    let document = document::document(&f, &subject, &body);
+    Notification {
+        subject,
+        body,
+        event_name: f.event_name,
+        event_id: event.detail.event_id.clone(),
+        outcome: f.outcome,
+        truncated,
+        severity: f.severity,
+        findings: f.findings,
+        sms,
+        account: event.account().map(String::from),
+        actor_type: f.who.kind,
+        link: f.link,
+        document,
+    }
+}
+
+/// Every reason the alert matters: the call's own rule, the policy it attached, what its
+/// policy document grants, who made it, and whether it was denied.
+fn assess(
+    event: &Event,
+    call: Option<&Call>,
+    t: &Target,
+    who: &Actor,
+    outcome: Outcome,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if who.is_root {
+        if call.is_some_and(|c| c.shape == Shape::ConsoleSignIn) {
+            out.push(Finding::of(Rule::RootConsoleSignIn));
+        } else {
+            out.push(Finding::of(Rule::RootUser));
+        }
+    }
+    if outcome == Outcome::Denied {
+        out.push(Finding::of(Rule::Denied));
+    }
+    // The call's own rule fires when the change happened; the target's are already
+    // conditioned on the record (a new default version, …).
+    if let Some(rule) = call
+        .and_then(|c| c.flag)
+        .filter(|_| outcome == Outcome::Succeeded)
+    {
+        out.push(Finding::of(rule));
+    }
+    out.extend(t.flags.iter().map(|rule| Finding::of(*rule)));
+    if let Some(p) = t.policy.as_ref().filter(|p| p.is_aws_managed()) {
+        if ADMIN_POLICIES.contains(&p.name.as_str()) {
+            out.push(Finding::new(
+                Rule::AdminPolicyAttached,
+                format!("the AWS managed policy {} gives full control", p.name),
+            ));
+        } else if BROAD_POLICIES.contains(&p.name.as_str()) {
+            out.push(Finding::new(
+                Rule::BroadPolicyAttached,
+                format!("the AWS managed policy {} is broad", p.name),
+            ));
+        }
+    }
+    if let Some(c) = &t.document {
+        out.extend(policy::findings(&c.document, c.kind, event.account()));
+    }
+    out.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    out
+}
+
+/// AWS managed policies that give full control (critical when attached) ...
+const ADMIN_POLICIES: &[&str] = &["AdministratorAccess", "IAMFullAccess"];
+/// ... and broad ones (warning).
+const BROAD_POLICIES: &[&str] = &[
+    "PowerUserAccess",
+    "AWSOrganizationsFullAccess",
+    "AWSKeyManagementServicePowerUser",
+    "AmazonS3FullAccess",
+    "AmazonEC2FullAccess",
+    "SecretsManagerReadWrite",
+];
+
+fn outcome(event: &Event) -> Outcome {
+    match event.detail.error_code.as_deref() {
+        Some(code) if is_denial(code) => Outcome::Denied,
+        Some(_) => Outcome::Failed,
+        None if event.detail.event_name.is_none() => Outcome::Event,
+        None => Outcome::Succeeded,
+    }
+}
+
+fn is_denial(code: &str) -> bool {
+    code.contains("AccessDenied")
+        || code.contains("UnauthorizedOperation")
+        || code == "Unauthorized"
+}
+
+/// The page the alert links to: the resource, its list when it is gone, or the CloudTrail
+/// event for calls that name no IAM resource.
+fn link(event: &Event, t: &Target, partition: &str) -> String {
+    let list = || console_url::list(partition, t.kind);
+    match t.kind {
+        Kind::Other => console_url::cloudtrail_event(
+            partition,
+            event.region(),
+            event.detail.event_id.as_deref(),
+            event.detail.event_name.as_deref(),
+        ),
+        // Provider pages are addressed by type and URL; the list is exact and one click away.
+        _ if t.gone || t.not_created || t.kind == Kind::IdentityProvider => list(),
+        Kind::Policy => match &t.arn {
+            Some(arn) => console_url::policy(partition, arn, t.section),
+            None => list(),
+        },
+        kind => match &t.name {
+            Some(name) => console_url::principal(partition, kind, name, t.section),
+            None => list(),
+        },
+    }
+}

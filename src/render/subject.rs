@@ -1,0 +1,75 @@
+//! The subject line: `[IAM <SEVERITY>] <call> <resource> by <who>`, a valid SNS subject
+//! whatever the record holds.
+
+use super::text::{clean_ascii, ellipsize};
+use super::{Facts, Outcome};
+use crate::severity::Severity;
+
+/// SNS rejects subjects of 100 characters or more ("less than 100 characters").
+pub const MAX_SUBJECT_CHARS: usize = 99;
+
+/// The subject of an alert. When too long, the resource is shortened first: who did it
+/// stays readable; [`sanitize_subject`] is the final guard.
+pub(super) fn subject(f: &Facts) -> String {
+    let service = if f.is_iam { "IAM" } else { "AWS" };
+    // Failed calls say so (the change did not happen); others show their severity.
+    let tag = match (f.outcome, f.severity) {
+        (Outcome::Denied, _) => format!("[{service} DENIED]"),
+        (Outcome::Failed, _) => format!("[{service} FAILED]"),
+        (_, Severity::Critical) => format!("[{service} CRITICAL]"),
+        (_, Severity::Warning) => format!("[{service} WARNING]"),
+        _ => format!("[{service}]"),
+    };
+    if f.outcome == Outcome::Event {
+        return format!("{tag} {} from {}", f.event.detail_type, f.event.source);
+    }
+    let head = clean_ascii(&format!("{tag} {}", f.event_name));
+    let tail = clean_ascii(&format!("by {}", f.who.short));
+    let mut middle = clean_ascii(&f.target.headline);
+    let room = MAX_SUBJECT_CHARS.saturating_sub(head.len() + tail.len() + 2);
+    if room >= 12 {
+        ellipsize(&mut middle, room);
+    }
+    if middle.is_empty() {
+        format!("{head} {tail}")
+    } else {
+        format!("{head} {middle} {tail}")
+    }
+}
+
+/// Makes `raw` a valid SNS subject: printable ASCII, no line breaks or control characters,
+/// single spaces, fewer than 100 characters (cut with `...`).
+pub fn sanitize_subject(raw: &str) -> String {
+    let mut out = clean_ascii(raw);
+    ellipsize(&mut out, MAX_SUBJECT_CHARS);
+    if out.is_empty() {
+        out.push_str("[IAM] notification");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_loses_line_breaks_controls_and_non_ascii() {
+        assert_eq!(
+            sanitize_subject("[IAM] a\nb\r\tc\u{7}d  é\u{202e}z"),
+            "[IAM] a b c d ??z"
+        );
+    }
+
+    #[test]
+    fn long_subject_is_cut_with_an_ellipsis_under_100() {
+        let s = sanitize_subject(&format!("[IAM] CreateRole role {} by bob", "r".repeat(300)));
+        assert_eq!(s.len(), MAX_SUBJECT_CHARS);
+        assert!(s.ends_with("..."));
+        assert!(s.starts_with("[IAM] CreateRole role rrr"));
+    }
+
+    #[test]
+    fn empty_subject_gets_a_default() {
+        assert_eq!(sanitize_subject(" \n\t "), "[IAM] notification");
+    }
+}

@@ -1,0 +1,116 @@
+//! Text that came from the record, made safe to show: one line that cannot forge another,
+//! indented multi-line documents, printable ASCII for subjects, and cuts at character
+//! boundaries.
+
+/// One line of attacker-controlled text, with control and invisible direction characters
+/// escaped (`\n`, `\u{202e}`), so it cannot break or reorder the body's lines.
+pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || is_invisible_format(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Multi-line text (a policy document), indented so that none of its lines can pass for
+/// one of ours: keeps line breaks and tabs, escapes the rest.
+pub fn multi_line(s: &str) -> String {
+    s.split('\n')
+        .map(|line| {
+            let text = line
+                .split('\t')
+                .map(|part| one_line(part.trim_end_matches('\r')))
+                .collect::<Vec<_>>()
+                .join("\t");
+            format!("  {text}")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn is_invisible_format(c: char) -> bool {
+    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `Label:` padded to a column, then the value.
+pub fn labelled(label: &str, value: &str) -> String {
+    format!("{:<15} {value}", format!("{label}:"))
+}
+
+/// Printable ASCII with single spaces: other whitespace and controls become spaces, other
+/// characters `?`.
+pub fn clean_ascii(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len().min(128));
+    for c in raw.chars() {
+        let c = match c {
+            c if c.is_ascii_graphic() => c,
+            c if c.is_whitespace() || c.is_control() => ' ',
+            _ => '?',
+        };
+        if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+            continue;
+        }
+        out.push(c);
+    }
+    let len = out.trim_end().len();
+    out.truncate(len);
+    out
+}
+
+/// Cuts ASCII text (from [`clean_ascii`]) to at most `max` bytes, ending in `...` when cut.
+pub fn ellipsize(text: &mut String, max: usize) {
+    if text.len() > max {
+        // ASCII only: byte index == char index.
+        text.truncate(max.saturating_sub(3));
+        let keep = text.trim_end().len();
+        text.truncate(keep);
+        text.push_str("...");
+    }
+}
+
+/// The longest prefix of `s` of at most `max` bytes that ends on a character boundary.
+pub fn cut_utf8(s: &str, max: usize) -> (&str, bool) {
+    if s.len() <= max {
+        return (s, false);
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    (s.get(..end).unwrap_or_default(), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_escapes_forged_lines_and_bidi() {
+        assert_eq!(
+            one_line("evil\nConsole: https://x\u{202e}"),
+            "evil\\nConsole: https://x\\u{202e}"
+        );
+    }
+
+    #[test]
+    fn cut_utf8_never_splits_a_character() {
+        let s = "ab\u{20ac}cd"; // the euro sign is 3 bytes: 2..5
+        assert_eq!(cut_utf8(s, 3), ("ab", true));
+        assert_eq!(cut_utf8(s, 4), ("ab", true));
+        assert_eq!(cut_utf8(s, 5), ("ab\u{20ac}", true));
+        assert_eq!(cut_utf8(s, 100), (s, false));
+    }
+
+    #[test]
+    fn multi_line_indents_every_line() {
+        assert_eq!(multi_line("a\n\tb\r\nc\u{7}"), "  a\n  \tb\n  c\\u{7}");
+    }
+}

@@ -1,0 +1,78 @@
+//! Helpers shared by the integration tests: sample events, fixtures and configurations.
+#![allow(dead_code)] // each test crate uses its own part of this module
+
+use iam_notify::config::{Config, Delivery, SdkSettings, TopicArn};
+use iam_notify::delivery::ChatFormat;
+use iam_notify::noise::NoiseRules;
+use iam_notify::render::Format;
+use iam_notify::{Notification, invariants};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// The topic the tests publish to.
+pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:iam-notify";
+
+/// The project's root (the crate's manifest directory).
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `tests/fixtures/<name>`: data the tests compare against (real records, the article).
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+/// A JSON file, read and parsed (the path is in the panic message).
+pub fn load(path: &Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `events/<name>.json`.
+pub fn sample(name: &str) -> Value {
+    load(&root().join("events").join(format!("{name}.json")))
+}
+
+/// Every `*.json` in `dir`, sorted by file name: (file name, event).
+pub fn json_files(dir: &Path) -> Vec<(String, Value)> {
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                load(&p),
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Every sample event in `events/`.
+pub fn samples() -> Vec<(String, Value)> {
+    json_files(&root().join("events"))
+}
+
+/// A configuration that publishes to [`TOPIC`] (or only renders, in dry-run).
+pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
+    Config {
+        delivery: if dry_run {
+            Delivery::DryRun
+        } else {
+            Delivery::Publish(TopicArn::parse(TOPIC).unwrap())
+        },
+        format: Format::Rich,
+        chat: ChatFormat::None,
+        sdk: SdkSettings::default(),
+        noise,
+    }
+}
+
+/// The library's invariants (the fuzz targets check the same), as a test failure.
+pub fn assert_valid(n: &Notification, context: &str) {
+    if let Err(broken) = invariants::check(n) {
+        panic!("{context}: {broken}");
+    }
+}
