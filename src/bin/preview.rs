@@ -1,11 +1,13 @@
 //! `preview [--format rich|classic] FILE... | -`: prints the notification each event file
-//! would send, with no AWS at all.
+//! would send, with no AWS at all. `preview --list-calls` prints the supported calls as JSON
+//! (name, event source, template rule): the one list the template, the README and the tests
+//! are checked against.
 
 use iam_notify::{Format, render_payload};
 use std::io::Read;
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: preview [--format rich|classic] FILE... (- reads standard input)";
+const USAGE: &str = "usage: preview [--format rich|classic] FILE... (- reads standard input)\n       preview --list-calls";
 
 fn main() -> ExitCode {
     let mut format = Format::Rich;
@@ -17,6 +19,7 @@ fn main() -> ExitCode {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
+            "--list-calls" => return list_calls(),
             "--format" => match args.next().as_deref() {
                 Some("rich") => format = Format::Rich,
                 Some("classic") => format = Format::Classic,
@@ -66,5 +69,19 @@ fn read(file: &str) -> Result<String, String> {
         Ok(s)
     } else {
         std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))
+    }
+}
+
+/// The call table as a JSON array: `{"name", "source", "rule"}` per call, in table order.
+fn list_calls() -> ExitCode {
+    match serde_json::to_string_pretty(iam_notify::calls::CALLS) {
+        Ok(json) => {
+            println!("{json}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("preview: cannot write the call list: {e}");
+            ExitCode::FAILURE
+        }
     }
 }

@@ -16,6 +16,7 @@ import pytest
 from moto.events.models import EventPattern
 
 import sam
+from calls import ARTICLE_RULES as ARTICLE_RULE_NAMES, ROOT_RULE, calls_by_rule, supported_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -330,21 +331,13 @@ def test_alarms_watch_function_errors_and_the_failure_queue(cfn):
 
 # ---- beyond the article: extra rule groups, root activity, SMS ---------------------------
 
-# The lists (independent of the template): each group's calls.
-GROUPS = {
-    "credentials-monitor": ["CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "CreateLoginProfile",
-                            "UpdateLoginProfile", "DeleteLoginProfile", "EnableMFADevice", "DeactivateMFADevice",
-                            "DeleteVirtualMFADevice", "CreateServiceSpecificCredential", "UploadSSHPublicKey"],
-    "trust-monitor": ["UpdateAssumeRolePolicy", "PutRolePermissionsBoundary", "DeleteRolePermissionsBoundary",
-                      "PutUserPermissionsBoundary", "DeleteUserPermissionsBoundary", "AddUserToGroup",
-                      "RemoveUserFromGroup", "AddRoleToInstanceProfile"],
-    "identity-providers-monitor": ["CreateSAMLProvider", "UpdateSAMLProvider", "DeleteSAMLProvider",
-                                   "CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider",
-                                   "AddClientIDToOpenIDConnectProvider", "UpdateOpenIDConnectProviderThumbprint"],
-}
+# Each optional group's calls, from the one call table (`preview --list-calls`); test_calls.py
+# checks that the template's rules say the same.
+GROUPS = {rule: [c["name"] for c in group] for rule, group in calls_by_rule(supported_calls()).items()
+          if rule not in (*ARTICLE_RULE_NAMES, ROOT_RULE)}
 ALL_GROUPS_ON = {"MonitorCredentials": "ENABLED", "MonitorTrustAndBoundaries": "ENABLED",
                  "MonitorIdentityProviders": "ENABLED", "MonitorRootActivity": "ENABLED"}
-RULE_SUFFIXES = ["policy-monitor", "principals-monitor", *GROUPS, "root-activity-monitor"]
+RULE_SUFFIXES = [*ARTICLE_RULE_NAMES, *GROUPS, ROOT_RULE]
 
 
 def deployed_rules(moto, stack):

@@ -1,0 +1,117 @@
+"""The one list of supported calls, as the Rust table gives it (`preview --list-calls`), and
+the check that every other copy of it says the same: the template's rules, the root rule's
+exclusion list, the README's table and the Python benchmark baseline."""
+
+import functools
+import json
+import re
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTICLE_RULES = ("policy-monitor", "principals-monitor")
+ROOT_RULE = "root-activity-monitor"
+
+
+@functools.lru_cache(maxsize=1)
+def supported_calls():
+    """[{name, source, rule}] in table order, from the Rust crate itself."""
+    out = subprocess.run(
+        ["cargo", "run", "--quiet", "--locked", "--bin", "preview", "--", "--list-calls"],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=True)
+    return json.loads(out.stdout)
+
+
+def calls_by_rule(calls):
+    out = {}
+    for c in calls:
+        out.setdefault(c["rule"], []).append(c)
+    return out
+
+
+def template_rules(template):
+    """rule-name suffix -> the EventBridgeRule event of the function, as written."""
+    events = template["Resources"]["NotifyFunction"]["Properties"]["Events"]
+    out = {}
+    for event in events.values():
+        if event.get("Type") != "EventBridgeRule":
+            continue
+        name = event["Properties"]["RuleName"]["Fn::Sub"]
+        out[name.removeprefix("${AWS::StackName}-")] = event["Properties"]
+    return out
+
+
+def root_exclusions(rule):
+    """The root rule's `anything-but` list: (calls always excluded, {condition: calls})."""
+    branches = rule["Pattern"]["detail"]["$or"]
+    iam_branch = next(b for b in branches if b["eventSource"] == ["iam.amazonaws.com"])
+    split = iam_branch["eventName"][0]["anything-but"]["Fn::Split"]
+    parts = split[1]["Fn::Join"][1]
+    always, conditional = [], {}
+    for part in parts:
+        if isinstance(part, str):
+            always += [n for n in part.split(",") if n]
+        else:
+            condition, names, otherwise = part["Fn::If"]
+            assert otherwise == "", f"{condition}: nothing is excluded when the group is off"
+            conditional[condition] = [n for n in names.split(",") if n]
+    return always, conditional
+
+
+def readme_rows(readme):
+    """The "Supported calls" table: rule name -> the call names its row lists."""
+    section = readme.split("### Supported calls", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 2 or not re.match(r"^[a-z-]+-monitor\b", cells[0]):
+            continue
+        rule = cells[0].split()[0]
+        rows[rule] = re.findall(r"\b[A-Z][A-Za-z0-9]+\b", cells[1])
+    return rows
+
+
+def drift(calls, template, readme, baseline_calls):
+    """Every place where a copy of the call list differs from the table, in words."""
+    problems = []
+    by_rule = calls_by_rule(calls)
+    rules = template_rules(template)
+    names = [c["name"] for c in calls]
+    if len(names) != len(set(names)):
+        problems.append("the call table names a call twice")
+    for rule, group in by_rule.items():
+        if rule not in rules:
+            problems.append(f"template.yaml has no rule {rule} for {[c['name'] for c in group]}")
+    for rule, props in rules.items():
+        if rule == ROOT_RULE:
+            continue
+        detail = props["Pattern"]["detail"]
+        want = sorted(c["name"] for c in by_rule.get(rule, []))
+        got = detail.get("eventName", [])
+        if sorted(got) != want or len(got) != len(set(got)):
+            problems.append(f"rule {rule} watches {sorted(got)}, the table says {want}")
+        sources = sorted({c["source"] for c in by_rule.get(rule, [])})
+        if sorted(detail.get("eventSource", [])) != sources:
+            problems.append(f"rule {rule} has eventSource {detail.get('eventSource')}, the table says {sources}")
+    always, conditional = root_exclusions(rules[ROOT_RULE])
+    article = sorted(c["name"] for r in ARTICLE_RULES for c in by_rule.get(r, []))
+    if sorted(always) != article:
+        problems.append(f"the root rule always leaves out {sorted(always)}, the article's rules watch {article}")
+    for rule, props in rules.items():
+        if rule in ARTICLE_RULES or rule == ROOT_RULE:
+            continue
+        condition = props["State"]["Fn::If"][0]
+        want = sorted(c["name"] for c in by_rule.get(rule, []))
+        got = sorted(conditional.get(condition, []))
+        if got != want:
+            problems.append(f"the root rule leaves out {got} when {condition}, rule {rule} watches {want}")
+    rows = readme_rows(readme)
+    for rule, group in by_rule.items():
+        want = sorted(c["name"] for c in group)
+        if sorted(rows.get(rule, [])) != want:
+            problems.append(f"README row {rule} lists {sorted(rows.get(rule, []))}, the table says {want}")
+    for rule in set(rows) - set(by_rule):
+        problems.append(f"README lists a rule {rule} the table does not have")
+    if sorted(baseline_calls) != article:
+        problems.append(f"the benchmark baseline renders {sorted(baseline_calls)}, the article's calls are {article}")
+    return problems
