@@ -33,114 +33,30 @@ pub fn actor(event: &Event) -> Actor {
 
 fn from_identity(u: &UserIdentity) -> Actor {
     let kind = u.kind.clone().unwrap_or_else(|| "Unknown".into());
-    let arn = u.arn.as_deref();
-    let via = u
-        .invoked_by
-        .as_deref()
-        .map(|s| format!(", via {s}"))
-        .unwrap_or_default();
-    let with_arn = |text: String| match arn {
-        Some(a) => format!("{text} ({a}){via}"),
-        None => format!("{text}{via}"),
-    };
-    let (short, long, is_root) = match kind.as_str() {
+    let (short, long) = match kind.as_str() {
         "Root" => (
             "ROOT".to_string(),
-            with_arn("the account root user".into()),
-            true,
+            with_arn(u, "the account root user".into()),
         ),
-        "IAMUser" => {
-            let name = u
-                .user_name
-                .clone()
-                .or_else(|| arn.and_then(|a| last_segment(a, "user/")))
-                .unwrap_or_else(|| fallback_id(u));
-            (name.clone(), with_arn(format!("IAM user {name}")), false)
-        }
-        "AssumedRole" => {
-            let role = u
-                .session_context
-                .as_ref()
-                .and_then(|c| c.session_issuer.as_ref())
-                .and_then(|i| i.user_name.clone())
-                .or_else(|| arn.and_then(assumed_role_parts).map(|(r, _)| r));
-            let session = arn.and_then(assumed_role_parts).map(|(_, s)| s);
-            match (role, session) {
-                (Some(role), Some(session)) if role.starts_with(SSO_ROLE_PREFIX) => (
-                    session.clone(),
-                    with_arn(format!(
-                        "{session} via {role} (IAM Identity Center session)"
-                    )),
-                    false,
-                ),
-                (Some(role), Some(session)) => (
-                    format!("{role}/{session}"),
-                    with_arn(format!("role {role}, session {session}")),
-                    false,
-                ),
-                (Some(role), None) => (role.clone(), with_arn(format!("role {role}")), false),
-                (None, _) => {
-                    let id = fallback_id(u);
-                    (id.clone(), with_arn(format!("assumed role {id}")), false)
-                }
-            }
-        }
+        "IAMUser" => iam_user(u),
+        "AssumedRole" => assumed_role(u),
         "FederatedUser" => {
-            let name = arn
+            let name = u
+                .arn
+                .as_deref()
                 .and_then(|a| last_segment(a, "federated-user/"))
                 .unwrap_or_else(|| fallback_id(u));
-            (
-                name.clone(),
-                with_arn(format!("federated user {name}")),
-                false,
-            )
+            (name.clone(), with_arn(u, format!("federated user {name}")))
         }
-        "SAMLUser" | "WebIdentityUser" => {
-            let name = u.user_name.clone().unwrap_or_else(|| fallback_id(u));
-            let provider = u
-                .identity_provider
-                .as_deref()
-                .map(|p| format!(" from identity provider {p}"))
-                .unwrap_or_default();
-            let what = if kind == "SAMLUser" {
-                "SAML user"
-            } else {
-                "web identity user"
-            };
-            (
-                name.clone(),
-                with_arn(format!("{what} {name}{provider}")),
-                false,
-            )
-        }
-        "IdentityCenterUser" => {
-            let id = u
-                .on_behalf_of
-                .as_ref()
-                .and_then(|o| o.user_id.clone())
-                .unwrap_or_else(|| fallback_id(u));
-            let store = u
-                .on_behalf_of
-                .as_ref()
-                .and_then(|o| o.identity_store_arn.as_deref())
-                .map(|s| format!(" in {s}"))
-                .unwrap_or_default();
-            (
-                id.clone(),
-                with_arn(format!("IAM Identity Center user {id}{store}")),
-                false,
-            )
-        }
+        "SAMLUser" | "WebIdentityUser" => federated_identity(u, &kind),
+        "IdentityCenterUser" => identity_center_user(u),
         "AWSService" => {
             let svc = u.invoked_by.clone().unwrap_or_else(|| fallback_id(u));
-            (
-                svc.clone(),
-                match arn {
-                    Some(a) => format!("AWS service {svc} ({a})"),
-                    None => format!("AWS service {svc}"),
-                },
-                false,
-            )
+            let long = match u.arn.as_deref() {
+                Some(a) => format!("AWS service {svc} ({a})"),
+                None => format!("AWS service {svc}"),
+            };
+            (svc, long)
         }
         "AWSAccount" => {
             let acct = u.account_id.clone().unwrap_or_else(|| fallback_id(u));
@@ -151,21 +67,109 @@ fn from_identity(u: &UserIdentity) -> Actor {
                 .unwrap_or_default();
             (
                 format!("account {acct}"),
-                format!("AWS account {acct}{principal}{via}"),
-                false,
+                format!("AWS account {acct}{principal}{}", via(u)),
             )
         }
         other => {
             let id = fallback_id(u);
-            (id.clone(), format!("{other} caller {id}{via}"), false)
+            (id.clone(), format!("{other} caller {id}{}", via(u)))
         }
     };
     Actor {
         short,
         long,
+        is_root: kind == "Root",
         kind,
-        is_root,
     }
+}
+
+/// `, via <service>` when an AWS service made the call on the caller's behalf.
+fn via(u: &UserIdentity) -> String {
+    u.invoked_by
+        .as_deref()
+        .map(|s| format!(", via {s}"))
+        .unwrap_or_default()
+}
+
+/// `text (arn), via service`: the long form with what the record adds.
+fn with_arn(u: &UserIdentity, text: String) -> String {
+    match u.arn.as_deref() {
+        Some(a) => format!("{text} ({a}){}", via(u)),
+        None => format!("{text}{}", via(u)),
+    }
+}
+
+fn iam_user(u: &UserIdentity) -> (String, String) {
+    let name = u
+        .user_name
+        .clone()
+        .or_else(|| u.arn.as_deref().and_then(|a| last_segment(a, "user/")))
+        .unwrap_or_else(|| fallback_id(u));
+    (name.clone(), with_arn(u, format!("IAM user {name}")))
+}
+
+/// A role session: `role/session`, or for IAM Identity Center the person behind it.
+fn assumed_role(u: &UserIdentity) -> (String, String) {
+    let parts = u.arn.as_deref().and_then(assumed_role_parts);
+    let role = u
+        .session_context
+        .as_ref()
+        .and_then(|c| c.session_issuer.as_ref())
+        .and_then(|i| i.user_name.clone())
+        .or_else(|| parts.clone().map(|(r, _)| r));
+    let session = parts.map(|(_, s)| s);
+    match (role, session) {
+        (Some(role), Some(session)) if role.starts_with(SSO_ROLE_PREFIX) => (
+            session.clone(),
+            with_arn(
+                u,
+                format!("{session} via {role} (IAM Identity Center session)"),
+            ),
+        ),
+        (Some(role), Some(session)) => (
+            format!("{role}/{session}"),
+            with_arn(u, format!("role {role}, session {session}")),
+        ),
+        (Some(role), None) => (role.clone(), with_arn(u, format!("role {role}"))),
+        (None, _) => {
+            let id = fallback_id(u);
+            (id.clone(), with_arn(u, format!("assumed role {id}")))
+        }
+    }
+}
+
+/// A SAML or web identity user, with the provider that vouched for them.
+fn federated_identity(u: &UserIdentity, kind: &str) -> (String, String) {
+    let name = u.user_name.clone().unwrap_or_else(|| fallback_id(u));
+    let provider = u
+        .identity_provider
+        .as_deref()
+        .map(|p| format!(" from identity provider {p}"))
+        .unwrap_or_default();
+    let what = if kind == "SAMLUser" {
+        "SAML user"
+    } else {
+        "web identity user"
+    };
+    (
+        name.clone(),
+        with_arn(u, format!("{what} {name}{provider}")),
+    )
+}
+
+fn identity_center_user(u: &UserIdentity) -> (String, String) {
+    let behalf = u.on_behalf_of.as_ref();
+    let id = behalf
+        .and_then(|o| o.user_id.clone())
+        .unwrap_or_else(|| fallback_id(u));
+    let store = behalf
+        .and_then(|o| o.identity_store_arn.as_deref())
+        .map(|s| format!(" in {s}"))
+        .unwrap_or_default();
+    (
+        id.clone(),
+        with_arn(u, format!("IAM Identity Center user {id}{store}")),
+    )
 }
 
 /// The most exact thing the record has about an identity it does not name.

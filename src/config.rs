@@ -109,29 +109,19 @@ impl Config {
             Some(v) => parse_bool(&v)
                 .ok_or_else(|| ConfigError(format!("DRY_RUN must be true or false, not {v:?}")))?,
         };
-        let format = match value("MESSAGE_FORMAT")
-            .as_deref()
-            .map(str::to_ascii_lowercase)
-        {
-            None => Format::Rich,
-            Some(f) if f == "rich" => Format::Rich,
-            Some(f) if f == "classic" => Format::Classic,
-            Some(f) => {
-                return Err(ConfigError(format!(
-                    "MESSAGE_FORMAT must be rich or classic, not {f:?}"
-                )));
-            }
-        };
-        let chat = match value("CHAT_FORMAT").as_deref().map(str::to_ascii_lowercase) {
-            None => ChatFormat::None,
-            Some(f) if f == "none" => ChatFormat::None,
-            Some(f) if f == "amazon-q" => ChatFormat::AmazonQ,
-            Some(f) => {
-                return Err(ConfigError(format!(
-                    "CHAT_FORMAT must be none or amazon-q, not {f:?}"
-                )));
-            }
-        };
+        let format = one_of(
+            "MESSAGE_FORMAT",
+            value("MESSAGE_FORMAT"),
+            &[("rich", Format::Rich), ("classic", Format::Classic)],
+        )?;
+        let chat = one_of(
+            "CHAT_FORMAT",
+            value("CHAT_FORMAT"),
+            &[
+                ("none", ChatFormat::None),
+                ("amazon-q", ChatFormat::AmazonQ),
+            ],
+        )?;
         // A topic given in dry-run is still checked: a typo must not wait for the switch.
         let topic = value("TOPIC_ARN")
             .map(|arn| TopicArn::parse(&arn))
@@ -197,6 +187,27 @@ impl Config {
             noise,
         })
     }
+}
+
+/// The option `value` names (case-insensitive), the first one when unset.
+fn one_of<T: Copy>(
+    key: &str,
+    value: Option<String>,
+    options: &[(&str, T)],
+) -> Result<T, ConfigError> {
+    let wanted = value.as_deref().map(str::to_ascii_lowercase);
+    let found = match wanted.as_deref() {
+        None => options.first(),
+        Some(w) => options.iter().find(|(name, _)| *name == w),
+    };
+    found.map(|(_, v)| *v).ok_or_else(|| {
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        ConfigError(format!(
+            "{key} must be {}, not {:?}",
+            names.join(" or "),
+            wanted.unwrap_or_default()
+        ))
+    })
 }
 
 fn parse_bool(v: &str) -> Option<bool> {

@@ -18,6 +18,7 @@ pub mod delivery;
 pub mod event;
 pub mod handler;
 pub mod invariants;
+pub mod logging;
 pub mod noise;
 pub mod policy;
 pub mod publish;
