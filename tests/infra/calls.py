@@ -60,7 +60,8 @@ def root_exclusions(rule):
 
 def readme_rows(readme):
     """The "Supported calls" table: rule name -> the call names its row lists."""
-    section = readme.split("### Supported calls", 1)[1].split("\n## ", 1)[0]
+    section = re.split(r"(?m)^#+ Supported calls\n", readme, maxsplit=1)[1]
+    section = re.split(r"(?m)^#+ ", section, maxsplit=1)[0]
     rows = {}
     for line in section.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
