@@ -1,0 +1,181 @@
+//! Decoding recorded documents, and the findings of what they grant.
+
+use super::*;
+use serde_json::{Value, json};
+
+const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+
+#[test]
+fn url_encoded_json_string_and_object_decode_alike() {
+    let expected = Document::Json(serde_json::from_str(POLICY).unwrap());
+    let encoded = urlencoding::encode(POLICY).into_owned();
+    assert_eq!(decode(&json!(encoded)), expected);
+    assert_eq!(decode(&json!(POLICY)), expected);
+    assert_eq!(decode(&serde_json::from_str(POLICY).unwrap()), expected);
+    let pretty_string = "{\n\t\"Version\": \"2012-10-17\",\n\t\"Statement\": [{\"Effect\":\"Allow\",\"Action\":\"s3:GetObject\",\"Resource\":\"*\"}]\n}";
+    assert_eq!(decode(&json!(pretty_string)), expected);
+}
+
+#[test]
+fn non_json_is_kept_as_text() {
+    assert_eq!(
+        decode(&json!("not json")),
+        Document::Text("not json".into())
+    );
+    assert_eq!(
+        decode(&json!("100%25 text")),
+        Document::Text("100% text".into())
+    );
+    assert_eq!(decode(&json!("%ZZ")), Document::Text("%ZZ".into()));
+}
+
+#[test]
+fn pretty_prints_with_indentation() {
+    let text = pretty(&decode(&json!(POLICY)));
+    assert!(
+        text.starts_with("{\n  \"Version\": \"2012-10-17\""),
+        "{text}"
+    );
+}
+
+fn rules(doc: Value, kind: DocKind) -> Vec<&'static str> {
+    findings(&Document::Json(doc), kind, Some("111122223333"))
+        .into_iter()
+        .map(|f| f.rule.id())
+        .collect()
+}
+
+fn allow(action: Value, resource: Value) -> Value {
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": resource}]})
+}
+
+#[test]
+fn allow_all_iam_all_and_service_wildcards() {
+    assert_eq!(
+        rules(allow(json!("*"), json!("*")), DocKind::Permissions),
+        ["allow-all"]
+    );
+    assert_eq!(
+        rules(allow(json!(["iam:*"]), json!("*")), DocKind::Permissions),
+        ["allow-iam-all"]
+    );
+    assert_eq!(
+        rules(allow(json!("s3:*"), json!("*")), DocKind::Permissions),
+        ["allow-service-all"]
+    );
+    assert!(
+        rules(
+            allow(json!("s3:*"), json!("arn:aws:s3:::b/*")),
+            DocKind::Permissions
+        )
+        .is_empty()
+    );
+    let deny = json!({"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}});
+    assert!(rules(deny, DocKind::Permissions).is_empty());
+}
+
+#[test]
+fn pass_role_on_everything() {
+    assert_eq!(
+        rules(
+            allow(json!("iam:PassRole"), json!("*")),
+            DocKind::Permissions
+        ),
+        ["pass-role-any"]
+    );
+    assert_eq!(
+        rules(allow(json!("iam:Pass*"), json!("*")), DocKind::Permissions),
+        ["pass-role-any"]
+    );
+    assert!(
+        rules(
+            allow(json!("iam:PassRole"), json!("arn:aws:iam::1:role/app")),
+            DocKind::Permissions
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn not_action_with_allow() {
+    let doc = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]});
+    assert_eq!(rules(doc, DocKind::Permissions), ["allow-not-action"]);
+}
+
+#[test]
+fn escalation_actions_are_named() {
+    let f = findings(
+        &Document::Json(allow(
+            json!([
+                "iam:CreatePolicyVersion",
+                "iam:Put*Policy",
+                "sts:AssumeRole"
+            ]),
+            json!("*"),
+        )),
+        DocKind::Permissions,
+        None,
+    );
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rule, Rule::PrivilegeEscalation);
+    assert_eq!(
+        f[0].reason,
+        "grants privilege escalation paths: iam:CreatePolicyVersion, iam:PutRolePolicy, iam:PutUserPolicy, iam:PutGroupPolicy, sts:AssumeRole on *"
+    );
+    let lambda = json!({"Statement": [
+        {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"},
+        {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/fn"}]});
+    let f = findings(&Document::Json(lambda), DocKind::Permissions, None);
+    assert_eq!(
+        f[0].reason,
+        "grants privilege escalation paths: lambda:CreateFunction with iam:PassRole"
+    );
+}
+
+#[test]
+fn trust_anyone_and_other_accounts() {
+    let trust = |principal: Value, condition: Option<Value>| {
+        let mut s = json!({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"});
+        if let Some(c) = condition {
+            s["Condition"] = c;
+        }
+        json!({"Statement": [s]})
+    };
+    assert_eq!(
+        rules(trust(json!("*"), None), DocKind::Trust),
+        ["trust-anyone"]
+    );
+    assert_eq!(
+        rules(trust(json!({"AWS": "*"}), None), DocKind::Trust),
+        ["trust-anyone"]
+    );
+    assert_eq!(
+        rules(
+            trust(json!({"AWS": "arn:aws:iam::999988887777:root"}), None),
+            DocKind::Trust
+        ),
+        ["trust-other-account"]
+    );
+    let external = json!({"StringEquals": {"sts:ExternalId": "x"}});
+    assert!(
+        rules(
+            trust(json!({"AWS": "999988887777"}), Some(external)),
+            DocKind::Trust
+        )
+        .is_empty()
+    );
+    assert!(
+        rules(
+            trust(json!({"AWS": "arn:aws:iam::111122223333:root"}), None),
+            DocKind::Trust
+        )
+        .is_empty()
+    );
+    assert!(
+        rules(
+            trust(json!({"Service": "lambda.amazonaws.com"}), None),
+            DocKind::Trust
+        )
+        .is_empty()
+    );
+}
