@@ -95,7 +95,8 @@ impl Config {
     /// - `CHAT_FORMAT`: `none` (default) or `amazon-q`.
     /// - `IGNORE_PRINCIPALS`: comma-separated ARN patterns with `*`; `IGNORE_AWS_SERVICES`,
     ///   `IGNORE_CLOUDFORMATION`: true/false (default false).
-    /// - `DRY_RUN`: `true`/`false` (default false; also 1/0, yes/no).
+    /// - `DRY_RUN`: `true`/`false` (default false; also 1/0, yes/no), or `auto`: publish when
+    ///   `TOPIC_ARN` is set, else render only (what `cargo lambda watch` uses, from Cargo.toml).
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -106,8 +107,10 @@ impl Config {
         };
         let dry_run = match value("DRY_RUN") {
             None => false,
-            Some(v) => parse_bool(&v)
-                .ok_or_else(|| ConfigError(format!("DRY_RUN must be true or false, not {v:?}")))?,
+            Some(v) if v.eq_ignore_ascii_case("auto") => value("TOPIC_ARN").is_none(),
+            Some(v) => parse_bool(&v).ok_or_else(|| {
+                ConfigError(format!("DRY_RUN must be true, false or auto, not {v:?}"))
+            })?,
         };
         let format = one_of(
             "MESSAGE_FORMAT",
@@ -274,6 +277,16 @@ mod tests {
         let c = cfg(&[("DRY_RUN", "true"), ("TOPIC_ARN", TOPIC)]).unwrap();
         assert_eq!(c.delivery, Delivery::DryRun, "dry-run wins over a topic");
         assert!(cfg(&[("DRY_RUN", "true"), ("TOPIC_ARN", "nope")]).is_err());
+    }
+
+    #[test]
+    fn auto_dry_run_publishes_only_when_a_topic_is_set() {
+        let c = cfg(&[("DRY_RUN", "auto")]).unwrap();
+        assert_eq!(c.delivery, Delivery::DryRun);
+        let c = cfg(&[("DRY_RUN", "Auto"), ("TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!(c.delivery, Delivery::Publish(TopicArn(TOPIC.into())));
+        let err = cfg(&[("DRY_RUN", "maybe")]).unwrap_err().to_string();
+        assert!(err.contains("true, false or auto"), "{err}");
     }
 
     #[test]

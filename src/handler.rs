@@ -1,6 +1,6 @@
 //! The Lambda handler: parse, render, publish (or log in dry-run), one log line per event.
 
-use crate::config::{Config, Delivery};
+use crate::config::{Config, ConfigError, Delivery};
 use crate::event::{Event, InputError};
 use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
@@ -15,6 +15,25 @@ pub enum HandlerError {
     Input(#[from] InputError),
     #[error("notification not delivered: {0}")]
     Publish(#[source] PublishError),
+    /// The function started without a usable configuration: every invocation says why.
+    #[error("notification not delivered: the function is misconfigured: {0}")]
+    Configuration(#[source] ConfigError),
+}
+
+/// Answers an invocation of a function that could not read its configuration: the event is
+/// not lost (Lambda retries it, then keeps it in the failure queue) and whoever invoked it
+/// reads the reason, instead of a runtime that exits at start-up with the reason only in its
+/// log.
+pub fn unconfigured(payload: &Value, error: &ConfigError) -> HandlerError {
+    let event_id = payload
+        .pointer("/detail/eventID")
+        .and_then(Value::as_str)
+        .unwrap_or("-");
+    tracing::error!(
+        eventID = %event_id, outcome = "unconfigured", error = %error,
+        "notification NOT rendered: fix the function's configuration"
+    );
+    HandlerError::Configuration(error.clone())
 }
 
 /// Handles one Lambda payload. Returns the SNS message id (or, in dry-run, the notification).
@@ -82,6 +101,7 @@ impl From<HandlerError> for lambda_runtime::Diagnostic {
         let error_type = match &e {
             HandlerError::Input(_) => "InvalidEvent",
             HandlerError::Publish(p) => p.kind.error_type(),
+            HandlerError::Configuration(_) => "ConfigurationError",
         };
         lambda_runtime::Diagnostic {
             error_type: error_type.into(),
