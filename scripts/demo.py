@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """iam-notify, end to end, offline.
 
-    make demo                      # every file in events/
+    make demo                      # every file in events/: a few full alerts, then a table of all
+    make demo ALL=1                # every alert in full, then the table
     python scripts/demo.py FILE... # some of them
     python scripts/demo.py --invoke-only FILE   # one dry-run invoke, no SNS
 
@@ -10,7 +11,9 @@
 2. `cargo lambda watch` on 127.0.0.1 runs the real function under the Lambda runtime API
    emulator, with TOPIC_ARN and AWS_ENDPOINT_URL pointing at moto and dummy credentials.
 3. `cargo lambda invoke --data-file` sends every event, as EventBridge would.
-4. The queue is read and each notification printed as the recipient would see it.
+4. The queue is read; a handful of alerts (one per severity, the denied and the failed ones)
+   are printed as the recipient sees them (all of them with --all), then one table: every
+   sample with its call, severity, subject and whether it was delivered.
 Every process started is stopped by PID, also on Ctrl-C or failure. Exits non-zero if an
 invoke failed or a notification is missing.
 """
@@ -30,7 +33,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from local_servers import OFFLINE_ENV, ROOT, VENV_BIN, Server, free_port, moto_server, offline_env  # noqa: E402
 
-FUNCTION = "iam-notify"
 FIRST_INVOKE_TIMEOUT = 900  # the first invoke waits for cargo to compile the function
 INVOKE_TIMEOUT = 60
 
@@ -80,7 +82,7 @@ def start_watch(log_dir, **env_vars):
 
 
 def invoke(watch, path, timeout):
-    argv = ["cargo", "lambda", "invoke", FUNCTION, "-A", "127.0.0.1", "-P", str(watch.port),
+    argv = ["cargo", "lambda", "invoke", "-A", "127.0.0.1", "-P", str(watch.port),
             "--data-file", str(path)]
     try:
         out = subprocess.run(argv, env=offline_env(), cwd=ROOT, capture_output=True, text=True, timeout=timeout)
@@ -149,6 +151,56 @@ def run(files, log_dir, progress=say):
     return result
 
 
+@dataclass
+class Row:
+    file: str
+    call: str
+    severity: str
+    subject: str
+    delivered: bool
+
+
+def summary(files, result):
+    """One row per event file: what it was, what arrived for it (matched by event ID)."""
+    rows = []
+    for path in files:
+        detail = json.loads(path.read_text()).get("detail", {})
+        event_id = detail.get("eventID")
+        d = next((d for d in result.deliveries if event_id and event_id in d.body), None)
+        rows.append(Row(path.name, detail.get("eventName") or "(none)",
+                        d.attributes.get("severity", "?") if d else "-",
+                        d.subject if d else "(nothing arrived)", d is not None))
+    return rows
+
+
+def table(rows):
+    """The rows as a plain-text table, one line each, columns aligned."""
+    header = ("call", "severity", "delivered", "subject")
+    lines = [(r.call, r.severity, "yes" if r.delivered else "NO", r.subject) for r in rows]
+    widths = [max(len(x[i]) for x in [header, *lines]) for i in range(3)]
+    fmt = lambda x: "  ".join(c.ljust(w) for c, w in zip(x[:3], widths)) + "  " + x[3]  # noqa: E731
+    return "\n".join([fmt(header), fmt(tuple("-" * w for w in widths) + ("-" * 7,)), *map(fmt, lines)])
+
+
+def featured(deliveries):
+    """A handful worth reading in full: the first of each severity, denied and failed."""
+    picks = []
+    for key, value in (("severity", "critical"), ("severity", "warning"), ("severity", "info"),
+                       ("outcome", "denied"), ("outcome", "failed")):
+        d = next((d for d in deliveries if d.attributes.get(key) == value), None)
+        if d is not None and d not in picks:
+            picks.append(d)
+    return picks
+
+
+def print_alert(d):
+    say("\n" + "=" * 100)
+    say(f"Subject: {d.subject}")
+    say(f"Attributes: {json.dumps(d.attributes, sort_keys=True)}")
+    say("-" * 100)
+    say(d.body)
+
+
 def invoke_only(path, log_dir):
     say(f"starting `cargo lambda watch` on 127.0.0.1 in dry-run (no SNS) for {path}")
     with start_watch(log_dir, DRY_RUN="true", RUST_LOG="info") as watch:
@@ -161,6 +213,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", type=Path, help="event files (default: events/*.json)")
     parser.add_argument("--invoke-only", action="store_true", help="one dry-run invoke of one file, no SNS")
+    parser.add_argument("--all", action="store_true", help="print every alert in full, not only a handful")
     args = parser.parse_args(argv)
     check_tools()
     # This process and every child: dummy credentials, a region, no instance metadata.
@@ -184,12 +237,12 @@ def main(argv=None):
     except KeyboardInterrupt:
         say("\ninterrupted: every process started has been stopped")
         return 130
-    for d in result.deliveries:
-        say("\n" + "=" * 100)
-        say(f"Subject: {d.subject}")
-        say(f"Attributes: {json.dumps(d.attributes, sort_keys=True)}")
-        say("-" * 100)
-        say(d.body)
+    shown = result.deliveries if args.all else featured(result.deliveries)
+    for d in shown:
+        print_alert(d)
+    if not args.all:
+        say(f"\n({len(shown)} of {len(result.deliveries)} alerts shown in full; `make demo ALL=1` prints every one)")
+    say("\n" + table(summary(files, result)))
     failed = [i.file for i in result.invokes if not i.ok]
     say("\n" + "=" * 100)
     say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {len(result.deliveries)} notifications "

@@ -61,6 +61,41 @@ def test_exactly_one_notification_per_event_with_the_snapshot_subject_and_body(d
     assert severities == {"info", "warning", "critical"}, "the samples show every severity"
 
 
+def test_the_summary_table_has_one_delivered_row_per_sample_with_its_subject(delivered):
+    files, result = delivered
+    rows = demo.summary(files, result)
+    assert [r.file for r in rows] == [f.name for f in files]
+    for row, path in zip(rows, files):
+        assert row.delivered, path.name
+        assert row.subject == snapshot(path.name)[0], path.name
+        assert row.severity in {"info", "warning", "critical"}, path.name
+    text = demo.table(rows).splitlines()
+    assert text[0].split() == ["call", "severity", "delivered", "subject"]
+    assert len(text) == len(files) + 2
+    for line, row in zip(text[2:], rows):
+        assert line.startswith(row.call) and line.endswith(row.subject)
+        assert line.split()[1:3] == [row.severity, "yes"]
+    picks = demo.featured(result.deliveries)
+    shown = {(d.attributes["severity"], d.attributes["outcome"]) for d in picks}
+    assert {s for s, _ in shown} == {"info", "warning", "critical"}
+    assert {"denied", "failed"} <= {o for _, o in shown}
+    assert len(picks) <= 5
+
+
+def test_a_missing_delivery_is_a_no_in_the_table(delivered):
+    files, result = delivered
+    dropped = result.deliveries[0]
+    lost = demo.Result(invokes=result.invokes, deliveries=result.deliveries[1:])
+    rows = demo.summary(files, lost)
+    missing = [r for r in rows if not r.delivered]
+    assert len(missing) == 1
+    event_id = json.loads((ROOT / "events" / missing[0].file).read_text())["detail"]["eventID"]
+    assert event_id in dropped.body
+    assert missing[0].subject == "(nothing arrived)"
+    line = demo.table(rows).splitlines()[2 + rows.index(missing[0])]
+    assert line.split()[1:3] == ["-", "NO"]
+
+
 def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_path):
     base = json.loads((ROOT / "events" / "PutRolePolicy.json").read_text())
     statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket-\u00e9t\u00e9/*"}
