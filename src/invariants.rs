@@ -26,6 +26,11 @@ pub fn check(n: &Notification) -> Result<(), String> {
     if n.sms.len() > MAX_SMS_BYTES {
         return Err(format!("SMS of {} bytes", n.sms.len()));
     }
+    for (part, text) in [("subject", subject), ("body", &n.body), ("SMS", &n.sms)] {
+        if text.contains('\u{1b}') {
+            return Err(format!("{part} carries a terminal escape code"));
+        }
+    }
     check_link(&n.link)?;
     for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
         let m = sns_message(n, chat);

@@ -2,9 +2,14 @@
 //! would send, with no AWS at all. `preview --list-calls` prints the supported calls as JSON
 //! (name, event source, template rule): the one list the template, the README and the tests
 //! are checked against.
+//!
+//! On a terminal the severity and the labels are coloured; `NO_COLOR` turns that off,
+//! `CLICOLOR_FORCE` turns it on through a pipe (anstream decides). Colour is added here only:
+//! what is published never carries escape codes.
 
+use anstyle::{AnsiColor, Style};
 use iam_notify::{Format, render_payload};
-use std::io::Read;
+use std::io::{Read, Write};
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: preview [--format rich|classic] FILE... (- reads standard input)\n       preview --list-calls";
@@ -36,21 +41,24 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let mut failures = 0;
+    let mut out = anstream::stdout();
     for (i, file) in files.iter().enumerate() {
-        if i > 0 {
-            println!();
-        }
-        println!("=== {file}");
-        match read(file).and_then(|text| {
+        let header = format!("{}=== {file}{}", BOLD.render(), BOLD.render_reset());
+        let shown = match read(file).and_then(|text| {
             let payload = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
             render_payload(&payload, format).map_err(|e| e.to_string())
         }) {
-            Ok(n) => println!("{}", n.to_text()),
+            Ok(n) => paint(&n.to_text()),
             Err(e) => {
                 failures += 1;
-                println!("ERROR: {e}");
                 eprintln!("preview: {file}: {e}");
+                format!("ERROR: {e}")
             }
+        };
+        let gap = if i > 0 { "\n" } else { "" };
+        if writeln!(out, "{gap}{header}\n{shown}").is_err() {
+            // Standard output is gone (a closed pipe): nothing more to say.
+            return ExitCode::FAILURE;
         }
     }
     if failures > 0 {
@@ -83,5 +91,112 @@ fn list_calls() -> ExitCode {
             eprintln!("preview: cannot write the call list: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+const BOLD: Style = Style::new().bold();
+
+/// The style of a severity or outcome word (`CRITICAL`, `warning`, `DENIED`, …), if it is one.
+fn severity_style(word: &str) -> Option<Style> {
+    let colour = match word.to_ascii_lowercase().as_str() {
+        "critical" => AnsiColor::Red,
+        "warning" => AnsiColor::Yellow,
+        "denied" | "failed" => AnsiColor::Magenta,
+        "info" => AnsiColor::Green,
+        _ => return None,
+    };
+    Some(Style::new().bold().fg_color(Some(colour.into())))
+}
+
+fn styled(style: Style, text: &str) -> String {
+    format!("{}{text}{}", style.render(), style.render_reset())
+}
+
+/// The alert as a person reads it, with ANSI styles: the subject's tag and the severity
+/// coloured, labels in bold. anstream removes the codes where colour is not wanted.
+fn paint(text: &str) -> String {
+    text.lines().map(paint_line).collect::<Vec<_>>().join("\n")
+}
+
+fn paint_line(line: &str) -> String {
+    if let Some(subject) = line.strip_prefix("Subject: ") {
+        // `[IAM CRITICAL] …`: colour the tag by its last word.
+        let painted = match subject.split_once("] ") {
+            Some((tag, rest)) => {
+                let word = tag.rsplit([' ', '[']).next().unwrap_or_default();
+                let style = severity_style(word).unwrap_or(BOLD);
+                format!("{} {rest}", styled(style, &format!("{tag}]")))
+            }
+            None => subject.to_string(),
+        };
+        return format!("{} {painted}", styled(BOLD, "Subject:"));
+    }
+    if let Some(value) = line.strip_prefix("Severity:") {
+        let word = value.trim();
+        let style = severity_style(word).unwrap_or(BOLD);
+        return format!(
+            "{}{}",
+            styled(BOLD, "Severity:"),
+            value.replace(word, &styled(style, word))
+        );
+    }
+    if let Some(finding) = line.strip_prefix("  - ") {
+        // `  - reason [critical: rule-id]`
+        if let Some((reason, tail)) = finding.rsplit_once(" [") {
+            let word = tail.split(':').next().unwrap_or_default();
+            if let Some(style) = severity_style(word) {
+                return format!("  - {reason} {}", styled(style, &format!("[{tail}")));
+            }
+        }
+        return line.to_string();
+    }
+    if let Some(rest) = line.strip_prefix("WARNING:") {
+        let yellow = Style::new().bold().fg_color(Some(AnsiColor::Yellow.into()));
+        return format!("{}{rest}", styled(yellow, "WARNING:"));
+    }
+    match label_end(line) {
+        Some(end) => {
+            let (head, rest) = line.split_at(end);
+            format!("{}{rest}", styled(BOLD, head))
+        }
+        None => line.to_string(),
+    }
+}
+
+/// Where the label of a labelled line ends: `Link:`, or a capitalised `Label:` padded with
+/// spaces to the value column (16), as the body writes them. A sentence with a colon is not one.
+fn label_end(line: &str) -> Option<usize> {
+    if line.starts_with("Link: ") {
+        return Some("Link:".len());
+    }
+    let (label, pad) = line.get(..16)?.split_once(':')?;
+    let is_label = label.starts_with(|c: char| c.is_ascii_uppercase())
+        && label.chars().all(|c| c.is_ascii_alphabetic() || c == ' ')
+        && pad.chars().all(|c| c == ' ');
+    is_label.then_some(label.len() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paint_colours_the_tag_severity_findings_and_labels_only() {
+        let text = "Subject: [IAM CRITICAL] AttachRolePolicy x by y\nLink: https://l\n\nalice did: it.\n\nSeverity:       CRITICAL\n  - why [critical: allow-all]\n\nAction:         X";
+        let painted = paint(text);
+        let red = Style::new().bold().fg_color(Some(AnsiColor::Red.into()));
+        assert!(
+            painted.contains(&styled(red, "[IAM CRITICAL]")),
+            "{painted:?}"
+        );
+        assert!(painted.contains(&styled(red, "CRITICAL")));
+        assert!(painted.contains(&styled(red, "[critical: allow-all]")));
+        assert!(painted.contains(&styled(BOLD, "Action:")));
+        assert!(
+            painted.contains("\nalice did: it.\n"),
+            "a sentence is not a label"
+        );
+        let plain = anstream::adapter::strip_str(&painted).to_string();
+        assert_eq!(plain, text, "only styles are added");
     }
 }

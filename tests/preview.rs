@@ -1,0 +1,55 @@
+//! The `preview` CLI as a user runs it: colour only where a terminal wants it, the same text
+//! otherwise, and the call table as JSON.
+
+mod common;
+
+use std::process::Command;
+
+fn preview(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_preview"));
+    cmd.args(args).current_dir(common::root());
+    for name in ["NO_COLOR", "CLICOLOR_FORCE", "CLICOLOR", "TERM"] {
+        cmd.env_remove(name);
+    }
+    cmd.envs(env.iter().copied());
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const SAMPLE: &str = "events/AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user.json";
+
+#[test]
+fn a_pipe_gets_plain_text_and_a_forced_terminal_gets_the_same_text_in_colour() {
+    let plain = preview(&[SAMPLE], &[]);
+    assert!(!plain.contains('\u{1b}'), "no escape codes through a pipe");
+    assert!(plain.contains("Subject: [IAM CRITICAL] AttachRolePolicy"));
+    let coloured = preview(&[SAMPLE], &[("CLICOLOR_FORCE", "1")]);
+    assert!(
+        coloured.contains("\u{1b}[1m\u{1b}[31m[IAM CRITICAL]"),
+        "{coloured:?}"
+    );
+    assert_eq!(anstream::adapter::strip_str(&coloured).to_string(), plain);
+}
+
+#[test]
+fn no_color_wins() {
+    let out = preview(&[SAMPLE], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+}
+
+#[test]
+fn list_calls_prints_the_call_table() {
+    let calls: serde_json::Value = serde_json::from_str(&preview(&["--list-calls"], &[])).unwrap();
+    let calls = calls.as_array().unwrap();
+    assert_eq!(calls.len(), iam_notify::calls::CALLS.len());
+    for (listed, call) in calls.iter().zip(iam_notify::calls::CALLS) {
+        assert_eq!(listed["name"], call.name);
+        assert_eq!(listed["source"], call.source);
+        assert_eq!(listed["rule"], call.group.rule_name());
+    }
+}
