@@ -2,26 +2,34 @@
 //! without trace: the handler logs each one with its reason and counts it in a CloudWatch
 //! embedded-metric-format line. Critical alerts are never suppressed.
 
+use crate::arn::Arn;
 use crate::event::Event;
 use crate::render::Notification;
 use crate::severity::Severity;
 use crate::wildcard;
 use serde_json::json;
 
-/// What to leave out (all off by default).
+/// What to leave out (all off by default). Every rule reads only fields AWS writes
+/// (`userIdentity` as authenticated, `invokedBy`, the session issuer's ARN with its path,
+/// `sourceIPAddress` when it is a service's name), never the user agent or anything else the
+/// caller chooses, so a caller cannot make its own change look like routine automation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NoiseRules {
-    /// ARN patterns (`*` matches any run of characters) of callers whose changes are not
-    /// sent. A role's pattern also covers its sessions (the session issuer's ARN is checked).
+    /// ARN patterns (`*` any run, `?` one character, case-sensitive) of callers whose changes
+    /// are not sent, matched against the caller's ARN and its session issuer's (a role's
+    /// pattern covers every session of the role).
     pub ignore_principals: Vec<String>,
-    /// Calls made by AWS services (`AWSService` callers, `invokedBy` an AWS service,
-    /// service-linked roles).
+    /// Calls made by AWS services: `userIdentity.type` AWSService, an `invokedBy` service, or
+    /// a service-linked role (its path `/aws-service-role/`, which customers cannot use).
     pub ignore_aws_services: bool,
-    /// Calls made through CloudFormation (`invokedBy` or user agent cloudformation.amazonaws.com).
+    /// Calls made through CloudFormation: `invokedBy` or `sourceIPAddress`
+    /// `cloudformation.amazonaws.com`, both written by AWS.
     pub ignore_cloudformation: bool,
 }
 
-/// Why `n` is not sent, or `None` to send it.
+const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
+
+/// Why `n` is not sent, or `None` to send it. Critical alerts are always sent.
 pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option<String> {
     if n.severity == Severity::Critical {
         return None;
@@ -42,24 +50,23 @@ pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option
         }
     }
     let invoked_by = identity.and_then(|u| u.invoked_by.as_deref());
-    let user_agent = event.detail.user_agent.as_deref().unwrap_or_default();
-    if rules.ignore_cloudformation
-        && (invoked_by == Some("cloudformation.amazonaws.com")
-            || user_agent.contains("cloudformation.amazonaws.com"))
-    {
+    let source_ip = event.detail.source_ip_address.as_deref();
+    let through_cloudformation =
+        invoked_by == Some(CLOUDFORMATION) || source_ip == Some(CLOUDFORMATION);
+    if rules.ignore_cloudformation && through_cloudformation {
         return Some("made through CloudFormation (IGNORE_CLOUDFORMATION)".into());
     }
     if rules.ignore_aws_services {
-        let service_linked = [arn, issuer].into_iter().flatten().any(|a| {
-            a.contains("/aws-service-role/") || a.contains(":assumed-role/AWSServiceRoleFor")
-        });
+        let service_linked = issuer
+            .and_then(Arn::parse)
+            .is_some_and(|a| a.resource.starts_with("role/aws-service-role/"));
         let kind = identity.and_then(|u| u.kind.as_deref());
         if kind == Some("AWSService") || service_linked {
             return Some("made by an AWS service (IGNORE_AWS_SERVICES)".into());
         }
         if let Some(service) = invoked_by.filter(|s| s.ends_with(".amazonaws.com")) {
             // CloudFormation has its own switch.
-            if service != "cloudformation.amazonaws.com" || rules.ignore_cloudformation {
+            if service != CLOUDFORMATION {
                 return Some(format!(
                     "invoked by the AWS service {service} (IGNORE_AWS_SERVICES)"
                 ));
@@ -191,6 +198,38 @@ mod tests {
             )
             .is_some()
         );
+    }
+
+    #[test]
+    fn fields_the_caller_writes_cannot_silence_an_alert() {
+        let all = NoiseRules {
+            ignore_aws_services: true,
+            ignore_cloudformation: true,
+            ..Default::default()
+        };
+        // A user agent is whatever the caller's client sends.
+        let user = json!({"type": "IAMUser", "arn": "arn:aws:iam::1:user/mallory"});
+        for ua in [
+            "cloudformation.amazonaws.com",
+            "aws-cli/2 cloudformation.amazonaws.com",
+            "AWS Internal",
+        ] {
+            assert_eq!(why(&event(user.clone(), ua, READ), &all), None, "{ua}");
+        }
+        // A role may be named like a service-linked role; only AWS can put one under the
+        // /aws-service-role/ path.
+        let lookalike = json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::1:assumed-role/AWSServiceRoleForSSO/s",
+            "sessionContext": {"sessionIssuer": {"arn": "arn:aws:iam::1:role/AWSServiceRoleForSSO"}}});
+        assert_eq!(
+            why(&event(lookalike, "sso.amazonaws.com", READ), &all),
+            None
+        );
+        // CloudFormation as AWS records it: invokedBy, or the service as source address.
+        let stack = json!({"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/deployer/s"});
+        let mut e = event(stack, "aws-cli/2", READ);
+        e.detail.source_ip_address = Some(CLOUDFORMATION.into());
+        assert!(why(&e, &all).is_some());
     }
 
     #[test]

@@ -181,10 +181,17 @@ impl Publisher for SnsPublisher {
             .send()
             .await
             .map_err(|e| PublishError::from_sdk(&e))?;
-        Ok(out
-            .message_id()
-            .unwrap_or("(no message id returned)")
-            .to_string())
+        // SNS returns a MessageId for every message it accepted: without one there is no
+        // proof of delivery, so the invocation fails and Lambda retries it.
+        out.message_id()
+            .filter(|id| !id.is_empty())
+            .map(String::from)
+            .ok_or_else(|| {
+                PublishError::new(
+                    PublishErrorKind::Other,
+                    "SNS Publish answered without a MessageId: no proof the alert was accepted",
+                )
+            })
     }
 }
 

@@ -26,6 +26,8 @@ enum Reply {
     /// A good response, after a delay.
     SlowOk(Duration),
     Ok,
+    /// HTTP 200 whose PublishResult has no MessageId.
+    OkWithoutMessageId,
 }
 
 /// A fake SNS endpoint on loopback. Counts requests; stops when dropped (also on panic).
@@ -71,6 +73,10 @@ async fn fake_sns(reply: Reply) -> FakeSns {
                         (200, publish_ok())
                     }
                     Reply::Ok => (200, publish_ok()),
+                    Reply::OkWithoutMessageId => (
+                        200,
+                        publish_ok().replace("<MessageId>fake-message-id</MessageId>", ""),
+                    ),
                 };
                 let response = format!(
                     "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -287,6 +293,18 @@ async fn connection_refused_is_reported() {
         &logs,
         "dispatch failure",
         PublishErrorKind::Unreachable,
+    );
+}
+
+#[tokio::test]
+async fn an_answer_without_a_message_id_is_not_counted_as_delivered() {
+    let sns = fake_sns(Reply::OkWithoutMessageId).await;
+    let (result, logs) = run(&sns.url).await;
+    assert_failed_clearly(
+        result,
+        &logs,
+        "without a MessageId",
+        PublishErrorKind::Other,
     );
 }
 
