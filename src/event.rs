@@ -40,6 +40,12 @@ pub struct Event {
 impl Event {
     /// Reads a Lambda payload. Fails only when the payload is not an EventBridge event at all.
     pub fn parse(payload: &Value) -> Result<Event, InputError> {
+        // Secrets are gone before anything reads the event (see `redact`).
+        let payload = &crate::redact::value(payload);
+        Event::parse_redacted(payload).map_err(|e| InputError(crate::redact::text(&e.0)))
+    }
+
+    fn parse_redacted(payload: &Value) -> Result<Event, InputError> {
         if !payload.is_object() {
             return Err(InputError(format!(
                 "expected a JSON object, got {}",

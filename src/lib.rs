@@ -22,6 +22,7 @@ pub mod logging;
 pub mod noise;
 pub mod policy;
 pub mod publish;
+pub mod redact;
 pub mod render;
 pub mod severity;
 pub mod wildcard;

@@ -1,0 +1,135 @@
+//! Hostile records: whoever is watched writes most of the event. No input may make the alert
+//! carry a secret, forge a line, or stop it from being delivered. The records here are made by
+//! hand to attack one point each; they are not usage samples (those live in `events/`).
+
+mod common;
+
+use common::config;
+use iam_notify::delivery::{ChatFormat, sns_message};
+use iam_notify::handler::handle;
+use iam_notify::publish::RecordingPublisher;
+use iam_notify::{Format, render_payload};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+/// An API call record of `name` with these request parameters, by an IAM user.
+fn call(name: &str, source: &str, request: Value) -> Value {
+    json!({"version": "0", "id": "e", "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
+        "account": "111122223333", "time": "2026-11-24T09:00:00Z", "region": "us-east-1", "resources": [],
+        "detail": {"eventVersion": "1.09", "eventSource": source, "eventName": name,
+            "eventTime": "2026-11-24T09:00:00Z", "awsRegion": "us-east-1", "sourceIPAddress": "203.0.113.9",
+            "userAgent": "aws-cli/2", "eventID": "hostile-1", "requestID": "r", "recipientAccountId": "111122223333",
+            "userIdentity": {"type": "IAMUser", "userName": "mallory", "accountId": "111122223333",
+                             "arn": "arn:aws:iam::111122223333:user/mallory"},
+            "requestParameters": request, "responseElements": null}})
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Everything the function puts out for `event`: the rendered text, both SNS messages, the
+/// dry-run response and the log lines of a dry-run and of a publish.
+async fn every_output(event: &Value) -> String {
+    let mut out = String::new();
+    for format in [Format::Rich, Format::Classic] {
+        let n = render_payload(event, format).unwrap();
+        out.push_str(&n.to_text());
+        out.push_str(&n.sms);
+        out.push_str(&serde_json::to_string(&n).unwrap());
+        for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+            out.push_str(&sns_message(&n, chat));
+        }
+    }
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    for dry_run in [true, false] {
+        let publisher = RecordingPublisher::new();
+        let response = handle(event, &config(dry_run, Default::default()), &publisher).await;
+        out.push_str(&format!("{response:?}"));
+        for p in publisher.sent() {
+            out.push_str(&format!("{p:?}"));
+        }
+    }
+    out.push_str(&String::from_utf8(captured.0.lock().unwrap().clone()).unwrap());
+    out
+}
+
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+#[tokio::test]
+async fn passwords_keys_tokens_and_mfa_codes_are_redacted_in_every_output() {
+    let cases = [
+        call(
+            "ChangePassword",
+            "iam.amazonaws.com",
+            json!({"oldPassword": "Old-Secret-1", "newPassword": "New-Secret-2"}),
+        ),
+        call(
+            "EnableMFADevice",
+            "iam.amazonaws.com",
+            json!({"userName": "bob", "serialNumber": "arn:aws:iam::111122223333:mfa/bob",
+                   "authenticationCode1": "918273", "authenticationCode2": "564738"}),
+        ),
+        call(
+            "CreateUser",
+            "iam.amazonaws.com",
+            json!({"userName": "bob", "tags": [{"key": "k", "nested": {"Password": "Nested-Secret-3"}}]}),
+        ),
+        // An STS-shaped record that is not shaped like CloudTrail (userIdentity a string): its
+        // detail is shown as received, secrets excepted.
+        {
+            let mut e = call("AssumeRole", "sts.amazonaws.com", json!({"roleArn": "arn:aws:iam::1:role/r"}));
+            e["detail"]["userIdentity"] = json!("not an object");
+            e["detail"]["responseElements"] = json!({"credentials": {
+                "accessKeyId": "ASIAEXAMPLEKEYID1234", "secretAccessKey": "Sts-Secret-4",
+                "sessionToken": "FwoGZXIvYXdzEXAMPLE-Session-Token-5"}});
+            e
+        },
+        {
+            let mut e = call("CreateAccessKey", "iam.amazonaws.com", json!({"userName": "bob"}));
+            e["detail"]["errorCode"] = json!("InvalidInput");
+            e["detail"]["errorMessage"] = json!(format!("key {SECRET_KEY} rejected"));
+            e["detail"]["userAgent"] = json!(format!("aws-cli/2 {SECRET_KEY}"));
+            e
+        },
+    ];
+    let secrets = [
+        "Old-Secret-1",
+        "New-Secret-2",
+        "918273",
+        "564738",
+        "Nested-Secret-3",
+        "Sts-Secret-4",
+        "Session-Token-5",
+        SECRET_KEY,
+    ];
+    for event in &cases {
+        let all = every_output(event).await;
+        for secret in secrets {
+            assert!(!all.contains(secret), "{secret} leaked for {}", event["detail"]["eventName"]);
+        }
+    }
+    // Where the alert shows the parameters (a generic call, a detail as received), it says
+    // that something was there.
+    let change = every_output(&cases[0]).await;
+    assert!(change.contains("oldPassword = (redacted)"), "{change}");
+    let sts = every_output(&cases[3]).await;
+    assert!(sts.contains("\"secretAccessKey\": \"(redacted)\""), "{sts}");
+    assert!(sts.contains("ASIAEXAMPLEKEYID1234"), "access key IDs are identifiers and stay");
+}
