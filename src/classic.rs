@@ -11,6 +11,7 @@
 
 use crate::calls::RuleGroup;
 use crate::event::Event;
+use crate::render::text::is_hidden;
 use serde_json::Value;
 
 /// The `iam-policy-monitor` target's InputTemplate.
@@ -68,15 +69,37 @@ pub fn render(event: &Event, group: RuleGroup) -> Option<String> {
 fn insert(v: &Value) -> String {
     match v {
         Value::String(s) => escape(s),
-        other => other.to_string(),
+        other => escape_hidden(&other.to_string()),
     }
 }
 
-/// A string's content as it appears inside a JSON string literal.
+/// A string's content as it appears inside a JSON string literal. Besides what JSON must
+/// escape, hidden characters (line separators, direction overrides, …) are written as
+/// `\uXXXX` too, so the one-line message cannot be broken or disguised.
 fn escape(s: &str) -> String {
     let quoted = Value::String(s.to_string()).to_string();
-    quoted
-        .get(1..quoted.len().saturating_sub(1))
-        .unwrap_or_default()
-        .to_string()
+    escape_hidden(
+        quoted
+            .get(1..quoted.len().saturating_sub(1))
+            .unwrap_or_default(),
+    )
+}
+
+/// JSON text with every hidden character as a `\uXXXX` escape (surrogate pairs above U+FFFF).
+fn escape_hidden(json: &str) -> String {
+    if !json.chars().any(is_hidden) {
+        return json.to_string();
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_hidden(c) {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

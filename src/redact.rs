@@ -123,7 +123,10 @@ mod tests {
         assert_eq!(v["oldPassword"], REDACTED);
         assert_eq!(v["NEW_PASSWORD"], REDACTED);
         assert_eq!(v["passwordResetRequired"], true);
-        assert_eq!(v["credentials"]["accessKeyId"], "ASIAEXAMPLE", "key IDs are identifiers");
+        assert_eq!(
+            v["credentials"]["accessKeyId"], "ASIAEXAMPLE",
+            "key IDs are identifiers"
+        );
         assert_eq!(v["credentials"]["secretAccessKey"], REDACTED);
         assert_eq!(v["credentials"]["sessionToken"], REDACTED);
         assert_eq!(v["tokenCode"], REDACTED);

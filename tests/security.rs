@@ -94,7 +94,11 @@ async fn passwords_keys_tokens_and_mfa_codes_are_redacted_in_every_output() {
         // An STS-shaped record that is not shaped like CloudTrail (userIdentity a string): its
         // detail is shown as received, secrets excepted.
         {
-            let mut e = call("AssumeRole", "sts.amazonaws.com", json!({"roleArn": "arn:aws:iam::1:role/r"}));
+            let mut e = call(
+                "AssumeRole",
+                "sts.amazonaws.com",
+                json!({"roleArn": "arn:aws:iam::1:role/r"}),
+            );
             e["detail"]["userIdentity"] = json!("not an object");
             e["detail"]["responseElements"] = json!({"credentials": {
                 "accessKeyId": "ASIAEXAMPLEKEYID1234", "secretAccessKey": "Sts-Secret-4",
@@ -102,7 +106,11 @@ async fn passwords_keys_tokens_and_mfa_codes_are_redacted_in_every_output() {
             e
         },
         {
-            let mut e = call("CreateAccessKey", "iam.amazonaws.com", json!({"userName": "bob"}));
+            let mut e = call(
+                "CreateAccessKey",
+                "iam.amazonaws.com",
+                json!({"userName": "bob"}),
+            );
             e["detail"]["errorCode"] = json!("InvalidInput");
             e["detail"]["errorMessage"] = json!(format!("key {SECRET_KEY} rejected"));
             e["detail"]["userAgent"] = json!(format!("aws-cli/2 {SECRET_KEY}"));
@@ -122,7 +130,11 @@ async fn passwords_keys_tokens_and_mfa_codes_are_redacted_in_every_output() {
     for event in &cases {
         let all = every_output(event).await;
         for secret in secrets {
-            assert!(!all.contains(secret), "{secret} leaked for {}", event["detail"]["eventName"]);
+            assert!(
+                !all.contains(secret),
+                "{secret} leaked for {}",
+                event["detail"]["eventName"]
+            );
         }
     }
     // Where the alert shows the parameters (a generic call, a detail as received), it says
@@ -131,5 +143,114 @@ async fn passwords_keys_tokens_and_mfa_codes_are_redacted_in_every_output() {
     assert!(change.contains("oldPassword = (redacted)"), "{change}");
     let sts = every_output(&cases[3]).await;
     assert!(sts.contains("\"secretAccessKey\": \"(redacted)\""), "{sts}");
-    assert!(sts.contains("ASIAEXAMPLEKEYID1234"), "access key IDs are identifiers and stay");
+    assert!(
+        sts.contains("ASIAEXAMPLEKEYID1234"),
+        "access key IDs are identifiers and stay"
+    );
+}
+
+/// Characters a reader cannot see for what they are.
+const HIDDEN: &[char] = &[
+    '\u{2028}',
+    '\u{2029}',
+    '\u{2060}',
+    '\u{ad}',
+    '\u{61c}',
+    '\u{e0041}',
+    '\u{3164}',
+    '\u{115f}',
+    '\u{202e}',
+    '\u{200b}',
+    '\u{feff}',
+    '\u{85}',
+    '\u{1b}',
+];
+
+fn hostile_name() -> String {
+    let mut s = String::from("ops");
+    for c in HIDDEN {
+        s.push(*c);
+        s.push('x');
+    }
+    s + "\n[IAM] forged line](https://evil.example) ```\n`*bold*`"
+}
+
+#[tokio::test]
+async fn hidden_characters_are_escaped_and_markdown_is_inert_in_every_format() {
+    let name = hostile_name();
+    let mut event = call(
+        "AttachRolePolicy",
+        "iam.amazonaws.com",
+        json!({"roleName": name, "policyArn": format!("arn:aws:iam::111122223333:policy/{name}")}),
+    );
+    event["detail"]["userAgent"] = json!(name);
+    event["detail"]["userIdentity"]["userName"] = json!(name);
+    event["detail"]["errorCode"] = json!("AccessDenied");
+    event["detail"]["errorMessage"] = json!(name);
+    for format in [Format::Rich, Format::Classic] {
+        let n = render_payload(&event, format).unwrap();
+        for (part, text) in [("subject", &n.subject), ("body", &n.body), ("sms", &n.sms)] {
+            for c in HIDDEN {
+                assert!(!text.contains(*c), "{format:?} {part} carries {c:?}");
+            }
+        }
+        assert!(
+            n.body.lines().all(|l| !l.starts_with("[IAM] forged")),
+            "no forged line"
+        );
+        for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+            let message: Value = serde_json::from_str(&sns_message(&n, chat)).unwrap();
+            let machine: Value = serde_json::from_str(message["sqs"].as_str().unwrap()).unwrap();
+            let mut strings = Vec::new();
+            collect_strings(&machine, &mut strings);
+            for s in strings {
+                for c in HIDDEN {
+                    assert!(
+                        !s.contains(*c),
+                        "{chat:?} machine body carries {c:?} in {s:?}"
+                    );
+                }
+            }
+            if chat == ChatFormat::AmazonQ {
+                let description = machine["content"]["description"].as_str().unwrap();
+                assert!(description.len() <= 8_000);
+                let fence = description
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with('`'))
+                    .unwrap();
+                let outside_code = description.split(&format!("\n{fence}\n")).next().unwrap();
+                assert!(
+                    outside_code
+                        .match_indices("](")
+                        .all(|(i, _)| outside_code[..i].ends_with('\\')),
+                    "no markdown link: {description}"
+                );
+                assert!(!outside_code.contains("[IAM] forged"), "escaped brackets");
+                // The code fence around the body is longer than any backtick run in it.
+                assert!(
+                    fence.len() > 3 && fence.chars().all(|c| c == '`'),
+                    "{fence}"
+                );
+                let title = machine["content"]["title"].as_str().unwrap();
+                assert!(!title.contains("]("), "{title}");
+            }
+        }
+    }
+}
+
+/// Every string in `v`, the decoded policy document excepted (it is the data as recorded).
+fn collect_strings(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(items) => items.iter().for_each(|i| collect_strings(i, out)),
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k != "policyDocument" {
+                    collect_strings(v, out);
+                }
+            }
+        }
+        _ => {}
+    }
 }

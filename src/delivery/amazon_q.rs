@@ -1,7 +1,7 @@
 //! An Amazon Q Developer in chat applications custom notification (`version` 1.0, `source`
 //! custom, client-markdown) with the alert's title, findings and next steps.
 
-use crate::render::text::cut_utf8;
+use crate::render::text::{cut_utf8, one_line};
 use crate::render::{Notification, Outcome};
 use crate::severity::Severity;
 use serde_json::{Value, json};
@@ -9,7 +9,12 @@ use serde_json::{Value, json};
 /// Amazon Q renders descriptions up to about 8,000 characters; we stay under that in bytes.
 const DESCRIPTION_BYTES: usize = 7_500;
 
+/// The findings listed in the description stop here (the rest are counted).
+const FINDINGS_BYTES: usize = 3_000;
+
 /// The notification, with at most `text_budget` bytes of the text body in its description.
+/// Every value from the record is one line with markdown escaped, the body sits in a code
+/// fence longer than any backtick run inside it, and the description stays under its cap.
 pub fn notification(n: &Notification, text_budget: usize) -> Value {
     let emoji = match (n.outcome, n.severity) {
         (Outcome::Denied | Outcome::Failed, _) => ":no_entry:",
@@ -21,16 +26,21 @@ pub fn notification(n: &Notification, text_budget: usize) -> Value {
     let mut description = format!(
         "*{}* | {}",
         n.severity.word().to_ascii_uppercase(),
-        doc.summary
+        markdown(&doc.summary)
     );
-    for f in &n.findings {
-        description.push_str(&format!("\n• {} ({})", f.reason, f.rule));
+    let findings_end = description.len() + FINDINGS_BYTES;
+    for (i, f) in n.findings.iter().enumerate() {
+        let line = format!("\n• {} ({})", markdown(&f.reason), f.rule);
+        if description.len() + line.len() > findings_end {
+            description.push_str(&format!("\n• … and {} more findings", n.findings.len() - i));
+            break;
+        }
+        description.push_str(&line);
     }
-    let (body, _) = cut_utf8(
-        &n.body,
-        text_budget.min(DESCRIPTION_BYTES.saturating_sub(description.len() + 16)),
-    );
-    description.push_str(&format!("\n```\n{body}\n```"));
+    let fence = "`".repeat(longest_backtick_run(&n.body).max(2) + 1);
+    let room = DESCRIPTION_BYTES.saturating_sub(description.len() + 2 * fence.len() + 4);
+    let (body, _) = cut_utf8(&n.body, text_budget.min(room));
+    description.push_str(&format!("\n{fence}\n{body}\n{fence}"));
     let related: Vec<&String> = [
         doc.resource.arn.as_ref(),
         doc.policy.as_ref().and_then(|p| p.arn.as_ref()),
@@ -40,7 +50,10 @@ pub fn notification(n: &Notification, text_budget: usize) -> Value {
     .collect();
     let mut next_steps = vec![format!("Review it in the console: {}", n.link)];
     if let Some(id) = &n.event_id {
-        next_steps.push(format!("Find the CloudTrail record: event ID {id}"));
+        next_steps.push(format!(
+            "Find the CloudTrail record: event ID {}",
+            markdown(id)
+        ));
     }
     json!({
         "version": "1.0",
@@ -48,7 +61,7 @@ pub fn notification(n: &Notification, text_budget: usize) -> Value {
         "id": n.event_id,
         "content": {
             "textType": "client-markdown",
-            "title": format!("{emoji} {}", n.subject),
+            "title": format!("{emoji} {}", plain_title(&n.subject)),
             "description": description,
             "nextSteps": next_steps,
             "keywords": [n.severity.word(), n.event_name, n.account.clone().unwrap_or_default(), n.actor_type],
@@ -63,4 +76,38 @@ pub fn notification(n: &Notification, text_budget: usize) -> Value {
             },
         },
     })
+}
+
+/// A value from the record as markdown text: one line, hidden characters escaped, and the
+/// characters that start formatting, code, links or HTML backslash-escaped.
+fn markdown(value: &str) -> String {
+    let line = one_line(value);
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        if matches!(
+            c,
+            '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '~' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The subject (printable ASCII already) without what could make a link in a title.
+fn plain_title(subject: &str) -> String {
+    subject
+        .replace("](", "] (")
+        .replace('<', "(")
+        .replace('>', ")")
+}
+
+fn longest_backtick_run(s: &str) -> usize {
+    let (mut longest, mut run) = (0, 0);
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
 }

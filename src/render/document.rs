@@ -1,6 +1,7 @@
 //! The machine-readable alert, schema `iam-notify/1` (README, "Per-protocol delivery"), for
 //! sqs, lambda, http and https subscribers. Stable: fields are only ever added.
 
+use super::text::one_line;
 use super::{Facts, Outcome};
 use crate::actor::user_agent_kind;
 use crate::policy;
@@ -81,51 +82,58 @@ pub struct PolicyFields {
     pub aws_managed: bool,
 }
 
-/// The document of an alert whose subject and text body are already written.
+/// The document of an alert whose subject and text body are already written. Every text
+/// from the record is one line with hidden characters escaped, as in the body; the policy
+/// document stays the JSON it was (data for machines).
 pub(super) fn document(f: &Facts, subject: &str, text: &str) -> AlertDocument {
     let (event, t, who) = (f.event, &f.target, &f.who);
     let d = &event.detail;
+    let line = |v: Option<&str>| v.map(one_line);
     AlertDocument {
         schema: "iam-notify/1",
         subject: subject.to_string(),
-        summary: t.summary.clone(),
+        summary: one_line(&t.summary),
         severity: f.severity,
-        findings: f.findings.clone(),
+        findings: f
+            .findings
+            .iter()
+            .map(|x| Finding {
+                reason: one_line(&x.reason),
+                ..x.clone()
+            })
+            .collect(),
         outcome: f.outcome,
         event: EventFields {
-            name: d.event_name.clone(),
-            source: d
-                .event_source
-                .clone()
-                .unwrap_or_else(|| event.source.clone()),
-            detail_type: event.detail_type.clone(),
-            id: d.event_id.clone(),
-            request_id: d.request_id.clone(),
-            time: event.time().map(String::from),
-            account: event.account().map(String::from),
-            region: event.region().map(String::from),
-            source_ip_address: d.source_ip_address.clone(),
-            user_agent: d.user_agent.clone(),
+            name: line(d.event_name.as_deref()),
+            source: one_line(d.event_source.as_deref().unwrap_or(event.source.as_str())),
+            detail_type: one_line(&event.detail_type),
+            id: line(d.event_id.as_deref()),
+            request_id: line(d.request_id.as_deref()),
+            time: line(event.time()),
+            account: line(event.account()),
+            region: line(event.region()),
+            source_ip_address: line(d.source_ip_address.as_deref()),
+            user_agent: line(d.user_agent.as_deref()),
             user_agent_kind: d.user_agent.as_deref().map(user_agent_kind),
-            error_code: d.error_code.clone(),
-            error_message: d.error_message.clone(),
+            error_code: line(d.error_code.as_deref()),
+            error_message: line(d.error_message.as_deref()),
         },
         actor: ActorFields {
-            kind: who.kind.clone(),
-            name: who.short.clone(),
-            description: who.long.clone(),
-            arn: d.user_identity.as_ref().and_then(|u| u.arn.clone()),
+            kind: one_line(&who.kind),
+            name: one_line(&who.short),
+            description: one_line(&who.long),
+            arn: line(d.user_identity.as_ref().and_then(|u| u.arn.as_deref())),
             root: who.is_root,
         },
         resource: ResourceFields {
             kind: t.kind.noun(),
-            name: t.name.clone(),
-            arn: t.arn.clone(),
+            name: line(t.name.as_deref()),
+            arn: line(t.arn.as_deref()),
             deleted: t.gone,
         },
         policy: t.policy.as_ref().map(|p| PolicyFields {
-            name: p.name.clone(),
-            arn: p.arn.clone(),
+            name: one_line(&p.name),
+            arn: line(p.arn.as_deref()),
             aws_managed: p.is_aws_managed(),
         }),
         policy_document: t.document.as_ref().map(|c| match &c.document {

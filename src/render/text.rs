@@ -2,18 +2,20 @@
 //! indented multi-line documents, printable ASCII for subjects, and cuts at character
 //! boundaries.
 
-/// One line of attacker-controlled text, with control and invisible direction characters
-/// escaped (`\n`, `\u{202e}`), so it cannot break or reorder the body's lines.
+/// One line of attacker-controlled text, with every hidden character ([`is_hidden`])
+/// escaped (`\n`, `\u{202e}`, `\u{2028}`), so it cannot break, reorder or hide the body's
+/// lines in any mail client.
 pub fn one_line(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+    if !s.chars().any(is_hidden) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 16);
     for c in s.chars() {
         match c {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || is_invisible_format(c) => {
-                out.push_str(&format!("\\u{{{:x}}}", c as u32));
-            }
+            c if is_hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
     }
@@ -36,8 +38,48 @@ pub fn multi_line(s: &str) -> String {
         .join("\n")
 }
 
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+/// A character a reader cannot see for what it is: Unicode categories Cc (controls), Cf
+/// (format: direction overrides, zero-width characters, the soft hyphen, tag characters, …),
+/// Zl and Zp (line and paragraph separators, which some mail clients break lines on), and
+/// the blank "fillers" that look like nothing (Hangul fillers, the braille blank, the
+/// combining grapheme joiner).
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            // Cf (Unicode 15.1)
+            '\u{ad}'
+                | '\u{600}'..='\u{605}'
+                | '\u{61c}'
+                | '\u{6dd}'
+                | '\u{70f}'
+                | '\u{890}'..='\u{891}'
+                | '\u{8e2}'
+                | '\u{180e}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206f}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{110bd}'
+                | '\u{110cd}'
+                | '\u{13430}'..='\u{1343f}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0001}'
+                | '\u{e0020}'..='\u{e007f}'
+                // Zl, Zp
+                | '\u{2028}'
+                | '\u{2029}'
+                // fillers
+                | '\u{34f}'
+                | '\u{115f}'
+                | '\u{1160}'
+                | '\u{3164}'
+                | '\u{ffa0}'
+                | '\u{2800}'
+        )
 }
 
 /// `Label:` padded to a column, then the value.
@@ -107,6 +149,30 @@ mod tests {
         assert_eq!(cut_utf8(s, 4), ("ab", true));
         assert_eq!(cut_utf8(s, 5), ("ab\u{20ac}", true));
         assert_eq!(cut_utf8(s, 100), (s, false));
+    }
+
+    #[test]
+    fn every_hidden_character_is_escaped() {
+        for c in [
+            '\u{2028}',
+            '\u{2029}',
+            '\u{2060}',
+            '\u{ad}',
+            '\u{61c}',
+            '\u{e0041}',
+            '\u{3164}',
+            '\u{115f}',
+            '\u{ffa0}',
+            '\u{200b}',
+            '\u{202e}',
+            '\u{feff}',
+            '\u{7f}',
+            '\u{85}',
+        ] {
+            let shown = one_line(&format!("a{c}b"));
+            assert_eq!(shown, format!("a\\u{{{:x}}}b", c as u32), "{c:?}");
+        }
+        assert_eq!(one_line("é 日本 😀"), "é 日本 😀", "visible text stays");
     }
 
     #[test]
