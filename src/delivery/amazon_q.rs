@@ -97,10 +97,8 @@ fn markdown(value: &str) -> String {
 
 /// The subject (printable ASCII already) without what could make a link in a title.
 fn plain_title(subject: &str) -> String {
-    subject
-        .replace("](", "] (")
-        .replace('<', "(")
-        .replace('>', ")")
+    // `->` is ours and stays; `<` opens an autolink or HTML, `](` a link.
+    subject.replace("](", "] (").replace('<', "(")
 }
 
 fn longest_backtick_run(s: &str) -> usize {
