@@ -86,6 +86,20 @@ fn bench(c: &mut Criterion) {
         |b, e| b.iter(|| render_payload(black_box(e), Format::Rich).unwrap()),
     );
     each.finish();
+
+    // Findings are linear in the number of actions: 10x the actions, about 10x the time.
+    let mut scaling = c.benchmark_group("findings-by-action-count");
+    for n in [500usize, 5_000, 50_000] {
+        let actions: Vec<String> = (0..n).map(|i| format!("svc{i}:*")).collect();
+        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+        let mut event = big_policy_event();
+        event["detail"]["requestParameters"]["policyDocument"] = json!(doc.to_string());
+        scaling.throughput(Throughput::Elements(n as u64));
+        scaling.bench_with_input(BenchmarkId::from_parameter(n), &event, |b, e| {
+            b.iter(|| render_payload(black_box(e), Format::Rich).unwrap())
+        });
+    }
+    scaling.finish();
 }
 
 criterion_group! {

@@ -1,8 +1,14 @@
+//! What the function takes from a record, before anything reads it.
+//!
 //! Secrets never travel in an alert. CloudTrail usually redacts passwords, keys and tokens
-//! itself, but not always, and other sources do not: before anything reads an event, every
-//! value under a secret-like key (case-insensitive, at any depth) becomes `(redacted)`, and any
-//! text shaped like an AWS secret access key is masked wherever it appears, error messages
-//! included. Identifiers (access key IDs, ARNs, names) stay.
+//! itself, but not always, and other sources do not: every value under a secret-like key
+//! (case-insensitive, at any depth) becomes `(redacted)`, and any text shaped like an AWS
+//! secret access key is masked wherever it appears, error messages included. Identifiers
+//! (access key IDs, ARNs, names) stay.
+//!
+//! Nothing is unbounded either: every text is cut to [`MAX_TEXT_BYTES`] (policy documents to
+//! [`MAX_DOCUMENT_BYTES`]) at a character boundary with a visible marker, and objects and
+//! arrays keep their first [`MAX_ITEMS`] entries, saying how many more there were.
 
 use serde_json::Value;
 
@@ -40,25 +46,84 @@ pub fn is_secret_key(key: &str) -> bool {
     SECRET_KEY_ENDINGS.iter().any(|end| normal.ends_with(end))
 }
 
-/// `value` with secrets redacted (see the module documentation).
+/// The longest text kept from a record (names, user agents, error messages, …). IAM's own
+/// limits are far below: names 64–128 characters, paths 512, descriptions 1,000.
+pub const MAX_TEXT_BYTES: usize = 2_048;
+/// The longest policy document kept: several times what IAM accepts (10,240 characters for
+/// a role's inline policy, 6,144 for a managed one, before URL-encoding), so that every real
+/// document is read whole and its findings computed on all of it.
+pub const MAX_DOCUMENT_BYTES: usize = 1 << 20;
+/// Entries kept of one object or array.
+pub const MAX_ITEMS: usize = 1_000;
+
+/// `value` with secrets redacted and every part bounded (see the module documentation).
 pub fn value(v: &Value) -> Value {
+    walk(v, MAX_TEXT_BYTES)
+}
+
+fn walk(v: &Value, max_text: usize) -> Value {
     match v {
-        Value::String(s) => Value::String(text(s)),
-        Value::Array(items) => Value::Array(items.iter().map(value).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
+        Value::String(s) => Value::String(cap(&text(s), max_text)),
+        Value::Array(items) => {
+            let mut kept: Vec<Value> = items
+                .iter()
+                .take(MAX_ITEMS)
+                .map(|i| walk(i, max_text))
+                .collect();
+            if items.len() > MAX_ITEMS {
+                kept.push(Value::String(format!(
+                    "(and {} more items, cut)",
+                    items.len() - MAX_ITEMS
+                )));
+            }
+            Value::Array(kept)
+        }
+        Value::Object(map) => {
+            let mut kept: serde_json::Map<String, Value> = map
+                .iter()
+                .take(MAX_ITEMS)
                 .map(|(k, v)| {
-                    let kept = match v {
+                    let value = match v {
                         Value::Null | Value::Bool(_) => v.clone(),
                         _ if is_secret_key(k) => Value::String(REDACTED.into()),
-                        _ => value(v),
+                        _ if is_document_key(k) => walk(v, MAX_DOCUMENT_BYTES),
+                        _ => walk(v, max_text),
                     };
-                    (text(k), kept)
+                    (cap(&text(k), MAX_TEXT_BYTES), value)
                 })
-                .collect(),
-        ),
+                .collect();
+            if map.len() > MAX_ITEMS {
+                kept.insert(
+                    "(cut)".into(),
+                    Value::String(format!("{} more entries", map.len() - MAX_ITEMS)),
+                );
+            }
+            Value::Object(kept)
+        }
         other => other.clone(),
     }
+}
+
+/// Keys holding a policy document (`policyDocument`, `assumeRolePolicyDocument`).
+fn is_document_key(key: &str) -> bool {
+    key.to_ascii_lowercase().ends_with("policydocument")
+}
+
+/// `s` cut to at most `max` bytes (plus the marker) at a character boundary, saying so.
+pub fn cap(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!(
+        "{}[... cut: {} of {} bytes shown]",
+        s.get(..end).unwrap_or_default(),
+        end,
+        s.len()
+    )
 }
 
 /// `s` with every run shaped like an AWS secret access key masked: exactly 40 characters of
@@ -135,6 +200,23 @@ mod tests {
         assert_eq!(v["minimumPasswordLength"], 14);
         assert_eq!(v["secretId"], "prod/db");
         assert_eq!(v["userName"], "bob");
+    }
+
+    #[test]
+    fn every_text_and_collection_is_bounded_documents_less_so() {
+        let long = "é".repeat(5_000);
+        let v = value(&json!({"roleName": long, "policyDocument": long,
+                              "list": vec![1; MAX_ITEMS + 5]}));
+        let name = v["roleName"].as_str().unwrap();
+        assert!(name.len() < MAX_TEXT_BYTES + 64 && name.ends_with("of 10000 bytes shown]"));
+        assert_eq!(
+            v["policyDocument"],
+            long.as_str(),
+            "documents are kept whole"
+        );
+        let list = v["list"].as_array().unwrap();
+        assert_eq!(list.len(), MAX_ITEMS + 1);
+        assert_eq!(list[MAX_ITEMS], "(and 5 more items, cut)");
     }
 
     #[test]

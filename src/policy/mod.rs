@@ -5,6 +5,7 @@ use crate::arn::{Arn, is_account_id};
 use crate::severity::{Finding, Rule};
 use crate::wildcard;
 use serde_json::Value;
+use std::collections::{HashMap, HashSet};
 
 /// A decoded policy document.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,19 +156,86 @@ const TRUST_GUARDS: &[&str] = &[
     "aws:sourceorgid",
 ];
 
-/// Findings without repeats (same rule, same reason), in the order first seen.
+/// Findings of one rule beyond this many are said in one grouped finding.
+pub const GROUP_AFTER: usize = 5;
+/// Items named in a grouped finding; the rest are counted.
+const GROUP_NAMES: usize = 10;
+
+/// Findings without repeats (same rule, same reason), in the order first seen; rules with
+/// many findings (one per action or per account) are grouped into one. Linear in the input.
 #[derive(Default)]
-struct Findings(Vec<Finding>);
+struct Findings {
+    out: Vec<Finding>,
+    seen: HashSet<(Rule, String)>,
+    /// The items (actions, accounts) of the groupable rules, in order.
+    groups: HashMap<Rule, Vec<String>>,
+}
 
 impl Findings {
     fn push(&mut self, f: Finding) {
-        if !self
-            .0
-            .iter()
-            .any(|o| o.rule == f.rule && o.reason == f.reason)
-        {
-            self.0.push(f);
+        if self.seen.insert((f.rule, f.reason.clone())) {
+            self.out.push(f);
         }
+    }
+
+    /// A finding about one `item` of a rule that can fire once per item.
+    fn push_item(&mut self, rule: Rule, item: &str, reason: String) {
+        if !self.seen.insert((rule, reason.clone())) {
+            return;
+        }
+        let items = self.groups.entry(rule).or_default();
+        items.push(item.to_string());
+        if items.len() <= GROUP_AFTER {
+            self.out.push(Finding::new(rule, reason));
+        }
+    }
+
+    fn finish(mut self) -> Vec<Finding> {
+        // A fixed order, so that the output never depends on hashing.
+        for rule in [
+            Rule::AllowServiceAll,
+            Rule::PassRoleAny,
+            Rule::TrustOtherAccount,
+        ] {
+            let Some(items) = self.groups.remove(&rule) else {
+                continue;
+            };
+            if items.len() <= GROUP_AFTER {
+                continue;
+            }
+            let Some(first) = self.out.iter().position(|f| f.rule == rule) else {
+                continue;
+            };
+            self.out.retain(|f| f.rule != rule);
+            let named = items
+                .iter()
+                .take(GROUP_NAMES)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ");
+            let more = items.len().saturating_sub(GROUP_NAMES);
+            let list = if more > 0 {
+                format!("{named}, ... and {more} more")
+            } else {
+                named
+            };
+            let n = items.len();
+            let reason = match rule {
+                Rule::AllowServiceAll => {
+                    format!("allows {n} service-wide wildcards on every resource: {list}")
+                }
+                Rule::PassRoleAny => {
+                    format!("allows {n} actions that include iam:PassRole on every role: {list}")
+                }
+                Rule::TrustOtherAccount => format!(
+                    "{n} other accounts may assume the role with no sts:ExternalId or organization condition: {list}"
+                ),
+                _ => format!("{n} findings: {list}"),
+            };
+            self.out
+                .insert(first.min(self.out.len()), Finding::new(rule, reason));
+        }
+        self.out
     }
 }
 
@@ -195,7 +263,7 @@ pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec
             }
         }
     }
-    out.0
+    out.finish()
 }
 
 /// Escalation paths seen across a document's statements.
@@ -255,10 +323,11 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
                 "allows iam:* on every resource: full control of IAM",
             ));
         } else if on_everything && lower.ends_with(":*") && !lower.contains('?') {
-            out.push(Finding::new(
+            out.push_item(
                 Rule::AllowServiceAll,
+                a,
                 format!("allows {a} on every resource"),
-            ));
+            );
         }
         // `*` and `iam:*` are already critical findings of their own.
         if lower == "*" || lower == "iam:*" {
@@ -266,10 +335,11 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
         }
         let pass_role = wildcard::matches(&lower, "iam:passrole");
         if on_everything && pass_role {
-            out.push(Finding::new(
+            out.push_item(
                 Rule::PassRoleAny,
+                a,
                 format!("allows {a} (iam:PassRole) on every role"),
-            ));
+            );
         }
         escalation.pass_role |= pass_role;
         escalation.create_function |= wildcard::matches(&lower, "lambda:createfunction");
@@ -303,12 +373,13 @@ fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) 
     for p in s.aws_principals.iter().filter(|p| **p != "*") {
         if let Some(account) = principal_account(p) {
             if Some(account) != own_account && !guarded {
-                out.push(Finding::new(
+                out.push_item(
                     Rule::TrustOtherAccount,
+                    account,
                     format!(
                         "account {account} may assume the role with no sts:ExternalId or organization condition"
                     ),
-                ));
+                );
             }
         }
     }

@@ -179,3 +179,36 @@ fn trust_anyone_and_other_accounts() {
         .is_empty()
     );
 }
+
+#[test]
+fn many_findings_of_one_kind_are_grouped() {
+    // (The cost per action is shown by benches/render.rs, not timed here.)
+    let actions: Vec<String> = (0..50_000).map(|i| format!("svc{i}:*")).collect();
+    let f = findings(
+        &Document::Json(allow(json!(actions), json!("*"))),
+        DocKind::Permissions,
+        None,
+    );
+    assert_eq!(
+        f.len(),
+        1,
+        "{:?}",
+        f.iter().map(|x| x.rule).collect::<Vec<_>>()
+    );
+    assert_eq!(f[0].rule, Rule::AllowServiceAll);
+    assert!(
+        f[0].reason
+            .starts_with("allows 50000 service-wide wildcards on every resource: svc0:*, svc1:*, ")
+            && f[0].reason.ends_with(", ... and 49990 more"),
+        "{}",
+        f[0].reason
+    );
+    // Up to five stay separate, each with its own words.
+    let few = findings(
+        &Document::Json(allow(json!(["s3:*", "ec2:*"]), json!("*"))),
+        DocKind::Permissions,
+        None,
+    );
+    assert_eq!(few.len(), 2);
+    assert_eq!(few[1].reason, "allows ec2:* on every resource");
+}
