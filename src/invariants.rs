@@ -2,7 +2,8 @@
 //! property tests (`tests/robustness.rs`) and the fuzz targets (`fuzz/`) both call.
 
 use crate::Notification;
-use crate::delivery::{ChatFormat, SNS_MAX_MESSAGE_BYTES, sns_message};
+use crate::delivery::{ChatFormat, PublishRequest, SNS_MAX_MESSAGE_BYTES, publish_request};
+use crate::render::text::is_hidden;
 use crate::render::{MAX_BODY_BYTES, MAX_SMS_BYTES, MAX_SUBJECT_CHARS};
 
 /// The first invariant `n` breaks, in words; `Ok` when it keeps them all.
@@ -33,16 +34,67 @@ pub fn check(n: &Notification) -> Result<(), String> {
     }
     check_link(&n.link)?;
     for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
-        let m = sns_message(n, chat);
-        if m.len() > SNS_MAX_MESSAGE_BYTES {
-            return Err(format!("{chat:?} SNS message of {} bytes", m.len()));
+        check_request(n, &publish_request(n, chat)).map_err(|e| format!("{chat:?}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The labelled lines every rich alert keeps, however much else had to be cut.
+pub const ESSENTIAL_LABELS: &[&str] = &[
+    "Severity:",
+    "Action:",
+    "Who:",
+    "Account:",
+    "Time:",
+    "Event ID:",
+];
+
+/// What the exact Publish request for `n` must satisfy: within SNS's 256 KiB as SNS counts
+/// it, a body for every protocol, the essential lines kept, no escape codes, and nothing
+/// hidden in what people read.
+pub fn check_request(n: &Notification, r: &PublishRequest) -> Result<(), String> {
+    if r.size() > SNS_MAX_MESSAGE_BYTES {
+        return Err(format!("Publish request of {} bytes", r.size()));
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&r.message).map_err(|e| format!("message not JSON: {e}"))?;
+    for protocol in ["default", "email", "sms", "sqs", "lambda", "http", "https"] {
+        if !v.get(protocol).is_some_and(serde_json::Value::is_string) {
+            return Err(format!("message lacks a {protocol} body"));
         }
-        let v: serde_json::Value =
-            serde_json::from_str(&m).map_err(|e| format!("{chat:?} SNS message not JSON: {e}"))?;
-        for protocol in ["default", "email", "sms", "sqs", "lambda", "http", "https"] {
-            if !v.get(protocol).is_some_and(serde_json::Value::is_string) {
-                return Err(format!("{chat:?} SNS message lacks a {protocol} body"));
+    }
+    let text = v
+        .get("default")
+        .and_then(|t| t.as_str())
+        .unwrap_or_default();
+    let rich = !n.body.starts_with("\"API Call");
+    if rich {
+        for label in ESSENTIAL_LABELS {
+            if !text.lines().any(|l| l.starts_with(label)) {
+                return Err(format!("the delivered text lost its {label} line"));
             }
+        }
+        if !text
+            .lines()
+            .any(|l| l.starts_with("Console:") || l.starts_with("CloudTrail:"))
+        {
+            return Err("the delivered text lost its console link".into());
+        }
+    }
+    if let Some(c) = text
+        .chars()
+        .find(|c| is_hidden(*c) && !matches!(c, '\n' | '\t'))
+    {
+        return Err(format!(
+            "the delivered text carries a hidden character {c:?}"
+        ));
+    }
+    let all = [r.subject.as_str(), r.message.as_str()]
+        .into_iter()
+        .chain(r.attributes.iter().map(|(_, v)| v.as_str()));
+    for part in all {
+        if part.contains('\u{1b}') {
+            return Err("the request carries a terminal escape code".into());
         }
     }
     Ok(())

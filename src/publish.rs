@@ -2,7 +2,7 @@
 //! fake for tests.
 
 use crate::config::SdkSettings;
-use crate::delivery::{ChatFormat, attributes, sns_message};
+use crate::delivery::{ATTRIBUTE_TYPE, ChatFormat, PublishRequest, publish_request};
 use crate::render::Notification;
 use aws_sdk_sns::config::retry::RetryConfig;
 use aws_sdk_sns::config::timeout::TimeoutConfig;
@@ -157,16 +157,22 @@ pub fn with_settings(
 
 impl Publisher for SnsPublisher {
     async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, PublishError> {
+        let PublishRequest {
+            subject,
+            message,
+            message_structure,
+            attributes,
+        } = publish_request(n, self.chat);
         let mut request = self
             .client
             .publish()
             .topic_arn(topic_arn)
-            .subject(&n.subject)
-            .message_structure("json")
-            .message(sns_message(n, self.chat));
-        for (name, value) in attributes(n) {
+            .subject(subject)
+            .message_structure(message_structure)
+            .message(message);
+        for (name, value) in attributes {
             let attr = MessageAttributeValue::builder()
-                .data_type("String")
+                .data_type(ATTRIBUTE_TYPE)
                 .string_value(value)
                 .build()
                 .map_err(|e| {
@@ -205,6 +211,8 @@ pub struct Published {
     /// The `MessageStructure=json` message SNS would get.
     pub structured: String,
     pub attributes: Vec<(&'static str, String)>,
+    /// The whole request, as the SNS publisher would send it.
+    pub request: PublishRequest,
 }
 
 /// A fake publisher that records what it is given, and fails on demand.
@@ -240,12 +248,14 @@ impl Publisher for RecordingPublisher {
         let mut sent = self.sent.lock().map_err(|_| {
             PublishError::new(PublishErrorKind::Other, "recording publisher poisoned")
         })?;
+        let request = publish_request(n, ChatFormat::None);
         sent.push(Published {
             topic_arn: topic_arn.to_string(),
-            subject: n.subject.clone(),
+            subject: request.subject.clone(),
             message: n.body.clone(),
-            structured: sns_message(n, ChatFormat::None),
-            attributes: attributes(n),
+            structured: request.message.clone(),
+            attributes: request.attributes.clone(),
+            request,
         });
         Ok(format!("recorded-{}", sent.len()))
     }

@@ -4,6 +4,7 @@
 mod common;
 
 use common::{assert_valid, samples};
+use iam_notify::delivery::{ChatFormat, publish_request};
 use iam_notify::{Format, render_payload};
 use proptest::prelude::*;
 use serde_json::{Value, json};
@@ -218,6 +219,59 @@ proptest! {
         match render_payload(&event, Format::Rich) {
             Ok(n) => assert_valid(&n, "any json"),
             Err(e) => prop_assert!(e.to_string().contains("`detail` must be a JSON object")),
+        }
+    }
+}
+
+/// Text from a few bytes to hundreds of kilobytes, hidden characters and secrets included.
+fn any_size_text() -> impl Strategy<Value = String> {
+    (any_text(), 1usize..40_000).prop_map(|(piece, times)| {
+        let piece = if piece.is_empty() {
+            "x".to_string()
+        } else {
+            piece
+        };
+        let mut s = piece.repeat(times.min(300_000 / piece.len().max(1)).max(1));
+        s.push_str(" wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY \u{2028}");
+        s
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Adversarial records (huge names, user agents and error messages, many findings,
+    /// secrets): the exact Publish request always keeps the invariants (size as SNS counts
+    /// it, the essential lines, no escape or hidden characters) and carries no secret.
+    #[test]
+    fn the_exact_publish_request_is_bounded_and_clean_for_any_record(
+        name in any_size_text(), ua in any_size_text(), error in any_size_text(),
+        wildcards in 0usize..2_000, accounts in 0usize..300, password in "[A-Za-z0-9]{12,20}",
+    ) {
+        let actions: Vec<String> = (0..wildcards).map(|i| format!("svc{i}:*")).collect();
+        let policy = json!({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": actions, "Resource": "*"},
+            {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"}]});
+        let principals: Vec<String> = (0..accounts).map(|i| format!("{:012}", 100_000_000_000u64 + i as u64)).collect();
+        let trust = json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": principals}, "Action": "sts:AssumeRole"}]});
+        for (call, params) in [
+            ("PutRolePolicy", json!({"roleName": name, "policyName": name, "policyDocument": policy.to_string(), "newPassword": password})),
+            ("CreateRole", json!({"roleName": name, "assumeRolePolicyDocument": trust.to_string(), "password": password})),
+        ] {
+            let mut event = attach_event(&name, "arn:aws:iam::1:policy/p", &ua, &name);
+            event["detail"]["eventName"] = json!(call);
+            event["detail"]["requestParameters"] = params;
+            event["detail"]["errorCode"] = json!("AccessDenied");
+            event["detail"]["errorMessage"] = json!(error);
+            for format in [Format::Rich, Format::Classic] {
+                let n = render_payload(&event, format).unwrap();
+                assert_valid(&n, call);
+                for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+                    let r = publish_request(&n, chat);
+                    prop_assert!(!r.message.contains(&password), "a password leaked");
+                    prop_assert!(!r.message.contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));
+                }
+            }
         }
     }
 }

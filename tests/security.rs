@@ -254,3 +254,93 @@ fn collect_strings(v: &Value, out: &mut Vec<String>) {
         _ => {}
     }
 }
+
+use iam_notify::delivery::publish_request;
+use iam_notify::invariants;
+
+/// The exact request for both chat formats keeps every invariant; the request's text.
+fn checked_requests(event: &Value) -> Vec<String> {
+    let mut texts = Vec::new();
+    for format in [Format::Rich, Format::Classic] {
+        let n = render_payload(event, format).unwrap();
+        if let Err(broken) = invariants::check(&n) {
+            panic!("{format:?}: {broken}");
+        }
+        for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+            let r = publish_request(&n, chat);
+            assert!(r.size() <= 262_144, "{} bytes", r.size());
+            texts.push(r.message);
+        }
+    }
+    texts
+}
+
+#[test]
+fn seven_hundred_service_wildcards_in_a_role_policy_still_publish_with_one_grouped_finding() {
+    // About 6 KB, inside IAM's 10,240-character limit for a role's inline policy.
+    let actions: Vec<String> = (0..700).map(|i| format!("s{i}:*")).collect();
+    let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+    let event = call(
+        "PutRolePolicy",
+        "iam.amazonaws.com",
+        json!({"roleName": "r", "policyName": "p", "policyDocument": doc.to_string()}),
+    );
+    checked_requests(&event);
+    let n = render_payload(&event, Format::Rich).unwrap();
+    assert_eq!(n.findings.len(), 1, "{:?}", n.findings);
+    assert!(
+        n.findings[0]
+            .reason
+            .starts_with("allows 700 service-wide wildcards on every resource: s0:*, s1:*,")
+    );
+    assert!(n.findings[0].reason.ends_with("... and 690 more"));
+}
+
+#[test]
+fn huge_free_text_fields_are_cut_and_the_header_stays() {
+    let huge = "A".repeat(300_000);
+    for field in ["userAgent", "errorMessage", "eventName"] {
+        let mut event = call(
+            "AttachRolePolicy",
+            "iam.amazonaws.com",
+            json!({"roleName": huge, "policyArn": huge}),
+        );
+        event["detail"][field] = json!(huge);
+        event["detail"]["userIdentity"]["userName"] = json!(huge);
+        event["detail"]["errorCode"] = json!("AccessDenied");
+        let texts = checked_requests(&event);
+        assert!(texts.iter().all(|t| t.len() < 262_144));
+        let n = render_payload(&event, Format::Rich).unwrap();
+        assert!(
+            n.body.contains("[... cut: 2048 of 300000 bytes shown]"),
+            "{field}: cut visibly"
+        );
+    }
+    // The same 300 KB in every free field at once: only the essential lines travel.
+    let mut event = call(
+        "AttachRolePolicy",
+        "iam.amazonaws.com",
+        json!({"roleName": huge, "policyArn": huge}),
+    );
+    for field in [
+        "userAgent",
+        "errorMessage",
+        "sourceIPAddress",
+        "requestID",
+        "awsRegion",
+    ] {
+        event["detail"][field] = json!(huge);
+    }
+    let request = publish_request(
+        &render_payload(&event, Format::Rich).unwrap(),
+        ChatFormat::None,
+    );
+    let message: Value = serde_json::from_str(&request.message).unwrap();
+    let text = message["email"].as_str().unwrap();
+    for label in invariants::ESSENTIAL_LABELS {
+        assert!(
+            text.lines().any(|l| l.starts_with(label)),
+            "{label} kept:\n{text}"
+        );
+    }
+}

@@ -1,21 +1,26 @@
 //! `preview [--format rich|classic] FILE... | -`: prints the notification each event file
 //! would send, with no AWS at all. `preview --list-calls` prints the supported calls as JSON
 //! (name, event source, template rule): the one list the template, the README and the tests
-//! are checked against.
+//! are checked against. `preview --sns [--chat none|amazon-q] FILE...` prints, per file, the
+//! exact SNS Publish request the function would send (Subject, Message, MessageStructure,
+//! MessageAttributes) as JSON.
 //!
 //! On a terminal the severity and the labels are coloured; `NO_COLOR` turns that off,
 //! `CLICOLOR_FORCE` turns it on through a pipe (anstream decides). Colour is added here only:
 //! what is published never carries escape codes.
 
 use anstyle::{AnsiColor, Style};
+use iam_notify::delivery::{ChatFormat, publish_request};
 use iam_notify::{Format, render_payload};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: preview [--format rich|classic] FILE... (- reads standard input)\n       preview --list-calls";
+const USAGE: &str = "usage: preview [--format rich|classic] [--sns [--chat none|amazon-q]] FILE... (- reads standard input)\n       preview --list-calls";
 
 fn main() -> ExitCode {
     let mut format = Format::Rich;
+    let mut sns = false;
+    let mut chat = ChatFormat::None;
     let mut files = Vec::new();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -25,6 +30,15 @@ fn main() -> ExitCode {
                 return ExitCode::SUCCESS;
             }
             "--list-calls" => return list_calls(),
+            "--sns" => sns = true,
+            "--chat" => match args.next().as_deref() {
+                Some("none") => chat = ChatFormat::None,
+                Some("amazon-q") => chat = ChatFormat::AmazonQ,
+                other => {
+                    eprintln!("preview: --chat takes none or amazon-q, not {other:?}\n{USAGE}");
+                    return ExitCode::from(2);
+                }
+            },
             "--format" => match args.next().as_deref() {
                 Some("rich") => format = Format::Rich,
                 Some("classic") => format = Format::Classic,
@@ -39,6 +53,9 @@ fn main() -> ExitCode {
     if files.is_empty() {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
+    }
+    if sns {
+        return print_requests(&files, format, chat);
     }
     let mut failures = 0;
     let mut out = anstream::stdout();
@@ -77,6 +94,33 @@ fn read(file: &str) -> Result<String, String> {
         Ok(s)
     } else {
         std::fs::read_to_string(file).map_err(|e| format!("cannot read: {e}"))
+    }
+}
+
+/// One JSON object per line and file: `{"file", "request"}` with the exact Publish request,
+/// or `{"file", "error"}`.
+fn print_requests(files: &[String], format: Format, chat: ChatFormat) -> ExitCode {
+    let mut failures = 0;
+    for file in files {
+        let line = match read(file).and_then(|text| {
+            let payload = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
+            render_payload(&payload, format).map_err(|e| e.to_string())
+        }) {
+            Ok(n) => {
+                serde_json::json!({"file": file, "request": publish_request(&n, chat).to_json()})
+            }
+            Err(e) => {
+                failures += 1;
+                eprintln!("preview: {file}: {e}");
+                serde_json::json!({"file": file, "error": e})
+            }
+        };
+        println!("{line}");
+    }
+    if failures > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -1,6 +1,7 @@
 //! An Amazon Q Developer in chat applications custom notification (`version` 1.0, `source`
 //! custom, client-markdown) with the alert's title, findings and next steps.
 
+use crate::redact::cap;
 use crate::render::text::{cut_utf8, one_line};
 use crate::render::{Notification, Outcome};
 use crate::severity::Severity;
@@ -9,13 +10,17 @@ use serde_json::{Value, json};
 /// Amazon Q renders descriptions up to about 8,000 characters; we stay under that in bytes.
 const DESCRIPTION_BYTES: usize = 7_500;
 
+/// The longest other field of a compact notification.
+const COMPACT_FIELD_BYTES: usize = 256;
+
 /// The findings listed in the description stop here (the rest are counted).
 const FINDINGS_BYTES: usize = 3_000;
 
-/// The notification, with at most `text_budget` bytes of the text body in its description.
-/// Every value from the record is one line with markdown escaped, the body sits in a code
-/// fence longer than any backtick run inside it, and the description stays under its cap.
-pub fn notification(n: &Notification, text_budget: usize) -> Value {
+/// The notification, with as much of `text` (the alert's text as this message carries it)
+/// as its description holds. Every value from the record is one line with markdown escaped,
+/// the text sits in a code fence longer than any backtick run inside it, and the description
+/// stays under its cap. `compact` also shortens the other fields (see `message_within`).
+pub fn notification(n: &Notification, text: &str, compact: bool) -> Value {
     let emoji = match (n.outcome, n.severity) {
         (Outcome::Denied | Outcome::Failed, _) => ":no_entry:",
         (_, Severity::Critical) => ":rotating_light:",
@@ -37,16 +42,25 @@ pub fn notification(n: &Notification, text_budget: usize) -> Value {
         }
         description.push_str(&line);
     }
-    let fence = "`".repeat(longest_backtick_run(&n.body).max(2) + 1);
+    let fence = "`".repeat(longest_backtick_run(text).max(2) + 1);
     let room = DESCRIPTION_BYTES.saturating_sub(description.len() + 2 * fence.len() + 4);
-    let (body, _) = cut_utf8(&n.body, text_budget.min(room));
+    let (body, _) = cut_utf8(text, room);
+    let short = |s: &str| {
+        let line = one_line(s);
+        if compact {
+            cap(&line, COMPACT_FIELD_BYTES)
+        } else {
+            line
+        }
+    };
     description.push_str(&format!("\n{fence}\n{body}\n{fence}"));
-    let related: Vec<&String> = [
-        doc.resource.arn.as_ref(),
-        doc.policy.as_ref().and_then(|p| p.arn.as_ref()),
+    let related: Vec<String> = [
+        doc.resource.arn.as_deref(),
+        doc.policy.as_ref().and_then(|p| p.arn.as_deref()),
     ]
     .into_iter()
     .flatten()
+    .map(short)
     .collect();
     let mut next_steps = vec![format!("Review it in the console: {}", n.link)];
     if let Some(id) = &n.event_id {
@@ -64,11 +78,11 @@ pub fn notification(n: &Notification, text_budget: usize) -> Value {
             "title": format!("{emoji} {}", plain_title(&n.subject)),
             "description": description,
             "nextSteps": next_steps,
-            "keywords": [n.severity.word(), n.event_name, n.account.clone().unwrap_or_default(), n.actor_type],
+            "keywords": [n.severity.word(), short(&n.event_name), short(n.account.as_deref().unwrap_or_default()), short(&n.actor_type)],
         },
         "metadata": {
             "summary": n.subject,
-            "eventType": n.event_name,
+            "eventType": short(&n.event_name),
             "relatedResources": related,
             "additionalContext": {
                 "severity": n.severity.word(),

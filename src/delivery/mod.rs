@@ -3,6 +3,7 @@
 
 pub mod amazon_q;
 
+use crate::redact::cap;
 use crate::render::Notification;
 use crate::render::text::{cut_utf8, one_line};
 use serde::Serialize;
@@ -24,27 +25,104 @@ pub enum ChatFormat {
     AmazonQ,
 }
 
-/// The `MessageStructure=json` message: `default` and `email` carry the text body, `sms` one
-/// line, `sqs`, `lambda`, `http` and `https` the machine-readable document (or the Amazon Q
-/// notification). Kept under SNS's limit: the policy document is left out of the machine
-/// document, then the text is cut further (saying so), until it fits.
+/// Exactly what one SNS Publish carries (besides the topic): the request the SNS publisher
+/// sends, `preview --sns` prints and the tests check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishRequest {
+    pub subject: String,
+    /// The `MessageStructure=json` message: a body per protocol.
+    pub message: String,
+    pub message_structure: &'static str,
+    /// Message attributes, all of data type `String`.
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+/// The data type of every message attribute.
+pub const ATTRIBUTE_TYPE: &str = "String";
+
+impl PublishRequest {
+    /// The size SNS holds against its 256 KiB limit: the message, the subject, and every
+    /// attribute's name, data type and value.
+    pub fn size(&self) -> usize {
+        self.message.len() + self.subject.len() + attributes_size(&self.attributes)
+    }
+
+    /// The request as JSON with the API's parameter names (what `preview --sns` prints).
+    pub fn to_json(&self) -> serde_json::Value {
+        let attributes: serde_json::Map<String, serde_json::Value> = self
+            .attributes
+            .iter()
+            .map(|(name, value)| {
+                (
+                    (*name).to_string(),
+                    json!({"DataType": ATTRIBUTE_TYPE, "StringValue": value}),
+                )
+            })
+            .collect();
+        json!({
+            "Subject": self.subject,
+            "Message": self.message,
+            "MessageStructure": self.message_structure,
+            "MessageAttributes": attributes,
+        })
+    }
+}
+
+fn attributes_size(attributes: &[(&'static str, String)]) -> usize {
+    attributes
+        .iter()
+        .map(|(name, value)| name.len() + ATTRIBUTE_TYPE.len() + value.len())
+        .sum()
+}
+
+/// The Publish request for `n`: its subject, attributes and per-protocol message, the whole
+/// within SNS's limit whatever the record held.
+pub fn publish_request(n: &Notification, chat: ChatFormat) -> PublishRequest {
+    let attributes = attributes(n);
+    let fixed = n.subject.len() + attributes_size(&attributes);
+    PublishRequest {
+        message: message_within(n, chat, SNS_MAX_MESSAGE_BYTES.saturating_sub(fixed)),
+        subject: n.subject.clone(),
+        message_structure: "json",
+        attributes,
+    }
+}
+
+/// The `MessageStructure=json` message with room kept for the subject and attributes (see
+/// [`publish_request`] for the exact request).
 pub fn sns_message(n: &Notification, chat: ChatFormat) -> String {
-    let limit = SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM;
+    message_within(n, chat, SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM)
+}
+
+/// The `MessageStructure=json` message of at most `limit` bytes: `default` and `email` carry
+/// the text body, `sms` one line, `sqs`, `lambda`, `http` and `https` the machine-readable
+/// document (or the Amazon Q notification). The most complete message that fits: first the
+/// policy document leaves the machine document, then the text is cut from its end (never
+/// into its labelled lines), then the alert falls back to its essential lines and a compact
+/// document. Each cut is said in the message.
+fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
     let mut budget = n.body.len();
     let mut with_document = true;
+    let mut compact = false;
     loop {
-        let text = shortened_text(n, budget);
+        let text = if compact {
+            essentials_text(n, budget)
+        } else {
+            shortened_text(n, budget)
+        };
         let machine = match chat {
             ChatFormat::None => {
                 let mut doc = n.document.clone();
                 doc.text.clone_from(&text);
-                if !with_document {
+                if compact {
+                    doc.compact();
+                } else if !with_document {
                     doc.policy_document = None;
                     doc.policy_document_omitted = Some(true);
                 }
                 serde_json::to_string(&doc).unwrap_or_default()
             }
-            ChatFormat::AmazonQ => amazon_q::notification(n, budget).to_string(),
+            ChatFormat::AmazonQ => amazon_q::notification(n, &text, compact).to_string(),
         };
         let message = json!({
             "default": text,
@@ -56,17 +134,23 @@ pub fn sns_message(n: &Notification, chat: ChatFormat) -> String {
             "https": machine,
         })
         .to_string();
-        if message.len() <= limit || budget == 0 {
+        if message.len() <= limit || (compact && budget == 0) {
             return message;
         }
-        if with_document && n.document.policy_document.is_some() {
+        if !compact && with_document && n.document.policy_document.is_some() {
             with_document = false;
             continue;
         }
         // Shrink the text in proportion to the overshoot (it appears six times, escaped
         // once or twice), a little more each round so that this ends.
         let scaled = (budget as u128 * limit as u128 * 97 / (message.len() as u128 * 100)) as usize;
-        budget = scaled.min(budget.saturating_sub(64));
+        let next = scaled.min(budget.saturating_sub(64));
+        if !compact && next < n.header_len.min(n.body.len()) {
+            compact = true;
+            budget = n.essentials.len();
+        } else {
+            budget = next;
+        }
     }
 }
 
@@ -77,24 +161,45 @@ fn shortened_text(n: &Notification, budget: usize) -> String {
         format!(
             "{kept}\n[message cut to fit the SNS message limit with every delivery protocol; \
              the full record is in CloudTrail, event ID {}]",
-            one_line(n.event_id.as_deref().unwrap_or("(not recorded)"))
+            event_id(n)
         )
     } else {
         kept.to_string()
     }
 }
 
-/// SNS message attributes subscribers can filter on (`{"severity": ["critical"]}`). Empty
-/// values are left out (SNS rejects them).
+/// The essential lines (cut to `budget` bytes if even they must be), saying the rest is cut.
+fn essentials_text(n: &Notification, budget: usize) -> String {
+    let (kept, _) = cut_utf8(&n.essentials, budget);
+    format!(
+        "{kept}\n\n[only the essential lines of this alert fit the SNS message limit; \
+         the full record is in CloudTrail, event ID {}]",
+        event_id(n)
+    )
+}
+
+fn event_id(n: &Notification) -> String {
+    cap(
+        &one_line(n.event_id.as_deref().unwrap_or("(not recorded)")),
+        256,
+    )
+}
+
+/// Longest attribute value (names, account ids and caller types are far shorter).
+const MAX_ATTRIBUTE_BYTES: usize = 256;
+
+/// SNS message attributes subscribers can filter on (`{"severity": ["critical"]}`). Values
+/// are one line and short; empty values are left out (SNS rejects them).
 pub fn attributes(n: &Notification) -> Vec<(&'static str, String)> {
     [
-        ("eventName", n.event_name.clone()),
-        ("severity", n.severity.word().to_string()),
-        ("outcome", n.outcome.word().to_string()),
-        ("account", n.account.clone().unwrap_or_default()),
-        ("actorType", n.actor_type.clone()),
+        ("eventName", n.event_name.as_str()),
+        ("severity", n.severity.word()),
+        ("outcome", n.outcome.word()),
+        ("account", n.account.as_deref().unwrap_or_default()),
+        ("actorType", n.actor_type.as_str()),
     ]
     .into_iter()
+    .map(|(name, value)| (name, cap(&one_line(value), MAX_ATTRIBUTE_BYTES)))
     .filter(|(_, v)| !v.is_empty())
     .collect()
 }

@@ -7,12 +7,21 @@ use crate::calls::Kind;
 use crate::console_url;
 use crate::delivery::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
 use crate::policy;
+use crate::redact::cap;
 
 /// Our body limit: SNS's, less room for message attributes.
 pub const MAX_BODY_BYTES: usize = SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM;
 
-/// The rich body, and whether it had to be cut.
-pub(super) fn rich_body(f: &Facts) -> (String, bool) {
+/// A body, how long its header is (everything before the policy document: shortening from
+/// the end keeps it whole down to this length), and whether it had to be cut.
+pub(super) struct Body {
+    pub text: String,
+    pub header_len: usize,
+    pub truncated: bool,
+}
+
+/// The rich body.
+pub(super) fn rich_body(f: &Facts) -> Body {
     let mut lines = vec![one_line(&sentence(f)), String::new()];
     severity_lines(f, &mut lines);
     lines.push(String::new());
@@ -20,8 +29,68 @@ pub(super) fn rich_body(f: &Facts) -> (String, bool) {
     console_lines(f, &mut lines);
     note_lines(f, &mut lines);
     let mut body = lines.join("\n");
+    let header_len = body.len();
     append_document(f, &mut body);
-    fit_body(body)
+    let (text, truncated) = fit_body(body);
+    Body {
+        header_len: header_len.min(text.len()),
+        text,
+        truncated,
+    }
+}
+
+/// Findings listed in the essentials; the rest are counted.
+const ESSENTIAL_FINDINGS: usize = 5;
+/// The longest value on an essential line.
+const ESSENTIAL_VALUE_BYTES: usize = 512;
+
+/// The lines an alert never goes without, each value short: the first sentence, the severity
+/// and its main findings, Action, Outcome, Resource, Who, Account, Time, Event ID and the
+/// console link. Bounded whatever the record holds (a few KiB); used when the whole body
+/// cannot travel in one SNS message.
+pub(super) fn essentials(f: &Facts) -> String {
+    let short = |s: &str| cap(&one_line(s), ESSENTIAL_VALUE_BYTES);
+    let mut lines = vec![short(&sentence(f)), String::new()];
+    lines.push(labelled(
+        "Severity",
+        &f.severity.word().to_ascii_uppercase(),
+    ));
+    for finding in f.findings.iter().take(ESSENTIAL_FINDINGS) {
+        lines.push(format!(
+            "  - {} [{}: {}]",
+            short(&finding.reason),
+            finding.severity.word(),
+            finding.rule
+        ));
+    }
+    if f.findings.len() > ESSENTIAL_FINDINGS {
+        lines.push(format!(
+            "  - ... and {} more findings",
+            f.findings.len() - ESSENTIAL_FINDINGS
+        ));
+    }
+    lines.push(String::new());
+    let mut full = Vec::new();
+    fact_lines(f, &mut full);
+    let wanted = [
+        "Action:",
+        "Outcome:",
+        "Resource:",
+        "Who:",
+        "Account:",
+        "Time:",
+        "Event ID:",
+    ];
+    for line in full
+        .iter()
+        .filter(|l| wanted.iter().any(|w| l.starts_with(w)))
+    {
+        lines.push(cap(line, ESSENTIAL_VALUE_BYTES + 16));
+    }
+    let mut links = Vec::new();
+    console_lines(f, &mut links);
+    lines.extend(links.into_iter().take(1));
+    lines.join("\n")
 }
 
 /// The first sentence: who did what, or that the change did not happen.

@@ -5,6 +5,7 @@ use super::text::one_line;
 use super::{Facts, Outcome};
 use crate::actor::user_agent_kind;
 use crate::policy;
+use crate::redact::cap;
 use crate::severity::{Finding, Severity};
 use serde::Serialize;
 use serde_json::Value;
@@ -31,6 +32,77 @@ pub struct AlertDocument {
     /// Set when the policy document was left out to fit SNS's limit.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy_document_omitted: Option<bool>,
+    /// Set when findings were left out to fit SNS's limit: how many (the most severe stay).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings_omitted: Option<usize>,
+    /// Set when long fields were cut to fit SNS's limit (each cut says so).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields_cut: Option<bool>,
+}
+
+/// Findings a compacted document keeps (the most severe: findings are sorted).
+const COMPACT_FINDINGS: usize = 5;
+/// The longest text field of a compacted document.
+const COMPACT_FIELD_BYTES: usize = 256;
+
+impl AlertDocument {
+    /// The document made small enough to travel whatever the record held: no policy
+    /// document, the most severe findings only, every text field short. Saying so in
+    /// `policyDocumentOmitted`, `findingsOmitted` and `fieldsCut`.
+    pub fn compact(&mut self) {
+        if self.policy_document.take().is_some() {
+            self.policy_document_omitted = Some(true);
+        }
+        if self.findings.len() > COMPACT_FINDINGS {
+            self.findings_omitted = Some(self.findings.len() - COMPACT_FINDINGS);
+            self.findings.truncate(COMPACT_FINDINGS);
+        }
+        let short = |s: &mut String| {
+            if s.len() > COMPACT_FIELD_BYTES {
+                *s = cap(s, COMPACT_FIELD_BYTES);
+            }
+        };
+        let short_opt = |s: &mut Option<String>| {
+            if let Some(s) = s {
+                if s.len() > COMPACT_FIELD_BYTES {
+                    *s = cap(s, COMPACT_FIELD_BYTES);
+                }
+            }
+        };
+        short(&mut self.summary);
+        for f in &mut self.findings {
+            short(&mut f.reason);
+        }
+        let e = &mut self.event;
+        for field in [
+            &mut e.name,
+            &mut e.id,
+            &mut e.request_id,
+            &mut e.time,
+            &mut e.account,
+            &mut e.region,
+            &mut e.source_ip_address,
+            &mut e.user_agent,
+            &mut e.error_code,
+            &mut e.error_message,
+        ] {
+            short_opt(field);
+        }
+        short(&mut e.source);
+        short(&mut e.detail_type);
+        let a = &mut self.actor;
+        for field in [&mut a.kind, &mut a.name, &mut a.description] {
+            short(field);
+        }
+        short_opt(&mut a.arn);
+        short_opt(&mut self.resource.name);
+        short_opt(&mut self.resource.arn);
+        if let Some(p) = &mut self.policy {
+            short(&mut p.name);
+            short_opt(&mut p.arn);
+        }
+        self.fields_cut = Some(true);
+    }
 }
 
 /// What CloudTrail recorded about the call.
@@ -143,5 +215,7 @@ pub(super) fn document(f: &Facts, subject: &str, text: &str) -> AlertDocument {
         console_url: f.link.clone(),
         text: text.to_string(),
         policy_document_omitted: None,
+        findings_omitted: None,
+        fields_cut: None,
     }
 }

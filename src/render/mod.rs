@@ -80,6 +80,14 @@ pub struct Notification {
     /// The machine-readable alert (schema `iam-notify/1`, documented in the README) for
     /// sqs, lambda, http and https subscribers.
     pub document: AlertDocument,
+    /// The lines the alert never goes without, short (see `body::essentials`): what
+    /// subscribers get when the whole body cannot travel within SNS's limit.
+    #[serde(skip)]
+    pub essentials: String,
+    /// The body's length before its policy document: cutting from the end down to here
+    /// keeps every labelled line.
+    #[serde(skip)]
+    pub header_len: usize,
 }
 
 impl Notification {
@@ -146,10 +154,22 @@ pub fn render(event: &Event, format: Format) -> Notification {
         (Format::Classic, Some(c)) => classic::render(event, c.group),
         _ => None,
     };
-    let (body, truncated) = match classic {
-        Some(text) => body::fit_body(text),
+    let body::Body {
+        text: body,
+        header_len,
+        truncated,
+    } = match classic {
+        Some(text) => {
+            let (text, truncated) = body::fit_body(text);
+            body::Body {
+                header_len: text.len(),
+                text,
+                truncated,
+            }
+        }
         None => body::rich_body(&f),
     };
+    let essentials = body::essentials(&f);
     let sms = sms::sms(&f);
     let document = document::document(&f, &subject, &body);
     Notification {
@@ -166,6 +186,8 @@ pub fn render(event: &Event, format: Format) -> Notification {
         actor_type: f.who.kind,
         link: f.link,
         document,
+        essentials,
+        header_len,
     }
 }
 
