@@ -42,7 +42,10 @@ impl Event {
     pub fn parse(payload: &Value) -> Result<Event, InputError> {
         // Secrets are gone before anything reads the event (see `redact`).
         let payload = &crate::redact::value(payload);
-        Event::parse_redacted(payload).map_err(|e| InputError(crate::redact::text(&e.0)))
+        Event::parse_redacted(payload).map_err(|e| {
+            // A parser's message may quote the input: no secrets, and short.
+            InputError(crate::redact::cap(&crate::redact::text(&e.0), 1_024))
+        })
     }
 
     fn parse_redacted(payload: &Value) -> Result<Event, InputError> {

@@ -4,8 +4,14 @@ use crate::config::{Config, ConfigError, Delivery};
 use crate::event::{Event, InputError};
 use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
+use crate::redact::cap;
 use crate::render::render;
 use serde_json::{Value, json};
+
+/// CloudWatch Logs takes events of up to 256 KB: a logged body is cut well below that (JSON
+/// escaping can double it), other logged texts shorter still.
+const MAX_LOGGED_BODY_BYTES: usize = 64 * 1024;
+const MAX_LOGGED_TEXT_BYTES: usize = 4 * 1024;
 
 /// Why an invocation failed. Lambda records it, retries async invocations, then sends the
 /// event to the on-failure destination.
@@ -45,7 +51,10 @@ pub async fn handle<P: Publisher>(
     let event = match Event::parse(payload) {
         Ok(e) => e,
         Err(e) => {
-            tracing::error!(outcome = "rejected", error = %e, "input is not an EventBridge event");
+            tracing::error!(
+                outcome = "rejected", error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES),
+                "input is not an EventBridge event"
+            );
             return Err(HandlerError::Input(e));
         }
     };
@@ -68,7 +77,8 @@ pub async fn handle<P: Publisher>(
         Delivery::DryRun => {
             tracing::info!(
                 eventName = %n.event_name, eventID = %event_id, outcome = "dry-run",
-                subject = %n.subject, body = %n.body, "notification rendered, not published (DRY_RUN)"
+                subject = %n.subject, body = %cap(&n.body, MAX_LOGGED_BODY_BYTES),
+                "notification rendered, not published (DRY_RUN)"
             );
             return Ok(json!({"dryRun": true, "notification": n}));
         }
@@ -88,7 +98,7 @@ pub async fn handle<P: Publisher>(
         Err(e) => {
             tracing::error!(
                 eventName = %n.event_name, eventID = %event_id, outcome = "publish-failed",
-                error = %e, "notification NOT published"
+                error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES), "notification NOT published"
             );
             Err(HandlerError::Publish(e))
         }

@@ -344,3 +344,27 @@ fn huge_free_text_fields_are_cut_and_the_header_stays() {
         );
     }
 }
+
+#[tokio::test]
+async fn log_lines_and_the_dry_run_response_stay_within_the_platform_limits() {
+    let huge = "\"".repeat(300_000);
+    let mut event = call("PutRolePolicy", "iam.amazonaws.com", json!({"roleName": huge, "policyName": huge,
+        "policyDocument": json!({"Statement": [{"Effect": "Allow", "Action": vec![huge.clone(); 3], "Resource": "*"}]}).to_string()}));
+    event["detail"]["userAgent"] = json!(huge);
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_writer(move || sink.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let response = handle(&event, &config(true, Default::default()), &RecordingPublisher::new())
+        .await
+        .unwrap();
+    assert!(response.to_string().len() < 6 * 1024 * 1024, "Lambda's 6 MB response limit");
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("\"outcome\":\"dry-run\""));
+    for line in logs.lines() {
+        assert!(line.len() < 256 * 1024, "a log line of {} bytes", line.len());
+    }
+}
