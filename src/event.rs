@@ -29,16 +29,36 @@ pub struct Event {
     pub time: Option<String>,
     pub region: Option<String>,
     pub detail: CloudTrailDetail,
-    /// Set when `detail` is an object but not shaped like a CloudTrail record (a field of a
-    /// type no record has). The notification is still sent, from the envelope, and says this.
-    pub detail_error: Option<String>,
-    /// The raw `detail`, kept only when it could not be read as a CloudTrail record, so the
-    /// notification can show what arrived.
-    pub raw_detail: Option<Value>,
+    /// Fields not shaped as AWS writes them (an object given as text, a time without a
+    /// zone). Each degrades only itself: the rest of the record keeps its meaning, and the
+    /// alert shows what arrived.
+    pub malformed: Vec<Malformed>,
 }
 
+/// A field of the record that is not shaped as AWS writes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    /// Where it is: `detail.userIdentity.onBehalfOf`, `time`.
+    pub field: String,
+    /// What it should have been: `an object`, `an RFC 3339 time`.
+    pub expected: &'static str,
+    /// What arrived, as JSON text (cut).
+    pub received: String,
+}
+
+/// The nested records of a CloudTrail detail that must be JSON objects.
+const OBJECT_FIELDS: &[&[&str]] = &[
+    &["userIdentity"],
+    &["userIdentity", "sessionContext"],
+    &["userIdentity", "sessionContext", "sessionIssuer"],
+    &["userIdentity", "sessionContext", "attributes"],
+    &["userIdentity", "onBehalfOf"],
+    &["additionalEventData"],
+];
+
 impl Event {
-    /// Reads a Lambda payload. Fails only when the payload is not an EventBridge event at all.
+    /// Reads a Lambda payload. Fails only when the payload is not an EventBridge event at all
+    /// (not an object, no `detail` object, no `detail-type` or `source` text), naming the field.
     pub fn parse(payload: &Value) -> Result<Event, InputError> {
         // Secrets are gone before anything reads the event (see `redact`).
         let payload = &crate::redact::value(payload);
@@ -49,60 +69,71 @@ impl Event {
     }
 
     fn parse_redacted(payload: &Value) -> Result<Event, InputError> {
-        if !payload.is_object() {
+        let Some(fields) = payload.as_object() else {
             return Err(InputError(format!(
                 "expected a JSON object, got {}",
                 json_kind(payload)
             )));
-        }
-        // Fast path: envelope and record in one pass, without copying `detail`.
-        let detail_is_object = payload.get("detail").is_some_and(Value::is_object);
-        if detail_is_object {
-            if let Ok(envelope) = EventBridgeEvent::<CloudTrailDetail>::deserialize(payload) {
-                return Ok(Event::from_envelope(envelope, None, None));
-            }
-        }
-        // Slow path: say what is wrong with the envelope, or keep a misshapen record as is.
-        let envelope: EventBridgeEvent<Value> =
-            EventBridgeEvent::deserialize(payload).map_err(|e| InputError(e.to_string()))?;
-        if !envelope.detail.is_object() {
-            return Err(InputError(format!(
-                "`detail` must be a JSON object, got {}",
-                json_kind(&envelope.detail)
-            )));
-        }
-        let (detail, error, raw) = match CloudTrailDetail::deserialize(&envelope.detail) {
-            Ok(d) => (d, None, None),
-            Err(e) => (
-                CloudTrailDetail::default(),
-                Some(e.to_string()),
-                Some(envelope.detail.clone()),
-            ),
         };
-        let EventBridgeEvent {
-            version,
-            id,
-            detail_type,
-            source,
-            account,
-            time,
-            region,
-            resources,
-            ..
-        } = envelope;
-        let mut typed = EventBridgeEvent::<CloudTrailDetail>::default();
-        (typed.version, typed.id, typed.detail_type, typed.source) =
-            (version, id, detail_type, source);
-        (typed.account, typed.time, typed.region, typed.resources) =
-            (account, time, region, resources);
-        typed.detail = detail;
-        Ok(Event::from_envelope(typed, error, raw))
+        let detail = match fields.get("detail") {
+            Some(d @ Value::Object(_)) => d,
+            Some(other) => {
+                return Err(InputError(format!(
+                    "`detail` must be a JSON object, got {}",
+                    json_kind(other)
+                )));
+            }
+            None => return Err(InputError("missing field `detail`".into())),
+        };
+        let malformed = malformed_fields(detail);
+        // The typed envelope reads well-formed events in one pass.
+        if let Ok(envelope) = EventBridgeEvent::<CloudTrailDetail>::deserialize(payload) {
+            return Ok(Event::from_envelope(envelope, malformed));
+        }
+        // Otherwise each envelope field on its own: one of the wrong type degrades itself.
+        let required = |key: &str| match fields.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(other) => Err(InputError(format!(
+                "`{key}` must be text, got {}",
+                json_kind(other)
+            ))),
+            None => Err(InputError(format!("missing field `{key}`"))),
+        };
+        let optional = |key: &str| fields.get(key).and_then(scalar_text);
+        let mut event = Event {
+            detail_type: required("detail-type")?,
+            source: required("source")?,
+            id: optional("id"),
+            account: optional("account"),
+            region: optional("region"),
+            time: None,
+            detail: CloudTrailDetail::deserialize(detail)
+                .map_err(|e| InputError(format!("`detail`: {e}")))?,
+            malformed,
+        };
+        match optional("time") {
+            Some(t) => match chrono::DateTime::parse_from_rfc3339(&t) {
+                Ok(parsed) => {
+                    event.time = Some(
+                        parsed
+                            .with_timezone(&chrono::Utc)
+                            .to_rfc3339_opts(chrono_secs(), true),
+                    )
+                }
+                Err(_) => event.malformed.push(Malformed {
+                    field: "time".into(),
+                    expected: "an RFC 3339 time with a zone",
+                    received: shown(fields.get("time").unwrap_or(&Value::Null)),
+                }),
+            },
+            None => {}
+        }
+        Ok(event)
     }
 
     fn from_envelope(
         envelope: EventBridgeEvent<CloudTrailDetail>,
-        detail_error: Option<String>,
-        raw_detail: Option<Value>,
+        malformed: Vec<Malformed>,
     ) -> Event {
         Event {
             detail_type: envelope.detail_type,
@@ -114,8 +145,7 @@ impl Event {
                 .map(|t| t.to_rfc3339_opts(chrono_secs(), true)),
             region: envelope.region,
             detail: envelope.detail,
-            detail_error,
-            raw_detail,
+            malformed,
         }
     }
 
@@ -390,22 +420,42 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
 }
 
 /// A nested record, which must be a JSON object (serde would otherwise also read a struct
-/// from an array) or null.
+/// from an array). Anything else is absent: that one field degrades, not the record
+/// (`malformed_fields` says what arrived instead).
 fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
     T: serde::de::DeserializeOwned,
 {
     match Value::deserialize(d)? {
-        Value::Null => Ok(None),
-        v @ Value::Object(_) => T::deserialize(v)
-            .map(Some)
-            .map_err(serde::de::Error::custom),
-        other => Err(serde::de::Error::custom(format!(
-            "expected an object, got {}",
-            json_kind(&other)
-        ))),
+        v @ Value::Object(_) => Ok(T::deserialize(v).ok()),
+        _ => Ok(None),
     }
+}
+
+/// The nested records of `detail` that are present but not objects.
+fn malformed_fields(detail: &Value) -> Vec<Malformed> {
+    let mut out = Vec::new();
+    for path in OBJECT_FIELDS {
+        let mut v = Some(detail);
+        for key in *path {
+            v = v.and_then(|x| x.get(key));
+        }
+        match v {
+            None | Some(Value::Null) | Some(Value::Object(_)) => {}
+            Some(other) => out.push(Malformed {
+                field: format!("detail.{}", path.join(".")),
+                expected: "an object",
+                received: shown(other),
+            }),
+        }
+    }
+    out
+}
+
+/// A value as JSON text, short.
+fn shown(v: &Value) -> String {
+    crate::redact::cap(&v.to_string(), 256)
 }
 
 /// A boolean written as `true` or as `"true"`; anything else is absent.
@@ -485,17 +535,44 @@ mod tests {
     #[test]
     fn empty_detail_reads_with_everything_absent() {
         let e = Event::parse(&envelope(json!({}))).unwrap();
-        assert!(e.detail_error.is_none());
+        assert!(e.malformed.is_empty());
         assert!(e.detail.event_name.is_none());
         assert_eq!(e.account(), Some("111122223333"));
         assert_eq!(e.time(), Some("2024-08-01T13:37:41Z"));
     }
 
     #[test]
-    fn misshapen_detail_is_kept_with_the_reason() {
-        let e = Event::parse(&envelope(json!({"userIdentity": "root"}))).unwrap();
-        let err = e.detail_error.unwrap();
-        assert!(err.contains("expected an object, got a string"), "{err}");
+    fn a_misshapen_field_degrades_only_itself() {
+        let e = Event::parse(&envelope(json!({"eventName": "AttachRolePolicy",
+            "userIdentity": {"type": "IAMUser", "userName": "alice", "onBehalfOf": "someone"}})))
+        .unwrap();
+        assert_eq!(e.detail.event_name.as_deref(), Some("AttachRolePolicy"));
+        let who = e.detail.user_identity.as_ref().unwrap();
+        assert_eq!(who.user_name.as_deref(), Some("alice"));
+        assert!(who.on_behalf_of.is_none());
+        assert_eq!(
+            e.malformed,
+            [Malformed {
+                field: "detail.userIdentity.onBehalfOf".into(),
+                expected: "an object",
+                received: "\"someone\"".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn envelope_fields_of_the_wrong_type_degrade_only_themselves() {
+        let mut v = envelope(json!({"eventName": "CreateUser"}));
+        v["account"] = json!(111122223333u64);
+        v["time"] = json!("2026-11-24T09:00:00");
+        let e = Event::parse(&v).unwrap();
+        assert_eq!(e.account.as_deref(), Some("111122223333"));
+        assert_eq!(e.time, None);
+        assert_eq!(e.malformed[0].field, "time");
+        assert_eq!(e.detail.event_name.as_deref(), Some("CreateUser"));
+        v["source"] = json!(7);
+        let err = Event::parse(&v).unwrap_err().to_string();
+        assert!(err.contains("`source` must be text, got a number"), "{err}");
     }
 
     #[test]

@@ -249,31 +249,25 @@ fn note_lines(f: &Facts, lines: &mut Vec<String>) {
                 .into(),
         );
     }
-    if let Some(err) = &f.event.detail_error {
+    if !f.event.malformed.is_empty() {
         lines.push(String::new());
+    }
+    for m in &f.event.malformed {
         lines.push(one_line(&format!(
-            "Note: this event's detail is not shaped like a CloudTrail record ({err}); \
-             it is shown as received below."
+            "Note: {} is not shaped like a CloudTrail record's (expected {}); received: {}",
+            m.field, m.expected, m.received
         )));
     }
 }
 
-/// The policy document (or a misshapen detail as received), indented, cut last to fit.
+/// The policy document, indented, cut last to fit.
 fn append_document(f: &Facts, body: &mut String) {
     let event = f.event;
     let document = f
         .target
         .document
         .as_ref()
-        .map(|c| (c.label(), multi_line(&policy::pretty(&c.document))))
-        .or_else(|| {
-            event.raw_detail.as_ref().map(|raw| {
-                (
-                    "Detail as received",
-                    multi_line(&serde_json::to_string_pretty(raw).unwrap_or_default()),
-                )
-            })
-        });
+        .map(|c| (c.label(), multi_line(&policy::pretty(&c.document))));
     let Some((label, text)) = document else {
         return;
     };
