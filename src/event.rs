@@ -111,8 +111,8 @@ impl Event {
                 .map_err(|e| InputError(format!("`detail`: {e}")))?,
             malformed,
         };
-        match optional("time") {
-            Some(t) => match chrono::DateTime::parse_from_rfc3339(&t) {
+        if let Some(t) = optional("time") {
+            match chrono::DateTime::parse_from_rfc3339(&t) {
                 Ok(parsed) => {
                     event.time = Some(
                         parsed
@@ -125,8 +125,7 @@ impl Event {
                     expected: "an RFC 3339 time with a zone",
                     received: shown(fields.get("time").unwrap_or(&Value::Null)),
                 }),
-            },
-            None => {}
+            }
         }
         Ok(event)
     }
