@@ -26,6 +26,12 @@ pub enum HandlerError {
     Configuration(#[source] ConfigError),
 }
 
+/// The reason a stand-in payload from [`checked_body`] carries.
+fn unreadable_reason(payload: &Value) -> Option<&str> {
+    let fields = payload.as_object().filter(|o| o.len() == 1)?;
+    fields.get(UNREADABLE)?.as_str()
+}
+
 /// Answers an invocation of a function that could not read its configuration: the event is
 /// not lost (Lambda retries it, then keeps it in the failure queue) and whoever invoked it
 /// reads the reason, instead of a runtime that exits at start-up with the reason only in its
@@ -42,13 +48,31 @@ pub fn unconfigured(payload: &Value, error: &ConfigError) -> HandlerError {
     HandlerError::Configuration(error.clone())
 }
 
+/// The one key of the payload that stands for input the runtime could not read as one JSON
+/// document (see [`checked_body`]).
+pub const UNREADABLE: &str = "iam-notify:unreadable-input";
+
+/// The body the handler receives for the bytes Lambda hands over: `None` when they are one
+/// JSON document, else a stand-in payload that says why they are not. The runtime would
+/// otherwise fail such input before the handler saw it (no `rejected` log line) and would
+/// accept a JSON document followed by garbage.
+pub fn checked_body(body: &[u8]) -> Option<String> {
+    let error = serde_json::from_slice::<serde::de::IgnoredAny>(body).err()?;
+    let reason = format!("the payload is not one JSON document: {error}");
+    Some(json!({ UNREADABLE: reason }).to_string())
+}
+
 /// Handles one Lambda payload. Returns the SNS message id (or, in dry-run, the notification).
 pub async fn handle<P: Publisher>(
     payload: &Value,
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
-    let event = match Event::parse(payload) {
+    let parsed = match unreadable_reason(payload) {
+        Some(reason) => Err(InputError(reason.to_string())),
+        None => Event::parse(payload),
+    };
+    let event = match parsed {
         Ok(e) => e,
         Err(e) => {
             tracing::error!(

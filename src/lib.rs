@@ -25,6 +25,7 @@ pub mod publish;
 pub mod redact;
 pub mod render;
 pub mod severity;
+pub mod strict;
 pub mod wildcard;
 
 pub use event::Event;

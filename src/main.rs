@@ -4,7 +4,9 @@ use iam_notify::config::Config;
 use iam_notify::handler::{handle, unconfigured};
 use iam_notify::logging::LogSettings;
 use iam_notify::publish::SnsPublisher;
-use lambda_runtime::{Error, LambdaEvent, service_fn};
+use iam_notify::strict::StrictJsonLayer;
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::{Error, LambdaEvent, Runtime, service_fn};
 use serde_json::Value;
 
 #[tokio::main]
@@ -16,16 +18,23 @@ async fn main() -> Result<(), Error> {
             // Keep serving: each invocation fails with the reason (see handler::unconfigured).
             tracing::error!(error = %e, "cannot render or publish: every invocation will fail until this is fixed");
             let e = &e;
-            return lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+            return Runtime::new(service_fn(move |event: LambdaEvent<Value>| async move {
                 Err::<Value, _>(unconfigured(&event.payload, e))
             }))
+            .layer(TracingLayer::new())
+            .layer(StrictJsonLayer)
+            .run()
             .await;
         }
     };
     let publisher = SnsPublisher::from_env(&config.sdk, config.chat).await;
     let (config, publisher) = (&config, &publisher);
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+    // As lambda_runtime::run, plus a check that lets the handler reject unreadable input.
+    Runtime::new(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(&event.payload, config, publisher).await
     }))
+    .layer(TracingLayer::new())
+    .layer(StrictJsonLayer)
+    .run()
     .await
 }

@@ -383,3 +383,68 @@ async fn log_lines_and_the_dry_run_response_stay_within_the_platform_limits() {
         );
     }
 }
+
+#[tokio::test]
+async fn input_that_is_not_one_json_document_is_rejected_with_one_log_line_saying_why() {
+    use iam_notify::handler::checked_body;
+    assert_eq!(
+        checked_body(br#"{"detail-type": "x"}"#),
+        None,
+        "one document passes"
+    );
+    for (bytes, why) in [
+        (&b"not json"[..], "expected ident"),
+        (&br#"{"a": 1} trailing"#[..], "trailing characters"),
+        (&b""[..], "EOF while parsing"),
+    ] {
+        let stand_in: Value = serde_json::from_str(&checked_body(bytes).unwrap()).unwrap();
+        let captured = Captured::default();
+        let sink = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_writer(move || sink.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let err = handle(
+            &stand_in,
+            &config(false, Default::default()),
+            &RecordingPublisher::new(),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("the payload is not one JSON document"),
+            "{err}"
+        );
+        assert!(err.to_string().contains(why), "{err}");
+        let diagnostic: lambda_runtime::Diagnostic = err.into();
+        assert_eq!(diagnostic.error_type, "InvalidEvent");
+        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let rejected: Vec<&str> = logs
+            .lines()
+            .filter(|l| l.contains("\"outcome\":\"rejected\""))
+            .collect();
+        assert_eq!(rejected.len(), 1, "{logs}");
+        assert!(rejected[0].contains(why), "{logs}");
+    }
+}
+
+#[test]
+fn a_misshapen_caller_field_does_not_hide_an_administrator_attach() {
+    let mut event = call(
+        "AttachRolePolicy",
+        "iam.amazonaws.com",
+        json!({"roleName": "ci", "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess"}),
+    );
+    event["detail"]["userIdentity"]["onBehalfOf"] = json!("a string, not an object");
+    let n = render_payload(&event, Format::Rich).unwrap();
+    assert!(
+        n.subject.starts_with(
+            "[IAM CRITICAL] AttachRolePolicy AdministratorAccess -> role ci by mallory"
+        ),
+        "{}",
+        n.subject
+    );
+    assert!(n.body.contains("Note: detail.userIdentity.onBehalfOf is not shaped like a CloudTrail record's (expected an object); received: \"a string, not an object\""), "{}", n.body);
+}

@@ -66,3 +66,18 @@ def test_a_function_that_cannot_start_tells_the_invoker_why(tmp_path):
     assert "ConfigurationError" in said, said
     assert 'TOPIC_ARN "not-a-topic" is not an SNS topic ARN' in said, said
     assert '"outcome":"unconfigured"' in log, log
+
+
+def test_input_that_is_not_one_json_document_reaches_the_handler_and_is_rejected(tmp_path):
+    with watch(tmp_path) as server:
+        outs = []
+        for data in ("not json", '{"detail-type": "x"} trailing'):
+            argv = ["cargo", "lambda", "invoke", "-A", "127.0.0.1", "-P", str(server.port), "--data-ascii", data]
+            outs.append(subprocess.run(argv, env=plain_env(), cwd=ROOT, capture_output=True, text=True,
+                                       timeout=INVOKE_TIMEOUT))
+        log = server.log()
+    for out in outs:
+        said = out.stdout + out.stderr
+        assert out.returncode != 0
+        assert "InvalidEvent" in said and "not one JSON document" in said, said
+    assert log.count('"outcome":"rejected"') == 2, log
