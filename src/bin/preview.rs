@@ -31,21 +31,13 @@ fn main() -> ExitCode {
             }
             "--list-calls" => return list_calls(),
             "--sns" => sns = true,
-            "--chat" => match args.next().as_deref() {
-                Some("none") => chat = ChatFormat::None,
-                Some("amazon-q") => chat = ChatFormat::AmazonQ,
-                other => {
-                    eprintln!("preview: --chat takes none or amazon-q, not {other:?}\n{USAGE}");
-                    return ExitCode::from(2);
-                }
+            "--chat" => match choice(&arg, args.next(), CHATS) {
+                Ok(c) => chat = c,
+                Err(code) => return code,
             },
-            "--format" => match args.next().as_deref() {
-                Some("rich") => format = Format::Rich,
-                Some("classic") => format = Format::Classic,
-                other => {
-                    eprintln!("preview: --format takes rich or classic, not {other:?}\n{USAGE}");
-                    return ExitCode::from(2);
-                }
+            "--format" => match choice(&arg, args.next(), FORMATS) {
+                Ok(f) => format = f,
+                Err(code) => return code,
             },
             _ => files.push(arg),
         }
@@ -83,6 +75,31 @@ fn main() -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+const FORMATS: &[(&str, Format)] = &[("rich", Format::Rich), ("classic", Format::Classic)];
+const CHATS: &[(&str, ChatFormat)] = &[
+    ("none", ChatFormat::None),
+    ("amazon-q", ChatFormat::AmazonQ),
+];
+
+/// The option `value` names for `flag`, or the usage error (exit code 2).
+fn choice<T: Copy>(
+    flag: &str,
+    value: Option<String>,
+    options: &[(&str, T)],
+) -> Result<T, ExitCode> {
+    let found = options
+        .iter()
+        .find(|(name, _)| Some(*name) == value.as_deref());
+    found.map(|(_, v)| *v).ok_or_else(|| {
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        eprintln!(
+            "preview: {flag} takes {}, not {value:?}\n{USAGE}",
+            names.join(" or ")
+        );
+        ExitCode::from(2)
+    })
 }
 
 fn read(file: &str) -> Result<String, String> {
