@@ -58,10 +58,14 @@ rules! {
         "the account root user made this call";
     RootConsoleSignIn => "root-console-sign-in", Critical,
         "the account root user signed in to the console";
+    RootSignInFailed => "root-sign-in-failed", Warning,
+        "someone tried to sign in to the console as the account root user and failed: they know its e-mail address";
     AdminPolicyAttached => "admin-policy-attached", Critical,
         "AdministratorAccess or IAMFullAccess (AWS managed) was attached";
     BroadPolicyAttached => "broad-policy-attached", Warning,
         "PowerUserAccess or another broad AWS managed policy was attached";
+    PrivilegedPolicyDetached => "privileged-policy-detached", Info,
+        "an administrator or broad AWS managed policy was detached: access went down";
     AllowAll => "allow-all", Critical,
         "a policy allows Action * on Resource *";
     AllowIamAll => "allow-iam-all", Critical,

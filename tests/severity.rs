@@ -45,6 +45,10 @@ fn cases() -> Vec<(Rule, Value)> {
         (Rule::RootUser, sample("CreateUser-by-root-via-sso")),
         (Rule::RootConsoleSignIn, sample("ConsoleLogin")),
         (
+            Rule::RootSignInFailed,
+            sample("ConsoleLogin-root-failed-authentication"),
+        ),
+        (
             Rule::AdminPolicyAttached,
             sample("AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user"),
         ),
@@ -55,6 +59,10 @@ fn cases() -> Vec<(Rule, Value)> {
                 &["detail", "requestParameters", "policyArn"],
                 json!("arn:aws:iam::aws:policy/PowerUserAccess"),
             ),
+        ),
+        (
+            Rule::PrivilegedPolicyDetached,
+            sample("DetachRolePolicy-AdministratorAccess-by-identity-center"),
         ),
         (Rule::AllowAll, allow("*")),
         (Rule::AllowIamAll, allow("iam:*")),
@@ -108,6 +116,7 @@ fn every_rule_fires_and_sets_the_subject() {
         );
         let tag = match (rule, severity) {
             (Rule::Denied, _) => "[IAM DENIED]",
+            (Rule::RootSignInFailed, _) => "[IAM FAILED]",
             (_, Severity::Critical) => "CRITICAL]",
             (_, Severity::Warning) => "WARNING]",
             (_, Severity::Info) => "]",
@@ -186,4 +195,80 @@ fn the_readme_lists_every_rule_with_its_severity_and_reason() {
         rows, want,
         "README.md's severity table and src/severity.rs differ"
     );
+}
+
+/// Every call that adds access and the call that removes it again, given the same record:
+/// the removal is never rated above the addition. The exceptions stay serious on purpose and
+/// are named rules of their own (a removed MFA device or permissions boundary).
+#[test]
+fn removing_access_is_never_rated_above_adding_it() {
+    const PAIRS: &[(&str, &str)] = &[
+        ("AttachRolePolicy", "DetachRolePolicy"),
+        ("AttachUserPolicy", "DetachUserPolicy"),
+        ("AttachGroupPolicy", "DetachGroupPolicy"),
+        ("PutRolePolicy", "DeleteRolePolicy"),
+        ("PutUserPolicy", "DeleteUserPolicy"),
+        ("PutGroupPolicy", "DeleteGroupPolicy"),
+        ("CreatePolicy", "DeletePolicy"),
+        ("CreatePolicyVersion", "DeletePolicyVersion"),
+        ("AddUserToGroup", "RemoveUserFromGroup"),
+        ("CreateUser", "DeleteUser"),
+        ("CreateRole", "DeleteRole"),
+        ("CreateGroup", "DeleteGroup"),
+        ("CreateAccessKey", "DeleteAccessKey"),
+        ("CreateLoginProfile", "DeleteLoginProfile"),
+        ("EnableMFADevice", "DeactivateMFADevice"),
+        (
+            "PutRolePermissionsBoundary",
+            "DeleteRolePermissionsBoundary",
+        ),
+        (
+            "PutUserPermissionsBoundary",
+            "DeleteUserPermissionsBoundary",
+        ),
+        ("CreateSAMLProvider", "DeleteSAMLProvider"),
+        ("CreateOpenIDConnectProvider", "DeleteOpenIDConnectProvider"),
+    ];
+    const SERIOUS_REMOVALS: &[Rule] = &[Rule::MfaRemoved, Rule::BoundaryRemoved];
+    let everything = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}).to_string();
+    let params = json!({
+        "roleName": "r", "userName": "u", "groupName": "g", "policyName": "p",
+        "policyArn": "arn:aws:iam::aws:policy/AdministratorAccess",
+        "policyDocument": everything, "assumeRolePolicyDocument": json!({"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole"}]}).to_string(),
+        "permissionsBoundary": "arn:aws:iam::aws:policy/AdministratorAccess", "setAsDefault": true,
+        "versionId": "v2", "serialNumber": "arn:aws:iam::111122223333:mfa/u",
+        "url": "https://token.actions.githubusercontent.com", "name": "idp",
+        "sAMLProviderArn": "arn:aws:iam::111122223333:saml-provider/idp",
+        "openIDConnectProviderArn": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+    });
+    let render = |name: &str| {
+        let mut event = sample("AttachRolePolicy");
+        event["detail"]["eventName"] = json!(name);
+        event["detail"]["requestParameters"] = params.clone();
+        render_payload(&event, Format::Rich).unwrap()
+    };
+    for (add, remove) in PAIRS {
+        let (added, removed) = (render(add), render(remove));
+        let exempt = removed
+            .findings
+            .iter()
+            .any(|f| SERIOUS_REMOVALS.contains(&f.rule));
+        // Taking away what made the addition critical is not itself critical.
+        let strictly = added.severity != Severity::Critical || removed.severity < added.severity;
+        assert!(
+            (removed.severity <= added.severity && strictly) || exempt,
+            "{remove} ({:?}: {:?}) is rated above {add} ({:?})",
+            removed.severity,
+            removed.findings,
+            added.severity
+        );
+    }
+    // The detach says what happened, and Identity Center's routine removal is no page.
+    let n = render_payload(
+        &sample("DetachRolePolicy-AdministratorAccess-by-identity-center"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert_eq!(n.severity, Severity::Info);
+    assert!(n.findings[0].reason.starts_with("AdministratorAccess was detached: role AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b no longer has full control"));
 }

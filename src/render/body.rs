@@ -104,8 +104,15 @@ fn sentence(f: &Facts) -> String {
         f.who.short.clone()
     };
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
+    let sign_in = d.event_source.as_deref() == Some("signin.amazonaws.com");
     match f.outcome {
         Outcome::Succeeded => format!("{actor} {}.", t.summary),
+        // Not a change that did not happen: a sign-in that was refused. Whoever tried is not
+        // known to be root: they typed root's e-mail address.
+        Outcome::Failed | Outcome::Denied if sign_in && f.who.is_root => {
+            "Someone failed to sign in to the AWS console as the account root user.".to_string()
+        }
+        Outcome::Failed | Outcome::Denied if sign_in => format!("{actor} {}.", t.summary),
         Outcome::Denied | Outcome::Failed => {
             let word = if f.outcome == Outcome::Denied {
                 "DENIED"
@@ -153,18 +160,19 @@ fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let source = d.event_source.as_deref().unwrap_or(event.source.as_str());
     field("Action", &format!("{event_name} ({source})"));
+    let message = d
+        .error_message
+        .as_deref()
+        .map(|m| format!(": {m}"))
+        .unwrap_or_default();
     match (&d.error_code, f.outcome) {
+        (None, Outcome::Failed | Outcome::Denied) => field("Outcome", &format!("failed{message}")),
         (Some(code), outcome) => {
             let how = if outcome == Outcome::Denied {
                 "denied"
             } else {
                 "failed"
             };
-            let message = d
-                .error_message
-                .as_deref()
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default();
             field("Outcome", &format!("{how} with {code}{message}"));
         }
         (None, Outcome::Event) => {}
@@ -241,7 +249,16 @@ fn console_lines(f: &Facts, lines: &mut Vec<String>) {
 
 /// Warnings the reader must not miss: root, a record not shaped like CloudTrail's.
 fn note_lines(f: &Facts, lines: &mut Vec<String>) {
-    if f.who.is_root {
+    let failed = matches!(f.outcome, Outcome::Failed | Outcome::Denied);
+    let sign_in = f.event.detail.event_source.as_deref() == Some("signin.amazonaws.com");
+    if f.who.is_root && failed && sign_in {
+        lines.push(String::new());
+        lines.push(
+            "WARNING: someone who knows the account root user's e-mail address tried to sign in. \
+             Confirm root has a strong password and MFA, and that the address is protected."
+                .into(),
+        );
+    } else if f.who.is_root {
         lines.push(String::new());
         lines.push(
             "WARNING: the account root user made this call. Root should not be used for \

@@ -13,7 +13,7 @@ pub mod subject;
 pub mod text;
 
 use crate::actor::{Actor, actor};
-use crate::calls::{self, Call, Kind, Shape, Target};
+use crate::calls::{self, Call, Direction, Kind, Shape, Target};
 use crate::classic;
 use crate::console_url;
 use crate::event::Event;
@@ -202,11 +202,12 @@ fn assess(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     if who.is_root {
-        if call.is_some_and(|c| c.shape == Shape::ConsoleSignIn) {
-            out.push(Finding::of(Rule::RootConsoleSignIn));
-        } else {
-            out.push(Finding::of(Rule::RootUser));
-        }
+        let sign_in = call.is_some_and(|c| c.shape == Shape::ConsoleSignIn);
+        out.push(Finding::of(match (sign_in, outcome) {
+            (true, Outcome::Failed | Outcome::Denied) => Rule::RootSignInFailed,
+            (true, _) => Rule::RootConsoleSignIn,
+            (false, _) => Rule::RootUser,
+        }));
     }
     if outcome == Outcome::Denied {
         out.push(Finding::of(Rule::Denied));
@@ -221,16 +222,40 @@ fn assess(
     }
     out.extend(t.flags.iter().map(|rule| Finding::of(*rule)));
     if let Some(p) = t.policy.as_ref().filter(|p| p.is_aws_managed()) {
-        if ADMIN_POLICIES.contains(&p.name.as_str()) {
-            out.push(Finding::new(
+        let admin = ADMIN_POLICIES.contains(&p.name.as_str());
+        let broad = BROAD_POLICIES.contains(&p.name.as_str());
+        let detached =
+            call.is_some_and(|c| matches!(c.shape, Shape::Attachment(Direction::Remove, _)));
+        let whom = format!(
+            "{} {}",
+            t.kind.noun(),
+            t.name.as_deref().unwrap_or("(name not recorded)")
+        );
+        match (admin, broad, detached) {
+            // Access went down: said, never rated above the attach.
+            (true, _, true) => out.push(Finding::new(
+                Rule::PrivilegedPolicyDetached,
+                format!(
+                    "{} was detached: {whom} no longer has full control through it",
+                    p.name
+                ),
+            )),
+            (false, true, true) => out.push(Finding::new(
+                Rule::PrivilegedPolicyDetached,
+                format!(
+                    "{} was detached: {whom} no longer has its broad access through it",
+                    p.name
+                ),
+            )),
+            (true, _, false) => out.push(Finding::new(
                 Rule::AdminPolicyAttached,
                 format!("the AWS managed policy {} gives full control", p.name),
-            ));
-        } else if BROAD_POLICIES.contains(&p.name.as_str()) {
-            out.push(Finding::new(
+            )),
+            (false, true, false) => out.push(Finding::new(
                 Rule::BroadPolicyAttached,
                 format!("the AWS managed policy {} is broad", p.name),
-            ));
+            )),
+            _ => {}
         }
     }
     if let Some(c) = &t.document {
@@ -257,8 +282,18 @@ fn outcome(event: &Event) -> Outcome {
         Some(code) if is_denial(code) => Outcome::Denied,
         Some(_) => Outcome::Failed,
         None if event.detail.event_name.is_none() => Outcome::Event,
+        // A console sign-in records its failure in its response, without an error code.
+        None if sign_in_failed(event) => Outcome::Failed,
         None => Outcome::Succeeded,
     }
+}
+
+/// A ConsoleLogin whose `responseElements.ConsoleLogin` is `Failure`.
+fn sign_in_failed(event: &Event) -> bool {
+    event.detail.event_source.as_deref() == Some("signin.amazonaws.com")
+        && event
+            .response(&["ConsoleLogin"])
+            .is_some_and(|r| r.eq_ignore_ascii_case("failure"))
 }
 
 fn is_denial(code: &str) -> bool {

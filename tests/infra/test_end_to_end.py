@@ -124,3 +124,10 @@ def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_
     long_subject = by_id["long"].subject
     assert len(long_subject) < 100 and long_subject.endswith("... by ci-deploy/GitHubActions")
     assert "r" * 300 in by_id["long"].body
+
+
+def test_the_readme_transcript_counts_every_sample():
+    count = len(list((ROOT / "events").glob("*.json")))
+    readme = (ROOT / "README.md").read_text()
+    assert f"[3/4] invoking {count} events" in readme
+    assert f"{count} events invoked, 0 failed; {count} notifications" in readme
