@@ -13,6 +13,9 @@ pub struct Actor {
     pub kind: String,
     /// The account root user made the call.
     pub is_root: bool,
+    /// Whether the session was signed in with MFA, when the record says
+    /// (`sessionContext.attributes.mfaAuthenticated`, or a sign-in's `MFAUsed`).
+    pub mfa: Option<bool>,
 }
 
 const SSO_ROLE_PREFIX: &str = "AWSReservedSSO_";
@@ -20,15 +23,55 @@ const SSO_ROLE_PREFIX: &str = "AWSReservedSSO_";
 /// Reads the caller of `event`. Never fails and never returns an empty name: when the record
 /// says nothing about the caller, the text says so.
 pub fn actor(event: &Event) -> Actor {
-    match event.detail.user_identity.as_ref() {
+    let mut who = match event.detail.user_identity.as_ref() {
         Some(identity) => from_identity(identity),
         None => Actor {
             short: "unknown caller".into(),
             long: "unknown caller (the record has no userIdentity)".into(),
             kind: "missing".into(),
             is_root: false,
+            mfa: None,
         },
+    };
+    who.mfa = mfa(event);
+    match (who.mfa, who.is_root) {
+        (Some(false), true) => who.long.push_str(" [root session WITHOUT MFA]"),
+        (Some(false), false) => who.long.push_str(" [MFA: no]"),
+        (Some(true), _) => who.long.push_str(" [MFA: yes]"),
+        (None, _) => {}
     }
+    who
+}
+
+/// MFA as the record states it: the session's `mfaAuthenticated`, else a console sign-in's
+/// `additionalEventData.MFAUsed` (`Yes`/`No`).
+fn mfa(event: &Event) -> Option<bool> {
+    let session = event
+        .detail
+        .user_identity
+        .as_ref()
+        .and_then(|u| u.session_context.as_ref())
+        .and_then(|c| c.attributes.as_ref())
+        .and_then(|a| a.mfa_authenticated);
+    session.or_else(|| {
+        // A refused sign-in opened no session: whether MFA was used says nothing then.
+        let refused = event
+            .response(&["ConsoleLogin"])
+            .is_some_and(|r| r.eq_ignore_ascii_case("failure"));
+        if refused {
+            return None;
+        }
+        let used = event
+            .detail
+            .additional_event_data
+            .as_ref()?
+            .get("MFAUsed")?;
+        match used.as_str()?.to_ascii_lowercase().as_str() {
+            "yes" | "true" => Some(true),
+            "no" | "false" => Some(false),
+            _ => None,
+        }
+    })
 }
 
 fn from_identity(u: &UserIdentity) -> Actor {
@@ -80,6 +123,7 @@ fn from_identity(u: &UserIdentity) -> Actor {
         long,
         is_root: kind == "Root",
         kind,
+        mfa: None,
     }
 }
 
@@ -201,7 +245,9 @@ fn last_segment(arn: &str, marker: &str) -> Option<String> {
 /// What kind of client a `userAgent` is, for the body's "User agent" line.
 pub fn user_agent_kind(user_agent: &str) -> &'static str {
     let ua = user_agent.to_ascii_lowercase();
-    if ua.contains("cloudformation") {
+    if ua.starts_with("aws-internal/") {
+        "AWS internal"
+    } else if ua.contains("cloudformation") {
         "CloudFormation"
     } else if ua.contains("terraform") {
         "Terraform"
@@ -219,7 +265,6 @@ pub fn user_agent_kind(user_agent: &str) -> &'static str {
     } else if ua.contains("aws-sdk-")
         || ua.contains("boto3")
         || ua.contains("botocore")
-        || ua.contains("aws-internal/")
         || ua.contains("aws-cdk")
     {
         "AWS SDK"

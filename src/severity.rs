@@ -64,6 +64,8 @@ rules! {
         "AdministratorAccess or IAMFullAccess (AWS managed) was attached";
     BroadPolicyAttached => "broad-policy-attached", Warning,
         "PowerUserAccess or another broad AWS managed policy was attached";
+    KeyQuarantined => "key-quarantined", Critical,
+        "AWS's quarantine policy for an exposed access key (AWSCompromisedKeyQuarantine, V2, V3) was applied to a user";
     PrivilegedPolicyDetached => "privileged-policy-detached", Info,
         "an administrator or broad AWS managed policy was detached: access went down";
     AllowAll => "allow-all", Critical,

@@ -61,6 +61,10 @@ fn cases() -> Vec<(Rule, Value)> {
             ),
         ),
         (
+            Rule::KeyQuarantined,
+            sample("AttachUserPolicy-AWSCompromisedKeyQuarantineV3-by-aws-internal"),
+        ),
+        (
             Rule::PrivilegedPolicyDetached,
             sample("DetachRolePolicy-AdministratorAccess-by-identity-center"),
         ),

@@ -8,6 +8,7 @@ use crate::console_url;
 use crate::delivery::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
 use crate::policy;
 use crate::redact::cap;
+use crate::severity::Rule;
 
 /// Our body limit: SNS's, less room for message attributes.
 pub const MAX_BODY_BYTES: usize = SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM;
@@ -103,10 +104,22 @@ fn sentence(f: &Facts) -> String {
     } else {
         f.who.short.clone()
     };
+    let actor = if d
+        .user_agent
+        .as_deref()
+        .is_some_and(|ua| ua.starts_with("aws-internal/"))
+    {
+        format!("AWS itself ({actor}, an AWS-internal caller)")
+    } else {
+        actor
+    };
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let sign_in = d.event_source.as_deref() == Some("signin.amazonaws.com");
     match f.outcome {
-        Outcome::Succeeded => format!("{actor} {}.", t.summary),
+        Outcome::Succeeded => match identity_center_routine(f) {
+            Some(words) => format!("{words} (routine provisioning by {actor})."),
+            None => format!("{actor} {}.", t.summary),
+        },
         // Not a change that did not happen: a sign-in that was refused. Whoever tried is not
         // known to be root: they typed root's e-mail address.
         Outcome::Failed | Outcome::Denied if sign_in && f.who.is_root => {
@@ -134,6 +147,46 @@ fn sentence(f: &Facts) -> String {
                 .unwrap_or_default()
         ),
     }
+}
+
+/// IAM Identity Center provisioning or removing a permission set: its service-linked role
+/// (recognised by the `/aws-service-role/sso.amazonaws.com/` path of its ARN, which only AWS
+/// can use) changing a role named `AWSReservedSSO_<permission set>_<id>`. Routine, said so.
+fn identity_center_routine(f: &Facts) -> Option<String> {
+    let issuer = f
+        .event
+        .detail
+        .user_identity
+        .as_ref()?
+        .session_context
+        .as_ref()?
+        .session_issuer
+        .as_ref()?
+        .arn
+        .as_deref()?;
+    let by_sso = crate::arn::Arn::parse(issuer).is_some_and(|a| {
+        a.resource
+            .starts_with("role/aws-service-role/sso.amazonaws.com/")
+    });
+    let role = f
+        .target
+        .name
+        .as_deref()
+        .filter(|_| f.target.kind == Kind::Role)?;
+    let rest = role.strip_prefix("AWSReservedSSO_")?;
+    let permission_set = rest.rsplit_once('_').map_or(rest, |(name, _)| name);
+    if !by_sso {
+        return None;
+    }
+    let removes = f.target.gone
+        || ["Detach", "Delete", "Remove"]
+            .iter()
+            .any(|verb| f.event_name.starts_with(verb));
+    Some(if removes {
+        format!("IAM Identity Center removed permission set {permission_set} from role {role}")
+    } else {
+        format!("IAM Identity Center provisioned permission set {permission_set} on role {role}")
+    })
 }
 
 fn severity_lines(f: &Facts, lines: &mut Vec<String>) {
@@ -260,11 +313,30 @@ fn note_lines(f: &Facts, lines: &mut Vec<String>) {
         );
     } else if f.who.is_root {
         lines.push(String::new());
-        lines.push(
-            "WARNING: the account root user made this call. Root should not be used for \
-             everyday work: confirm this was expected, and that root has MFA and no access keys."
+        lines.push(match f.who.mfa {
+            Some(false) => "WARNING: the account root user made this call, in a session signed in \
+                 WITHOUT MFA. Root should not be used for everyday work: confirm this was \
+                 expected, enable MFA for root, and check that root has no access keys."
                 .into(),
-        );
+            Some(true) => "WARNING: the account root user made this call (signed in with MFA). \
+                 Root should not be used for everyday work: confirm this was expected, and \
+                 that root has no access keys."
+                .into(),
+            None => "WARNING: the account root user made this call. Root should not be used for \
+                 everyday work: confirm this was expected, and that root has MFA and no access keys."
+                .into(),
+        });
+    }
+    if let Some(q) = f.findings.iter().find(|x| x.rule == Rule::KeyQuarantined) {
+        lines.push(String::new());
+        let user = f.target.name.as_deref().unwrap_or("(name not recorded)");
+        lines.push(one_line(&format!(
+            "NEXT STEPS ({}): deactivate the exposed access key of user {user} and create a new \
+             one (IAM console, the user's Security credentials); search CloudTrail for every call \
+             made with the exposed key ID since it was exposed; remove the quarantine policy only \
+             once the key is replaced and its use is understood.",
+            q.rule
+        )));
     }
     if !f.event.malformed.is_empty() {
         lines.push(String::new());

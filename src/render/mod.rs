@@ -258,11 +258,48 @@ fn assess(
             _ => {}
         }
     }
+    if let Some(policy) = quarantine(call, t) {
+        let user = t.name.as_deref().unwrap_or("(name not recorded)");
+        out.push(Finding::new(
+            Rule::KeyQuarantined,
+            format!(
+                "{policy} was applied to user {user}: AWS applies it when it finds an access key \
+                 of this user exposed (in a public repository, for example)"
+            ),
+        ));
+    }
     if let Some(c) = &t.document {
         out.extend(policy::findings(&c.document, c.kind, event.account()));
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
+}
+
+/// The policies AWS puts on a user whose access key it found exposed.
+const QUARANTINE_POLICIES: &[&str] = &[
+    "AWSCompromisedKeyQuarantine",
+    "AWSCompromisedKeyQuarantineV2",
+    "AWSCompromisedKeyQuarantineV3",
+];
+
+/// The quarantine policy a successful-or-not call puts on a user: attached (AWS managed) or
+/// put inline under that name.
+fn quarantine<'a>(call: Option<&Call>, t: &'a Target) -> Option<&'a str> {
+    let shape = call?.shape;
+    let name = match shape {
+        Shape::Attachment(Direction::Add, Kind::User) => t
+            .policy
+            .as_ref()
+            .filter(|p| p.is_aws_managed())
+            .map(|p| p.name.as_str()),
+        Shape::InlinePolicy(calls::Change::Update, Kind::User) => t
+            .facts
+            .iter()
+            .find(|(label, _)| *label == "Inline policy")
+            .map(|(_, v)| v.as_str()),
+        _ => None,
+    }?;
+    QUARANTINE_POLICIES.contains(&name).then_some(name)
 }
 
 /// AWS managed policies that give full control (critical when attached) ...

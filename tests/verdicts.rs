@@ -1,0 +1,102 @@
+//! Verdicts true to what the record says: AWS's own quarantine, MFA as recorded, and routine
+//! Identity Center provisioning said in words (issue 10's points 2, 3 and 11; points 1 and 4
+//! are in tests/severity.rs).
+
+mod common;
+
+use common::sample;
+use iam_notify::severity::{Rule, Severity};
+use iam_notify::{Format, render_payload};
+use serde_json::json;
+
+#[test]
+fn aws_quarantine_of_an_exposed_key_is_critical_attached_or_inline_with_next_steps() {
+    let attached = render_payload(
+        &sample("AttachUserPolicy-AWSCompromisedKeyQuarantineV3-by-aws-internal"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert_eq!(attached.severity, Severity::Critical);
+    assert!(
+        attached
+            .body
+            .starts_with("AWS itself (AWS Internal, an AWS-internal caller) attached")
+    );
+    assert!(
+        attached.body.contains("[AWS internal]"),
+        "aws-internal/ is not an SDK"
+    );
+    assert!(attached.body.contains(
+        "NEXT STEPS (key-quarantined): deactivate the exposed access key of user deploy-bot"
+    ));
+    for version in [
+        "AWSCompromisedKeyQuarantine",
+        "AWSCompromisedKeyQuarantineV2",
+    ] {
+        let mut inline = sample("PutUserPolicy");
+        inline["detail"]["requestParameters"]["policyName"] = json!(version);
+        let n = render_payload(&inline, Format::Rich).unwrap();
+        assert!(
+            n.findings.iter().any(|f| f.rule == Rule::KeyQuarantined),
+            "{version}"
+        );
+        assert_eq!(n.severity, Severity::Critical);
+    }
+    // A policy of the same name in the customer's account is not AWS's.
+    let mut lookalike = sample("AttachUserPolicy-AWSCompromisedKeyQuarantineV3-by-aws-internal");
+    lookalike["detail"]["requestParameters"]["policyArn"] =
+        json!("arn:aws:iam::111122223333:policy/AWSCompromisedKeyQuarantineV3");
+    let n = render_payload(&lookalike, Format::Rich).unwrap();
+    assert!(!n.findings.iter().any(|f| f.rule == Rule::KeyQuarantined));
+}
+
+#[test]
+fn mfa_is_said_on_the_who_line_and_a_root_session_without_it_plainly() {
+    let mut event = sample("CreateUser-by-root-via-sso");
+    event["detail"]["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] =
+        json!("false");
+    let n = render_payload(&event, Format::Rich).unwrap();
+    assert!(n.body.contains("[root session WITHOUT MFA]"), "{}", n.body);
+    assert!(n.body.contains("signed in WITHOUT MFA"), "{}", n.body);
+    let signed_in = render_payload(&sample("ConsoleLogin"), Format::Rich).unwrap();
+    assert!(
+        signed_in.body.contains("[root session WITHOUT MFA]"),
+        "MFAUsed: No"
+    );
+    let ci = render_payload(&sample("AttachRolePolicy"), Format::Rich).unwrap();
+    assert!(ci.body.contains("session GitHubActions (arn:aws:sts::111122223333:assumed-role/ci-deploy/GitHubActions) [MFA: no]"), "{}", ci.body);
+    let refused = render_payload(
+        &sample("ConsoleLogin-root-failed-authentication"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        !refused.body.contains("MFA]"),
+        "a refused sign-in opened no session"
+    );
+}
+
+#[test]
+fn identity_center_provisioning_is_said_as_routine_only_for_its_service_linked_role() {
+    let removal = sample("DetachRolePolicy-AdministratorAccess-by-identity-center");
+    let n = render_payload(&removal, Format::Rich).unwrap();
+    assert!(n.body.starts_with(
+        "IAM Identity Center removed permission set AdministratorAccess from role AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b (routine provisioning by AWSServiceRoleForSSO/SSO)."
+    ), "{}", n.body);
+    let mut provisioning = removal.clone();
+    provisioning["detail"]["eventName"] = json!("AttachRolePolicy");
+    let n = render_payload(&provisioning, Format::Rich).unwrap();
+    assert!(
+        n.body.starts_with(
+            "IAM Identity Center provisioned permission set AdministratorAccess on role"
+        ),
+        "{}",
+        n.body
+    );
+    // A role that only bears the name, outside the path only AWS can use, is not routine.
+    let mut lookalike = removal;
+    lookalike["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["arn"] =
+        json!("arn:aws:iam::111122223333:role/AWSServiceRoleForSSO");
+    let n = render_payload(&lookalike, Format::Rich).unwrap();
+    assert!(!n.body.contains("IAM Identity Center"), "{}", n.body);
+}
