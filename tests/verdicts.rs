@@ -100,3 +100,84 @@ fn identity_center_provisioning_is_said_as_routine_only_for_its_service_linked_r
     let n = render_payload(&lookalike, Format::Rich).unwrap();
     assert!(!n.body.contains("IAM Identity Center"), "{}", n.body);
 }
+
+#[test]
+fn a_denied_call_keeps_the_target_its_error_message_names() {
+    let n = render_payload(
+        &sample("CreatePolicyVersion-denied-target-only-in-error-message"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.body
+            .contains("Resource ARN:   arn:aws:iam::111122223333:policy/billing/billing-read"),
+        "{}",
+        n.body
+    );
+    assert!(n.link.ends_with("/policies/details/arn%3Aaws%3Aiam%3A%3A111122223333%3Apolicy%2Fbilling%2Fbilling-read?section=versions"), "{}", n.link);
+    assert!(!n.body.contains("(name not recorded)"));
+    // Any kind IAM names: a generic call links to what the message names.
+    let read = render_payload(&sample("GetRole-denied-read-only"), Format::Rich).unwrap();
+    assert!(
+        read.body.contains("Resource:       role ci-deploy"),
+        "{}",
+        read.body
+    );
+    assert_eq!(
+        read.link,
+        "https://console.aws.amazon.com/iam/home#/roles/details/ci-deploy"
+    );
+}
+
+#[test]
+fn a_denied_read_tried_to_read_not_to_change() {
+    let n = render_payload(&sample("GetRole-denied-read-only"), Format::Rich).unwrap();
+    assert!(
+        n.body.starts_with(
+            "DENIED: nothing was read. mallory tried to read with GetRole and was refused."
+        ),
+        "{}",
+        n.body
+    );
+    assert!(!n.body.contains("tried a change"));
+    assert!(n.findings[0].reason.contains("tried to read"));
+}
+
+#[test]
+fn arns_are_never_invented() {
+    // A create that failed made nothing, and the user that exists may have another path.
+    let n = render_payload(&sample("CreateUser-failed-already-exists"), Format::Rich).unwrap();
+    assert!(
+        n.body.contains("Resource ARN:   (not in the record)"),
+        "{}",
+        n.body
+    );
+    assert!(!n.body.contains("arn:aws:iam::111122223333:user/bob"));
+    // With the path in the request the ARN is exact, failed or not.
+    let mut with_path = sample("CreateUser-failed-already-exists");
+    with_path["detail"]["requestParameters"]["path"] = json!("/eng/");
+    let n = render_payload(&with_path, Format::Rich).unwrap();
+    assert!(
+        n.body
+            .contains("Resource ARN:   arn:aws:iam::111122223333:user/eng/bob"),
+        "{}",
+        n.body
+    );
+}
+
+#[test]
+fn a_failed_rename_says_what_did_not_change() {
+    let n = render_payload(&sample("UpdateGroup-rename-failed"), Format::Rich).unwrap();
+    assert!(
+        n.body.contains(
+            "Not changed:    rename of group devs to developers failed: the group is still devs"
+        ),
+        "{}",
+        n.body
+    );
+    assert!(!n.body.contains("Previous name"));
+    assert!(
+        n.link.ends_with("/groups/details/devs"),
+        "links to the group as it still is"
+    );
+}

@@ -59,11 +59,17 @@ impl<'a> Context<'a> {
     }
 
     /// The ARN a Create call's request names exactly: the request gives the name and the path
-    /// (or none, which IAM takes as `/`), the record gives partition and account.
+    /// (or none, which IAM takes as `/` for what it creates), the record gives partition and
+    /// account. A create that failed created nothing: an entity of that name that already
+    /// exists may have another path, so without a path in the request no ARN is built.
     pub fn built_arn(&self, kind_word: &str, name: Option<String>) -> Option<String> {
         let account = self.account?;
         let name = name?;
-        let path = self.request("path").unwrap_or_else(|| "/".into());
+        let path = match self.request("path") {
+            Some(path) => path,
+            None if self.failed => return None,
+            None => "/".into(),
+        };
         Some(format!(
             "arn:{}:iam::{account}:{kind_word}{path}{name}",
             self.partition
@@ -131,11 +137,14 @@ fn denied_resource(event: &Event) -> Option<Denied> {
             arn: Some(resource.to_string()),
         })
     } else {
+        // `policy arn:aws:iam::…:policy/X`, `instance-profile X`, `user X`.
         let (word, name) = resource.split_once(' ')?;
+        let name = name.trim();
+        let arn = Arn::parse(name);
         Some(Denied {
             kind: Kind::from_word(word).unwrap_or(Kind::Other),
-            name: name.trim().to_string(),
-            arn: None,
+            name: arn.and_then(|a| a.name()).unwrap_or(name).to_string(),
+            arn: arn.map(|_| name.to_string()),
         })
     }
 }

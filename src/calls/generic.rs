@@ -34,7 +34,9 @@ pub fn generic(event: &Event) -> Target {
             t.facts.push(("Request", format!("{k} = {text}")));
         }
     }
+    // A refused call names its target only in the error message: take it from there.
     if let Some(d) = cx.denied() {
+        t.kind = d.kind;
         t.name = Some(d.name.clone());
         t.arn = d.arn.clone();
     }

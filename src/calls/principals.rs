@@ -92,10 +92,18 @@ fn update(cx: &Context, kind: Kind, name: Option<String>, arn: Option<String>) -
     };
     let mut t = Target::new(kind, summary, headline);
     t.arn = arn;
-    if new_name.is_some() {
-        t.facts.push(("Previous name", n));
-        // Renamed: the old ARN no longer resolves; link to the new name.
-        t.arn = None;
+    match &new_name {
+        // The rename did not happen: say what stayed.
+        Some(nn) if cx.failed => t.facts.push((
+            "Not changed",
+            format!("rename of {k} {n} to {nn} failed: the {k} is still {n}"),
+        )),
+        Some(_) => {
+            t.facts.push(("Previous name", n));
+            // Renamed: the old ARN no longer resolves; link to the new name.
+            t.arn = None;
+        }
+        None => {}
     }
     t.name = new_name.filter(|_| !cx.failed).or(name);
     t

@@ -126,6 +126,9 @@ fn sentence(f: &Facts) -> String {
             "Someone failed to sign in to the AWS console as the account root user.".to_string()
         }
         Outcome::Failed | Outcome::Denied if sign_in => format!("{actor} {}.", t.summary),
+        Outcome::Denied if super::is_read_only(event) => format!(
+            "DENIED: nothing was read. {actor} tried to read with {event_name} and was refused."
+        ),
         Outcome::Denied | Outcome::Failed => {
             let word = if f.outcome == Outcome::Denied {
                 "DENIED"

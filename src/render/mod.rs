@@ -210,7 +210,14 @@ fn assess(
         }));
     }
     if outcome == Outcome::Denied {
-        out.push(Finding::of(Rule::Denied));
+        out.push(if is_read_only(event) {
+            Finding::new(
+                Rule::Denied,
+                "the caller tried to read something it is not allowed to read",
+            )
+        } else {
+            Finding::of(Rule::Denied)
+        });
     }
     // The call's own rule fires when the change happened; the target's are already
     // conditioned on the record (a new default version, …).
@@ -331,6 +338,16 @@ fn sign_in_failed(event: &Event) -> bool {
         && event
             .response(&["ConsoleLogin"])
             .is_some_and(|r| r.eq_ignore_ascii_case("failure"))
+}
+
+/// A call that only reads (`readOnly`, or a Get, List, Describe, Simulate or Generate call).
+pub(crate) fn is_read_only(event: &Event) -> bool {
+    event.detail.read_only == Some(true)
+        || event.detail.event_name.as_deref().is_some_and(|name| {
+            ["Get", "List", "Describe", "Simulate", "Generate"]
+                .iter()
+                .any(|verb| name.starts_with(verb))
+        })
 }
 
 fn is_denial(code: &str) -> bool {
