@@ -181,3 +181,19 @@ fn a_failed_rename_says_what_did_not_change() {
         "links to the group as it still is"
     );
 }
+
+#[test]
+fn a_long_subject_keeps_the_target_and_shortens_the_caller_first() {
+    let n = render_payload(
+        &sample("AttachUserPolicy-long-session-name-keeps-target"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.subject
+            .contains("AdministratorAccess -> user deploy-bot by ec2-instance-rol"),
+        "{}",
+        n.subject
+    );
+    assert!(n.subject.ends_with("...") && n.subject.len() < 100);
+}

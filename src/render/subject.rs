@@ -8,8 +8,14 @@ use crate::severity::Severity;
 /// SNS rejects subjects of 100 characters or more ("less than 100 characters").
 pub const MAX_SUBJECT_CHARS: usize = 99;
 
-/// The subject of an alert. When too long, the resource is shortened first: who did it
-/// stays readable; [`sanitize_subject`] is the final guard.
+/// The shortest the `by <who>` part is cut to when the subject is too long.
+const MIN_ACTOR_CHARS: usize = 20;
+/// The shortest the target part is cut to.
+const MIN_TARGET_CHARS: usize = 12;
+
+/// The subject of an alert. When too long, the caller is shortened first (to no less than
+/// [`MIN_ACTOR_CHARS`]), so the target of the change survives; then the target;
+/// [`sanitize_subject`] is the final guard.
 pub(super) fn subject(f: &Facts) -> String {
     let service = if f.is_iam { "IAM" } else { "AWS" };
     // Failed calls say so (the change did not happen); others show their severity.
@@ -24,10 +30,16 @@ pub(super) fn subject(f: &Facts) -> String {
         return format!("{tag} {} from {}", f.event.detail_type, f.event.source);
     }
     let head = clean_ascii(&format!("{tag} {}", f.event_name));
-    let tail = clean_ascii(&format!("by {}", f.who.short));
+    let mut tail = clean_ascii(&format!("by {}", f.who.short));
     let mut middle = clean_ascii(&f.target.headline);
-    let room = MAX_SUBJECT_CHARS.saturating_sub(head.len() + tail.len() + 2);
-    if room >= 12 {
+    let spaces = if middle.is_empty() { 1 } else { 2 };
+    let over = (head.len() + middle.len() + tail.len() + spaces).saturating_sub(MAX_SUBJECT_CHARS);
+    if over > 0 && tail.len() > MIN_ACTOR_CHARS {
+        let keep = tail.len().saturating_sub(over).max(MIN_ACTOR_CHARS);
+        ellipsize(&mut tail, keep);
+    }
+    let room = MAX_SUBJECT_CHARS.saturating_sub(head.len() + tail.len() + spaces);
+    if room >= MIN_TARGET_CHARS {
         ellipsize(&mut middle, room);
     }
     if middle.is_empty() {
