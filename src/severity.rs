@@ -78,10 +78,16 @@ rules! {
         "a policy allows iam:PassRole on every role";
     AllowNotAction => "allow-not-action", Warning,
         "a policy uses Allow with NotAction or NotResource";
+    AllowNotPrincipal => "allow-not-principal", Warning,
+        "a policy uses Allow with NotPrincipal: every principal not listed is let in";
     PrivilegeEscalation => "privilege-escalation", Warning,
         "a policy grants iam:CreatePolicyVersion, iam:Attach*/Put*Policy, iam:UpdateAssumeRolePolicy, iam:CreateAccessKey, iam:CreateLoginProfile, iam:AddUserToGroup, sts:AssumeRole on *, lambda:CreateFunction with iam:PassRole, ... (each named)";
     TrustAnyone => "trust-anyone", Critical,
         "a trust policy lets any principal (\"*\", {\"AWS\": \"*\"}) assume the role";
+    TrustAnyOidcSubject => "trust-any-oidc-subject", Critical,
+        "a trust policy lets an OpenID Connect provider's every identity assume the role (no :sub condition; for GitHub Actions, any repository)";
+    TrustServiceUnscoped => "trust-service-unscoped", Info,
+        "a trust policy lets a service assume the role without aws:SourceAccount or aws:SourceArn (the confused deputy)";
     TrustOtherAccount => "trust-other-account", Warning,
         "a trust policy lets another account assume the role without an sts:ExternalId or organization condition";
     DefaultVersionChanged => "default-version-changed", Warning,

@@ -78,8 +78,22 @@ fn cases() -> Vec<(Rule, Value)> {
                 json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]}),
             ),
         ),
+        (
+            Rule::AllowNotPrincipal,
+            policy(
+                json!({"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}),
+            ),
+        ),
         (Rule::PrivilegeEscalation, allow("iam:CreatePolicyVersion")),
         (Rule::TrustAnyone, trust(json!({"AWS": "*"}))),
+        (
+            Rule::TrustAnyOidcSubject,
+            sample("UpdateAssumeRolePolicy-github-oidc-any-repository"),
+        ),
+        (
+            Rule::TrustServiceUnscoped,
+            trust(json!({"Service": "lambda.amazonaws.com"})),
+        ),
         (
             Rule::TrustOtherAccount,
             trust(json!({"AWS": "arn:aws:iam::999988887777:root"})),

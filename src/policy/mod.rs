@@ -72,6 +72,12 @@ pub struct Statement<'a> {
     pub not_resource: bool,
     /// The `AWS` principals of a trust statement (`"Principal": "*"` counts as `["*"]`).
     pub aws_principals: Vec<&'a str>,
+    /// `Federated` principals (OIDC and SAML providers).
+    pub federated: Vec<&'a str>,
+    /// `Service` principals.
+    pub services: Vec<&'a str>,
+    /// The statement names its principals with `NotPrincipal`.
+    pub not_principal: bool,
     pub has_condition: bool,
     /// The condition keys under every operator, as written.
     pub condition_keys: Vec<&'a str>,
@@ -91,6 +97,15 @@ impl<'a> Statement<'a> {
                 Some(Value::Object(o)) => one_or_many(o.get("AWS")),
                 _ => Vec::new(),
             },
+            federated: principal
+                .and_then(Value::as_object)
+                .map(|o| one_or_many(o.get("Federated")))
+                .unwrap_or_default(),
+            services: principal
+                .and_then(Value::as_object)
+                .map(|o| one_or_many(o.get("Service")))
+                .unwrap_or_default(),
+            not_principal: v.get("NotPrincipal").is_some(),
             has_condition: v.get("Condition").is_some(),
             condition_keys: v
                 .get("Condition")
@@ -105,10 +120,101 @@ impl<'a> Statement<'a> {
         }
     }
 
-    /// The statement applies to every resource (`"*"`, or anything but a list).
-    fn on_everything(&self) -> bool {
-        self.resources.contains(&"*") || self.not_resource
+    /// The statement applies to every resource of `service` (every service for `None`): a
+    /// resource pattern that matches all of them counts as `"*"` (`arn:*:*:*:*:*`,
+    /// `arn:aws:iam::*:*`, `*:*`), and so does `NotResource`.
+    fn on_everything(&self, service: Option<&str>) -> bool {
+        self.not_resource
+            || self
+                .resources
+                .iter()
+                .any(|r| covers_every_resource(r, service))
     }
+
+    /// The statement applies to every IAM role (`arn:aws:iam::*:role/*` included).
+    fn on_every_role(&self) -> bool {
+        self.not_resource
+            || self.resources.iter().any(|r| {
+                r == &"*"
+                    || ["aws", "aws-cn", "aws-us-gov"].iter().any(|p| {
+                        [
+                            format!("arn:{p}:iam::123456789012:role/a"),
+                            format!("arn:{p}:iam::210987654321:role/path/b"),
+                        ]
+                        .iter()
+                        .all(|arn| wildcard::matches(r, arn))
+                    })
+            })
+    }
+
+    fn has_condition_key(&self, key: &str) -> bool {
+        self.condition_keys
+            .iter()
+            .any(|k| k.eq_ignore_ascii_case(key))
+    }
+}
+
+/// Resources of every shape a service's ARNs take in one partition (IAM's have no region,
+/// S3 buckets no region and no account): a pattern matching all of them matches every
+/// resource of the service there.
+fn canary_resources(partition: &str, service: &str) -> Vec<String> {
+    let p = partition;
+    match service {
+        "iam" => vec![
+            format!("arn:{p}:iam::123456789012:role/a"),
+            format!("arn:{p}:iam::210987654321:user/x/y"),
+            format!("arn:{p}:iam::111122223333:policy/p"),
+        ],
+        "s3" => vec![
+            format!("arn:{p}:s3:::bucket"),
+            format!("arn:{p}:s3:::bucket/key/x"),
+        ],
+        s => vec![
+            format!("arn:{p}:{s}:us-east-1:123456789012:thing/a"),
+            format!("arn:{p}:{s}:eu-west-3:111122223333:x:y/z"),
+        ],
+    }
+}
+
+/// `pattern` (a `Resource` element) matches every resource of `service` (of every service
+/// for `None`) in some partition.
+pub fn covers_every_resource(pattern: &str, service: Option<&str>) -> bool {
+    if pattern == "*" {
+        return true;
+    }
+    if !pattern.contains('*') {
+        return false;
+    }
+    let services: &[&str] = match service {
+        Some(s) => &[s][..],
+        None => &["s3", "iam", "ec2", "lambda"],
+    };
+    ["aws", "aws-cn", "aws-us-gov"].iter().any(|partition| {
+        services.iter().all(|s| {
+            canary_resources(partition, s)
+                .iter()
+                .all(|arn| wildcard::matches(pattern, arn))
+        })
+    })
+}
+
+/// Every action of every service (`*`, `*:*`), for a lower-cased action pattern.
+fn is_all_actions(lower: &str) -> bool {
+    ["s3:getobject", "iam:createuser", "ec2:runinstances", "zz:x"]
+        .iter()
+        .all(|a| wildcard::matches(lower, a))
+}
+
+/// The service every action of which a lower-cased pattern matches (`iam:*` → `iam`).
+fn service_wide(lower: &str) -> Option<&str> {
+    let (service, _) = lower.split_once(':')?;
+    if service.is_empty() || service.contains(['*', '?']) {
+        return None;
+    }
+    ["a", "list", "createsomething", "zzzz"]
+        .iter()
+        .all(|a| wildcard::matches(lower, &format!("{service}:{a}")))
+        .then_some(service)
 }
 
 /// The statements of a document: `Statement` as a list or a single object.
@@ -230,6 +336,9 @@ impl Findings {
                 Rule::TrustOtherAccount => format!(
                     "{n} other accounts may assume the role with no sts:ExternalId or organization condition: {list}"
                 ),
+                Rule::TrustServiceUnscoped => format!(
+                    "{n} services may assume the role on behalf of any account (no aws:SourceAccount or aws:SourceArn condition): {list}"
+                ),
                 _ => format!("{n} findings: {list}"),
             };
             self.out
@@ -301,40 +410,46 @@ impl Escalation {
     }
 }
 
-/// What one Allow statement of a permissions policy grants that matters.
+/// What one Allow statement of a permissions policy grants that matters. Actions match
+/// case-insensitively, as IAM matches them.
 fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escalation) {
-    let on_everything = s.on_everything();
     if s.not_action || s.not_resource {
         out.push(Finding::new(
             Rule::AllowNotAction,
             "Allow with NotAction/NotResource grants everything not listed",
         ));
     }
+    if s.not_principal {
+        out.push(Finding::of(Rule::AllowNotPrincipal));
+    }
     for a in &s.actions {
         let lower = a.to_ascii_lowercase();
-        if on_everything && lower == "*" {
+        let all = is_all_actions(&lower);
+        let service = if all { None } else { service_wide(&lower) };
+        if all && s.on_everything(None) {
             out.push(Finding::new(
                 Rule::AllowAll,
                 "allows every action (\"*\") on every resource",
             ));
-        } else if on_everything && lower == "iam:*" {
+        } else if service == Some("iam") && s.on_everything(Some("iam")) {
             out.push(Finding::new(
                 Rule::AllowIamAll,
                 "allows iam:* on every resource: full control of IAM",
             ));
-        } else if on_everything && lower.ends_with(":*") && !lower.contains('?') {
+        } else if service.is_some_and(|svc| s.on_everything(Some(svc))) {
             out.push_item(
                 Rule::AllowServiceAll,
                 a,
                 format!("allows {a} on every resource"),
             );
         }
-        // `*` and `iam:*` are already critical findings of their own.
-        if lower == "*" || lower == "iam:*" {
+        // Every action, or every IAM action, is already a critical finding of its own.
+        if all || service == Some("iam") {
             continue;
         }
         let pass_role = wildcard::matches(&lower, "iam:passrole");
-        if on_everything && pass_role {
+        // Confined to some services by iam:PassedToService, PassRole is not "any role to anything".
+        if pass_role && s.on_every_role() && !s.has_condition_key("iam:PassedToService") {
             out.push_item(
                 Rule::PassRoleAny,
                 a,
@@ -348,7 +463,7 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
                 escalation.add(e);
             }
         }
-        if on_everything && wildcard::matches(&lower, "sts:assumerole") {
+        if s.on_everything(Some("iam")) && wildcard::matches(&lower, "sts:assumerole") {
             escalation.add("sts:AssumeRole on *");
         }
     }
@@ -360,17 +475,58 @@ fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) 
         .condition_keys
         .iter()
         .any(|k| TRUST_GUARDS.contains(&k.to_ascii_lowercase().as_str()));
-    if s.aws_principals.contains(&"*") {
+    if s.not_principal {
+        out.push(Finding::of(Rule::AllowNotPrincipal));
+    }
+    // `*`, or an ARN pattern of any account (`arn:aws:iam::*:root`).
+    let anyone = |p: &str| {
+        p == "*" || (p.contains('*') && Arn::parse(p).is_some_and(|a| a.account.contains('*')))
+    };
+    if let Some(p) = s.aws_principals.iter().find(|p| anyone(p)) {
         out.push(Finding::new(
             Rule::TrustAnyone,
-            if s.has_condition {
-                "any principal (\"*\") may assume the role, limited only by its Condition"
-            } else {
-                "any principal (\"*\") in any account may assume the role"
+            match (*p, s.has_condition) {
+                ("*", true) => {
+                    "any principal (\"*\") may assume the role, limited only by its Condition"
+                        .to_string()
+                }
+                ("*", false) => {
+                    "any principal (\"*\") in any account may assume the role".to_string()
+                }
+                (p, _) => format!("{p} lets a principal of any account assume the role"),
             },
         ));
     }
-    for p in s.aws_principals.iter().filter(|p| **p != "*") {
+    for provider in &s.federated {
+        let oidc = provider.contains(":oidc-provider/");
+        let subject_bound = s
+            .condition_keys
+            .iter()
+            .any(|k| k.to_ascii_lowercase().ends_with(":sub"));
+        if oidc && !subject_bound {
+            out.push(Finding::new(
+                Rule::TrustAnyOidcSubject,
+                format!(
+                    "any identity of {provider} may assume the role: no condition on its :sub \
+                     (for GitHub Actions, any repository of any owner)"
+                ),
+            ));
+        }
+    }
+    let scoped = s.has_condition_key("aws:SourceAccount")
+        || s.has_condition_key("aws:SourceArn")
+        || s.has_condition_key("aws:SourceOrgID");
+    for service in s.services.iter().filter(|_| !scoped) {
+        out.push_item(
+            Rule::TrustServiceUnscoped,
+            service,
+            format!(
+                "the service {service} may assume the role on behalf of any account: no \
+                 aws:SourceAccount or aws:SourceArn condition"
+            ),
+        );
+    }
+    for p in s.aws_principals.iter().filter(|p| !anyone(p)) {
         if let Some(account) = principal_account(p) {
             if Some(account) != own_account && !guarded {
                 out.push_item(

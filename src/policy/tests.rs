@@ -171,9 +171,17 @@ fn trust_anyone_and_other_accounts() {
         )
         .is_empty()
     );
-    assert!(
+    assert_eq!(
         rules(
             trust(json!({"Service": "lambda.amazonaws.com"}), None),
+            DocKind::Trust
+        ),
+        ["trust-service-unscoped"]
+    );
+    let source = json!({"StringEquals": {"aws:SourceAccount": "111122223333"}});
+    assert!(
+        rules(
+            trust(json!({"Service": "lambda.amazonaws.com"}), Some(source)),
             DocKind::Trust
         )
         .is_empty()
@@ -211,4 +219,65 @@ fn many_findings_of_one_kind_are_grouped() {
     );
     assert_eq!(few.len(), 2);
     assert_eq!(few[1].reason, "allows ec2:* on every resource");
+}
+
+#[test]
+fn effective_admin_in_any_spelling_is_admin() {
+    for (action, resource, rule) in [
+        ("*", "arn:*:*:*:*:*", "allow-all"),
+        ("*", "arn:aws:*:*:*:*", "allow-all"),
+        ("*:*", "*", "allow-all"),
+        ("*", "*:*", "allow-all"),
+        ("iam:*", "arn:aws:iam::*:*", "allow-iam-all"),
+        ("IAM:*", "*", "allow-iam-all"),
+        ("S3:*", "arn:*:s3:::*", "allow-service-all"),
+        ("iam:PassRole", "arn:aws:iam::*:role/*", "pass-role-any"),
+    ] {
+        assert_eq!(
+            rules(allow(json!(action), json!(resource)), DocKind::Permissions),
+            [rule],
+            "{action} on {resource}"
+        );
+    }
+    // Narrower than everything stays out.
+    assert!(
+        rules(
+            allow(json!("*"), json!("arn:aws:s3:::bucket/*")),
+            DocKind::Permissions
+        )
+        .is_empty()
+    );
+    // PassRole confined to a service is not "any role to anything".
+    let confined = json!({"Statement": [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*",
+        "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}}]});
+    assert!(rules(confined, DocKind::Permissions).is_empty());
+}
+
+#[test]
+fn linter_grants_in_trust_policies() {
+    let t = |statement: Value| json!({"Statement": [statement]});
+    let github = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com";
+    let any_repo = t(
+        json!({"Effect": "Allow", "Principal": {"Federated": github},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}),
+    );
+    assert_eq!(rules(any_repo, DocKind::Trust), ["trust-any-oidc-subject"]);
+    let one_repo = t(
+        json!({"Effect": "Allow", "Principal": {"Federated": github},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:org/app:*"}}}),
+    );
+    assert!(rules(one_repo, DocKind::Trust).is_empty());
+    let any_account = t(
+        json!({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::*:root"}, "Action": "sts:AssumeRole"}),
+    );
+    assert_eq!(rules(any_account, DocKind::Trust), ["trust-anyone"]);
+    let not_principal = t(
+        json!({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"}),
+    );
+    assert_eq!(
+        rules(not_principal, DocKind::Trust),
+        ["allow-not-principal"]
+    );
 }
