@@ -28,6 +28,7 @@ fn list_path(kind: Kind) -> &'static str {
         Kind::User => "users",
         Kind::Group => "groups",
         Kind::IdentityProvider => "identity_providers",
+        Kind::AccountSetting => "account_settings",
         Kind::Other => "home",
     }
 }

@@ -91,9 +91,11 @@ rules! {
     TrustOtherAccount => "trust-other-account", Warning,
         "a trust policy lets another account assume the role without an sts:ExternalId or organization condition";
     DefaultVersionChanged => "default-version-changed", Warning,
-        "a new policy version was created and set as the default";
+        "the default version of a policy changed (a new version set as default, or another made the default): it now grants another document";
     NewCredential => "new-credential", Warning,
         "a console password, access key, SSH key or service credential was created or changed";
+    PasswordPolicyRemoved => "password-policy-removed", Warning,
+        "the account password policy was deleted: IAM users may set any password";
     MfaRemoved => "mfa-removed", Warning,
         "an MFA device was deactivated or deleted";
     BoundaryRemoved => "boundary-removed", Warning,

@@ -100,6 +100,10 @@ fn cases() -> Vec<(Rule, Value)> {
         ),
         (Rule::DefaultVersionChanged, sample("CreatePolicyVersion")),
         (Rule::NewCredential, sample("CreateAccessKey")),
+        (
+            Rule::PasswordPolicyRemoved,
+            sample("DeleteAccountPasswordPolicy"),
+        ),
         (Rule::MfaRemoved, sample("DeactivateMFADevice")),
         (
             Rule::BoundaryRemoved,

@@ -12,6 +12,7 @@
 //! Adding a call of an existing shape is one row in [`CALLS`]; the template's rules, the
 //! README table and the tests all derive from it (`preview --list-calls`).
 
+pub mod account;
 mod context;
 pub mod credentials;
 pub mod generic;
@@ -42,6 +43,8 @@ pub enum Kind {
     Group,
     /// A SAML or OpenID Connect identity provider.
     IdentityProvider,
+    /// An account-wide IAM setting (the password policy).
+    AccountSetting,
     /// Not an IAM resource we know: the notification links to the CloudTrail event.
     Other,
 }
@@ -54,6 +57,7 @@ impl Kind {
             Kind::User => "user",
             Kind::Group => "group",
             Kind::IdentityProvider => "identity provider",
+            Kind::AccountSetting => "account setting",
             Kind::Other => "resource",
         }
     }
@@ -65,7 +69,7 @@ impl Kind {
             Kind::Role => "roleName",
             Kind::User => "userName",
             Kind::Group => "groupName",
-            Kind::IdentityProvider | Kind::Other => "name",
+            Kind::IdentityProvider | Kind::AccountSetting | Kind::Other => "name",
         }
     }
 
@@ -76,7 +80,7 @@ impl Kind {
             Kind::Role => "role",
             Kind::User => "user",
             Kind::Group => "group",
-            Kind::IdentityProvider | Kind::Other => "resource",
+            Kind::IdentityProvider | Kind::AccountSetting | Kind::Other => "resource",
         }
     }
 
@@ -107,6 +111,8 @@ pub enum RuleGroup {
     TrustAndBoundaries,
     /// Beyond the article: SAML and OpenID Connect identity providers.
     IdentityProviders,
+    /// Beyond the article: every other state-changing IAM call no rule above watches.
+    OtherIamWrites,
     /// Beyond the article: root console sign-in (any call by root is caught by its rule too).
     RootActivity,
 }
@@ -119,6 +125,7 @@ impl RuleGroup {
         RuleGroup::Credentials,
         RuleGroup::TrustAndBoundaries,
         RuleGroup::IdentityProviders,
+        RuleGroup::OtherIamWrites,
         RuleGroup::RootActivity,
     ];
 
@@ -130,6 +137,7 @@ impl RuleGroup {
             RuleGroup::Credentials => "credentials-monitor",
             RuleGroup::TrustAndBoundaries => "trust-monitor",
             RuleGroup::IdentityProviders => "identity-providers-monitor",
+            RuleGroup::OtherIamWrites => "other-iam-writes-monitor",
             RuleGroup::RootActivity => "root-activity-monitor",
         }
     }
@@ -210,6 +218,10 @@ pub enum Shape {
     },
     /// ConsoleLogin (signin.amazonaws.com).
     ConsoleSignIn,
+    /// SetDefaultPolicyVersion.
+    DefaultPolicyVersion,
+    /// Update/DeleteAccountPasswordPolicy.
+    PasswordPolicy(Change),
 }
 
 /// One supported call.
@@ -342,6 +354,11 @@ pub const CALLS: &[Call] = &[
     call("DeleteOpenIDConnectProvider", G::IdentityProviders, provider(Delete, "deleted", OpenIdConnect)),
     call("AddClientIDToOpenIDConnectProvider", G::IdentityProviders, provider(Update, "added a client ID to", OpenIdConnect)).flag(Rule::IdentityProviderChanged),
     call("UpdateOpenIDConnectProviderThumbprint", G::IdentityProviders, provider(Update, "replaced the thumbprints of", OpenIdConnect)).flag(Rule::IdentityProviderChanged),
+    // Other IAM writes (MonitorOtherIamWrites): the ones with words of their own; every other
+    // write renders generically.
+    call("SetDefaultPolicyVersion", G::OtherIamWrites, Shape::DefaultPolicyVersion).flag(Rule::DefaultVersionChanged),
+    call("UpdateAccountPasswordPolicy", G::OtherIamWrites, Shape::PasswordPolicy(Update)),
+    call("DeleteAccountPasswordPolicy", G::OtherIamWrites, Shape::PasswordPolicy(Delete)).flag(Rule::PasswordPolicyRemoved),
     // Root activity (MonitorRootActivity): console sign-in; root API calls render generically.
     call("ConsoleLogin", G::RootActivity, Shape::ConsoleSignIn).source("signin.amazonaws.com"),
 ];
@@ -465,6 +482,8 @@ pub fn resolve(event: &crate::event::Event, call: &Call) -> Target {
             protocol,
         } => providers::provider(&cx, change, verb, protocol),
         Shape::ConsoleSignIn => sign_in::console_sign_in(&cx),
+        Shape::DefaultPolicyVersion => policies::default_policy_version(&cx),
+        Shape::PasswordPolicy(change) => account::password_policy(&cx, change),
     }
 }
 

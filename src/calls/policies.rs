@@ -166,3 +166,26 @@ pub(super) fn attachment(cx: &Context, direction: Direction, kind: Kind) -> Targ
     t.policy = policy;
     t
 }
+
+/// SetDefaultPolicyVersion: another version of the policy now says what it grants.
+pub(super) fn default_policy_version(cx: &Context) -> Target {
+    let policy = cx
+        .request("policyArn")
+        .or_else(|| cx.denied_arn(Kind::Policy))
+        .map(PolicyRef::from_arn);
+    let n = label(&policy.as_ref().map(|p| p.name.clone()));
+    let version = cx.request("versionId");
+    let v = version.as_deref().unwrap_or("(version not recorded)");
+    let mut t = Target::new(
+        Kind::Policy,
+        format!("made version {v} the default of policy {n}: it now grants what that version says"),
+        format!("{n} {v} (default)"),
+    );
+    t.section = Some("versions");
+    if let Some(v) = version {
+        t.facts.push(("Default version", v));
+    }
+    t.name = policy.as_ref().map(|p| p.name.clone());
+    t.arn = policy.and_then(|p| p.arn);
+    t
+}

@@ -240,7 +240,10 @@ fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
         field("Resource", &format!("{} {name}{state}", t.kind.noun()));
         match &t.arn {
             Some(arn) => field("Resource ARN", arn),
-            None if t.kind != Kind::Other => field("Resource ARN", "(not in the record)"),
+            // An account setting has no ARN of its own.
+            None if !matches!(t.kind, Kind::Other | Kind::AccountSetting) => {
+                field("Resource ARN", "(not in the record)")
+            }
             None => {}
         }
     }

@@ -368,7 +368,12 @@ fn link(event: &Event, t: &Target, partition: &str) -> String {
             event.detail.event_name.as_deref(),
         ),
         // Provider pages are addressed by type and URL; the list is exact and one click away.
-        _ if t.gone || t.not_created || t.kind == Kind::IdentityProvider => list(),
+        _ if t.gone
+            || t.not_created
+            || matches!(t.kind, Kind::IdentityProvider | Kind::AccountSetting) =>
+        {
+            list()
+        }
         Kind::Policy => match &t.arn {
             Some(arn) => console_url::policy(partition, arn, t.section),
             None => list(),

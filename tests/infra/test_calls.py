@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import sam
-from calls import ROOT, ROOT_RULE, drift, supported_calls, template_rules
+from calls import ROOT, ROOT_RULE, drift, root_iam_branch, supported_calls, template_rules
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +34,7 @@ def test_the_table_lists_every_rule_group_with_its_calls(sources):
     assert len(calls) == len({c["name"] for c in calls}) > 25
     assert {c["rule"] for c in calls} == {
         "policy-monitor", "principals-monitor", "credentials-monitor", "trust-monitor",
-        "identity-providers-monitor", ROOT_RULE}
+        "identity-providers-monitor", "other-iam-writes-monitor", ROOT_RULE}
     assert sum(c["rule"] == "policy-monitor" for c in calls) == 16
     assert sum(c["rule"] == "principals-monitor" for c in calls) == 9
 
@@ -60,7 +60,7 @@ def test_drift_is_caught_when_a_call_leaves_the_root_exclusions(sources):
     calls, template, readme, baseline = sources
     broken = copy.deepcopy(template)
     rule = template_rules(broken)[ROOT_RULE]
-    branch = next(b for b in rule["Pattern"]["detail"]["$or"] if b["eventSource"] == ["iam.amazonaws.com"])
+    branch = root_iam_branch(rule)
     parts = branch["eventName"][0]["anything-but"]["Fn::Split"][1]["Fn::Join"][1]
     parts[0] = ",".join(without(parts[0].split(","), "DeleteGroup"))
     problems = drift(calls, broken, readme, baseline)

@@ -336,7 +336,10 @@ def test_alarms_watch_function_errors_and_the_failure_queue(cfn):
 GROUPS = {rule: [c["name"] for c in group] for rule, group in calls_by_rule(supported_calls()).items()
           if rule not in (*ARTICLE_RULE_NAMES, ROOT_RULE)}
 ALL_GROUPS_ON = {"MonitorCredentials": "ENABLED", "MonitorTrustAndBoundaries": "ENABLED",
-                 "MonitorIdentityProviders": "ENABLED", "MonitorRootActivity": "ENABLED"}
+                 "MonitorIdentityProviders": "ENABLED", "MonitorOtherIamWrites": "ENABLED",
+                 "MonitorRootActivity": "ENABLED"}
+GROUPS_OFF = {"MonitorCredentials": "DISABLED", "MonitorTrustAndBoundaries": "DISABLED",
+              "MonitorIdentityProviders": "DISABLED", "MonitorOtherIamWrites": "DISABLED"}
 RULE_SUFFIXES = [*ARTICLE_RULE_NAMES, *GROUPS, ROOT_RULE]
 
 
@@ -361,19 +364,34 @@ def as_root(event):
     return event
 
 
+OTHER_WRITES = "other-iam-writes-monitor"
+# The groups that name their calls (the other-writes rule catches every other IAM write).
+NAMED_GROUPS = {group: calls for group, calls in GROUPS.items() if group != OTHER_WRITES}
+
+
 def expected_rule(event, enabled_groups):
+    """The one rule EventBridge should deliver `event` to, from the rules' meaning (not from
+    the template): the article's, an enabled named group's, the other-IAM-writes rule for any
+    other IAM write, the root rule for what is left of root's activity."""
     detail = event["detail"]
+    iam_call = (event.get("source") == "aws.iam" and event.get("detail-type") == "AWS API Call via CloudTrail"
+                and detail.get("eventSource") == "iam.amazonaws.com")
     article = article_rules()
     for name, pattern in article.items():
         if (event.get("source") == "aws.iam" and detail.get("eventSource") == "iam.amazonaws.com"
                 and detail.get("eventName") in pattern["detail"]["eventName"]):
             return ["policy-monitor" if name == "PolicyMonitor" else "principals-monitor"]
-    for group, calls in GROUPS.items():
+    for group, calls in NAMED_GROUPS.items():
         if (group in enabled_groups and event.get("source") == "aws.iam"
                 and detail.get("eventSource") == "iam.amazonaws.com" and detail.get("eventName") in calls):
             return [group]
+    if OTHER_WRITES in enabled_groups and iam_call and detail.get("readOnly") is False:
+        return [OTHER_WRITES]
     if detail.get("userIdentity", {}).get("type") == "Root" and event["detail-type"] in (
             "AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail"):
+        if OTHER_WRITES in enabled_groups and detail.get("eventSource") == "iam.amazonaws.com":
+            # Every IAM write went to an IAM rule above: root's IAM reads are left.
+            return ["root-activity-monitor"] if detail.get("readOnly") is True else []
         return ["root-activity-monitor"]
     return []
 
@@ -397,13 +415,14 @@ def test_every_sample_matches_exactly_one_rule_with_every_group_on(moto, cfn):
 
 
 def test_root_calls_of_disabled_groups_go_to_the_root_rule(moto, cfn):
-    stack = create_stack(moto, cfn, "rootonly", NotificationEmails="a@example.com")
+    stack = create_stack(moto, cfn, "rootonly", NotificationEmails="a@example.com", **GROUPS_OFF)
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     rules = deployed_rules(moto, "rootonly")
     states = {name: state for name, (_, state) in rules.items()}
     assert states == {"policy-monitor": "ENABLED", "principals-monitor": "ENABLED",
                       "credentials-monitor": "DISABLED", "trust-monitor": "DISABLED",
-                      "identity-providers-monitor": "DISABLED", "root-activity-monitor": "ENABLED"}
+                      "identity-providers-monitor": "DISABLED", OTHER_WRITES: "DISABLED",
+                      "root-activity-monitor": "ENABLED"}
     for file, event in sample_events():
         for e in (event, as_root(event)):
             assert matching(rules, e) == expected_rule(e, set()), file
@@ -438,3 +457,61 @@ def test_critical_sms_subscription_filters_on_severity(template, cfn):
     pattern = re.compile(template["Parameters"]["CriticalSmsNumber"]["AllowedPattern"])
     assert pattern.fullmatch("") and pattern.fullmatch("+14155550100")
     assert not pattern.fullmatch("4155550100") and not pattern.fullmatch("+1 415 555")
+
+
+# ---- every IAM write watched, once; patterns within EventBridge's quota -------------------
+
+# IAM operations that change nothing although their names do not say so: none today. Any
+# write left unwatched must be listed here, with the reason.
+UNWATCHED_WRITES = {}
+
+READ_PREFIXES = ("Get", "List", "Simulate", "Generate")
+
+
+def iam_operations():
+    """Every operation of IAM's API, from the service model botocore ships."""
+    import botocore.session
+    return botocore.session.get_session().get_service_model("iam").operation_names
+
+
+def synthetic(name, read_only, root=False):
+    identity = ({"type": "Root", "arn": "arn:aws:iam::111122223333:root", "accountId": "111122223333"} if root
+                else {"type": "IAMUser", "userName": "alice", "arn": "arn:aws:iam::111122223333:user/alice"})
+    return {"source": "aws.iam", "detail-type": "AWS API Call via CloudTrail",
+            "detail": {"eventSource": "iam.amazonaws.com", "eventName": name, "readOnly": read_only,
+                       "userIdentity": identity}}
+
+
+def test_the_default_stack_watches_every_iam_write_exactly_once(moto, cfn):
+    stack = create_stack(moto, cfn, "defaults", NotificationEmails="a@example.com")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    rules = deployed_rules(moto, "defaults")
+    assert all(state == "ENABLED" for _, state in rules.values()), "every group is on by default"
+    operations = iam_operations()
+    writes = [op for op in operations if not op.startswith(READ_PREFIXES)]
+    reads = [op for op in operations if op.startswith(READ_PREFIXES)]
+    assert len(writes) > 100 and len(reads) > 50, (len(writes), len(reads))
+    for op in writes:
+        for root in (False, True):
+            got = matching(rules, synthetic(op, False, root))
+            if op in UNWATCHED_WRITES:
+                continue
+            assert len(got) == 1, f"{op} ({'root' if root else 'user'}): matched {got}"
+            assert got != ["root-activity-monitor"], f"{op}: an IAM write goes to an IAM rule"
+    for op in reads:
+        assert matching(rules, synthetic(op, True)) == [], f"{op}: reads are not alerts"
+        assert matching(rules, synthetic(op, True, root=True)) == ["root-activity-monitor"], op
+    named = {c["name"] for c in supported_calls() if c["source"] == "iam.amazonaws.com"}
+    assert named <= set(operations), f"the call table names calls IAM does not have: {named - set(operations)}"
+
+
+@pytest.mark.parametrize("settings", [{}, ALL_GROUPS_ON, GROUPS_OFF], ids=["defaults", "all-on", "groups-off"])
+def test_every_rule_pattern_fits_eventbridges_quota(moto, cfn, settings):
+    name = f"quota{len(settings)}{len(str(settings))}"
+    stack = create_stack(moto, cfn, name, NotificationEmails="a@example.com", **settings)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    events = client("events", moto)
+    for suffix in RULE_SUFFIXES:
+        pattern = events.describe_rule(Name=f"{name}-{suffix}")["EventPattern"]
+        # EventBridge's default quota for one event pattern: 2,048 characters.
+        assert len(pattern) <= 2048, f"{suffix}: {len(pattern)} characters"
