@@ -197,3 +197,31 @@ fn a_long_subject_keeps_the_target_and_shortens_the_caller_first() {
     );
     assert!(n.subject.ends_with("...") && n.subject.len() < 100);
 }
+
+#[test]
+fn samples_of_each_verdict_say_it() {
+    let n = render_payload(
+        &sample("CreateUser-by-root-session-without-mfa"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.body.contains("[root session WITHOUT MFA]") && n.body.contains("signed in WITHOUT MFA")
+    );
+    let n = render_payload(
+        &sample("AttachRolePolicy-by-identity-center-provisioning"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(n.body.starts_with("IAM Identity Center provisioned permission set ReadOnly on role AWSReservedSSO_ReadOnly_9f8e7d6c5b4a3f2e"), "{}", n.body);
+    let n = render_payload(
+        &sample("AddRoleToInstanceProfile-denied-profile-in-error-message"),
+        Format::Rich,
+    )
+    .unwrap();
+    assert!(
+        n.body.contains("Instance profile: web-server"),
+        "{}",
+        n.body
+    );
+}

@@ -86,6 +86,14 @@ impl<'a> Context<'a> {
             })
     }
 
+    /// The name of a resource of type `word` (`instance-profile`) the AccessDenied message names.
+    pub fn denied_named(&self, word: &str) -> Option<String> {
+        self.denied
+            .as_ref()
+            .filter(|d| d.word == word)
+            .map(|d| d.name.clone())
+    }
+
     /// What the AccessDenied message names, for calls that fall back on it.
     pub fn denied(&self) -> Option<&Denied> {
         self.denied.as_ref()
@@ -119,6 +127,8 @@ pub fn partition(event: &Event) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Denied {
     pub kind: Kind,
+    /// The resource type as the message words it (`instance-profile`, `policy`, …).
+    pub word: String,
     pub name: String,
     pub arn: Option<String>,
 }
@@ -133,6 +143,7 @@ fn denied_resource(event: &Event) -> Option<Denied> {
         let parsed = Arn::parse(resource)?;
         Some(Denied {
             kind: Kind::from_word(parsed.resource_type()).unwrap_or(Kind::Other),
+            word: parsed.resource_type().to_string(),
             name: parsed.name().unwrap_or(resource).to_string(),
             arn: Some(resource.to_string()),
         })
@@ -143,6 +154,7 @@ fn denied_resource(event: &Event) -> Option<Denied> {
         let arn = Arn::parse(name);
         Some(Denied {
             kind: Kind::from_word(word).unwrap_or(Kind::Other),
+            word: word.to_string(),
             name: arn.and_then(|a| a.name()).unwrap_or(name).to_string(),
             arn: arn.map(|_| name.to_string()),
         })

@@ -73,7 +73,9 @@ pub(super) fn membership(cx: &Context, direction: Direction) -> Target {
 /// AddRoleToInstanceProfile.
 pub(super) fn instance_profile_role(cx: &Context) -> Target {
     let role = cx.principal_name(Kind::Role);
-    let profile = cx.request("instanceProfileName");
+    let profile = cx
+        .request("instanceProfileName")
+        .or_else(|| cx.denied_named("instance-profile"));
     let (r, p) = (label(&role), label(&profile));
     let mut t = Target::new(
         Kind::Role,
