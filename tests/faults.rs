@@ -12,9 +12,8 @@ use iam_notify::delivery::ChatFormat;
 use iam_notify::handler::{HandlerError, handle};
 use iam_notify::publish::{PublishErrorKind, SnsPublisher, with_settings};
 use serde_json::Value;
-use std::io::Write;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -158,32 +157,11 @@ fn event_id(event: &Value) -> String {
     event["detail"]["eventID"].as_str().unwrap().to_string()
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Runs the handler once against `url`, capturing its log lines.
 async fn run(url: &str) -> (Result<Value, HandlerError>, Vec<String>) {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .flatten_event(true)
-        .with_ansi(false)
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = common::LogCapture::start();
     let result = handle(&sample(), &config(), &publisher(url)).await;
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = logs.text();
     (result, text.lines().map(String::from).collect())
 }
 

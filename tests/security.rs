@@ -10,8 +10,6 @@ use iam_notify::handler::handle;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::{Format, render_payload};
 use serde_json::{Value, json};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 /// An API call record of `name` with these request parameters, by an IAM user.
 fn call(name: &str, source: &str, request: Value) -> Value {
@@ -23,19 +21,6 @@ fn call(name: &str, source: &str, request: Value) -> Value {
             "userIdentity": {"type": "IAMUser", "userName": "mallory", "accountId": "111122223333",
                              "arn": "arn:aws:iam::111122223333:user/mallory"},
             "requestParameters": request, "responseElements": null}})
-}
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Everything the function puts out for `event`: the rendered text, both SNS messages, the
@@ -51,13 +36,7 @@ async fn every_output(event: &Value) -> String {
             out.push_str(&sns_message(&n, chat));
         }
     }
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = common::LogCapture::start();
     for dry_run in [true, false] {
         let publisher = RecordingPublisher::new();
         let response = handle(event, &config(dry_run, Default::default()), &publisher).await;
@@ -66,7 +45,7 @@ async fn every_output(event: &Value) -> String {
             out.push_str(&format!("{p:?}"));
         }
     }
-    out.push_str(&String::from_utf8(captured.0.lock().unwrap().clone()).unwrap());
+    out.push_str(&captured.text());
     out
 }
 
@@ -355,13 +334,7 @@ async fn log_lines_and_the_dry_run_response_stay_within_the_platform_limits() {
         "policyDocument": json!({"Statement": [{"Effect": "Allow", "Action": vec![huge.clone(); 3], "Resource": "*"}]}).to_string()}),
     );
     event["detail"]["userAgent"] = json!(huge);
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_writer(move || sink.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = common::LogCapture::start();
     let response = handle(
         &event,
         &config(true, Default::default()),
@@ -373,7 +346,7 @@ async fn log_lines_and_the_dry_run_response_stay_within_the_platform_limits() {
         response.to_string().len() < 6 * 1024 * 1024,
         "Lambda's 6 MB response limit"
     );
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("\"outcome\":\"dry-run\""));
     for line in logs.lines() {
         assert!(
@@ -398,13 +371,7 @@ async fn input_that_is_not_one_json_document_is_rejected_with_one_log_line_sayin
         (&b""[..], "EOF while parsing"),
     ] {
         let stand_in: Value = serde_json::from_str(&checked_body(bytes).unwrap()).unwrap();
-        let captured = Captured::default();
-        let sink = captured.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_writer(move || sink.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+        let captured = common::LogCapture::start();
         let err = handle(
             &stand_in,
             &config(false, Default::default()),
@@ -420,7 +387,7 @@ async fn input_that_is_not_one_json_document_is_rejected_with_one_log_line_sayin
         assert!(err.to_string().contains(why), "{err}");
         let diagnostic: lambda_runtime::Diagnostic = err.into();
         assert_eq!(diagnostic.error_type, "InvalidEvent");
-        let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+        let logs = captured.text();
         let rejected: Vec<&str> = logs
             .lines()
             .filter(|l| l.contains("\"outcome\":\"rejected\""))

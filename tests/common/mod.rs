@@ -7,7 +7,9 @@ use iam_notify::noise::NoiseRules;
 use iam_notify::render::Format;
 use iam_notify::{Notification, invariants};
 use serde_json::Value;
+use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// The topic the tests publish to.
 pub const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:iam-notify";
@@ -74,5 +76,48 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
 pub fn assert_valid(n: &Notification, context: &str) {
     if let Err(broken) = invariants::check(n) {
         panic!("{context}: {broken}");
+    }
+}
+
+/// Log lines written while a [`LogCapture`] is alive on this thread, in the function's own
+/// format (one JSON object per line, fields flattened).
+pub struct LogCapture {
+    buffer: Arc<Mutex<Vec<u8>>>,
+    _guard: tracing::subscriber::DefaultGuard,
+}
+
+#[derive(Clone)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// Starts capturing this thread's log lines.
+    pub fn start() -> LogCapture {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let sink = Sink(buffer.clone());
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish();
+        LogCapture {
+            buffer,
+            _guard: tracing::subscriber::set_default(subscriber),
+        }
+    }
+
+    /// Everything logged so far.
+    pub fn text(&self) -> String {
+        String::from_utf8(self.buffer.lock().unwrap().clone()).unwrap()
     }
 }
