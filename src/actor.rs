@@ -55,10 +55,7 @@ fn mfa(event: &Event) -> Option<bool> {
         .and_then(|a| a.mfa_authenticated);
     session.or_else(|| {
         // A refused sign-in opened no session: whether MFA was used says nothing then.
-        let refused = event
-            .response(&["ConsoleLogin"])
-            .is_some_and(|r| r.eq_ignore_ascii_case("failure"));
-        if refused {
+        if event.is_refused_sign_in() {
             return None;
         }
         let used = event

@@ -42,6 +42,13 @@ impl<'a> Arn<'a> {
         self.resource.split('/').next().unwrap_or(self.resource)
     }
 
+    /// The service a service-linked role belongs to: its path is
+    /// `/aws-service-role/<service>/`, which only AWS can create roles under.
+    pub fn service_linked_role_service(&self) -> Option<&'a str> {
+        let rest = self.resource.strip_prefix("role/aws-service-role/")?;
+        rest.split('/').next().filter(|s| !s.is_empty())
+    }
+
     /// The account field when it is a 12-digit account id (not `aws`, not empty).
     pub fn account_id(&self) -> Option<&'a str> {
         is_account_id(self.account).then_some(self.account)
@@ -89,6 +96,13 @@ mod tests {
         assert_eq!(Arn::parse("arn::iam::1:x"), None);
         assert_eq!(Arn::parse("nope"), None);
         assert_eq!(Arn::parse("arn:aws:iam"), None);
+        let slr = Arn::parse(
+            "arn:aws:iam::1:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO",
+        )
+        .unwrap();
+        assert_eq!(slr.service_linked_role_service(), Some("sso.amazonaws.com"));
+        let lookalike = Arn::parse("arn:aws:iam::1:role/AWSServiceRoleForSSO").unwrap();
+        assert_eq!(lookalike.service_linked_role_service(), None);
     }
 
     #[test]

@@ -178,6 +178,33 @@ impl Event {
         self.detail.event_source.as_deref() == Some("iam.amazonaws.com")
     }
 
+    /// A console sign-in record (`signin.amazonaws.com`).
+    pub fn is_sign_in(&self) -> bool {
+        self.detail.event_source.as_deref() == Some("signin.amazonaws.com")
+    }
+
+    /// A console sign-in AWS refused: it says so in `responseElements.ConsoleLogin`
+    /// (`Failure`), without an error code.
+    pub fn is_refused_sign_in(&self) -> bool {
+        self.is_sign_in()
+            && self
+                .response(&["ConsoleLogin"])
+                .is_some_and(|r| r.eq_ignore_ascii_case("failure"))
+    }
+
+    /// The ARN of the role a session was issued by (`sessionContext.sessionIssuer.arn`).
+    pub fn session_issuer_arn(&self) -> Option<&str> {
+        self.detail
+            .user_identity
+            .as_ref()?
+            .session_context
+            .as_ref()?
+            .session_issuer
+            .as_ref()?
+            .arn
+            .as_deref()
+    }
+
     /// `requestParameters.<key>` as text, when present and not null.
     pub fn request(&self, key: &str) -> Option<String> {
         self.detail

@@ -12,26 +12,24 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     LogSettings::from_lookup(|k| std::env::var(k).ok()).init();
-    let config = match Config::from_env() {
-        Ok(config) => config,
+    let setup = match Config::from_env() {
+        Ok(config) => {
+            let publisher = SnsPublisher::from_env(&config.sdk, config.chat).await;
+            Ok((config, publisher))
+        }
         Err(e) => {
             // Keep serving: each invocation fails with the reason (see handler::unconfigured).
             tracing::error!(error = %e, "cannot render or publish: every invocation will fail until this is fixed");
-            let e = &e;
-            return Runtime::new(service_fn(move |event: LambdaEvent<Value>| async move {
-                Err::<Value, _>(unconfigured(&event.payload, e))
-            }))
-            .layer(TracingLayer::new())
-            .layer(StrictJsonLayer)
-            .run()
-            .await;
+            Err(e)
         }
     };
-    let publisher = SnsPublisher::from_env(&config.sdk, config.chat).await;
-    let (config, publisher) = (&config, &publisher);
+    let setup = &setup;
     // As lambda_runtime::run, plus a check that lets the handler reject unreadable input.
     Runtime::new(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(&event.payload, config, publisher).await
+        match setup {
+            Ok((config, publisher)) => handle(&event.payload, config, publisher).await,
+            Err(e) => Err(unconfigured(&event.payload, e)),
+        }
     }))
     .layer(TracingLayer::new())
     .layer(StrictJsonLayer)

@@ -36,10 +36,7 @@ pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option
     }
     let identity = event.detail.user_identity.as_ref();
     let arn = identity.and_then(|u| u.arn.as_deref());
-    let issuer = identity
-        .and_then(|u| u.session_context.as_ref())
-        .and_then(|c| c.session_issuer.as_ref())
-        .and_then(|i| i.arn.as_deref());
+    let issuer = event.session_issuer_arn();
     for pattern in &rules.ignore_principals {
         for candidate in [arn, issuer].into_iter().flatten() {
             if wildcard::matches(pattern, candidate) {
@@ -59,7 +56,7 @@ pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option
     if rules.ignore_aws_services {
         let service_linked = issuer
             .and_then(Arn::parse)
-            .is_some_and(|a| a.resource.starts_with("role/aws-service-role/"));
+            .is_some_and(|a| a.service_linked_role_service().is_some());
         let kind = identity.and_then(|u| u.kind.as_deref());
         if kind == Some("AWSService") || service_linked {
             return Some("made by an AWS service (IGNORE_AWS_SERVICES)".into());

@@ -205,13 +205,10 @@ impl Publisher for SnsPublisher {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
     pub topic_arn: String,
-    pub subject: String,
     /// The text body (what email subscribers read).
     pub message: String,
-    /// The `MessageStructure=json` message SNS would get.
-    pub structured: String,
-    pub attributes: Vec<(&'static str, String)>,
-    /// The whole request, as the SNS publisher would send it.
+    /// The whole request, as the SNS publisher would send it (subject, the
+    /// `MessageStructure=json` message, attributes).
     pub request: PublishRequest,
 }
 
@@ -248,14 +245,10 @@ impl Publisher for RecordingPublisher {
         let mut sent = self.sent.lock().map_err(|_| {
             PublishError::new(PublishErrorKind::Other, "recording publisher poisoned")
         })?;
-        let request = publish_request(n, ChatFormat::None);
         sent.push(Published {
             topic_arn: topic_arn.to_string(),
-            subject: request.subject.clone(),
             message: n.body.clone(),
-            structured: request.message.clone(),
-            attributes: request.attributes.clone(),
-            request,
+            request: publish_request(n, ChatFormat::None),
         });
         Ok(format!("recorded-{}", sent.len()))
     }

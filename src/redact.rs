@@ -10,6 +10,7 @@
 //! [`MAX_DOCUMENT_BYTES`]) at a character boundary with a visible marker, and objects and
 //! arrays keep their first [`MAX_ITEMS`] entries, saying how many more there were.
 
+use crate::render::text::cut_utf8;
 use serde_json::Value;
 
 /// What a secret is replaced with.
@@ -111,19 +112,10 @@ fn is_document_key(key: &str) -> bool {
 
 /// `s` cut to at most `max` bytes (plus the marker) at a character boundary, saying so.
 pub fn cap(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
+    match cut_utf8(s, max) {
+        (kept, true) => format!("{kept}[... cut: {} of {} bytes shown]", kept.len(), s.len()),
+        (kept, false) => kept.to_string(),
     }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!(
-        "{}[... cut: {} of {} bytes shown]",
-        s.get(..end).unwrap_or_default(),
-        end,
-        s.len()
-    )
 }
 
 /// `s` with every run shaped like an AWS secret access key masked: exactly 40 characters of

@@ -134,13 +134,14 @@ async fn attributes_let_subscribers_filter_by_severity() {
     .await
     .unwrap();
     let sent = publisher.sent();
-    let attrs: std::collections::HashMap<_, _> = sent[0].attributes.iter().cloned().collect();
+    let attrs: std::collections::HashMap<_, _> =
+        sent[0].request.attributes.iter().cloned().collect();
     assert_eq!(attrs["severity"], "critical");
     assert_eq!(attrs["eventName"], "ConsoleLogin");
     assert_eq!(attrs["account"], "111122223333");
     assert_eq!(attrs["actorType"], "Root");
     assert_eq!(attrs["outcome"], "succeeded");
-    let m: Value = serde_json::from_str(&sent[0].structured).unwrap();
+    let m: Value = serde_json::from_str(&sent[0].request.message).unwrap();
     assert_eq!(m["default"], sent[0].message.as_str());
 }
 
@@ -173,5 +174,10 @@ async fn suppressed_alerts_are_not_sent_but_said() {
         json!("arn:aws:iam::aws:policy/AdministratorAccess");
     handle(&critical, &config(noise), &publisher).await.unwrap();
     assert_eq!(publisher.sent().len(), 1);
-    assert!(publisher.sent()[0].subject.starts_with("[IAM CRITICAL]"));
+    assert!(
+        publisher.sent()[0]
+            .request
+            .subject
+            .starts_with("[IAM CRITICAL]")
+    );
 }

@@ -23,14 +23,14 @@ async fn topic_subject_and_message_reach_the_publisher() {
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].topic_arn, TOPIC);
     assert_eq!(
-        sent[0].subject,
+        sent[0].request.subject,
         "[IAM] AttachRolePolicy deploy-permissions -> role ci-deploy by ci-deploy/GitHubActions"
     );
     assert!(sent[0].message.starts_with(
         "ci-deploy/GitHubActions attached managed policy deploy-permissions to role ci-deploy."
     ));
     assert_eq!(out["messageId"], "recorded-1");
-    assert_eq!(out["subject"], sent[0].subject.as_str());
+    assert_eq!(out["subject"], sent[0].request.subject.as_str());
 }
 
 #[tokio::test]
@@ -102,7 +102,7 @@ async fn odd_events_still_notify() {
     }
     let sent = publisher.sent();
     assert_eq!(
-        sent[0].subject,
+        sent[0].request.subject,
         "[AWS] AWS Insight via CloudTrail from aws.cloudtrail"
     );
     // The misshapen field degrades only itself: the call keeps its own words.

@@ -145,7 +145,7 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
         // once or twice), a little more each round so that this ends.
         let scaled = (budget as u128 * limit as u128 * 97 / (message.len() as u128 * 100)) as usize;
         let next = scaled.min(budget.saturating_sub(64));
-        if !compact && next < n.header_len.min(n.body.len()) {
+        if !compact && next < n.header_len {
             compact = true;
             budget = n.essentials.len();
         } else {

@@ -135,15 +135,12 @@ impl<'a> Statement<'a> {
     fn on_every_role(&self) -> bool {
         self.not_resource
             || self.resources.iter().any(|r| {
-                r == &"*"
-                    || ["aws", "aws-cn", "aws-us-gov"].iter().any(|p| {
-                        [
-                            format!("arn:{p}:iam::123456789012:role/a"),
-                            format!("arn:{p}:iam::210987654321:role/path/b"),
-                        ]
-                        .iter()
-                        .all(|arn| wildcard::matches(r, arn))
-                    })
+                matches_every_canary(r, |p| {
+                    vec![
+                        format!("arn:{p}:iam::123456789012:role/a"),
+                        format!("arn:{p}:iam::210987654321:role/path/b"),
+                    ]
+                })
             })
     }
 
@@ -179,22 +176,31 @@ fn canary_resources(partition: &str, service: &str) -> Vec<String> {
 /// `pattern` (a `Resource` element) matches every resource of `service` (of every service
 /// for `None`) in some partition.
 pub fn covers_every_resource(pattern: &str, service: Option<&str>) -> bool {
+    let services: &[&str] = match service {
+        Some(s) => &[s][..],
+        None => &["s3", "iam", "ec2", "lambda"],
+    };
+    matches_every_canary(pattern, |partition| {
+        services
+            .iter()
+            .flat_map(|s| canary_resources(partition, s))
+            .collect()
+    })
+}
+
+/// `pattern` is `*`, or a wildcard pattern matching every ARN `canaries` gives for some
+/// partition.
+fn matches_every_canary(pattern: &str, canaries: impl Fn(&str) -> Vec<String>) -> bool {
     if pattern == "*" {
         return true;
     }
     if !pattern.contains('*') {
         return false;
     }
-    let services: &[&str] = match service {
-        Some(s) => &[s][..],
-        None => &["s3", "iam", "ec2", "lambda"],
-    };
     ["aws", "aws-cn", "aws-us-gov"].iter().any(|partition| {
-        services.iter().all(|s| {
-            canary_resources(partition, s)
-                .iter()
-                .all(|arn| wildcard::matches(pattern, arn))
-        })
+        canaries(partition)
+            .iter()
+            .all(|arn| wildcard::matches(pattern, arn))
     })
 }
 

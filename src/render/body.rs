@@ -14,20 +14,48 @@ use crate::severity::Rule;
 pub const MAX_BODY_BYTES: usize = SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM;
 
 /// A body, how long its header is (everything before the policy document: shortening from
-/// the end keeps it whole down to this length), and whether it had to be cut.
+/// the end keeps it whole down to this length), whether it had to be cut, and the essential
+/// lines that travel when even the header cannot.
 pub(super) struct Body {
     pub text: String,
     pub header_len: usize,
     pub truncated: bool,
+    pub essentials: String,
+}
+
+/// The rich body's parts that the essentials share, each rendered once.
+struct Parts {
+    /// The first sentence, one line.
+    sentence: String,
+    /// The labelled fact lines (Action … Request ID).
+    facts: Vec<String>,
+    /// The console link lines.
+    links: Vec<String>,
+}
+
+impl Parts {
+    fn of(f: &Facts) -> Parts {
+        let mut facts = Vec::new();
+        fact_lines(f, &mut facts);
+        let mut links = Vec::new();
+        console_lines(f, &mut links);
+        Parts {
+            sentence: one_line(&sentence(f)),
+            facts,
+            links,
+        }
+    }
 }
 
 /// The rich body.
 pub(super) fn rich_body(f: &Facts) -> Body {
-    let mut lines = vec![one_line(&sentence(f)), String::new()];
+    let parts = Parts::of(f);
+    let essentials = essentials(f, &parts);
+    let mut lines = vec![parts.sentence, String::new()];
     severity_lines(f, &mut lines);
     lines.push(String::new());
-    fact_lines(f, &mut lines);
-    console_lines(f, &mut lines);
+    lines.extend(parts.facts);
+    lines.extend(parts.links);
     note_lines(f, &mut lines);
     let mut body = lines.join("\n");
     let header_len = body.len();
@@ -37,6 +65,18 @@ pub(super) fn rich_body(f: &Facts) -> Body {
         header_len: header_len.min(text.len()),
         text,
         truncated,
+        essentials,
+    }
+}
+
+/// The article's text (classic format) as the body; the essentials are the rich ones.
+pub(super) fn classic_body(f: &Facts, classic: String) -> Body {
+    let (text, truncated) = fit_body(classic);
+    Body {
+        header_len: text.len(),
+        text,
+        truncated,
+        essentials: essentials(f, &Parts::of(f)),
     }
 }
 
@@ -44,14 +84,23 @@ pub(super) fn rich_body(f: &Facts) -> Body {
 const ESSENTIAL_FINDINGS: usize = 5;
 /// The longest value on an essential line.
 const ESSENTIAL_VALUE_BYTES: usize = 512;
+/// The fact lines the essentials keep.
+const ESSENTIAL_FACTS: &[&str] = &[
+    "Action:",
+    "Outcome:",
+    "Resource:",
+    "Who:",
+    "Account:",
+    "Time:",
+    "Event ID:",
+];
 
 /// The lines an alert never goes without, each value short: the first sentence, the severity
 /// and its main findings, Action, Outcome, Resource, Who, Account, Time, Event ID and the
 /// console link. Bounded whatever the record holds (a few KiB); used when the whole body
 /// cannot travel in one SNS message.
-pub(super) fn essentials(f: &Facts) -> String {
-    let short = |s: &str| cap(&one_line(s), ESSENTIAL_VALUE_BYTES);
-    let mut lines = vec![short(&sentence(f)), String::new()];
+fn essentials(f: &Facts, parts: &Parts) -> String {
+    let mut lines = vec![cap(&parts.sentence, ESSENTIAL_VALUE_BYTES), String::new()];
     lines.push(labelled(
         "Severity",
         &f.severity.word().to_ascii_uppercase(),
@@ -59,7 +108,7 @@ pub(super) fn essentials(f: &Facts) -> String {
     for finding in f.findings.iter().take(ESSENTIAL_FINDINGS) {
         lines.push(format!(
             "  - {} [{}: {}]",
-            short(&finding.reason),
+            cap(&one_line(&finding.reason), ESSENTIAL_VALUE_BYTES),
             finding.severity.word(),
             finding.rule
         ));
@@ -71,26 +120,14 @@ pub(super) fn essentials(f: &Facts) -> String {
         ));
     }
     lines.push(String::new());
-    let mut full = Vec::new();
-    fact_lines(f, &mut full);
-    let wanted = [
-        "Action:",
-        "Outcome:",
-        "Resource:",
-        "Who:",
-        "Account:",
-        "Time:",
-        "Event ID:",
-    ];
-    for line in full
+    for line in parts
+        .facts
         .iter()
-        .filter(|l| wanted.iter().any(|w| l.starts_with(w)))
+        .filter(|l| ESSENTIAL_FACTS.iter().any(|w| l.starts_with(w)))
     {
         lines.push(cap(line, ESSENTIAL_VALUE_BYTES + 16));
     }
-    let mut links = Vec::new();
-    console_lines(f, &mut links);
-    lines.extend(links.into_iter().take(1));
+    lines.extend(parts.links.iter().take(1).cloned());
     lines.join("\n")
 }
 
@@ -114,7 +151,7 @@ fn sentence(f: &Facts) -> String {
         actor
     };
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
-    let sign_in = d.event_source.as_deref() == Some("signin.amazonaws.com");
+    let sign_in = event.is_sign_in();
     match f.outcome {
         Outcome::Succeeded => match identity_center_routine(f) {
             Some(words) => format!("{words} (routine provisioning by {actor})."),
@@ -156,21 +193,11 @@ fn sentence(f: &Facts) -> String {
 /// (recognised by the `/aws-service-role/sso.amazonaws.com/` path of its ARN, which only AWS
 /// can use) changing a role named `AWSReservedSSO_<permission set>_<id>`. Routine, said so.
 fn identity_center_routine(f: &Facts) -> Option<String> {
-    let issuer = f
+    let by_sso = f
         .event
-        .detail
-        .user_identity
-        .as_ref()?
-        .session_context
-        .as_ref()?
-        .session_issuer
-        .as_ref()?
-        .arn
-        .as_deref()?;
-    let by_sso = crate::arn::Arn::parse(issuer).is_some_and(|a| {
-        a.resource
-            .starts_with("role/aws-service-role/sso.amazonaws.com/")
-    });
+        .session_issuer_arn()
+        .and_then(crate::arn::Arn::parse)
+        .is_some_and(|a| a.service_linked_role_service() == Some("sso.amazonaws.com"));
     let role = f
         .target
         .name
@@ -309,7 +336,7 @@ fn console_lines(f: &Facts, lines: &mut Vec<String>) {
 /// Warnings the reader must not miss: root, a record not shaped like CloudTrail's.
 fn note_lines(f: &Facts, lines: &mut Vec<String>) {
     let failed = matches!(f.outcome, Outcome::Failed | Outcome::Denied);
-    let sign_in = f.event.detail.event_source.as_deref() == Some("signin.amazonaws.com");
+    let sign_in = f.event.is_sign_in();
     if f.who.is_root && failed && sign_in {
         lines.push(String::new());
         lines.push(

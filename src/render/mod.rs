@@ -158,18 +158,11 @@ pub fn render(event: &Event, format: Format) -> Notification {
         text: body,
         header_len,
         truncated,
+        essentials,
     } = match classic {
-        Some(text) => {
-            let (text, truncated) = body::fit_body(text);
-            body::Body {
-                header_len: text.len(),
-                text,
-                truncated,
-            }
-        }
+        Some(text) => body::classic_body(&f, text),
         None => body::rich_body(&f),
     };
-    let essentials = body::essentials(&f);
     let sms = sms::sms(&f);
     let document = document::document(&f, &subject, &body);
     Notification {
@@ -327,17 +320,9 @@ fn outcome(event: &Event) -> Outcome {
         Some(_) => Outcome::Failed,
         None if event.detail.event_name.is_none() => Outcome::Event,
         // A console sign-in records its failure in its response, without an error code.
-        None if sign_in_failed(event) => Outcome::Failed,
+        None if event.is_refused_sign_in() => Outcome::Failed,
         None => Outcome::Succeeded,
     }
-}
-
-/// A ConsoleLogin whose `responseElements.ConsoleLogin` is `Failure`.
-fn sign_in_failed(event: &Event) -> bool {
-    event.detail.event_source.as_deref() == Some("signin.amazonaws.com")
-        && event
-            .response(&["ConsoleLogin"])
-            .is_some_and(|r| r.eq_ignore_ascii_case("failure"))
 }
 
 /// A call that only reads (`readOnly`, or a Get, List, Describe, Simulate or Generate call).
