@@ -2,6 +2,7 @@
 
 use crate::arn::Arn;
 use crate::delivery::ChatFormat;
+use crate::heartbeat::Canary;
 use crate::noise::NoiseRules;
 use crate::render::Format;
 use std::time::Duration;
@@ -79,6 +80,11 @@ pub struct Config {
     pub chat: ChatFormat,
     pub sdk: SdkSettings,
     pub noise: NoiseRules,
+    /// The operations topic: changes to the monitor itself are also published here, so
+    /// muting one path does not mute both.
+    pub ops_topic: Option<TopicArn>,
+    /// The heartbeat's canary: its schedule's writes are counted, not sent.
+    pub heartbeat: Option<Canary>,
 }
 
 impl Config {
@@ -97,6 +103,9 @@ impl Config {
     ///   `IGNORE_CLOUDFORMATION`: true/false (default false).
     /// - `DRY_RUN`: `true`/`false` (default false; also 1/0, yes/no), or `auto`: publish when
     ///   `TOPIC_ARN` is set, else render only (what `cargo lambda watch` uses, from Cargo.toml).
+    /// - `OPS_TOPIC_ARN`: optional operations topic; changes to the monitor also go there.
+    /// - `HEARTBEAT_ROLE_ARN` and `HEARTBEAT_CALLER_ARN`: both or neither; the canary role and
+    ///   the role the heartbeat schedule acts as (see [`crate::heartbeat`]).
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -175,6 +184,23 @@ impl Config {
             ignore_aws_services: flag("IGNORE_AWS_SERVICES")?,
             ignore_cloudformation: flag("IGNORE_CLOUDFORMATION")?,
         };
+        let ops_topic = value("OPS_TOPIC_ARN")
+            .map(|arn| TopicArn::parse(&arn))
+            .transpose()
+            .map_err(|e| ConfigError(format!("OPS_TOPIC_ARN: {}", e.0)))?;
+        let heartbeat = match (value("HEARTBEAT_ROLE_ARN"), value("HEARTBEAT_CALLER_ARN")) {
+            (None, None) => None,
+            (Some(role), Some(caller)) => Some(Canary::new(&role, &caller).map_err(|e| {
+                ConfigError(format!("HEARTBEAT_ROLE_ARN/HEARTBEAT_CALLER_ARN: {e}"))
+            })?),
+            _ => {
+                return Err(ConfigError(
+                    "HEARTBEAT_ROLE_ARN and HEARTBEAT_CALLER_ARN go together: set both (the \
+                     canary role and the role its schedule acts as) or neither"
+                        .into(),
+                ));
+            }
+        };
         let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
         let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
@@ -188,6 +214,8 @@ impl Config {
                 Duration::from_millis(connect_ms),
             ),
             noise,
+            ops_topic,
+            heartbeat,
         })
     }
 }
@@ -277,6 +305,38 @@ mod tests {
         let c = cfg(&[("DRY_RUN", "true"), ("TOPIC_ARN", TOPIC)]).unwrap();
         assert_eq!(c.delivery, Delivery::DryRun, "dry-run wins over a topic");
         assert!(cfg(&[("DRY_RUN", "true"), ("TOPIC_ARN", "nope")]).is_err());
+    }
+
+    #[test]
+    fn ops_topic_and_heartbeat_are_checked_and_optional() {
+        let c = cfg(&[("TOPIC_ARN", TOPIC)]).unwrap();
+        assert_eq!((c.ops_topic, c.heartbeat), (None, None));
+        let ops = "arn:aws:sns:us-east-1:123456789012:ops";
+        let c = cfg(&[("TOPIC_ARN", TOPIC), ("OPS_TOPIC_ARN", ops)]).unwrap();
+        assert_eq!(c.ops_topic, Some(TopicArn(ops.into())));
+        let err = cfg(&[("TOPIC_ARN", TOPIC), ("OPS_TOPIC_ARN", "ops")]).unwrap_err();
+        assert!(err.to_string().contains("OPS_TOPIC_ARN"), "{err}");
+        let role = "arn:aws:iam::123456789012:role/canary";
+        let caller = "arn:aws:iam::123456789012:role/scheduler";
+        let both = [
+            ("TOPIC_ARN", TOPIC),
+            ("HEARTBEAT_ROLE_ARN", role),
+            ("HEARTBEAT_CALLER_ARN", caller),
+        ];
+        assert_eq!(cfg(&both).unwrap().heartbeat.unwrap().role_arn(), role);
+        let err = cfg(&both[..2]).unwrap_err().to_string();
+        assert!(err.contains("go together"), "{err}");
+        let bad = [
+            ("TOPIC_ARN", TOPIC),
+            ("HEARTBEAT_ROLE_ARN", "canary"),
+            ("HEARTBEAT_CALLER_ARN", caller),
+        ];
+        assert!(
+            cfg(&bad)
+                .unwrap_err()
+                .to_string()
+                .contains("not an IAM role ARN")
+        );
     }
 
     #[test]

@@ -178,6 +178,19 @@ impl Event {
         self.detail.event_source.as_deref() == Some("iam.amazonaws.com")
     }
 
+    /// Made through CloudFormation: `invokedBy` or `sourceIPAddress` (both written by AWS)
+    /// is `cloudformation.amazonaws.com`.
+    pub fn through_cloudformation(&self) -> bool {
+        const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
+        let invoked_by = self
+            .detail
+            .user_identity
+            .as_ref()
+            .and_then(|u| u.invoked_by.as_deref());
+        invoked_by == Some(CLOUDFORMATION)
+            || self.detail.source_ip_address.as_deref() == Some(CLOUDFORMATION)
+    }
+
     /// A console sign-in record (`signin.amazonaws.com`).
     pub fn is_sign_in(&self) -> bool {
         self.detail.event_source.as_deref() == Some("signin.amazonaws.com")

@@ -1,11 +1,11 @@
 //! The Lambda handler: parse, render, publish (or log in dry-run), one log line per event.
 
-use crate::config::{Config, ConfigError, Delivery};
+use crate::config::{Config, ConfigError, Delivery, TopicArn};
 use crate::event::{Event, InputError};
 use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
-use crate::render::render;
+use crate::render::{Notification, render};
 use serde_json::{Value, json};
 
 /// CloudWatch Logs takes events of up to 256 KB: a logged body is cut well below that (JSON
@@ -82,6 +82,15 @@ pub async fn handle<P: Publisher>(
             return Err(HandlerError::Input(e));
         }
     };
+    if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(&event)) {
+        let event_id = event.detail.event_id.as_deref();
+        tracing::info!(
+            eventID = %event_id.unwrap_or("-"), outcome = "heartbeat", canary = %canary.role_arn(),
+            "heartbeat received: the path from CloudTrail to this function works"
+        );
+        println!("{}", canary.metric_line(event_id, now_ms()));
+        return Ok(json!({"heartbeat": true, "eventID": event_id}));
+    }
     let n = render(&event, config.format);
     let event_id = n.event_id.as_deref().unwrap_or("-");
     if let Some(reason) = suppressed(&event, &n, &config.noise) {
@@ -90,11 +99,7 @@ pub async fn handle<P: Publisher>(
             reason = %reason, subject = %n.subject, "notification suppressed by the noise rules"
         );
         // One embedded-metric-format line on stdout: CloudWatch counts it as a metric.
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or_default();
-        println!("{}", metric_line(&n, &reason, now));
+        println!("{}", metric_line(&n, &reason, now_ms()));
         return Ok(json!({"suppressed": true, "reason": reason, "subject": n.subject}));
     }
     let topic = match &config.delivery {
@@ -108,25 +113,57 @@ pub async fn handle<P: Publisher>(
         }
         Delivery::Publish(topic) => topic,
     };
-    match publisher.publish(topic.as_str(), &n).await {
+    let main = publish_to(publisher, topic, &n, "main").await;
+    // A change to the monitor also goes to the operations topic, whatever became of the
+    // main one: muting one path must not mute both.
+    let ops = match config.ops_topic.as_ref().filter(|_| n.ops) {
+        Some(ops) => Some(publish_to(publisher, ops, &n, "ops").await),
+        None => None,
+    };
+    let message_id = main?;
+    let ops_message_id = ops.transpose()?;
+    let mut out = json!({"messageId": message_id, "subject": n.subject,
+                         "eventID": n.event_id, "severity": n.severity});
+    if let (Some(id), Some(fields)) = (ops_message_id, out.as_object_mut()) {
+        fields.insert("opsMessageId".into(), Value::String(id));
+    }
+    Ok(out)
+}
+
+/// Publishes `n` to `topic` and logs the outcome; `which` names the topic in the log.
+async fn publish_to<P: Publisher>(
+    publisher: &P,
+    topic: &TopicArn,
+    n: &Notification,
+    which: &str,
+) -> Result<String, HandlerError> {
+    let event_id = n.event_id.as_deref().unwrap_or("-");
+    match publisher.publish(topic.as_str(), n).await {
         Ok(message_id) => {
             tracing::info!(
                 eventName = %n.event_name, eventID = %event_id, outcome = "published",
-                messageId = %message_id, subject = %n.subject, "notification published"
+                topic = %which, messageId = %message_id, subject = %n.subject,
+                "notification published"
             );
-            Ok(
-                json!({"messageId": message_id, "subject": n.subject, "eventID": n.event_id,
-                       "severity": n.severity}),
-            )
+            Ok(message_id)
         }
         Err(e) => {
             tracing::error!(
                 eventName = %n.event_name, eventID = %event_id, outcome = "publish-failed",
-                error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES), "notification NOT published"
+                topic = %which, error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES),
+                "notification NOT published"
             );
             Err(HandlerError::Publish(e))
         }
     }
+}
+
+/// Milliseconds since the Unix epoch, for metric lines.
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default()
 }
 
 /// How Lambda reports the failure (`errorType` in the invoke response and the logs).

@@ -17,6 +17,7 @@ pub mod console_url;
 pub mod delivery;
 pub mod event;
 pub mod handler;
+pub mod heartbeat;
 pub mod invariants;
 pub mod logging;
 pub mod noise;

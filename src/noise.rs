@@ -47,10 +47,7 @@ pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option
         }
     }
     let invoked_by = identity.and_then(|u| u.invoked_by.as_deref());
-    let source_ip = event.detail.source_ip_address.as_deref();
-    let through_cloudformation =
-        invoked_by == Some(CLOUDFORMATION) || source_ip == Some(CLOUDFORMATION);
-    if rules.ignore_cloudformation && through_cloudformation {
+    if rules.ignore_cloudformation && event.through_cloudformation() {
         return Some("made through CloudFormation (IGNORE_CLOUDFORMATION)".into());
     }
     if rules.ignore_aws_services {

@@ -217,6 +217,8 @@ pub struct Published {
 pub struct RecordingPublisher {
     sent: Mutex<Vec<Published>>,
     fail_with: Option<PublishError>,
+    /// Fail only publishes to this topic (every topic when `None`).
+    fail_topic: Option<String>,
 }
 
 impl RecordingPublisher {
@@ -229,6 +231,15 @@ impl RecordingPublisher {
         RecordingPublisher {
             sent: Mutex::new(Vec::new()),
             fail_with: Some(error),
+            fail_topic: None,
+        }
+    }
+
+    /// A publisher whose publishes to `topic_arn` fail with `error`; others are recorded.
+    pub fn failing_on(topic_arn: &str, error: PublishError) -> Self {
+        RecordingPublisher {
+            fail_topic: Some(topic_arn.to_string()),
+            ..RecordingPublisher::failing(error)
         }
     }
 
@@ -239,7 +250,11 @@ impl RecordingPublisher {
 
 impl Publisher for RecordingPublisher {
     async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, PublishError> {
-        if let Some(e) = &self.fail_with {
+        if let Some(e) = self
+            .fail_with
+            .as_ref()
+            .filter(|_| self.fail_topic.as_deref().is_none_or(|t| t == topic_arn))
+        {
             return Err(e.clone());
         }
         let mut sent = self.sent.lock().map_err(|_| {

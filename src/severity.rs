@@ -54,6 +54,10 @@ macro_rules! rules {
 }
 
 rules! {
+    MonitorChanged => "monitor-changed", Critical,
+        "the IAM change monitor itself (its rules, function, topics or subscriptions) or a CloudTrail trail was changed: alerts may stop";
+    MonitorMuted => "monitor-muted", Critical,
+        "the change silences the monitor: a rule disabled, logging stopped, the function set to DRY_RUN or IGNORE_*, throttled to zero, or pointed at another topic";
     RootUser => "root-user", Critical,
         "the account root user made this call";
     RootConsoleSignIn => "root-console-sign-in", Critical,

@@ -121,3 +121,101 @@ async fn odd_events_still_notify() {
         sent[1].message
     );
 }
+
+const OPS_TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:iamnotify-ops";
+const CANARY: &str = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatCanary-A1B2C3D4E5F6";
+const SCHEDULER: &str =
+    "arn:aws:iam::111122223333:role/iamnotify-HeartbeatSchedulerRole-Q1W2E3R4T5Y6";
+
+fn monitored(dry_run: bool) -> Config {
+    Config {
+        ops_topic: Some(iam_notify::config::TopicArn::parse(OPS_TOPIC).unwrap()),
+        heartbeat: Some(iam_notify::heartbeat::Canary::new(CANARY, SCHEDULER).unwrap()),
+        ..config(dry_run)
+    }
+}
+
+#[tokio::test]
+async fn the_schedules_heartbeat_is_counted_not_sent() {
+    let publisher = RecordingPublisher::new();
+    let logs = common::LogCapture::start();
+    let out = handle(
+        &sample("TagRole-heartbeat-by-schedule"),
+        &monitored(false),
+        &publisher,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["heartbeat"], true);
+    assert!(publisher.sent().is_empty(), "a heartbeat sends no email");
+    assert!(
+        logs.text().contains(r#""outcome":"heartbeat""#),
+        "{}",
+        logs.text()
+    );
+    // Without the canary configured, the same event is an ordinary alert.
+    let out = handle(
+        &sample("TagRole-heartbeat-by-schedule"),
+        &config(false),
+        &publisher,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["messageId"], "recorded-1");
+}
+
+#[tokio::test]
+async fn anything_else_done_to_the_canary_is_an_alert() {
+    let publisher = RecordingPublisher::new();
+    let mut by_someone_else = sample("TagRole-heartbeat-by-schedule");
+    by_someone_else["detail"]["userIdentity"] =
+        sample("TagRole-unlisted-iam-call")["detail"]["userIdentity"].clone();
+    let mut attached = sample("AttachRolePolicy");
+    attached["detail"]["requestParameters"]["roleName"] =
+        json!("iamnotify-HeartbeatCanary-A1B2C3D4E5F6");
+    for event in [by_someone_else, attached] {
+        let out = handle(&event, &monitored(false), &publisher).await.unwrap();
+        assert!(out.get("heartbeat").is_none(), "{out}");
+    }
+    assert_eq!(publisher.sent().len(), 2);
+}
+
+#[tokio::test]
+async fn a_change_to_the_monitor_goes_to_both_topics_other_alerts_to_one() {
+    let publisher = RecordingPublisher::new();
+    let out = handle(&sample("DisableRule"), &monitored(false), &publisher)
+        .await
+        .unwrap();
+    let topics: Vec<String> = publisher.sent().into_iter().map(|p| p.topic_arn).collect();
+    assert_eq!(topics, [TOPIC, OPS_TOPIC]);
+    assert_eq!(out["opsMessageId"], "recorded-2");
+    assert_eq!(out["severity"], "critical");
+    handle(&sample("CreateUser"), &monitored(false), &publisher)
+        .await
+        .unwrap();
+    assert_eq!(
+        publisher.sent().len(),
+        3,
+        "an IAM change goes to the main topic only"
+    );
+    assert_eq!(publisher.sent()[2].topic_arn, TOPIC);
+}
+
+#[tokio::test]
+async fn a_broken_main_topic_does_not_keep_the_ops_topic_from_hearing_of_tampering() {
+    let publisher = RecordingPublisher::failing_on(
+        TOPIC,
+        PublishError::new(PublishErrorKind::NotFound, "NotFound: Topic does not exist"),
+    );
+    let err = handle(&sample("DeleteTopic"), &monitored(false), &publisher)
+        .await
+        .unwrap_err();
+    let sent = publisher.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].topic_arn, OPS_TOPIC, "the ops topic got it");
+    let diagnostic: lambda_runtime::Diagnostic = err.into();
+    assert_eq!(
+        diagnostic.error_type, "PublishTopicNotFound",
+        "and the failure is reported"
+    );
+}

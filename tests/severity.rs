@@ -42,6 +42,8 @@ fn allow(action: &str) -> Value {
 /// (rule, an event that fires it).
 fn cases() -> Vec<(Rule, Value)> {
     vec![
+        (Rule::MonitorChanged, sample("SetTopicAttributes")),
+        (Rule::MonitorMuted, sample("DisableRule")),
         (Rule::RootUser, sample("CreateUser-by-root-via-sso")),
         (Rule::RootConsoleSignIn, sample("ConsoleLogin")),
         (

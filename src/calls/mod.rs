@@ -7,6 +7,7 @@
 //! - [`trust`]: trust policies, permissions boundaries, group membership, instance profiles;
 //! - [`providers`]: SAML and OpenID Connect identity providers;
 //! - [`sign_in`]: console sign-in;
+//! - [`monitor`]: changes to the monitor itself (its rules, function, topics) and to trails;
 //! - [`generic`]: every other call, of IAM or another service.
 //!
 //! Adding a call of an existing shape is one row in [`CALLS`]; the template's rules, the
@@ -16,6 +17,7 @@ pub mod account;
 mod context;
 pub mod credentials;
 pub mod generic;
+pub mod monitor;
 pub mod policies;
 pub mod principals;
 pub mod providers;
@@ -24,7 +26,7 @@ pub mod trust;
 
 use crate::arn::Arn;
 use crate::policy::{self, DocKind};
-use crate::severity::Rule;
+use crate::severity::{Finding, Rule};
 use context::Context;
 use serde::Serialize;
 
@@ -115,6 +117,8 @@ pub enum RuleGroup {
     OtherIamWrites,
     /// Beyond the article: root console sign-in (any call by root is caught by its rule too).
     RootActivity,
+    /// The monitor's own rules, function and topics, and CloudTrail trails.
+    MonitorTamper,
 }
 
 impl RuleGroup {
@@ -127,6 +131,7 @@ impl RuleGroup {
         RuleGroup::IdentityProviders,
         RuleGroup::OtherIamWrites,
         RuleGroup::RootActivity,
+        RuleGroup::MonitorTamper,
     ];
 
     /// The suffix of the EventBridge rule's name (`<stack>-policy-monitor`).
@@ -139,6 +144,7 @@ impl RuleGroup {
             RuleGroup::IdentityProviders => "identity-providers-monitor",
             RuleGroup::OtherIamWrites => "other-iam-writes-monitor",
             RuleGroup::RootActivity => "root-activity-monitor",
+            RuleGroup::MonitorTamper => "tamper-monitor",
         }
     }
 }
@@ -222,6 +228,8 @@ pub enum Shape {
     DefaultPolicyVersion,
     /// Update/DeleteAccountPasswordPolicy.
     PasswordPolicy(Change),
+    /// A change to the monitor itself or a trail: `verb` the monitor's part X.
+    Monitor(&'static str, monitor::Part),
 }
 
 /// One supported call.
@@ -361,13 +369,68 @@ pub const CALLS: &[Call] = &[
     call("DeleteAccountPasswordPolicy", G::OtherIamWrites, Shape::PasswordPolicy(Delete)).flag(Rule::PasswordPolicyRemoved),
     // Root activity (MonitorRootActivity): console sign-in; root API calls render generically.
     call("ConsoleLogin", G::RootActivity, Shape::ConsoleSignIn).source("signin.amazonaws.com"),
+    // The monitor itself and what feeds it (the tamper rule; on by default). Lambda records
+    // its calls with the API version appended, as here; `lookup` also takes other versions.
+    call("DisableRule", G::MonitorTamper, Shape::Monitor("disabled", Part::Rule("name"))).source(EVENTS),
+    call("DeleteRule", G::MonitorTamper, Shape::Monitor("deleted", Part::Rule("name"))).source(EVENTS),
+    call("PutRule", G::MonitorTamper, Shape::Monitor("changed", Part::Rule("name"))).source(EVENTS),
+    call("RemoveTargets", G::MonitorTamper, Shape::Monitor("removed targets from", Part::Rule("rule"))).source(EVENTS),
+    call("PutTargets", G::MonitorTamper, Shape::Monitor("changed the targets of", Part::Rule("rule"))).source(EVENTS),
+    call("UpdateFunctionConfiguration20150331v2", G::MonitorTamper, Shape::Monitor("changed the configuration of", Part::Function)).source(LAMBDA),
+    call("UpdateFunctionCode20150331v2", G::MonitorTamper, Shape::Monitor("replaced the code of", Part::Function)).source(LAMBDA),
+    call("DeleteFunction20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::Function)).source(LAMBDA),
+    call("PutFunctionConcurrency20171031", G::MonitorTamper, Shape::Monitor("limited the concurrency of", Part::Function)).source(LAMBDA),
+    call("PutFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function)).source(LAMBDA),
+    call("UpdateFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function)).source(LAMBDA),
+    call("DeleteFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("removed the retries and failure destination of", Part::Function)).source(LAMBDA),
+    call("Unsubscribe", G::MonitorTamper, Shape::Monitor("removed", Part::Subscription)).source(SNS),
+    call("SetSubscriptionAttributes", G::MonitorTamper, Shape::Monitor("changed", Part::Subscription)).source(SNS),
+    call("DeleteTopic", G::MonitorTamper, Shape::Monitor("deleted", Part::Topic)).source(SNS),
+    call("SetTopicAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Topic)).source(SNS),
+    call("RemovePermission", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Topic)).source(SNS),
+    call("StopLogging", G::MonitorTamper, Shape::Monitor("stopped", Part::Trail("name"))).source(CLOUDTRAIL),
+    call("DeleteTrail", G::MonitorTamper, Shape::Monitor("deleted", Part::Trail("name"))).source(CLOUDTRAIL),
+    call("UpdateTrail", G::MonitorTamper, Shape::Monitor("changed", Part::Trail("name"))).source(CLOUDTRAIL),
+    call("PutEventSelectors", G::MonitorTamper, Shape::Monitor("changed which events are logged by", Part::Trail("trailName"))).source(CLOUDTRAIL),
 ];
+
+const EVENTS: &str = "events.amazonaws.com";
+const LAMBDA: &str = "lambda.amazonaws.com";
+const SNS: &str = "sns.amazonaws.com";
+const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+use monitor::Part;
+
+/// A call's name without the API version Lambda appends (`UpdateFunctionCode20150331v2`).
+pub fn unversioned(name: &str) -> &str {
+    // An optional `v<digits>` revision, after eight date digits.
+    let without_revision = match name.rsplit_once('v') {
+        Some((head, rev)) if !rev.is_empty() && rev.bytes().all(|b| b.is_ascii_digit()) => head,
+        _ => name,
+    };
+    let split = without_revision.len().saturating_sub(8);
+    match (without_revision.get(..split), without_revision.get(split..)) {
+        (Some(base), Some(date))
+            if !base.is_empty() && date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            base
+        }
+        _ => name,
+    }
+}
 
 /// The supported call recorded as `event_name` by `event_source`, if any.
 pub fn lookup(event_source: &str, event_name: &str) -> Option<&'static Call> {
     CALLS
         .iter()
         .find(|c| c.name == event_name && c.source == event_source)
+        .or_else(|| {
+            // Another API version of a Lambda call we know.
+            (event_source == LAMBDA).then_some(())?;
+            let base = unversioned(event_name);
+            CALLS
+                .iter()
+                .find(|c| c.source == LAMBDA && unversioned(c.name) == base)
+        })
 }
 
 /// A managed policy a call refers to (attached, detached, versioned).
@@ -416,6 +479,8 @@ impl CarriedDocument {
 pub struct Target {
     /// The resource the console link opens.
     pub kind: Kind,
+    /// What the Resource line calls it, where the kind's noun is too vague.
+    pub noun: Option<&'static str>,
     pub name: Option<String>,
     pub arn: Option<String>,
     /// The resource no longer exists (a successful delete): link to the list instead.
@@ -435,6 +500,8 @@ pub struct Target {
     pub facts: Vec<(&'static str, String)>,
     /// Severity rules this particular call fires.
     pub flags: Vec<Rule>,
+    /// Findings this particular call makes, with reasons of their own.
+    pub findings: Vec<Finding>,
 }
 
 impl Target {
@@ -442,6 +509,7 @@ impl Target {
     fn new(kind: Kind, summary: String, headline: String) -> Target {
         Target {
             kind,
+            noun: None,
             name: None,
             arn: None,
             gone: false,
@@ -453,6 +521,7 @@ impl Target {
             document: None,
             facts: Vec::new(),
             flags: Vec::new(),
+            findings: Vec::new(),
         }
     }
 }
@@ -484,6 +553,7 @@ pub fn resolve(event: &crate::event::Event, call: &Call) -> Target {
         Shape::ConsoleSignIn => sign_in::console_sign_in(&cx),
         Shape::DefaultPolicyVersion => policies::default_policy_version(&cx),
         Shape::PasswordPolicy(change) => account::password_policy(&cx, change),
+        Shape::Monitor(verb, part) => monitor::monitor(&cx, verb, part),
     }
 }
 

@@ -152,3 +152,22 @@ fn everything_missing_still_says_what_happened() {
         assert!(!t.summary.is_empty() && headline_ok, "{}", c.name);
     }
 }
+
+#[test]
+fn lambda_calls_are_known_under_any_api_version() {
+    use super::unversioned;
+    assert_eq!(
+        unversioned("UpdateFunctionConfiguration20150331v2"),
+        "UpdateFunctionConfiguration"
+    );
+    assert_eq!(unversioned("DeleteFunction20150331"), "DeleteFunction");
+    assert_eq!(
+        unversioned("PutFunctionEventInvokeConfig"),
+        "PutFunctionEventInvokeConfig"
+    );
+    assert_eq!(unversioned("CreateRolev2"), "CreateRolev2");
+    assert_eq!(unversioned("20150331"), "20150331");
+    let later = super::lookup("lambda.amazonaws.com", "UpdateFunctionCode20991231v7").unwrap();
+    assert_eq!(later.name, "UpdateFunctionCode20150331v2");
+    assert!(super::lookup("iam.amazonaws.com", "UpdateFunctionCode20150331v2").is_none());
+}

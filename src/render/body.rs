@@ -264,7 +264,8 @@ fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
     if t.kind != Kind::Other || t.name.is_some() {
         let state = if t.gone { " (deleted)" } else { "" };
         let name = t.name.as_deref().unwrap_or("(name not recorded)");
-        field("Resource", &format!("{} {name}{state}", t.kind.noun()));
+        let noun = t.noun.unwrap_or(t.kind.noun());
+        field("Resource", &format!("{noun} {name}{state}"));
         match &t.arn {
             Some(arn) => field("Resource ARN", arn),
             // An account setting has no ARN of its own.
@@ -308,7 +309,9 @@ fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
 /// about a principal.
 fn console_lines(f: &Facts, lines: &mut Vec<String>) {
     let (t, link) = (&f.target, &f.link);
-    if t.gone {
+    if t.kind == Kind::Other {
+        lines.push(labelled("CloudTrail", link));
+    } else if t.gone {
         let list_of = format!("{}s", t.kind.noun()).replace("policys", "policies");
         lines.push(labelled(
             "Console",
@@ -317,8 +320,6 @@ fn console_lines(f: &Facts, lines: &mut Vec<String>) {
                 t.kind.noun()
             ),
         ));
-    } else if t.kind == Kind::Other {
-        lines.push(labelled("CloudTrail", link));
     } else {
         lines.push(labelled("Console", link));
     }

@@ -80,6 +80,9 @@ pub struct Notification {
     /// The machine-readable alert (schema `iam-notify/1`, documented in the README) for
     /// sqs, lambda, http and https subscribers.
     pub document: AlertDocument,
+    /// A change to the monitor itself: also sent to the operations topic, if there is one.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub ops: bool,
     /// The lines the alert never goes without, short (see `body::essentials`): what
     /// subscribers get when the whole body cannot travel within SNS's limit.
     #[serde(skip)]
@@ -181,6 +184,7 @@ pub fn render(event: &Event, format: Format) -> Notification {
         document,
         essentials,
         header_len,
+        ops: call.is_some_and(|c| c.group == calls::RuleGroup::MonitorTamper),
     }
 }
 
@@ -221,6 +225,7 @@ fn assess(
         out.push(Finding::of(rule));
     }
     out.extend(t.flags.iter().map(|rule| Finding::of(*rule)));
+    out.extend(t.findings.iter().cloned());
     if let Some(p) = t.policy.as_ref().filter(|p| p.is_aws_managed()) {
         let admin = ADMIN_POLICIES.contains(&p.name.as_str());
         let broad = BROAD_POLICIES.contains(&p.name.as_str());

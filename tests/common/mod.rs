@@ -69,6 +69,8 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
         chat: ChatFormat::None,
         sdk: SdkSettings::default(),
         noise,
+        ops_topic: None,
+        heartbeat: None,
     }
 }
 

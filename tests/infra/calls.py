@@ -12,6 +12,20 @@ ROOT = Path(__file__).resolve().parents[2]
 ARTICLE_RULES = ("policy-monitor", "principals-monitor")
 ROOT_RULE = "root-activity-monitor"
 OTHER_WRITES_RULE = "other-iam-writes-monitor"
+TAMPER_RULE = "tamper-monitor"
+# The heartbeat rule watches the schedule's TagRole of the canary, not a call of the table.
+HEARTBEAT_RULE = "heartbeat-monitor"
+
+
+def tamper_entries(rule):
+    """The tamper rule's (eventSource, eventName entry) pairs across its `$or` branches; an
+    entry is a name or {"prefix": ...}."""
+    return [(source, entry) for branch in rule["Pattern"]["detail"]["$or"]
+            for source in branch["eventSource"] for entry in branch["eventName"]]
+
+
+def entry_matches(entry, name):
+    return name.startswith(entry["prefix"]) if isinstance(entry, dict) else name == entry
 
 
 @functools.lru_cache(maxsize=1)
@@ -97,8 +111,17 @@ def drift(calls, template, readme, baseline_calls):
     for rule, group in by_rule.items():
         if rule not in rules:
             problems.append(f"template.yaml has no rule {rule} for {[c['name'] for c in group]}")
+    tamper = by_rule.get(TAMPER_RULE, [])
+    entries = tamper_entries(rules[TAMPER_RULE]) if TAMPER_RULE in rules else []
+    for c in tamper:
+        hits = [e for s, e in entries if s == c["source"] and entry_matches(e, c["name"])]
+        if len(hits) != 1:
+            problems.append(f"rule {TAMPER_RULE} matches {c['source']} {c['name']} by {hits}, the table says exactly once")
+    for source, entry in entries:
+        if not any(c["source"] == source and entry_matches(entry, c["name"]) for c in tamper):
+            problems.append(f"rule {TAMPER_RULE} watches {source} {entry}, a call the table does not have")
     for rule, props in rules.items():
-        if rule in (ROOT_RULE, OTHER_WRITES_RULE):
+        if rule in (ROOT_RULE, OTHER_WRITES_RULE, TAMPER_RULE, HEARTBEAT_RULE):
             continue
         detail = props["Pattern"]["detail"]
         want = sorted(c["name"] for c in by_rule.get(rule, []))
@@ -117,7 +140,7 @@ def drift(calls, template, readme, baseline_calls):
         if sorted(always) != article:
             problems.append(f"{who} always leaves out {sorted(always)}, the article's rules watch {article}")
         for rule, props in rules.items():
-            if rule in ARTICLE_RULES or rule in (ROOT_RULE, OTHER_WRITES_RULE):
+            if rule in ARTICLE_RULES or rule in (ROOT_RULE, OTHER_WRITES_RULE, TAMPER_RULE, HEARTBEAT_RULE):
                 continue
             condition = props["State"]["Fn::If"][0]
             want = sorted(c["name"] for c in by_rule.get(rule, []))

@@ -34,7 +34,7 @@ def test_the_table_lists_every_rule_group_with_its_calls(sources):
     assert len(calls) == len({c["name"] for c in calls}) > 25
     assert {c["rule"] for c in calls} == {
         "policy-monitor", "principals-monitor", "credentials-monitor", "trust-monitor",
-        "identity-providers-monitor", "other-iam-writes-monitor", ROOT_RULE}
+        "identity-providers-monitor", "other-iam-writes-monitor", ROOT_RULE, "tamper-monitor"}
     assert sum(c["rule"] == "policy-monitor" for c in calls) == 16
     assert sum(c["rule"] == "principals-monitor" for c in calls) == 9
 
@@ -73,6 +73,19 @@ def test_drift_is_caught_when_a_call_leaves_the_readme(sources):
     assert broken != readme
     problems = drift(calls, template, broken, baseline)
     assert any("README row credentials-monitor" in p for p in problems), problems
+
+
+def test_drift_is_caught_when_the_tamper_rule_loses_or_gains_a_call(sources):
+    calls, template, readme, baseline = sources
+    broken = copy.deepcopy(template)
+    branches = template_rules(broken)["tamper-monitor"]["Pattern"]["detail"]["$or"]
+    lambda_branch = next(b for b in branches if b["eventSource"] == ["lambda.amazonaws.com"])
+    lambda_branch["eventName"] = [e for e in lambda_branch["eventName"] if e != {"prefix": "DeleteFunction20"}]
+    trail_branch = next(b for b in branches if b["eventSource"] == ["cloudtrail.amazonaws.com"])
+    trail_branch["eventName"].append("CreateTrail")
+    problems = drift(calls, broken, readme, baseline)
+    assert any("DeleteFunction20150331 by []" in p for p in problems), problems
+    assert any("watches cloudtrail.amazonaws.com CreateTrail" in p for p in problems), problems
 
 
 def test_drift_is_caught_when_the_table_gains_a_call_nothing_else_knows(sources):

@@ -69,7 +69,7 @@ def test_sam_transform_gives_the_expected_resources(cfn):
     assert types["NotifyFunctionPolicyMonitor"] == "AWS::Events::Rule"
     assert types["NotifyFunctionPrincipalsMonitor"] == "AWS::Events::Rule"
     assert types["NotifyFunctionEventInvokeConfig"] == "AWS::Lambda::EventInvokeConfig"
-    assert sorted(t for t in types.values() if t == "AWS::CloudWatch::Alarm") == ["AWS::CloudWatch::Alarm"] * 2
+    assert sum(t == "AWS::CloudWatch::Alarm" for t in types.values()) == 8
     fn = cfn["Resources"]["NotifyFunction"]["Properties"]
     assert fn["Runtime"] == "provided.al2023" and fn["Handler"] == "bootstrap"
     assert fn["Architectures"] == ["arm64"] and fn["MemorySize"] == 128
@@ -80,27 +80,80 @@ def test_sam_transform_gives_the_expected_resources(cfn):
     assert fn["Timeout"] > budget
     invoke = cfn["Resources"]["NotifyFunctionEventInvokeConfig"]["Properties"]
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
-    for rule in ("NotifyFunctionPolicyMonitor", "NotifyFunctionPrincipalsMonitor"):
+    rules = [n for n, t in types.items() if t == "AWS::Events::Rule"]
+    assert len(rules) == 9
+    for rule in rules:
         target = cfn["Resources"][rule]["Properties"]["Targets"][0]
         assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
 
 
+def every_statement(node):
+    """Every policy statement anywhere in the template (resource policies included)."""
+    if isinstance(node, dict):
+        if "Statement" in node and isinstance(node["Statement"], list):
+            for s in node["Statement"]:
+                if isinstance(s, dict) and "Fn::If" in s:
+                    yield from (b for b in s["Fn::If"][1:] if isinstance(b, dict) and "Effect" in b)
+                elif isinstance(s, dict):
+                    yield s
+        for v in node.values():
+            yield from every_statement(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from every_statement(v)
+
+
 def test_least_privilege_and_no_public_principal(cfn):
-    text = json.dumps(cfn)
-    assert '"Principal": "*"' not in text and '"AWS": "*"' not in text
+    for s in every_statement(cfn["Resources"]):
+        if s["Effect"] == "Allow":
+            assert s.get("Principal") not in ("*", {"AWS": "*"}), s
     role = cfn["Resources"]["FunctionRole"]["Properties"]
-    assert "ManagedPolicyArns" not in role
+    assert "ManagedPolicyArns" not in role and len(role["Policies"]) == 1
     statements = role["Policies"][0]["PolicyDocument"]["Statement"]
-    plain = [s for s in statements if "Sid" in s]
-    assert {s["Sid"]: s["Action"] for s in plain} == {
+    assert {s["Sid"]: s["Action"] for s in statements} == {
         "WriteItsOwnLogs": ["logs:CreateLogStream", "logs:PutLogEvents"],
-        "PublishToThisTopicOnly": "sns:Publish",
         "KeepFailedEvents": "sqs:SendMessage",
     }
-    assert all(s["Resource"] != "*" for s in plain)
-    publish = next(s for s in plain if s["Sid"] == "PublishToThisTopicOnly")
-    assert publish["Resource"] == {"Ref": "NotificationTopic"}
+    publish = cfn["Resources"]["FunctionPublishPolicy"]["Properties"]
+    assert publish["Roles"] == [{"Ref": "FunctionRole"}]
+    assert publish["PolicyDocument"]["Statement"] == [{
+        "Sid": "PublishToThisStacksTopicsOnly", "Effect": "Allow", "Action": "sns:Publish",
+        "Resource": [{"Ref": "NotificationTopic"}, {"Ref": "OpsTopic"}]}]
+    key = cfn["Resources"]["FunctionKeyPolicy"]
+    assert key["Condition"] == "EncryptTopic" and key["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
+    assert key["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]}
+    # No other policy in the template is attached to the function's role.
+    others = [n for n, r in cfn["Resources"].items() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
+    assert sorted(others) == ["FunctionKeyPolicy", "FunctionPublishPolicy"]
+    # Nothing the function's role may do is on every resource.
+    for s in every_statement({"a": role["Policies"], "b": publish, "c": key}):
+        assert s["Resource"] != "*" and "*" not in str(s["Action"]).replace("GenerateDataKey*", ""), s
+
+
+def test_only_the_monitor_may_publish_to_its_topics(cfn):
+    """The Deny statements: every principal but the function's role (and, on the ops topic,
+    CloudWatch) is refused sns:Publish, whatever its own policy allows."""
+    policies = {r["Properties"]["Topics"][0]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"]
+                for r in cfn["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"}
+    assert set(policies) == {"NotificationTopic", "OpsTopic"}
+    role = {"Fn::GetAtt": ["FunctionRole", "Arn"]}
+    for topic, statements in policies.items():
+        deny = [s for s in statements if s["Effect"] == "Deny"]
+        assert len(deny) == 1 and deny[0]["Principal"] == {"AWS": "*"} and deny[0]["Action"] == "sns:Publish"
+        assert deny[0]["Resource"] == {"Ref": topic}
+        assert deny[0]["Condition"]["ArnNotEquals"] == {"aws:PrincipalArn": role}
+        allows = [s for s in statements if s["Effect"] == "Allow"]
+        if topic == "NotificationTopic":
+            assert allows == [] and set(deny[0]["Condition"]) == {"ArnNotEquals"}, "no alarm speaks on the alert topic"
+        else:
+            assert deny[0]["Condition"]["StringNotEquals"] == {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}
+            assert [a["Principal"] for a in allows] == [{"Service": "cloudwatch.amazonaws.com"}]
+    key = cfn["Resources"]["TopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+    users = {json.dumps(s["Principal"], sort_keys=True) for s in key}
+    assert users == {json.dumps(p, sort_keys=True) for p in (
+        {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+        {"AWS": role}, {"Service": "cloudwatch.amazonaws.com"})}
 
 
 # ---- 4. pattern coverage -------------------------------------------------------------------
@@ -230,7 +283,7 @@ def create_stack(moto, cfn, name, **params):
 # moto 5.2's CloudFormation skips these types (it creates the stack without them); they are
 # asserted on in the transformed template instead (test_sam_transform_..., test_alarms_...).
 MOTO_UNSUPPORTED = {"AWS::Lambda::EventInvokeConfig", "AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy",
-                    "AWS::CloudWatch::Alarm"}
+                    "AWS::CloudWatch::Alarm", "AWS::Scheduler::Schedule"}
 
 
 def test_stack_reaches_create_complete_with_every_part(moto, cfn):
@@ -238,12 +291,12 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     stack = create_stack(moto, cfn, "iamnotify", NotificationEmails=emails)
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    assert set(outputs) == {"TopicArn", "FunctionName", "FunctionArn", "FailureQueueUrl", "TestHint"}
+    assert set(outputs) == {"TopicArn", "OpsTopicArn", "FunctionName", "FunctionArn", "FailureQueueUrl", "TestHint"}
 
     cf = client("cloudformation", moto)
     created = {r["LogicalResourceId"]: r for r in cf.list_stack_resources(StackName="iamnotify")["StackResourceSummaries"]}
     for name, resource in cfn["Resources"].items():
-        if resource.get("Condition") in ("EncryptTopic", "HasSms"):
+        if resource.get("Condition") in ("MakeTrail", "HasSms"):
             assert name not in created, f"no {name} unless its parameter asks for it"
         elif resource["Type"] in MOTO_UNSUPPORTED:
             assert name not in created, f"moto now creates {resource['Type']}: assert on it here"
@@ -256,6 +309,11 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     assert topic_arn.endswith(":iamnotify-iam-monitoring-topic")
     subs = client("sns", moto).list_subscriptions_by_topic(TopicArn=topic_arn)["Subscriptions"]
     assert sorted((s["Protocol"], s["Endpoint"]) for s in subs) == sorted(("email", e) for e in emails.split(","))
+    # The ops topic: the same addresses when OpsEmails is empty.
+    ops = client("sns", moto).list_subscriptions_by_topic(TopicArn=outputs["OpsTopicArn"])["Subscriptions"]
+    assert sorted(s["Endpoint"] for s in ops) == sorted(emails.split(","))
+    assert client("sns", moto).get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId"), \
+        "topics are encrypted by default"
 
     # Both rules, named as in the article, with the template's patterns, enabled, targeting the function.
     events = client("events", moto)
@@ -277,6 +335,11 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     assert fn["Environment"]["Variables"]["TOPIC_ARN"] == topic_arn
     assert fn["Environment"]["Variables"]["MESSAGE_FORMAT"] == "rich"
     assert fn["Environment"]["Variables"]["DRY_RUN"] == "false"
+    env = fn["Environment"]["Variables"]
+    assert env["OPS_TOPIC_ARN"] == outputs["OpsTopicArn"]
+    canary = created["HeartbeatCanary"]["PhysicalResourceId"]
+    assert env["HEARTBEAT_ROLE_ARN"].endswith(f":role/{canary}")
+    assert env["HEARTBEAT_CALLER_ARN"].endswith(f":role/{created['HeartbeatSchedulerRole']['PhysicalResourceId']}")
 
     # The failure queue.
     attrs = client("sqs", moto).get_queue_attributes(QueueUrl=outputs["FailureQueueUrl"], AttributeNames=["All"])
@@ -298,7 +361,10 @@ def test_disabled_monitor_turns_both_rules_off(moto, cfn):
 
 
 def test_kms_option_encrypts_the_topic_and_lets_the_function_use_the_key(moto, cfn):
-    stack = create_stack(moto, cfn, "sealed", NotificationEmails="a@example.com", TopicEncryption="kms")
+    plain = create_stack(moto, cfn, "plain", NotificationEmails="a@example.com", TopicEncryption="none")
+    topic = next(o["OutputValue"] for o in plain["Outputs"] if o["OutputKey"] == "TopicArn")
+    assert not client("sns", moto).get_topic_attributes(TopicArn=topic)["Attributes"].get("KmsMasterKeyId")
+    stack = create_stack(moto, cfn, "sealed", NotificationEmails="a@example.com")
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     topic = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "TopicArn")
     attrs = client("sns", moto).get_topic_attributes(TopicArn=topic)["Attributes"]
@@ -310,7 +376,7 @@ def test_kms_option_encrypts_the_topic_and_lets_the_function_use_the_key(moto, c
     resources = cf.list_stack_resources(StackName="sealed")["StackResourceSummaries"]
     role = next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == "FunctionRole")
     iam = client("iam", moto)
-    policy = iam.get_role_policy(RoleName=role, PolicyName="iam-notify")
+    policy = iam.get_role_policy(RoleName=role, PolicyName="iam-notify-topic-key")
     document = policy["PolicyDocument"]
     if isinstance(document, str):  # moto 5.2 returns a policy created by CloudFormation as a Python repr
         document = ast.literal_eval(document)
@@ -318,29 +384,138 @@ def test_kms_option_encrypts_the_topic_and_lets_the_function_use_the_key(moto, c
     assert "UseTheTopicKey" in sids
 
 
-def test_alarms_watch_function_errors_and_the_failure_queue(cfn):
-    alarms = {n: r["Properties"] for n, r in cfn["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"}
-    assert {(a["Namespace"], a["MetricName"]) for a in alarms.values()} == {
-        ("AWS/Lambda", "Errors"), ("AWS/SQS", "ApproximateNumberOfMessagesVisible")}
-    for a in alarms.values():
-        assert a["AlarmActions"] == [{"Ref": "NotificationTopic"}]
-        assert a["Threshold"] == 1 and a["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
-        # The topic policy lets this stack's alarms (named after the stack) publish.
-        assert a["AlarmName"]["Fn::Sub"].startswith("${AWS::StackName}-")
+def alarm_metrics(alarm):
+    """(namespace, metric, dimensions) of each metric an alarm watches."""
+    if "Metrics" in alarm:
+        return [(m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"],
+                 m["MetricStat"]["Metric"]["Dimensions"]) for m in alarm["Metrics"] if "MetricStat" in m]
+    return [(alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"])]
+
+
+def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
+    resources = cfn["Resources"]
+    alarms = {n: r["Properties"] for n, r in resources.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+    watched = {(ns, metric) for a in alarms.values() for ns, metric, _ in alarm_metrics(a)}
+    assert watched == {
+        ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/Lambda", "DestinationDeliveryFailures"),
+        ("AWS/Events", "FailedInvocations"), ("AWS/Events", "InvocationsFailedToBeSentToDlq"),
+        ("AWS/SNS", "NumberOfNotificationsFailed"), ("AWS/SQS", "NumberOfMessagesSent"),
+        ("iam-notify", "Heartbeats")}
+    rules = sorted(n for n, r in resources.items() if r["Type"] == "AWS::Events::Rule")
+    # Each dimension names a resource of this stack (by reference), of the right type.
+    kinds = {"FunctionName": "AWS::Lambda::Function", "RuleName": "AWS::Events::Rule",
+             "TopicName": "AWS::SNS::Topic", "QueueName": "AWS::SQS::Queue", "Canary": "AWS::IAM::Role"}
+    for name, a in alarms.items():
+        assert a["AlarmActions"] == [{"Ref": "OpsTopic"}], f"{name}: alarms speak on the ops topic, never the one they watch"
+        assert a["AlarmName"]["Fn::Sub"].startswith("${AWS::StackName}-"), "the ops topic policy lets these publish"
+        for _, metric, dims in alarm_metrics(a):
+            for d in dims:
+                ref = d["Value"].get("Ref") or d["Value"].get("Fn::GetAtt", [None])[0]
+                assert resources[ref]["Type"] == kinds[d["Name"]], (name, d)
+        if metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq"):
+            assert sorted(d["Value"]["Ref"] for _, _, dims in alarm_metrics(a) for d in dims) == rules, name
+            assert "SUM(" in a["Metrics"][0]["Expression"]
+    queue = alarms["FailureQueueAlarm"]
+    assert queue["MetricName"] == "NumberOfMessagesSent" and queue["Statistic"] == "Sum", "fires for each new failure"
+    heartbeat = alarms["HeartbeatMissingAlarm"]
+    assert heartbeat["TreatMissingData"] == "breaching" and heartbeat["ComparisonOperator"] == "LessThanThreshold"
+    assert resources["HeartbeatMissingAlarm"]["Condition"] == "HeartbeatOn"
+
+
+@pytest.mark.parametrize("schedule,hours", [("rate(1 hour)", 1), ("rate(6 hours)", 6), ("rate(12 hours)", 12),
+                                            ("rate(1 day)", 24)])
+def test_the_heartbeat_alarm_waits_one_and_a_half_periods(template, schedule, hours):
+    """The alarm's window, as CloudFormation evaluates its conditions for each schedule."""
+    alarm = template["Resources"]["HeartbeatMissingAlarm"]["Properties"]
+    conditions = {"HeartbeatHourly": schedule == "rate(1 hour)", "Heartbeat6Hours": schedule == "rate(6 hours)",
+                  "Heartbeat12Hours": schedule == "rate(12 hours)"}
+
+    def value(node):
+        if isinstance(node, dict) and "Fn::If" in node:
+            cond, yes, no = node["Fn::If"]
+            return value(yes if conditions[cond] else no)
+        return node
+    period, periods = value(alarm["Period"]), value(alarm["EvaluationPeriods"])
+    assert value(alarm["DatapointsToAlarm"]) == periods, "every period of the window must be empty"
+    assert period * periods == 1.5 * hours * 3600
+    assert period * periods <= 7 * 86400 and period % 60 == 0
+    assert schedule in template["Parameters"]["HeartbeatSchedule"]["AllowedValues"]
+
+
+def test_the_heartbeat_schedule_tags_only_the_canary(cfn):
+    r = cfn["Resources"]
+    timer = r["HeartbeatTimer"]["Properties"]
+    assert timer["ScheduleExpression"] == {"Ref": "HeartbeatSchedule"}
+    assert timer["Target"]["Arn"] == {"Fn::Sub": "arn:${AWS::Partition}:scheduler:::aws-sdk:iam:tagRole"}
+    assert timer["Target"]["RoleArn"] == {"Fn::GetAtt": ["HeartbeatSchedulerRole", "Arn"]}
+    assert json.loads(timer["Target"]["Input"]["Fn::Sub"].replace("${HeartbeatCanary}", "c"))["RoleName"] == "c"
+    scheduler = r["HeartbeatSchedulerRole"]["Properties"]
+    assert scheduler["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "scheduler.amazonaws.com"}
+    (statement,) = scheduler["Policies"][0]["PolicyDocument"]["Statement"]
+    assert (statement["Action"], statement["Resource"]) == ("iam:TagRole", {"Fn::GetAtt": ["HeartbeatCanary", "Arn"]})
+    canary = r["HeartbeatCanary"]["Properties"]
+    assert "Policies" not in canary and "ManagedPolicyArns" not in canary, "the canary can do nothing"
+    assert [s["Effect"] for s in canary["AssumeRolePolicyDocument"]["Statement"]] == ["Deny"], "and trusts nobody"
 
 
 # ---- beyond the article: extra rule groups, root activity, SMS ---------------------------
 
 # Each optional group's calls, from the one call table (`preview --list-calls`); test_calls.py
 # checks that the template's rules say the same.
+TAMPER = "tamper-monitor"
+HEARTBEAT = "heartbeat-monitor"
 GROUPS = {rule: [c["name"] for c in group] for rule, group in calls_by_rule(supported_calls()).items()
-          if rule not in (*ARTICLE_RULE_NAMES, ROOT_RULE)}
+          if rule not in (*ARTICLE_RULE_NAMES, ROOT_RULE, TAMPER)}
 ALL_GROUPS_ON = {"MonitorCredentials": "ENABLED", "MonitorTrustAndBoundaries": "ENABLED",
                  "MonitorIdentityProviders": "ENABLED", "MonitorOtherIamWrites": "ENABLED",
                  "MonitorRootActivity": "ENABLED"}
 GROUPS_OFF = {"MonitorCredentials": "DISABLED", "MonitorTrustAndBoundaries": "DISABLED",
               "MonitorIdentityProviders": "DISABLED", "MonitorOtherIamWrites": "DISABLED"}
-RULE_SUFFIXES = [*ARTICLE_RULE_NAMES, *GROUPS, ROOT_RULE]
+RULE_SUFFIXES = [*ARTICLE_RULE_NAMES, *GROUPS, ROOT_RULE, TAMPER, HEARTBEAT]
+TAMPER_CALLS = {(c["source"], c["name"]) for c in supported_calls() if c["rule"] == TAMPER}
+# The samples' stack, account and canary, as recorded.
+SAMPLE_STACK, SAMPLE_ACCOUNT = "iamnotify", "111122223333"
+SAMPLE_CANARY = "iamnotify-HeartbeatCanary-A1B2C3D4E5F6"
+MOTO_ACCOUNT = "123456789012"
+
+
+def unversioned(name):
+    """A Lambda call's name without the API version CloudTrail appends (UpdateFunctionCode20150331v2)."""
+    return re.sub(r"20\d{6}(v\d+)?$", "", name)
+
+
+class Stack:
+    """What the rules' meaning depends on: the stack's name, its topics and its canary."""
+
+    def __init__(self, moto, name):
+        self.name = name
+        resources = client("cloudformation", moto).list_stack_resources(StackName=name)["StackResourceSummaries"]
+        ids = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
+        self.topics = [ids["NotificationTopic"], ids["OpsTopic"]]
+        self.canary = ids.get("HeartbeatCanary")
+
+    def retarget(self, event):
+        """The sample as if made against this stack: its names, account and canary."""
+        text = json.dumps(event).replace(SAMPLE_CANARY, self.canary or "no-canary")
+        return json.loads(text.replace(SAMPLE_STACK, self.name).replace(SAMPLE_ACCOUNT, MOTO_ACCOUNT))
+
+    def is_tampered_with(self, event):
+        """A call of the tamper table on this stack's rules, function or topics, or any trail."""
+        d = event["detail"]
+        source, name = d.get("eventSource"), d.get("eventName", "")
+        known = any(source == s and unversioned(name) == unversioned(n) for s, n in TAMPER_CALLS)
+        if not known or event.get("detail-type") != "AWS API Call via CloudTrail":
+            return False
+        p = d.get("requestParameters") or {}
+        fn = f"{self.name}-notify"
+        return {
+            "events.amazonaws.com": lambda: str(p.get("name") or p.get("rule") or "").startswith(f"{self.name}-"),
+            "lambda.amazonaws.com": lambda: p.get("functionName") in (fn,) or str(p.get("functionName")).endswith(f":{fn}")
+                                            or f":{fn}:" in str(p.get("functionName")),
+            "sns.amazonaws.com": lambda: p.get("topicArn") in self.topics
+                                         or any(str(p.get("subscriptionArn")).startswith(t + ":") for t in self.topics),
+            "cloudtrail.amazonaws.com": lambda: True,
+        }[source]()
 
 
 def deployed_rules(moto, stack):
@@ -369,11 +544,21 @@ OTHER_WRITES = "other-iam-writes-monitor"
 NAMED_GROUPS = {group: calls for group, calls in GROUPS.items() if group != OTHER_WRITES}
 
 
-def expected_rule(event, enabled_groups):
+def expected_rule(event, enabled_groups, stack):
     """The one rule EventBridge should deliver `event` to, from the rules' meaning (not from
     the template): the article's, an enabled named group's, the other-IAM-writes rule for any
     other IAM write, the root rule for what is left of root's activity."""
     detail = event["detail"]
+    root = detail.get("userIdentity", {}).get("type") == "Root"
+    if stack.is_tampered_with(event):
+        # A change to the monitor by root: the tamper alert and the root alert, both.
+        return sorted([TAMPER] + (["root-activity-monitor"] if root else []))
+    if (stack.canary and detail.get("eventSource") == "iam.amazonaws.com" and detail.get("eventName") == "TagRole"
+            and (detail.get("requestParameters") or {}).get("roleName") == stack.canary):
+        # The heartbeat rule takes every TagRole of the canary; the function tells the
+        # schedule's from anyone else's. Root's reaches the root rule too when no IAM rule
+        # catches every write.
+        return sorted([HEARTBEAT] + (["root-activity-monitor"] if root and OTHER_WRITES not in enabled_groups else []))
     iam_call = (event.get("source") == "aws.iam" and event.get("detail-type") == "AWS API Call via CloudTrail"
                 and detail.get("eventSource") == "iam.amazonaws.com")
     article = article_rules()
@@ -401,17 +586,21 @@ def test_every_sample_matches_exactly_one_rule_with_every_group_on(moto, cfn):
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     rules = deployed_rules(moto, "all")
     assert all(state == "ENABLED" for _, state in rules.values())
+    stack = Stack(moto, "all")
     covered = set()
     for file, event in sample_events():
-        for variant, e in (("as recorded", event), ("by root", as_root(event))):
+        retargeted = stack.retarget(event)
+        for variant, e in (("as recorded", event), ("by root", as_root(event)),
+                           ("against this stack", retargeted), ("against this stack by root", as_root(retargeted))):
             got = matching(rules, e)
-            want = expected_rule(e, set(GROUPS))
+            want = expected_rule(e, set(GROUPS), stack)
             assert got == want, f"{file} {variant}: matched {got}, expected {want}"
             covered.update(got)
     assert covered == set(RULE_SUFFIXES), "every rule is exercised by a sample"
     calls = {e["detail"]["eventName"] for _, e in sample_events()}
     for group, names in GROUPS.items():
         assert set(names) <= calls, f"a sample event for every call of {group}"
+    assert {n for _, n in TAMPER_CALLS} <= calls
 
 
 def test_root_calls_of_disabled_groups_go_to_the_root_rule(moto, cfn):
@@ -422,10 +611,12 @@ def test_root_calls_of_disabled_groups_go_to_the_root_rule(moto, cfn):
     assert states == {"policy-monitor": "ENABLED", "principals-monitor": "ENABLED",
                       "credentials-monitor": "DISABLED", "trust-monitor": "DISABLED",
                       "identity-providers-monitor": "DISABLED", OTHER_WRITES: "DISABLED",
-                      "root-activity-monitor": "ENABLED"}
+                      "root-activity-monitor": "ENABLED", TAMPER: "ENABLED", HEARTBEAT: "ENABLED"}
+    stack = Stack(moto, "rootonly")
     for file, event in sample_events():
-        for e in (event, as_root(event)):
-            assert matching(rules, e) == expected_rule(e, set()), file
+        retargeted = stack.retarget(event)
+        for e in (event, as_root(event), retargeted, as_root(retargeted)):
+            assert matching(rules, e) == expected_rule(e, set(), stack), file
     key = dict(sample_events())["CreateAccessKey.json"]
     assert matching(rules, key) == [], "credentials rule is off"
     assert matching(rules, as_root(key)) == ["root-activity-monitor"], "but root's key is still caught"

@@ -1,0 +1,198 @@
+//! Changes to the monitor itself and to what feeds it: its EventBridge rules, its function,
+//! its topics and subscriptions, and CloudTrail trails. The template's tamper rule delivers
+//! these only for this stack's own rules, function and topics (and for any trail).
+
+use super::context::{Context, label};
+use super::{Kind, Target};
+use crate::arn::Arn;
+use crate::event::scalar_text;
+use crate::severity::{Finding, Rule};
+use serde_json::Value;
+
+/// Which part of the monitor a call changes, and the `requestParameters` key naming it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// One of the stack's EventBridge rules (`name` or `rule`).
+    Rule(&'static str),
+    /// The function (`functionName`: a name, an ARN or a partial ARN).
+    Function,
+    /// One of the stack's topics (`topicArn`).
+    Topic,
+    /// A subscription to one of them (`subscriptionArn`).
+    Subscription,
+    /// A CloudTrail trail, the source of every event (`name` or `trailName`).
+    Trail(&'static str),
+}
+
+impl Part {
+    fn noun(self) -> &'static str {
+        match self {
+            Part::Rule(_) => "EventBridge rule",
+            Part::Function => "function",
+            Part::Topic => "SNS topic",
+            Part::Subscription => "subscription",
+            Part::Trail(_) => "CloudTrail trail",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            Part::Rule(key) | Part::Trail(key) => key,
+            Part::Function => "functionName",
+            Part::Topic => "topicArn",
+            Part::Subscription => "subscriptionArn",
+        }
+    }
+}
+
+/// The environment variables that silence the function or send its alerts elsewhere.
+const MUTING_VARIABLES: &[&str] = &["DRY_RUN", "TOPIC_ARN", "OPS_TOPIC_ARN", "HEARTBEAT_"];
+
+/// `verb` the monitor's `part` X.
+pub(super) fn monitor(cx: &Context, verb: &str, part: Part) -> Target {
+    let raw = cx.request(part.key());
+    // A function or subscription named by ARN reads better by its last part; the ARN stays.
+    let name = raw.as_deref().map(|r| match part {
+        Part::Function => r
+            .split(":function:")
+            .nth(1)
+            .map_or(r, |rest| rest.split(':').next().unwrap_or(rest))
+            .to_string(),
+        Part::Topic | Part::Subscription => Arn::parse(r)
+            .map(|a| a.resource.to_string())
+            .unwrap_or_else(|| r.to_string()),
+        Part::Trail(_) => Arn::parse(r)
+            .and_then(|a| a.name())
+            .unwrap_or(r)
+            .to_string(),
+        Part::Rule(_) => r.to_string(),
+    });
+    let n = label(&name);
+    let whose = match part {
+        Part::Trail(_) => "(trails feed the IAM change monitor)",
+        _ => "of the IAM change monitor",
+    };
+    let mut t = Target::new(
+        Kind::Other,
+        format!("{verb} {} {n} {whose}", part.noun()),
+        format!("monitor {} {n}", part.noun()),
+    );
+    if raw.as_deref().is_some_and(|r| r.starts_with("arn:")) {
+        t.arn = raw;
+    }
+    t.name = name;
+    t.noun = Some(part.noun());
+    t.gone = verb == "deleted" && !cx.failed;
+    if cx.event.through_cloudformation() {
+        t.facts.push((
+            "Made by",
+            "CloudFormation: expected while this stack is being deployed or updated, \
+             a warning sign at any other time"
+                .into(),
+        ));
+    }
+    if !cx.failed {
+        t.flags.push(Rule::MonitorChanged);
+        t.findings.extend(muting(cx, &n));
+    }
+    t
+}
+
+/// What in a successful change stops alerts or sends them elsewhere, each said.
+fn muting(cx: &Context, name: &str) -> Vec<Finding> {
+    let event = cx.event;
+    let call = event.detail.event_name.as_deref().unwrap_or_default();
+    let mut out = Vec::new();
+    let mut muted = |why: String| out.push(Finding::new(Rule::MonitorMuted, why));
+    if call.starts_with("UpdateFunctionConfiguration") {
+        match event
+            .request_value("environment")
+            .map(|e| e.get("variables"))
+        {
+            Some(Some(Value::Object(vars))) => {
+                let named: Vec<&str> = vars
+                    .keys()
+                    .map(String::as_str)
+                    .filter(|k| {
+                        k.starts_with("IGNORE_")
+                            || MUTING_VARIABLES.iter().any(|m| k.starts_with(m))
+                    })
+                    .collect();
+                if !named.is_empty() {
+                    muted(format!(
+                        "function {name} now runs with {}: it can stop alerts (DRY_RUN, IGNORE_*) or send them elsewhere",
+                        named.join(", ")
+                    ));
+                }
+            }
+            // CloudTrail may hide the variables: what they are cannot be known from here.
+            Some(_) => muted(format!(
+                "function {name}'s environment variables were replaced (the record hides them): \
+                 DRY_RUN or IGNORE_* would stop alerts"
+            )),
+            None => {}
+        }
+    }
+    if call.starts_with("PutFunctionConcurrency")
+        && event
+            .request_value("reservedConcurrentExecutions")
+            .and_then(Value::as_u64)
+            == Some(0)
+    {
+        muted(format!(
+            "function {name} may run 0 copies at once: every alert is throttled"
+        ));
+    }
+    if call == "PutRule"
+        && event
+            .request_value("state")
+            .and_then(scalar_text)
+            .is_some_and(|s| s.eq_ignore_ascii_case("DISABLED"))
+    {
+        muted(format!("rule {name} is now DISABLED: it delivers nothing"));
+    }
+    if call == "DisableRule" {
+        muted(format!("rule {name} is disabled: it delivers nothing"));
+    }
+    if call == "SetSubscriptionAttributes"
+        && event
+            .request("attributeName")
+            .is_some_and(|a| a.starts_with("FilterPolicy"))
+    {
+        muted(format!(
+            "subscription {name} now filters what it receives: alerts that do not match never arrive"
+        ));
+    }
+    if call == "PutEventSelectors" && !logs_management_writes(event) {
+        muted(format!(
+            "trail {name} no longer logs write management events: IAM changes it logged no longer reach the monitor"
+        ));
+    }
+    if call == "StopLogging" {
+        muted(format!(
+            "trail {name} stopped logging: if it is the trail that logs IAM's calls in \
+             us-east-1, no IAM change reaches the monitor"
+        ));
+    }
+    out
+}
+
+/// Whether a PutEventSelectors request keeps write management events logged: some basic
+/// selector with management events and `All` or `WriteOnly`, or advanced selectors (read by
+/// CloudTrail, not here: assumed to keep them).
+fn logs_management_writes(event: &crate::event::Event) -> bool {
+    if event.request_value("advancedEventSelectors").is_some() {
+        return true;
+    }
+    let Some(Value::Array(selectors)) = event.request_value("eventSelectors") else {
+        return true;
+    };
+    selectors.iter().any(|s| {
+        let management = s.get("includeManagementEvents").and_then(Value::as_bool) != Some(false);
+        let writes = s
+            .get("readWriteType")
+            .and_then(Value::as_str)
+            .is_none_or(|t| t.eq_ignore_ascii_case("All") || t.eq_ignore_ascii_case("WriteOnly"));
+        management && writes
+    })
+}
