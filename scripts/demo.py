@@ -47,6 +47,11 @@ class Invoke:
     ok: bool
     output: str
 
+    @property
+    def heartbeat(self):
+        """The function counted this event as the heartbeat (no alert is sent for it)."""
+        return self.ok and '"heartbeat":true' in self.output.replace(" ", "")
+
 
 @dataclass
 class Delivery:
@@ -60,11 +65,44 @@ class Delivery:
 class Result:
     invokes: list = field(default_factory=list)
     deliveries: list = field(default_factory=list)
+    # What the ops topic's mailbox received: alerts about changes to the monitor itself.
+    ops_deliveries: list = field(default_factory=list)
     missing: list = field(default_factory=list)
+    # Embedded-metric lines the function wrote for heartbeats.
+    heartbeat_metrics: list = field(default_factory=list)
+
+    @property
+    def alerts_expected(self):
+        return sum(1 for i in self.invokes if i.ok and not i.heartbeat)
 
     @property
     def ok(self):
-        return all(i.ok for i in self.invokes) and not self.missing and len(self.deliveries) == len(self.invokes)
+        return (all(i.ok for i in self.invokes) and not self.missing
+                and len(self.deliveries) == self.alerts_expected)
+
+
+# The samples' stack (events/TagRole-heartbeat-by-schedule.json): its heartbeat canary and the
+# role its schedule acts as, as the template hands them to the function.
+DEMO_CANARY = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatCanary-A1B2C3D4E5F6"
+DEMO_SCHEDULER = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatSchedulerRole-Q1W2E3R4T5Y6"
+
+
+def read_mailbox(sqs, queue, into, expected, seconds=20):
+    """Moves what SNS delivered to `queue` into `into` until `expected` arrived or time is up."""
+    deadline = time.monotonic() + seconds
+    while len(into) < expected and time.monotonic() < deadline:
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        for m in got.get("Messages", []):
+            # SNS wraps what it delivers to SQS in an envelope; iam-notify publishes per
+            # protocol, so the queue gets the machine-readable document, whose `text` is
+            # exactly what an email subscriber reads.
+            envelope = json.loads(m["Body"])
+            document = json.loads(envelope.get("Message", "{}"))
+            into.append(Delivery(
+                envelope.get("Subject", ""), document.get("text", ""),
+                {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
+                document))
+            sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
 
 
 def check_tools():
@@ -102,14 +140,20 @@ def run(files, log_dir, progress=say):
                    "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
         sns = boto3.client("sns", **offline)
         sqs = boto3.client("sqs", **offline)
-        topic = sns.create_topic(Name="iam-notify-demo")["TopicArn"]
-        queue = sqs.create_queue(QueueName="mailbox")["QueueUrl"]
-        queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-        progress(f"      moto_server pid {moto.pid} at {moto.url}; topic {topic}; mailbox queue subscribed")
+        mailbox = {}
+        for name in ("iam-notify-demo", "iam-notify-demo-ops"):
+            topic = sns.create_topic(Name=name)["TopicArn"]
+            queue = sqs.create_queue(QueueName=f"{name}-mailbox")["QueueUrl"]
+            queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+            mailbox[name] = (topic, queue)
+        (topic, queue), (ops_topic, ops_queue) = mailbox["iam-notify-demo"], mailbox["iam-notify-demo-ops"]
+        progress(f"      moto_server pid {moto.pid} at {moto.url}; alert topic {topic} and ops topic "
+                 f"{ops_topic}, a mailbox queue subscribed to each")
 
         progress("[2/4] starting `cargo lambda watch` (the Lambda runtime API emulator) on 127.0.0.1")
-        with start_watch(log_dir, TOPIC_ARN=topic, AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
+        with start_watch(log_dir, TOPIC_ARN=topic, OPS_TOPIC_ARN=ops_topic, HEARTBEAT_ROLE_ARN=DEMO_CANARY,
+                         HEARTBEAT_CALLER_ARN=DEMO_SCHEDULER, AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
                          **{k: v for k, v in offline_env().items() if k.startswith("AWS_")}) as watch:
             progress(f"      cargo lambda watch pid {watch.pid} on port {watch.port}")
             progress(f"[3/4] invoking {len(files)} events (the first waits for the build)")
@@ -119,34 +163,26 @@ def run(files, log_dir, progress=say):
                 inv = invoke(watch, path, timeout)
                 result.invokes.append(inv)
                 took = time.monotonic() - started
-                status = "ok" if inv.ok else "FAILED"
+                status = ("ok: heartbeat counted, no alert" if inv.heartbeat else "ok") if inv.ok else "FAILED"
                 progress(f"      [{n}/{len(files)}] {path.name}: {status} ({took:.1f}s)")
                 if not inv.ok:
                     progress("        " + inv.output.replace("\n", "\n        "))
 
-            progress("[4/4] reading the mailbox queue")
-            expected = sum(1 for i in result.invokes if i.ok)
-            deadline = time.monotonic() + 20
-            while len(result.deliveries) < expected and time.monotonic() < deadline:
-                got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-                for m in got.get("Messages", []):
-                    # SNS wraps what it delivers to SQS in an envelope; iam-notify publishes
-                    # per protocol, so the queue gets the machine-readable document, whose
-                    # `text` is exactly what an email subscriber reads.
-                    envelope = json.loads(m["Body"])
-                    document = json.loads(envelope.get("Message", "{}"))
-                    result.deliveries.append(Delivery(
-                        envelope.get("Subject", ""), document.get("text", ""),
-                        {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
-                        document))
-                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+            progress("[4/4] reading the mailbox queues")
+            expected = result.alerts_expected
+            read_mailbox(sqs, queue, result.deliveries, expected)
+            ops_expected = sum(1 for i in result.invokes if i.ok and '"opsMessageId"' in i.output)
+            read_mailbox(sqs, ops_queue, result.ops_deliveries, ops_expected, seconds=10)
+            result.heartbeat_metrics = [line for line in Path(watch.log_path).read_text(errors="replace").splitlines()
+                                        if '"Heartbeats":1' in line]
             if len(result.deliveries) > expected:
                 progress(f"      {len(result.deliveries) - expected} more notifications than invokes")
         if any(not i.ok for i in result.invokes):
             progress(f"      function log: {watch.log_path}")
+    heartbeats = {i.file for i in result.invokes if i.heartbeat}
     for path in files:
         event_id = json.loads(path.read_text())["detail"].get("eventID")
-        if not any(event_id and event_id in d.body for d in result.deliveries):
+        if path.name not in heartbeats and not any(event_id and event_id in d.body for d in result.deliveries):
             result.missing.append(path.name)
     return result
 
@@ -158,25 +194,40 @@ class Row:
     severity: str
     subject: str
     delivered: bool
+    # Also arrived on the ops topic (a change to the monitor itself).
+    ops: bool = False
+    heartbeat: bool = False
+
+    @property
+    def status(self):
+        if self.heartbeat:
+            return "counted"
+        return ("yes" if self.delivered else "NO") + ("+ops" if self.ops else "")
 
 
 def summary(files, result):
     """One row per event file: what it was, what arrived for it (matched by event ID)."""
     rows = []
+    heartbeats = {i.file for i in result.invokes if i.heartbeat}
     for path in files:
         detail = json.loads(path.read_text()).get("detail", {})
         event_id = detail.get("eventID")
         d = next((d for d in result.deliveries if event_id and event_id in d.body), None)
+        ops = any(event_id and event_id in o.body for o in result.ops_deliveries)
+        if path.name in heartbeats:
+            rows.append(Row(path.name, detail.get("eventName") or "(none)", "-",
+                            "(heartbeat: counted as a metric, no alert)", True, heartbeat=True))
+            continue
         rows.append(Row(path.name, detail.get("eventName") or "(none)",
                         d.attributes.get("severity", "?") if d else "-",
-                        d.subject if d else "(nothing arrived)", d is not None))
+                        d.subject if d else "(nothing arrived)", d is not None, ops=ops))
     return rows
 
 
 def table(rows):
     """The rows as a plain-text table, one line each, columns aligned."""
     header = ("call", "severity", "delivered", "subject")
-    lines = [(r.call, r.severity, "yes" if r.delivered else "NO", r.subject) for r in rows]
+    lines = [(r.call, r.severity, r.status, r.subject) for r in rows]
     widths = [max(len(x[i]) for x in [header, *lines]) for i in range(3)]
     fmt = lambda x: "  ".join(c.ljust(w) for c, w in zip(x[:3], widths)) + "  " + x[3]  # noqa: E731
     return "\n".join([fmt(header), fmt(tuple("-" * w for w in widths) + ("-" * 7,)), *map(fmt, lines)])
@@ -240,13 +291,25 @@ def main(argv=None):
     shown = result.deliveries if args.all else featured(result.deliveries)
     for d in shown:
         print_alert(d)
+    if result.ops_deliveries:
+        say("\n" + "=" * 100)
+        say(f"The ops topic's mailbox: {len(result.ops_deliveries)} alerts about changes to the monitor itself "
+            "(each also on the alert topic), the first in full:")
+        print_alert(result.ops_deliveries[0])
+    for line in result.heartbeat_metrics:
+        say("\n" + "=" * 100)
+        say("The heartbeat: no alert, one CloudWatch embedded-metric line in the function's log "
+            "(the heartbeat-missing alarm watches it):")
+        say(line)
     if not args.all:
         say(f"\n({len(shown)} of {len(result.deliveries)} alerts shown in full; `make demo ALL=1` prints every one)")
     say("\n" + table(summary(files, result)))
     failed = [i.file for i in result.invokes if not i.ok]
     say("\n" + "=" * 100)
-    say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {len(result.deliveries)} notifications "
-        f"arrived in the mailbox queue; {time.monotonic() - started:.0f}s; logs in {log_dir}")
+    heartbeats = sum(1 for i in result.invokes if i.heartbeat)
+    say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {heartbeats} heartbeat counted; "
+        f"{len(result.deliveries)} notifications arrived in the alert mailbox, {len(result.ops_deliveries)} "
+        f"in the ops mailbox; {time.monotonic() - started:.0f}s; logs in {log_dir}")
     if failed:
         say("failed invokes: " + ", ".join(failed))
     if result.missing:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 import demo
+from calls import supported_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = ROOT / "tests" / "snapshots"
@@ -36,8 +37,33 @@ def test_every_invoke_succeeds(delivered):
     assert failed == []
 
 
+HEARTBEAT = "TagRole-heartbeat-by-schedule.json"
+TAMPER = {c["name"] for c in supported_calls() if c["rule"] == "tamper-monitor"}
+
+
+def test_the_heartbeat_is_counted_and_sends_nothing(delivered):
+    files, result = delivered
+    assert [i.file for i in result.invokes if i.heartbeat] == [HEARTBEAT]
+    event_id = json.loads((ROOT / "events" / HEARTBEAT).read_text())["detail"]["eventID"]
+    assert not any(event_id in d.body for d in result.deliveries + result.ops_deliveries), "no email"
+    (line,) = result.heartbeat_metrics
+    metric = json.loads(line[line.index("{"):])
+    assert metric["Heartbeats"] == 1 and metric["eventID"] == event_id
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "iam-notify"
+
+
+def test_changes_to_the_monitor_reach_the_ops_topic_too_and_nothing_else_does(delivered):
+    files, result = delivered
+    ops = {d.attributes["eventName"] for d in result.ops_deliveries}
+    assert ops == TAMPER and len(result.ops_deliveries) == len(TAMPER)
+    for d in result.ops_deliveries:
+        twin = [m for m in result.deliveries if m.body == d.body]
+        assert len(twin) == 1 and d.attributes["severity"] == "critical", d.subject
+
+
 def test_exactly_one_notification_per_event_with_the_snapshot_subject_and_body(delivered):
     files, result = delivered
+    files = [f for f in files if f.name != HEARTBEAT]
     assert len(result.deliveries) == len(files)
     assert result.missing == []
     for path in files:
@@ -67,14 +93,18 @@ def test_the_summary_table_has_one_delivered_row_per_sample_with_its_subject(del
     assert [r.file for r in rows] == [f.name for f in files]
     for row, path in zip(rows, files):
         assert row.delivered, path.name
+        if path.name == HEARTBEAT:
+            assert (row.heartbeat, row.status, row.severity) == (True, "counted", "-")
+            continue
         assert row.subject == snapshot(path.name)[0], path.name
         assert row.severity in {"info", "warning", "critical"}, path.name
+        assert row.ops == (row.call in TAMPER), path.name
     text = demo.table(rows).splitlines()
     assert text[0].split() == ["call", "severity", "delivered", "subject"]
     assert len(text) == len(files) + 2
     for line, row in zip(text[2:], rows):
         assert line.startswith(row.call) and line.endswith(row.subject)
-        assert line.split()[1:3] == [row.severity, "yes"]
+        assert line.split()[1:3] == [row.severity, row.status]
     picks = demo.featured(result.deliveries)
     shown = {(d.attributes["severity"], d.attributes["outcome"]) for d in picks}
     assert {s for s, _ in shown} == {"info", "warning", "critical"}
@@ -132,4 +162,6 @@ def test_the_readme_transcript_counts_every_sample():
     count = len(list((ROOT / "events").glob("*.json")))
     readme = (ROOT / "README.md").read_text()
     assert f"[3/4] invoking {count} events" in readme
-    assert f"{count} events invoked, 0 failed; {count} notifications" in readme
+    tamper = len(TAMPER)
+    assert (f"{count} events invoked, 0 failed; 1 heartbeat counted; {count - 1} notifications arrived in the "
+            f"alert mailbox, {tamper} in the ops mailbox") in readme
