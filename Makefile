@@ -14,7 +14,7 @@ OFFLINE := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS
 export CARGO_TERM_COLOR ?= never
 EVENT ?= events/AttachRolePolicy.json
 
-.PHONY: help venv build build-lambda test test-rust test-infra lint fmt demo preview invoke validate build-sam deploy bench fuzz clean
+.PHONY: help venv build build-lambda test test-rust test-infra test-mutations lint fmt demo preview invoke validate build-sam deploy bench fuzz clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test-rust: ## Rust unit, snapshot, property, handler and fault tests
 
 test-infra: venv ## Template (cfn-lint, SAM transform, stack in moto, patterns) and end-to-end tests
 	$(OFFLINE) $(PY) -m pytest -q tests/infra
+
+test-mutations: venv ## Break template.yaml in 38 realistic ways; the template tests must fail on each (also part of test-infra)
+	$(OFFLINE) $(PY) -m pytest -q tests/infra/test_mutations.py
 
 test: lint test-rust test-infra ## Everything CI runs: lint, Rust tests, template and end-to-end tests
 

@@ -107,7 +107,10 @@ def every_statement(node):
 def test_least_privilege_and_no_public_principal(cfn):
     for s in every_statement(cfn["Resources"]):
         if s["Effect"] == "Allow":
-            assert s.get("Principal") not in ("*", {"AWS": "*"}), s
+            principal = s.get("Principal", {})
+            everyone = principal == "*" or (isinstance(principal, dict) and "*" in (
+                principal.get("AWS") if isinstance(principal.get("AWS"), list) else [principal.get("AWS")]))
+            assert not everyone, s
     role = cfn["Resources"]["FunctionRole"]["Properties"]
     assert "ManagedPolicyArns" not in role and len(role["Policies"]) == 1
     statements = role["Policies"][0]["PolicyDocument"]["Statement"]

@@ -1,0 +1,183 @@
+"""Template tests that catch real breakage: each mutation below is a realistic edit that breaks
+the security or failure wiring of template.yaml. Applied to a copy of the template, every one
+must make the template suite fail (the tests of test_template.py and test_wiring.py that read
+the template, run in this process against the broken copy); the original must pass them all.
+
+`make test-mutations` runs this file alone; `make test` runs it with the other infra tests."""
+
+import copy
+import inspect
+
+import pytest
+
+import sam
+import test_template
+import test_wiring
+
+
+def props(t, name):
+    return t["Resources"][name]["Properties"]
+
+
+def event(t, name):
+    return props(t, "NotifyFunction")["Events"][name]["Properties"]
+
+
+def role_statements(t):
+    return props(t, "FunctionRole")["Policies"][0]["PolicyDocument"]["Statement"]
+
+
+def sid(statements, name):
+    return next(s for s in statements if s.get("Sid") == name)
+
+
+def topic_policy(t, name):
+    return props(t, name)["PolicyDocument"]["Statement"]
+
+
+def drop_sid(statements, name):
+    statements.remove(sid(statements, name))
+
+
+def env(t):
+    return props(t, "NotifyFunction")["Environment"]["Variables"]
+
+
+def invoke_config(t):
+    return props(t, "NotifyFunction")["EventInvokeConfig"]
+
+
+def set_path(d, path, value):
+    for key in path[:-1]:
+        d = d[key]
+    if value is DELETE:
+        del d[path[-1]]
+    else:
+        d[path[-1]] = value
+
+
+DELETE = object()
+ALLOW_ALL = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+
+MUTATIONS = {
+    "role statement Action *": lambda t: role_statements(t).append(dict(ALLOW_ALL)),
+    "second inline policy granting iam:*": lambda t: props(t, "FunctionRole")["Policies"].append(
+        {"PolicyName": "extra", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}}),
+    "publish policy on every topic": lambda t: set_path(
+        props(t, "FunctionPublishPolicy"), ["PolicyDocument", "Statement", 0, "Resource"], "*"),
+    "topic policy principal {AWS: [*]}": lambda t: topic_policy(t, "NotificationTopicPolicy").append(
+        {"Effect": "Allow", "Principal": {"AWS": ["*"]}, "Action": "sns:Publish", "Resource": {"Ref": "NotificationTopic"}}),
+    "alert topic's Deny removed": lambda t: drop_sid(topic_policy(t, "NotificationTopicPolicy"), "OnlyTheFunctionPublishes"),
+    "alert topic's Deny exempts every role": lambda t: set_path(
+        sid(topic_policy(t, "NotificationTopicPolicy"), "OnlyTheFunctionPublishes"), ["Condition"],
+        {"ArnNotLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/*"}}),
+    "ops topic's Deny removed": lambda t: drop_sid(topic_policy(t, "OpsTopicPolicy"),
+                                                   "OnlyTheFunctionAndThisStacksAlarmsPublish"),
+    "region guard disabled by a RuleCondition": lambda t: set_path(
+        t, ["Rules", "OnlyInUsEast1", "RuleCondition"], {"Fn::Equals": [{"Ref": "DryRun"}, "true"]}),
+    "alarm on a function that does not exist": lambda t: set_path(
+        props(t, "FunctionErrorsAlarm"), ["Dimensions", 0, "Value"], "some-other-function"),
+    "alarm on a queue that does not exist": lambda t: set_path(
+        props(t, "FailureQueueAlarm"), ["Dimensions", 0, "Value"], "no-such-queue"),
+    "alarm on another stack's rule": lambda t: set_path(
+        props(t, "RuleFailedInvocationsAlarm"), ["Metrics", 3, "MetricStat", "Metric", "Dimensions", 0, "Value"],
+        "other-stack-policy-monitor"),
+    "role unable to send to the failure queue": lambda t: drop_sid(role_statements(t), "KeepFailedEvents"),
+    "queue policy SourceArn that matches nothing": lambda t: set_path(
+        topic_policy(t, "FailureQueuePolicy")[0], ["Condition", "ArnLike", "aws:SourceArn"],
+        {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/nothing-*"}),
+    "topic policy SourceArn that matches nothing": lambda t: set_path(
+        sid(topic_policy(t, "OpsTopicPolicy"), "ThisStacksAlarmsPublish"), ["Condition", "ArnLike", "aws:SourceArn"],
+        {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:nothing-*"}),
+    "key policy loses the CloudWatch statement": lambda t: drop_sid(
+        props(t, "TopicKey")["KeyPolicy"]["Statement"], "CloudWatchAlarmsPublishToTheTopics"),
+    "key policy loses the function's statement": lambda t: drop_sid(
+        props(t, "TopicKey")["KeyPolicy"]["Statement"], "TheFunctionPublishesToTheTopics"),
+    "key policy open to every principal": lambda t: props(t, "TopicKey")["KeyPolicy"]["Statement"].append(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"}),
+    "async retries 0": lambda t: set_path(invoke_config(t), ["MaximumRetryAttempts"], 0),
+    "async maximum age 60 s": lambda t: set_path(invoke_config(t), ["MaximumEventAgeInSeconds"], 60),
+    "on-failure destination removed": lambda t: set_path(invoke_config(t), ["DestinationConfig"], DELETE),
+    "a non-article rule without retries": lambda t: set_path(
+        event(t, "CredentialsMonitor"), ["RetryPolicy", "MaximumRetryAttempts"], 0),
+    "a non-article rule without its DLQ": lambda t: set_path(event(t, "TrustMonitor"), ["DeadLetterConfig"], DELETE),
+    "an article rule's events expire after 60 s": lambda t: set_path(
+        event(t, "PolicyMonitor"), ["RetryPolicy", "MaximumEventAgeInSeconds"], 60),
+    "one address never subscribed": lambda t: props(t, "NotificationTopic")["Subscription"]["Fn::If"][1].pop(),
+    "ops topic without the fifth address": lambda t: props(t, "OpsTopic")["Subscription"]["Fn::If"][1].pop(),
+    "log group the role cannot write": lambda t: set_path(
+        sid(role_statements(t), "WriteItsOwnLogs"), ["Resource"],
+        {"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/other:*"}),
+    "log retention removed": lambda t: set_path(props(t, "FunctionLogGroup"), ["RetentionInDays"], DELETE),
+    "failure queue keeps messages 60 s": lambda t: set_path(props(t, "FailureQueue"), ["MessageRetentionPeriod"], 60),
+    "an alarm speaks on the topic it watches": lambda t: set_path(
+        props(t, "NotificationsFailedAlarm"), ["AlarmActions"], [{"Ref": "NotificationTopic"}]),
+    "missing heartbeat treated as fine": lambda t: set_path(
+        props(t, "HeartbeatMissingAlarm"), ["TreatMissingData"], "notBreaching"),
+    "the schedule may tag any role": lambda t: set_path(
+        props(t, "HeartbeatSchedulerRole"), ["Policies", 0, "PolicyDocument", "Statement", 0, "Resource"], "*"),
+    "the canary trusts the account": lambda t: set_path(
+        props(t, "HeartbeatCanary"), ["AssumeRolePolicyDocument", "Statement", 0, "Effect"], "Allow"),
+    "the heartbeat rule watches another role": lambda t: set_path(
+        event(t, "HeartbeatMonitor"), ["Pattern", "detail", "requestParameters", "roleName"], ["-"]),
+    "the tamper rule always off": lambda t: set_path(event(t, "TamperMonitor"), ["State"], "DISABLED"),
+    "the tamper rule forgets the ops topic": lambda t: set_path(
+        event(t, "TamperMonitor"), ["Pattern", "detail", "$or", 3, "requestParameters", "topicArn"],
+        [{"Ref": "NotificationTopic"}]),
+    "alerts published to the ops topic": lambda t: set_path(env(t), ["TOPIC_ARN"], {"Ref": "OpsTopic"}),
+    "dry-run fixed on": lambda t: set_path(env(t), ["DRY_RUN"], "true"),
+    "topics left unencrypted by default": lambda t: set_path(t, ["Parameters", "TopicEncryption", "Default"], "none"),
+}
+
+
+def template_tests():
+    """The suite's tests that read the template in this process (not cfn-lint's subprocess,
+    not the moto ones), with fixture-free arguments."""
+    out = []
+    for module in (test_template, test_wiring):
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if not name.startswith("test_") or "cfn_lint" in name:
+                continue
+            params = set(inspect.signature(fn).parameters)
+            if params and params <= {"template", "cfn"}:
+                out.append((f"{module.__name__}.{name}", fn, params))
+    return out
+
+
+def failures(template):
+    """The suite's verdict on `template`: the tests that fail, with why."""
+    try:
+        cfn = sam.transformed(template)
+    except Exception as e:  # noqa: BLE001 - a template the transform rejects fails the suite
+        return [f"SAM transform: {e}"]
+    failed = []
+    for name, fn, params in template_tests():
+        args = {"template": template, "cfn": cfn}
+        try:
+            fn(**{p: args[p] for p in params})
+        except Exception as e:  # noqa: BLE001 - any failure of a test is the suite failing
+            failed.append(f"{name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    return failed
+
+
+@pytest.fixture(scope="module")
+def original():
+    return sam.load_template(test_template.TEMPLATE)
+
+
+def test_the_original_template_passes_every_template_test(original):
+    assert len(template_tests()) >= 20
+    assert failures(copy.deepcopy(original)) == []
+
+
+def test_there_are_at_least_25_realistic_breakages():
+    assert len(MUTATIONS) >= 25
+
+
+@pytest.mark.parametrize("mutation", sorted(MUTATIONS))
+def test_the_suite_fails_on(original, mutation):
+    broken = copy.deepcopy(original)
+    MUTATIONS[mutation](broken)
+    assert broken != original, "the mutation changed nothing"
+    assert failures(broken), f"no template test fails when: {mutation}"

@@ -1,0 +1,278 @@
+"""The security and failure wiring of template.yaml, by meaning: the transformed template is
+evaluated as CloudFormation would deploy it (tests/infra/wiring.py) and every question is asked
+of the result — who may publish, where failed events go, what each alarm watches, which
+addresses get mail — not of how the YAML happens to be written. `test_mutations.py` breaks
+the template in realistic ways and shows these tests fail on each breakage."""
+
+import pytest
+
+import sam
+from wiring import ACCOUNT, PARTITION, REGION, allowed, as_list, deploy
+
+ROOT_ARN = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
+ADMIN = f"arn:{PARTITION}:iam::{ACCOUNT}:role/admin"
+# What an administrator of the account may do by its own policy: everything.
+ADMIN_POLICY = [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+EMAILS = ["a@example.com", "b.c+iam@mail.example.co.uk", "d@example.org", "e@example.net", "f@example.io"]
+
+
+@pytest.fixture(scope="module")
+def template():
+    return sam.load_template(sam_path())
+
+
+def sam_path():
+    from pathlib import Path
+    return Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+@pytest.fixture(scope="module")
+def cfn(template):
+    return sam.transformed(template)
+
+
+def function(stack):
+    (name, props), = stack.of_type("AWS::Lambda::Function").items()
+    return name, props
+
+
+def function_role(stack):
+    _, fn = function(stack)
+    role = next(k for k in stack.of_type("AWS::IAM::Role") if stack.arn(k) == fn["Role"])
+    return role, {"AWS": stack.arn(role)}, stack.identity_statements(role)
+
+
+def rules(stack):
+    return stack.of_type("AWS::Events::Rule")
+
+
+def alarms(stack):
+    return stack.of_type("AWS::CloudWatch::Alarm")
+
+
+# ---- who may do what -------------------------------------------------------------------------
+
+def test_the_function_role_may_do_its_job(cfn):
+    for encryption in ("kms", "none"):
+        stack = deploy(cfn, TopicEncryption=encryption)
+        _, principal, identity = function_role(stack)
+        can = lambda action, resource: allowed(stack, principal, action, resource, identity=identity)  # noqa: E731
+        _, fn = function(stack)
+        group = next(iter(stack.of_type("AWS::Logs::LogGroup").values()))["LogGroupName"]
+        assert fn["LoggingConfig"]["LogGroup"] == group, "the function logs to the stack's log group"
+        stream = f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{group}:log-stream:2026/11/25/x"
+        assert can("logs:CreateLogStream", stream) and can("logs:PutLogEvents", stream), "it may write its logs"
+        queue = stack.arn("FailureQueue")
+        assert can("sqs:SendMessage", queue), "it may keep failed events"
+        for topic in ("NotificationTopic", "OpsTopic"):
+            assert can("sns:Publish", stack.ref(topic)), f"it may publish to {topic}"
+        if encryption == "kms":
+            key = stack.arn("TopicKey")
+            assert can("kms:GenerateDataKey", key) and can("kms:Decrypt", key), "it may use the topics' key"
+
+
+def test_the_function_role_may_do_nothing_else(cfn):
+    stack = deploy(cfn)
+    _, principal, identity = function_role(stack)
+    other = f"arn:{PARTITION}:%s:{REGION}:{ACCOUNT}:%s"
+    probes = [("sns:Publish", other % ("sns", "someone-elses-topic")),
+              ("sqs:SendMessage", other % ("sqs", "another-queue")),
+              ("logs:PutLogEvents", other % ("logs", "log-group:/aws/lambda/other:log-stream:x")),
+              ("kms:Decrypt", other % ("kms", "key/another")),
+              ("iam:PassRole", f"arn:{PARTITION}:iam::{ACCOUNT}:role/admin"),
+              ("iam:AttachRolePolicy", f"arn:{PARTITION}:iam::{ACCOUNT}:role/x"),
+              ("iam:CreateUser", f"arn:{PARTITION}:iam::{ACCOUNT}:user/x"),
+              ("sns:DeleteTopic", stack.ref("NotificationTopic")),
+              ("sns:Subscribe", stack.ref("NotificationTopic")),
+              ("sqs:DeleteQueue", stack.arn("FailureQueue")),
+              ("sqs:ReceiveMessage", stack.arn("FailureQueue")),
+              ("lambda:UpdateFunctionConfiguration", stack.arn(function(stack)[0])),
+              ("s3:GetObject", "arn:aws:s3:::bucket/key"), ("ec2:RunInstances", "*")]
+    for action, resource in probes:
+        assert not allowed(stack, principal, action, resource, identity=identity), f"{action} on {resource}"
+    for s in identity:
+        assert s["Resource"] != "*" and all(a.split(":")[1] not in ("*", "") for a in as_list(s["Action"])), s
+
+
+def test_only_the_monitor_may_publish_to_its_topics(cfn):
+    stack = deploy(cfn)
+    _, function_principal, identity = function_role(stack)
+    for topic in ("NotificationTopic", "OpsTopic"):
+        arn = stack.ref(topic)
+        assert not allowed(stack, {"AWS": ADMIN}, "sns:Publish", arn, identity=ADMIN_POLICY), \
+            f"an administrator of the account cannot forge alerts on {topic}"
+        assert not allowed(stack, {"AWS": f"arn:{PARTITION}:iam::999988887777:role/x"}, "sns:Publish", arn,
+                           identity=ADMIN_POLICY)
+        assert allowed(stack, function_principal, "sns:Publish", arn, identity=identity)
+    alarm_arn = f"arn:{PARTITION}:cloudwatch:{REGION}:{ACCOUNT}:alarm:%s"
+    cloudwatch = {"Service": "cloudwatch.amazonaws.com"}
+    for name, a in alarms(stack).items():
+        ctx = {"aws:SourceArn": alarm_arn % a["AlarmName"], "aws:SourceAccount": ACCOUNT}
+        assert allowed(stack, cloudwatch, "sns:Publish", stack.ref("OpsTopic"), ctx), f"{name} reaches the ops topic"
+        assert not allowed(stack, cloudwatch, "sns:Publish", stack.ref("NotificationTopic"), ctx), \
+            "no alarm speaks on the alert topic"
+    ctx = {"aws:SourceArn": alarm_arn % "someone-elses-alarm", "aws:SourceAccount": ACCOUNT}
+    assert not allowed(stack, cloudwatch, "sns:Publish", stack.ref("OpsTopic"), ctx), "only this stack's alarms"
+
+
+def test_the_topic_key_serves_the_function_and_the_alarms_only(cfn):
+    stack = deploy(cfn)
+    key = stack.arn("TopicKey")
+    for name, t in stack.of_type("AWS::SNS::Topic").items():
+        assert t["KmsMasterKeyId"] == stack.ref("TopicKey"), f"{name} is encrypted with the stack's key"
+    _, principal, identity = function_role(stack)
+    assert allowed(stack, principal, "kms:GenerateDataKey", key, identity=identity)
+    assert allowed(stack, {"Service": "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key,
+                   {"aws:SourceAccount": ACCOUNT})
+    assert not allowed(stack, {"Service": "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key,
+                       {"aws:SourceAccount": "999988887777"})
+    assert not allowed(stack, {"Service": "s3.amazonaws.com"}, "kms:Decrypt", key)
+    for s in stack.resources["TopicKey"]["Properties"]["KeyPolicy"]["Statement"]:
+        assert s["Principal"] not in ("*", {"AWS": "*"}), s
+
+
+def test_failed_events_can_reach_the_failure_queue_from_every_rule(cfn):
+    stack = deploy(cfn)
+    queue = stack.arn("FailureQueue")
+    events = {"Service": "events.amazonaws.com"}
+    for name, rule in rules(stack).items():
+        ctx = {"aws:SourceArn": stack.arn(name), "aws:SourceAccount": ACCOUNT}
+        assert allowed(stack, events, "sqs:SendMessage", queue, ctx), f"{name} can dead-letter"
+        (target,) = rule["Targets"]
+        fn_name, _ = function(stack)
+        assert target["Arn"] == stack.arn(fn_name), f"{name} targets the function"
+        assert target["DeadLetterConfig"]["Arn"] == queue, f"{name} dead-letters to the failure queue"
+        retry = target["RetryPolicy"]
+        assert retry["MaximumRetryAttempts"] >= 100 and retry["MaximumEventAgeInSeconds"] >= 86400, name
+        assert allowed(stack, events, "lambda:InvokeFunction", stack.arn(fn_name), ctx), f"{name} may invoke"
+    ctx = {"aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/someone-else", "aws:SourceAccount": ACCOUNT}
+    assert not allowed(stack, events, "sqs:SendMessage", queue, ctx), "only this stack's rules"
+    assert len(rules(stack)) == 9
+
+
+def test_the_function_retries_and_keeps_what_it_cannot_deliver(cfn):
+    stack = deploy(cfn)
+    (config,) = stack.of_type("AWS::Lambda::EventInvokeConfig").values()
+    fn_name, _ = function(stack)
+    assert config["FunctionName"] == stack.ref(fn_name)
+    assert config["MaximumRetryAttempts"] == 2 and config["MaximumEventAgeInSeconds"] >= 6 * 3600
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == stack.arn("FailureQueue")
+    queue = stack.resources["FailureQueue"]["Properties"]
+    assert queue["MessageRetentionPeriod"] == 1209600, "failed events are kept 14 days"
+
+
+# ---- what reaches whom -------------------------------------------------------------------------
+
+def subscribed(stack, topic):
+    return sorted(s["Endpoint"] for s in stack.resources[topic]["Properties"].get("Subscription", []))
+
+
+def test_every_address_is_subscribed_once_to_each_topic(cfn):
+    for n in range(1, 6):
+        emails = EMAILS[:n]
+        stack = deploy(cfn, NotificationEmails=",".join(emails))
+        assert subscribed(stack, "NotificationTopic") == sorted(emails), n
+        assert subscribed(stack, "OpsTopic") == sorted(emails), f"{n}: the ops topic defaults to the same addresses"
+        ops = EMAILS[5 - n:]
+        stack = deploy(cfn, NotificationEmails=",".join(emails), OpsEmails=",".join(ops))
+        assert subscribed(stack, "NotificationTopic") == sorted(emails)
+        assert subscribed(stack, "OpsTopic") == sorted(ops), n
+
+
+def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
+    stack = deploy(cfn)
+    fn_name, fn = function(stack)
+    names = {"FunctionName": {fn["FunctionName"]}, "QueueName": {stack.names["FailureQueue"]},
+             "TopicName": {stack.names["NotificationTopic"]}, "RuleName": {r["Name"] for r in rules(stack).values()},
+             "Canary": {stack.arn("HeartbeatCanary")}}
+    for name, a in alarms(stack).items():
+        assert a["AlarmActions"] == [stack.ref("OpsTopic")], name
+        metrics = [m["MetricStat"]["Metric"] for m in a.get("Metrics", []) if "MetricStat" in m] or [a]
+        for m in metrics:
+            for d in m["Dimensions"]:
+                assert d["Value"] in names[d["Name"]], f"{name} watches {d['Name']}={d['Value']}: not this stack's"
+        if any(m["MetricName"] in ("FailedInvocations", "InvocationsFailedToBeSentToDlq") for m in metrics):
+            assert {d["Value"] for m in metrics for d in m["Dimensions"]} == names["RuleName"], f"{name}: every rule"
+    heartbeat = alarms(stack)["HeartbeatMissingAlarm"]
+    assert heartbeat["TreatMissingData"] == "breaching", "a silent pipeline must fire the alarm"
+    assert alarms(stack)["FailureQueueAlarm"]["MetricName"] == "NumberOfMessagesSent"
+
+
+def test_the_function_gets_its_topics_and_canary(cfn):
+    stack = deploy(cfn)
+    _, fn = function(stack)
+    env = fn["Environment"]["Variables"]
+    assert env["TOPIC_ARN"] == stack.ref("NotificationTopic")
+    assert env["OPS_TOPIC_ARN"] == stack.ref("OpsTopic")
+    assert env["DRY_RUN"] == "false"
+    assert env["HEARTBEAT_ROLE_ARN"] == stack.arn("HeartbeatCanary")
+    assert env["HEARTBEAT_CALLER_ARN"] == stack.arn("HeartbeatSchedulerRole")
+    assert env["IGNORE_PRINCIPALS"] == "" and env["IGNORE_AWS_SERVICES"] == "false"
+    for days in ("90", "30"):
+        group = deploy(cfn, LogRetentionDays=days).resources["FunctionLogGroup"]["Properties"]
+        assert str(group.get("RetentionInDays")) == days, "logs are kept as long as LogRetentionDays says"
+
+
+def test_the_heartbeat_travels_the_real_path(cfn):
+    stack = deploy(cfn)
+    canary, scheduler = stack.arn("HeartbeatCanary"), stack.arn("HeartbeatSchedulerRole")
+    identity = stack.identity_statements("HeartbeatSchedulerRole")
+    assert allowed(stack, {"AWS": scheduler}, "iam:TagRole", canary, identity=identity)
+    for action, resource in (("iam:TagRole", f"arn:{PARTITION}:iam::{ACCOUNT}:role/admin"),
+                             ("iam:AttachRolePolicy", canary), ("iam:PassRole", canary)):
+        assert not allowed(stack, {"AWS": scheduler}, action, resource, identity=identity), action
+    trust = stack.trust_statements("HeartbeatCanary")
+    for who in ({"AWS": ADMIN}, {"AWS": ROOT_ARN}, {"Service": "lambda.amazonaws.com"}):
+        assert not any(s["Effect"] == "Allow" and s["Action"] in ("sts:AssumeRole", "sts:*")
+                       for s in trust), f"{who} could assume the canary"
+    assert stack.identity_statements("HeartbeatCanary") == [], "the canary has no permissions"
+    (timer,) = stack.of_type("AWS::Scheduler::Schedule").values()
+    assert timer["Target"]["RoleArn"] == scheduler and timer["ScheduleExpression"] == "rate(1 day)"
+    heartbeat_rule = next(r for r in rules(stack).values() if r["Name"].endswith("-heartbeat-monitor"))
+    assert heartbeat_rule["State"] == "ENABLED"
+    assert heartbeat_rule["EventPattern"]["detail"]["requestParameters"]["roleName"] == [stack.names["HeartbeatCanary"]]
+    off = deploy(cfn, HeartbeatSchedule="none")
+    assert "HeartbeatTimer" not in off.resources and "HeartbeatMissingAlarm" not in off.resources
+    assert function(off)[1]["Environment"]["Variables"]["HEARTBEAT_ROLE_ARN"] == ""
+
+
+def test_the_tamper_rule_watches_this_stacks_parts(cfn):
+    stack = deploy(cfn)
+    tamper = next(r for r in rules(stack).values() if r["Name"].endswith("-tamper-monitor"))
+    assert tamper["State"] == "ENABLED"
+    branches = tamper["EventPattern"]["detail"]["$or"]
+    topics = [b["requestParameters"]["topicArn"] for b in branches if "topicArn" in b.get("requestParameters", {})]
+    assert topics == [[stack.ref("NotificationTopic"), stack.ref("OpsTopic")]]
+    fn_name, fn = function(stack)
+    functions = [b["requestParameters"]["functionName"] for b in branches
+                 if "functionName" in b.get("requestParameters", {})]
+    assert functions and functions[0][0] == fn["FunctionName"]
+    prefixes = [b["requestParameters"][k][0]["prefix"] for b in branches for k in ("name", "rule")
+                if k in b.get("requestParameters", {})]
+    assert prefixes and all(r["Name"].startswith(p) for p in prefixes for r in rules(stack).values())
+    assert deploy(cfn, MonitorTamper="DISABLED") is not None
+
+
+def test_the_region_guard_is_unconditional(template):
+    guard = template["Rules"]["OnlyInUsEast1"]
+    assert "RuleCondition" not in guard, "the region guard holds for every parameter value"
+    assert len(template["Rules"]) == 1
+
+
+def test_a_trail_only_when_asked_and_private(cfn):
+    assert "Trail" not in deploy(cfn).resources
+    stack = deploy(cfn, CreateTrail="true")
+    trail = stack.resources["Trail"]["Properties"]
+    assert trail["IsMultiRegionTrail"] and trail["IsLogging"] and trail["IncludeGlobalServiceEvents"]
+    assert trail["EventSelectors"][0]["ReadWriteType"] in ("All", "WriteOnly")
+    bucket = stack.resources["TrailBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] >= 1
+    bucket_arn = stack.arn("TrailBucket")
+    cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
+    trail_arn = f"arn:{PARTITION}:cloudtrail:{REGION}:{ACCOUNT}:trail/{trail['TrailName']}"
+    ctx = {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control", "aws:SecureTransport": "true"}
+    assert allowed(stack, cloudtrail, "s3:PutObject", f"{bucket_arn}/AWSLogs/{ACCOUNT}/CloudTrail/x.json.gz", ctx)
+    assert not allowed(stack, cloudtrail, "s3:PutObject", f"{bucket_arn}/AWSLogs/{ACCOUNT}/x",
+                       {**ctx, "aws:SourceArn": trail_arn + "-other"})
