@@ -44,16 +44,21 @@ def calls_by_rule(calls):
     return out
 
 
+def rule_id(event_key):
+    """The rule's id in the call table (`policy-monitor`) for its event in the template
+    (`PolicyMonitor`); CloudFormation names the deployed rule (`<stack>-NotifyFunctionPolicyMonitor-<id>`)."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", event_key).lower()
+
+
+def event_key(rule):
+    """The inverse of `rule_id`."""
+    return "".join(part.capitalize() for part in rule.split("-"))
+
+
 def template_rules(template):
-    """rule-name suffix -> the EventBridgeRule event of the function, as written."""
+    """rule id -> the EventBridgeRule event of the function, as written."""
     events = template["Resources"]["NotifyFunction"]["Properties"]["Events"]
-    out = {}
-    for event in events.values():
-        if event.get("Type") != "EventBridgeRule":
-            continue
-        name = event["Properties"]["RuleName"]["Fn::Sub"]
-        out[name.removeprefix("${AWS::StackName}-")] = event["Properties"]
-    return out
+    return {rule_id(key): event["Properties"] for key, event in events.items() if event.get("Type") == "EventBridgeRule"}
 
 
 def exclusions(event_name):

@@ -85,8 +85,10 @@ MUTATIONS = {
         "other-stack-policy-monitor"),
     "role unable to send to the failure queue": lambda t: drop_sid(role_statements(t), "KeepFailedEvents"),
     "queue policy SourceArn that matches nothing": lambda t: set_path(
-        topic_policy(t, "FailureQueuePolicy")[0], ["Condition", "ArnLike", "aws:SourceArn"],
-        {"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/nothing-*"}),
+        topic_policy(t, "FailureQueuePolicy")[0], ["Condition", "ArnEquals", "aws:SourceArn"],
+        [{"Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/nothing"}]),
+    "queue policy forgets one rule": lambda t: topic_policy(t, "FailureQueuePolicy")[0]["Condition"]["ArnEquals"][
+        "aws:SourceArn"].pop(),
     "topic policy SourceArn that matches nothing": lambda t: set_path(
         sid(topic_policy(t, "OpsTopicPolicy"), "ThisStacksAlarmsPublish"), ["Condition", "ArnLike", "aws:SourceArn"],
         {"Fn::Sub": "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:nothing-*"}),
@@ -127,21 +129,33 @@ MUTATIONS = {
         [{"Ref": "NotificationTopic"}]),
     "alerts published to the ops topic": lambda t: set_path(env(t), ["TOPIC_ARN"], {"Ref": "OpsTopic"}),
     "dry-run fixed on": lambda t: set_path(env(t), ["DRY_RUN"], "true"),
+    "a rule named after the stack again": lambda t: set_path(
+        event(t, "IdentityProvidersMonitor"), ["RuleName"], {"Fn::Sub": "${AWS::StackName}-identity-providers-monitor"}),
+    "the function named after the stack": lambda t: set_path(
+        props(t, "NotifyFunction"), ["FunctionName"], {"Fn::Sub": "${AWS::StackName}-notify"}),
     "topics left unencrypted by default": lambda t: set_path(t, ["Parameters", "TopicEncryption", "Default"], "none"),
 }
 
 
 def template_tests():
     """The suite's tests that read the template in this process (not cfn-lint's subprocess,
-    not the moto ones), with fixture-free arguments."""
+    not the moto ones): (name, function, {argument: value} for arguments other than the
+    template), one entry per parameter set of a parametrized test."""
     out = []
     for module in (test_template, test_wiring):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if not name.startswith("test_") or "cfn_lint" in name:
                 continue
             params = set(inspect.signature(fn).parameters)
-            if params and params <= {"template", "cfn"}:
-                out.append((f"{module.__name__}.{name}", fn, params))
+            marks = [m for m in getattr(fn, "pytestmark", []) if m.name == "parametrize"]
+            cases = [{}]
+            for m in marks:
+                names = [n.strip() for n in m.args[0].split(",")] if isinstance(m.args[0], str) else list(m.args[0])
+                values = [v if len(names) > 1 else (v,) for v in m.args[1]]
+                cases = [{**c, **dict(zip(names, v))} for c in cases for v in values]
+            fixed = params - {"template", "cfn"}
+            if params & {"template", "cfn"} and all(fixed <= set(c) for c in cases):
+                out += [(f"{module.__name__}.{name}{'' if not c else c}", fn, c) for c in cases]
     return out
 
 
@@ -152,10 +166,10 @@ def failures(template):
     except Exception as e:  # noqa: BLE001 - a template the transform rejects fails the suite
         return [f"SAM transform: {e}"]
     failed = []
-    for name, fn, params in template_tests():
-        args = {"template": template, "cfn": cfn}
+    for name, fn, case in template_tests():
+        args = {"template": template, "cfn": cfn, **case}
         try:
-            fn(**{p: args[p] for p in params})
+            fn(**{p: args[p] for p in inspect.signature(fn).parameters})
         except Exception as e:  # noqa: BLE001 - any failure of a test is the suite failing
             failed.append(f"{name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
     return failed

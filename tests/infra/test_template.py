@@ -16,7 +16,7 @@ import pytest
 from moto.events.models import EventPattern
 
 import sam
-from calls import ARTICLE_RULES as ARTICLE_RULE_NAMES, ROOT_RULE, calls_by_rule, supported_calls
+from calls import ARTICLE_RULES as ARTICLE_RULE_NAMES, ROOT_RULE, calls_by_rule, event_key, supported_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
@@ -318,11 +318,11 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     assert client("sns", moto).get_topic_attributes(TopicArn=topic_arn)["Attributes"].get("KmsMasterKeyId"), \
         "topics are encrypted by default"
 
-    # Both rules, named as in the article, with the template's patterns, enabled, targeting the function.
+    # Both rules with the template's patterns, enabled, targeting the function.
     events = client("events", moto)
     template_patterns = rule_patterns(sam.load_template(TEMPLATE))
-    for rule_name, key in (("iamnotify-policy-monitor", "PolicyMonitor"),
-                           ("iamnotify-principals-monitor", "PrincipalsMonitor")):
+    for key in ("PolicyMonitor", "PrincipalsMonitor"):
+        rule_name = created[f"NotifyFunction{key}"]["PhysicalResourceId"]
         rule = events.describe_rule(Name=rule_name)
         assert json.loads(rule["EventPattern"]) == template_patterns[key]
         assert rule["State"] == "ENABLED"
@@ -331,7 +331,7 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
 
     # The function as the template sets it up.
     fn = client("lambda", moto).get_function(FunctionName=outputs["FunctionName"])["Configuration"]
-    assert fn["FunctionName"] == "iamnotify-notify"
+    assert fn["FunctionName"] == created["NotifyFunction"]["PhysicalResourceId"]
     assert (fn["Runtime"], fn["Handler"], fn["MemorySize"], fn["Timeout"]) == ("provided.al2023", "bootstrap", 128, 30)
     # moto's CloudFormation drops Architectures (it reports its default, x86_64); the
     # transform test above asserts arm64 on what CloudFormation receives.
@@ -349,14 +349,24 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     assert attrs["Attributes"]["MessageRetentionPeriod"] == "1209600"
 
 
+def test_a_128_character_stack_name_deploys(moto, cfn):
+    name = "n" + "-iam-notify" * 11 + "-" * 5 + "x" * 1
+    name = name[:128]
+    assert len(name) == 128
+    stack = create_stack(moto, cfn, name, NotificationEmails="a@example.com")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    rules = deployed_rules(moto, name)
+    assert len(rules) == len(RULE_SUFFIXES) and all(state == "ENABLED" for _, state in rules.values())
+
+
 def test_disabled_monitor_turns_both_rules_off(moto, cfn):
     stack = create_stack(moto, cfn, "quiet", NotificationEmails="a@example.com", MonitorStatus="DISABLED",
                          MessageFormat="classic")
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     events = client("events", moto)
-    for name in ("quiet-policy-monitor", "quiet-principals-monitor"):
-        assert events.describe_rule(Name=name)["State"] == "DISABLED"
-    fn = client("lambda", moto).get_function(FunctionName="quiet-notify")["Configuration"]
+    for name in ("policy-monitor", "principals-monitor"):
+        assert events.describe_rule(Name=physical(moto, "quiet", name))["State"] == "DISABLED"
+    fn = client("lambda", moto).get_function(FunctionName=physical(moto, "quiet", "NotifyFunction"))["Configuration"]
     assert fn["Environment"]["Variables"]["MESSAGE_FORMAT"] == "classic"
     topic = next(o["OutputValue"] for o in stack["Outputs"] if o["OutputKey"] == "TopicArn")
     subs = client("sns", moto).list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
@@ -479,6 +489,8 @@ TAMPER_CALLS = {(c["source"], c["name"]) for c in supported_calls() if c["rule"]
 # The samples' stack, account and canary, as recorded.
 SAMPLE_STACK, SAMPLE_ACCOUNT = "iamnotify", "111122223333"
 SAMPLE_CANARY = "iamnotify-HeartbeatCanary-A1B2C3D4E5F6"
+# The samples' names of the function and rules, as CloudFormation generated them there.
+SAMPLE_ID = "iam-notify-6f1c2a9e"
 MOTO_ACCOUNT = "123456789012"
 
 
@@ -496,11 +508,15 @@ class Stack:
         ids = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
         self.topics = [ids["NotificationTopic"], ids["OpsTopic"]]
         self.canary = ids.get("HeartbeatCanary")
+        self.ids = ids
+        self.function = ids["NotifyFunction"]
+        self.rules = [v for k, v in ids.items() if k.startswith("NotifyFunction") and k.endswith("Monitor")]
 
     def retarget(self, event):
         """The sample as if made against this stack: its names, account and canary."""
         text = json.dumps(event).replace(SAMPLE_CANARY, self.canary or "no-canary")
-        return json.loads(text.replace(SAMPLE_STACK, self.name).replace(SAMPLE_ACCOUNT, MOTO_ACCOUNT))
+        text = text.replace(SAMPLE_ID, self.function)
+        return json.loads(text.replace(SAMPLE_STACK + "-", self.name + "-").replace(SAMPLE_ACCOUNT, MOTO_ACCOUNT))
 
     def is_tampered_with(self, event):
         """A call of the tamper table on this stack's rules, function or topics, or any trail."""
@@ -510,9 +526,9 @@ class Stack:
         if not known or event.get("detail-type") != "AWS API Call via CloudTrail":
             return False
         p = d.get("requestParameters") or {}
-        fn = f"{self.name}-notify"
+        fn = self.function
         return {
-            "events.amazonaws.com": lambda: str(p.get("name") or p.get("rule") or "").startswith(f"{self.name}-"),
+            "events.amazonaws.com": lambda: (p.get("name") or p.get("rule")) in self.rules,
             "lambda.amazonaws.com": lambda: p.get("functionName") in (fn,) or str(p.get("functionName")).endswith(f":{fn}")
                                             or f":{fn}:" in str(p.get("functionName")),
             "sns.amazonaws.com": lambda: p.get("topicArn") in self.topics
@@ -521,12 +537,19 @@ class Stack:
         }[source]()
 
 
+def physical(moto, stack, rule_or_logical):
+    """The physical id CloudFormation gave a rule (`policy-monitor`) or a resource (logical id)."""
+    logical = rule_or_logical if rule_or_logical[0].isupper() else f"NotifyFunction{event_key(rule_or_logical)}"
+    resources = client("cloudformation", moto).list_stack_resources(StackName=stack)["StackResourceSummaries"]
+    return next(r["PhysicalResourceId"] for r in resources if r["LogicalResourceId"] == logical)
+
+
 def deployed_rules(moto, stack):
     """Every rule of a stack in moto, as CloudFormation evaluated it: (pattern, state)."""
     events = client("events", moto)
     out = {}
     for suffix in RULE_SUFFIXES:
-        rule = events.describe_rule(Name=f"{stack}-{suffix}")
+        rule = events.describe_rule(Name=physical(moto, stack, suffix))
         out[suffix] = (EventPattern.load(rule["EventPattern"]), rule["State"])
     return out
 
@@ -636,7 +659,8 @@ def test_noise_and_chat_parameters_reach_the_function(moto, cfn):
                          IgnorePrincipals="arn:aws:iam::*:role/terraform-*,arn:aws:iam::*:user/bot",
                          IgnoreCloudFormation="true")
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
-    env = client("lambda", moto).get_function(FunctionName="quietci-notify")["Configuration"]["Environment"]["Variables"]
+    fn = physical(moto, "quietci", "NotifyFunction")
+    env = client("lambda", moto).get_function(FunctionName=fn)["Configuration"]["Environment"]["Variables"]
     assert env["CHAT_FORMAT"] == "amazon-q"
     assert env["IGNORE_PRINCIPALS"] == "arn:aws:iam::*:role/terraform-*,arn:aws:iam::*:user/bot"
     assert (env["IGNORE_CLOUDFORMATION"], env["IGNORE_AWS_SERVICES"]) == ("true", "false")
@@ -706,6 +730,6 @@ def test_every_rule_pattern_fits_eventbridges_quota(moto, cfn, settings):
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     events = client("events", moto)
     for suffix in RULE_SUFFIXES:
-        pattern = events.describe_rule(Name=f"{name}-{suffix}")["EventPattern"]
+        pattern = events.describe_rule(Name=physical(moto, name, suffix))["EventPattern"]
         # EventBridge's default quota for one event pattern: 2,048 characters.
         assert len(pattern) <= 2048, f"{suffix}: {len(pattern)} characters"

@@ -183,7 +183,7 @@ def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
     stack = deploy(cfn)
     fn_name, fn = function(stack)
     names = {"FunctionName": {fn["FunctionName"]}, "QueueName": {stack.names["FailureQueue"]},
-             "TopicName": {stack.names["NotificationTopic"]}, "RuleName": {r["Name"] for r in rules(stack).values()},
+             "TopicName": {stack.names["NotificationTopic"]}, "RuleName": {stack.names[k] for k in rules(stack)},
              "Canary": {stack.arn("HeartbeatCanary")}}
     for name, a in alarms(stack).items():
         assert a["AlarmActions"] == [stack.ref("OpsTopic")], name
@@ -228,7 +228,7 @@ def test_the_heartbeat_travels_the_real_path(cfn):
     assert stack.identity_statements("HeartbeatCanary") == [], "the canary has no permissions"
     (timer,) = stack.of_type("AWS::Scheduler::Schedule").values()
     assert timer["Target"]["RoleArn"] == scheduler and timer["ScheduleExpression"] == "rate(1 day)"
-    heartbeat_rule = next(r for r in rules(stack).values() if r["Name"].endswith("-heartbeat-monitor"))
+    heartbeat_rule = rules(stack)["NotifyFunctionHeartbeatMonitor"]
     assert heartbeat_rule["State"] == "ENABLED"
     assert heartbeat_rule["EventPattern"]["detail"]["requestParameters"]["roleName"] == [stack.names["HeartbeatCanary"]]
     off = deploy(cfn, HeartbeatSchedule="none")
@@ -238,18 +238,21 @@ def test_the_heartbeat_travels_the_real_path(cfn):
 
 def test_the_tamper_rule_watches_this_stacks_parts(cfn):
     stack = deploy(cfn)
-    tamper = next(r for r in rules(stack).values() if r["Name"].endswith("-tamper-monitor"))
+    tamper = rules(stack)["NotifyFunctionTamperMonitor"]
     assert tamper["State"] == "ENABLED"
     branches = tamper["EventPattern"]["detail"]["$or"]
-    topics = [b["requestParameters"]["topicArn"] for b in branches if "topicArn" in b.get("requestParameters", {})]
-    assert topics == [[stack.ref("NotificationTopic"), stack.ref("OpsTopic")]]
     fn_name, fn = function(stack)
     functions = [b["requestParameters"]["functionName"] for b in branches
                  if "functionName" in b.get("requestParameters", {})]
     assert functions and functions[0][0] == fn["FunctionName"]
     prefixes = [b["requestParameters"][k][0]["prefix"] for b in branches for k in ("name", "rule")
                 if k in b.get("requestParameters", {})]
-    assert prefixes and all(r["Name"].startswith(p) for p in prefixes for r in rules(stack).values())
+    assert len(prefixes) == 2 and all(stack.names[k].startswith(p) for p in prefixes for k in rules(stack)), \
+        "every rule of this stack"
+    assert all(p == "iam-notify-0a1b2c3d-" for p in prefixes), "named from this stack's id: no other stack's"
+    sns = [b["requestParameters"][k][0]["prefix"] for b in branches for k in ("topicArn", "subscriptionArn")
+           if k in b.get("requestParameters", {})]
+    assert len(sns) == 2 and all(stack.ref(t).startswith(p) for p in sns for t in ("NotificationTopic", "OpsTopic"))
     assert deploy(cfn, MonitorTamper="DISABLED") is not None
 
 
@@ -271,8 +274,35 @@ def test_a_trail_only_when_asked_and_private(cfn):
     assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] >= 1
     bucket_arn = stack.arn("TrailBucket")
     cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
-    trail_arn = f"arn:{PARTITION}:cloudtrail:{REGION}:{ACCOUNT}:trail/{trail['TrailName']}"
-    ctx = {"aws:SourceArn": trail_arn, "s3:x-amz-acl": "bucket-owner-full-control", "aws:SecureTransport": "true"}
+    trail_arn = f"arn:{PARTITION}:cloudtrail:{REGION}:{ACCOUNT}:trail/{stack.names['Trail']}"
+    ctx = {"aws:SourceArn": trail_arn, "aws:SourceAccount": ACCOUNT, "s3:x-amz-acl": "bucket-owner-full-control",
+           "aws:SecureTransport": "true"}
     assert allowed(stack, cloudtrail, "s3:PutObject", f"{bucket_arn}/AWSLogs/{ACCOUNT}/CloudTrail/x.json.gz", ctx)
     assert not allowed(stack, cloudtrail, "s3:PutObject", f"{bucket_arn}/AWSLogs/{ACCOUNT}/x",
-                       {**ctx, "aws:SourceArn": trail_arn + "-other"})
+                       {**ctx, "aws:SourceAccount": "999988887777"}), "only this account's trails"
+    assert not allowed(stack, cloudtrail, "s3:PutObject", f"{bucket_arn}/AWSLogs/{ACCOUNT}/x",
+                       {**ctx, "s3:x-amz-acl": "private"}), "the bucket owner owns every log"
+
+
+# What each service accepts as a name (AWS's documented maximum lengths).
+NAME_LIMITS = {"AWS::Events::Rule": 64, "AWS::Lambda::Function": 64, "AWS::SQS::Queue": 80, "AWS::SNS::Topic": 256,
+               "AWS::Logs::LogGroup": 512, "AWS::CloudWatch::Alarm": 255, "AWS::IAM::Role": 64,
+               "AWS::CloudTrail::Trail": 128, "AWS::Scheduler::Schedule": 64, "AWS::S3::Bucket": 63}
+
+
+@pytest.mark.parametrize("stack_name", ["a", "iamnotify", "a" * 38, "s" + "-x" * 63 + "y"])
+def test_every_name_fits_its_service_for_any_stack_name(cfn, stack_name):
+    """CloudFormation accepts stack names of up to 128 characters; every name the template
+    gives a resource must fit that resource's limit for all of them (the longest topic name
+    too). Names the template does not give are generated by CloudFormation within the limit."""
+    assert len(stack_name) <= 128
+    stack = deploy(cfn, name=stack_name, SNSTopicName="t" * cfn["Parameters"]["SNSTopicName"]["MaxLength"],
+                   CreateTrail="true")
+    named = 0
+    for logical, r in stack._raw.items():
+        prop = stack.NAME_PROPERTY.get(r["Type"])
+        if prop and prop in r.get("Properties", {}):
+            named += 1
+            name = stack.names[logical]
+            assert len(name) <= NAME_LIMITS[r["Type"]], f"{logical}: {len(name)} characters for {r['Type']}"
+    assert named >= 15, "the function, the nine rules, two topics, the log group and the alarms are named"

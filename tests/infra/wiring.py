@@ -16,6 +16,7 @@ import fnmatch
 import re
 
 ACCOUNT, REGION, PARTITION = "123456789012", "us-east-1", "aws"
+STACK_UUID = "0a1b2c3d-4e5f-4071-8293-a4b5c6d7e8f9"
 NO_VALUE = object()
 
 
@@ -26,7 +27,7 @@ class Stack:
         self.params.update({k: str(v) for k, v in parameters.items()})
         self.pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
                        "AWS::StackName": name, "AWS::URLSuffix": "amazonaws.com",
-                       "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/0a1b2c3d"}
+                       "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/{STACK_UUID}"}
         self.conditions = {}
         for c in cfn.get("Conditions", {}):
             self.condition(c)
