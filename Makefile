@@ -14,7 +14,7 @@ OFFLINE := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS
 export CARGO_TERM_COLOR ?= never
 EVENT ?= events/AttachRolePolicy.json
 
-.PHONY: help venv build build-lambda test test-rust test-infra test-mutations lint fmt demo preview invoke validate build-sam deploy bench fuzz clean
+.PHONY: help venv build build-lambda test test-rust test-infra test-mutations sam-validate lint fmt demo preview invoke validate build-sam deploy bench fuzz clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -72,12 +72,18 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 	$(SAM_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-sam.txt
 	touch $@
 
-build-sam: $(SAM_VENV)/.installed ## sam build (cargo-lambda + zig from .venv-sam; needs the aarch64 Rust target)
+build-sam: $(SAM_VENV)/.installed ## sam build (cargo-lambda + zig from .venv-sam; needs the aarch64 Rust target; cached between builds)
 	PATH="$(CURDIR)/$(SAM_VENV)/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam build
 
-deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1); never run in CI
+sam-validate: $(SAM_VENV)/.installed ## sam validate --lint (offline: dummy credentials, no metadata)
+	$(OFFLINE) SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam validate --lint
+
+# Your answers (addresses among them) go to samconfig.local.toml, which git ignores; the
+# tracked samconfig.toml only seeds it.
+deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1), answers saved in samconfig.local.toml; never run in CI
 	@test -z "$$CI" || { echo "deploy is not run in CI"; exit 1; }
-	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided
+	test -f samconfig.local.toml || cp samconfig.toml samconfig.local.toml
+	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided --config-file samconfig.local.toml
 
 bench: venv ## Benchmarks: criterion render costs, then cold start, memory and render vs the Python baseline (BENCHMARKS.md)
 	cargo bench --bench render -- --noplot

@@ -54,9 +54,11 @@ def article_rules():
 # ---- 1. cfn-lint ---------------------------------------------------------------------------
 
 def test_cfn_lint_reports_nothing(template):
-    out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(TEMPLATE)],
-                         capture_output=True, text=True, timeout=120)
-    assert out.returncode == 0 and out.stdout == "", out.stdout + out.stderr
+    """Errors and warnings, and with `-c I` the informational checks too."""
+    for extra in ([], ["-c", "I"]):
+        out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *extra, "--", str(TEMPLATE)],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and out.stdout == "", out.stdout + out.stderr
     ignored = template["Metadata"]["cfn-lint"]["config"]["ignore_checks"]
     assert ignored == [], "every ignored rule must be listed here with its reason"
 
