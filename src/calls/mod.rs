@@ -134,7 +134,7 @@ impl RuleGroup {
         RuleGroup::MonitorTamper,
     ];
 
-    /// The suffix of the EventBridge rule's name (`<stack>-policy-monitor`).
+    /// The rule's id: the suffix of its name (`iam-notify-<stack id>-policy-monitor`).
     pub fn rule_name(self) -> &'static str {
         match self {
             RuleGroup::Policy => "policy-monitor",

@@ -171,3 +171,125 @@ fn lambda_calls_are_known_under_any_api_version() {
     assert_eq!(later.name, "UpdateFunctionCode20150331v2");
     assert!(super::lookup("iam.amazonaws.com", "UpdateFunctionCode20150331v2").is_none());
 }
+
+/// What a change to the monitor fires: (flags, muting reasons).
+fn monitor_change(
+    source: &str,
+    name: &str,
+    request: Value,
+    extra: Value,
+) -> (Vec<Rule>, Vec<String>) {
+    let mut detail = json!({"eventSource": source, "requestParameters": request});
+    if let (Some(d), Value::Object(extra)) = (detail.as_object_mut(), extra) {
+        d.extend(extra);
+    }
+    let e = ev(name, detail);
+    let call = lookup(source, name).unwrap();
+    let t = resolve(&e, call);
+    (t.flags, t.findings.into_iter().map(|f| f.reason).collect())
+}
+
+#[test]
+fn a_change_to_the_monitor_says_whether_it_mutes_it() {
+    let lambda = "lambda.amazonaws.com";
+    let config = "UpdateFunctionConfiguration20150331v2";
+    let vars = |v: Value| json!({"functionName": "iam-notify-1", "environment": {"variables": v}});
+    // Variables named: the muting ones are said, their values never.
+    let (flags, muted) = monitor_change(
+        lambda,
+        config,
+        vars(json!({"DRY_RUN": "true", "WEBHOOK": "https://hooks.example/secret-path"})),
+        json!({}),
+    );
+    assert_eq!(flags, [Rule::MonitorChanged]);
+    assert_eq!(muted.len(), 1);
+    assert!(
+        muted[0].contains("DRY_RUN") && !muted[0].contains("secret-path"),
+        "{muted:?}"
+    );
+    // Harmless variables: changed, not muted. Hidden ones: may be muting, said so.
+    assert!(
+        monitor_change(
+            lambda,
+            config,
+            vars(json!({"RUST_LOG": "debug"})),
+            json!({})
+        )
+        .1
+        .is_empty()
+    );
+    let hidden = monitor_change(
+        lambda,
+        config,
+        vars(json!("HIDDEN_DUE_TO_SECURITY_REASONS")),
+        json!({}),
+    )
+    .1;
+    assert!(hidden[0].contains("hides them"), "{hidden:?}");
+    // Concurrency 0 throttles every alert; 5 does not.
+    let concurrency = |n: u64| {
+        monitor_change(
+            lambda,
+            "PutFunctionConcurrency20171031",
+            json!({"functionName": "f", "reservedConcurrentExecutions": n}),
+            json!({}),
+        )
+        .1
+    };
+    assert_eq!(concurrency(0).len(), 1);
+    assert!(concurrency(5).is_empty());
+    // A rule put back ENABLED, a trail logging writes: changes, not muting.
+    let events = "events.amazonaws.com";
+    assert!(
+        monitor_change(
+            events,
+            "PutRule",
+            json!({"name": "r", "state": "ENABLED"}),
+            json!({})
+        )
+        .1
+        .is_empty()
+    );
+    assert_eq!(
+        monitor_change(
+            events,
+            "PutRule",
+            json!({"name": "r", "state": "DISABLED"}),
+            json!({})
+        )
+        .1
+        .len(),
+        1
+    );
+    let trail = "cloudtrail.amazonaws.com";
+    let selectors = |rw: &str, mgmt: bool| {
+        monitor_change(
+            trail,
+            "PutEventSelectors",
+            json!({"trailName": "t", "eventSelectors": [
+            {"readWriteType": rw, "includeManagementEvents": mgmt}]}),
+            json!({}),
+        )
+        .1
+    };
+    assert!(selectors("All", true).is_empty() && selectors("WriteOnly", true).is_empty());
+    assert_eq!(selectors("ReadOnly", true).len(), 1);
+    assert_eq!(selectors("All", false).len(), 1);
+    // A refused change changed nothing: no monitor finding (the denial is its own finding).
+    let (flags, muted) = monitor_change(
+        events,
+        "DisableRule",
+        json!({"name": "r"}),
+        json!({"errorCode": "AccessDeniedException"}),
+    );
+    assert!(flags.is_empty() && muted.is_empty());
+    // Any API version of a Lambda call, and a function named by ARN with a qualifier.
+    let e = ev(
+        "UpdateFunctionCode20991231v9",
+        json!({"eventSource": lambda,
+        "requestParameters": {"functionName": "arn:aws:lambda:us-east-1:1:function:iam-notify-1:$LATEST"}}),
+    );
+    let t = resolve(&e, lookup(lambda, "UpdateFunctionCode20991231v9").unwrap());
+    assert_eq!(t.name.as_deref(), Some("iam-notify-1"));
+    assert_eq!(t.flags, [Rule::MonitorChanged]);
+}
