@@ -11,7 +11,7 @@
 
 use crate::calls::RuleGroup;
 use crate::event::Event;
-use crate::render::text::is_hidden;
+use crate::render::text::{has_hidden, is_hidden};
 use serde_json::Value;
 
 /// The `iam-policy-monitor` target's InputTemplate.
@@ -87,7 +87,7 @@ fn escape(s: &str) -> String {
 
 /// JSON text with every hidden character as a `\uXXXX` escape (surrogate pairs above U+FFFF).
 fn escape_hidden(json: &str) -> String {
-    if !json.chars().any(is_hidden) {
+    if !has_hidden(&json) {
         return json.to_string();
     }
     let mut out = String::with_capacity(json.len() + 16);

@@ -64,7 +64,7 @@ pub fn value(v: &Value) -> Value {
 
 fn walk(v: &Value, max_text: usize) -> Value {
     match v {
-        Value::String(s) => Value::String(cap(&text(s), max_text)),
+        Value::String(s) => Value::String(bounded(s, max_text)),
         Value::Array(items) => {
             let mut kept: Vec<Value> = items
                 .iter()
@@ -90,7 +90,7 @@ fn walk(v: &Value, max_text: usize) -> Value {
                         _ if is_document_key(k) => walk(v, MAX_DOCUMENT_BYTES),
                         _ => walk(v, max_text),
                     };
-                    (cap(&text(k), MAX_TEXT_BYTES), value)
+                    (bounded(k, MAX_TEXT_BYTES), value)
                 })
                 .collect();
             if map.len() > MAX_ITEMS {
@@ -122,6 +122,15 @@ pub fn cap(s: &str, max: usize) -> String {
 /// `A-Z a-z 0-9 / +` (with any `=` padding) holding upper case, lower case and a digit.
 /// Hex digests (OIDC thumbprints) and UUIDs do not have that shape.
 pub fn text(s: &str) -> String {
+    masked(s).into_owned()
+}
+
+/// [`text`] without a copy when nothing is masked (nearly always).
+fn masked(s: &str) -> std::borrow::Cow<'_, str> {
+    // No run of 40 characters fits in fewer.
+    if s.len() < 40 {
+        return std::borrow::Cow::Borrowed(s);
+    }
     let bytes = s.as_bytes();
     let in_run = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+' || b == b'=';
     let mut out: Option<String> = None;
@@ -147,9 +156,20 @@ pub fn text(s: &str) -> String {
     match out {
         Some(mut buf) => {
             buf.push_str(s.get(copied..).unwrap_or_default());
-            buf
+            std::borrow::Cow::Owned(buf)
         }
-        None => s.to_string(),
+        None => std::borrow::Cow::Borrowed(s),
+    }
+}
+
+/// `s` masked ([`text`]) and cut to `max` bytes ([`cap`]), in one allocation when neither
+/// changes it.
+fn bounded(s: &str, max: usize) -> String {
+    let m = masked(s);
+    if m.len() <= max {
+        m.into_owned()
+    } else {
+        cap(&m, max)
     }
 }
 

@@ -124,16 +124,7 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
             }
             ChatFormat::AmazonQ => amazon_q::notification(n, &text, compact).to_string(),
         };
-        let message = json!({
-            "default": text,
-            "email": text,
-            "sms": n.sms,
-            "sqs": machine,
-            "lambda": machine,
-            "http": machine,
-            "https": machine,
-        })
-        .to_string();
+        let message = per_protocol(&text, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
             return message;
         }
@@ -155,6 +146,36 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
 }
 
 /// The body cut to `budget` bytes, saying so when cut.
+/// The `MessageStructure=json` message: `{"default":…,"email":…,"sms":…,"sqs":…,"lambda":…,
+/// "http":…,"https":…}`, each value a JSON string. Each distinct value is escaped once and
+/// copied, instead of building a map of copies and escaping each (the machine document is
+/// in it four times).
+fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
+    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let (text, sms, machine) = (quoted(text), quoted(sms), quoted(machine));
+    let mut out = String::with_capacity(2 * text.len() + sms.len() + 4 * machine.len() + 80);
+    for (i, (key, value)) in [
+        ("default", &text),
+        ("email", &text),
+        ("sms", &sms),
+        ("sqs", &machine),
+        ("lambda", &machine),
+        ("http", &machine),
+        ("https", &machine),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        out.push(if i == 0 { '{' } else { ',' });
+        out.push('"');
+        out.push_str(key);
+        out.push_str("\":");
+        out.push_str(value);
+    }
+    out.push('}');
+    out
+}
+
 fn shortened_text(n: &Notification, budget: usize) -> String {
     let (kept, cut) = cut_utf8(&n.body, budget);
     if cut {
@@ -202,4 +223,21 @@ pub fn attributes(n: &Notification) -> Vec<(&'static str, String)> {
     .map(|(name, value)| (name, cap(&one_line(value), MAX_ATTRIBUTE_BYTES)))
     .filter(|(_, v)| !v.is_empty())
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_per_protocol_message_is_what_serde_json_writes() {
+        for (text, sms, machine) in [
+            ("a", "b", "{}"),
+            ("line\n\"quoted\"\\ \u{7}\u{202e} é 😀", "", r#"{"text":"x\ny","n":1}"#),
+        ] {
+            let expected = json!({"default": text, "email": text, "sms": sms, "sqs": machine,
+                                  "lambda": machine, "http": machine, "https": machine});
+            assert_eq!(per_protocol(text, sms, machine), expected.to_string());
+        }
+    }
 }

@@ -6,7 +6,7 @@
 /// escaped (`\n`, `\u{202e}`, `\u{2028}`), so it cannot break, reorder or hide the body's
 /// lines in any mail client.
 pub fn one_line(s: &str) -> String {
-    if !s.chars().any(is_hidden) {
+    if !has_hidden(s) {
         return s.to_string();
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -44,6 +44,10 @@ pub fn multi_line(s: &str) -> String {
 /// the blank "fillers" that look like nothing (Hangul fillers, the braille blank, the
 /// combining grapheme joiner).
 pub fn is_hidden(c: char) -> bool {
+    // Printable ASCII, nearly every character of a record: nothing to look up.
+    if (' '..='~').contains(&c) {
+        return false;
+    }
     c.is_control()
         || matches!(
             c,
@@ -80,6 +84,11 @@ pub fn is_hidden(c: char) -> bool {
                 | '\u{ffa0}'
                 | '\u{2800}'
         )
+}
+
+/// Whether `s` holds a character [`is_hidden`] finds; printable ASCII is answered byte-wise.
+pub fn has_hidden(s: &str) -> bool {
+    !s.bytes().all(|b| (b' '..=b'~').contains(&b)) && s.chars().any(is_hidden)
 }
 
 /// `Label:` padded to a column, then the value.
