@@ -85,7 +85,7 @@ deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1), answer
 	test -f samconfig.local.toml || cp samconfig.toml samconfig.local.toml
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided --config-file samconfig.local.toml
 
-bench: venv ## Benchmarks: criterion render costs, then cold start, memory and render vs the Python baseline (BENCHMARKS.md)
+bench: venv build-lambda ## Benchmarks: criterion costs, cold start, memory, render vs the Python baseline, the arm64 zip; a table of targets met/missed (BENCHMARKS.md)
 	cargo bench --bench render -- --noplot
 	cargo build --release --bin iam-notify
 	$(OFFLINE) $(PY) bench/run.py

@@ -1,4 +1,5 @@
-//! Parse + render cost per sample event, and for a large policy document.
+//! What issue 13's targets measure: the baseline's work and the whole job per sample event,
+//! the largest policies IAM accepts, and cost against input size.
 //! `make bench` (cargo bench --bench render); results and the machine in BENCHMARKS.md.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -26,78 +27,108 @@ fn samples() -> Vec<(String, Value)> {
     out
 }
 
-fn big_policy_event() -> Value {
-    let statement = json!({"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::bucket/*"});
-    let doc = json!({"Version": "2012-10-17", "Statement": vec![statement; 60]}).to_string();
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/events/PutRolePolicy.json");
-    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    // About 6 KB: the largest inline policy IAM accepts is 10,240 characters.
-    event["detail"]["requestParameters"]["policyDocument"] =
-        json!(urlencoding::encode(&doc).into_owned());
-    event
+fn sample(name: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("events/{name}.json"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// A policy document of exactly `chars` characters (IAM counts the document without
+/// whitespace; this one has none), of distinct statements.
+fn policy_of(chars: usize) -> String {
+    let mut statements = Vec::new();
+    let mut i = 0;
+    loop {
+        let statement = json!({"Sid": format!("S{i}"), "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"], "Resource": format!("arn:aws:s3:::bucket-{i}/*")});
+        statements.push(statement);
+        let doc = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+        if doc.len() > chars {
+            statements.pop();
+            break;
+        }
+        i += 1;
+    }
+    let mut doc = json!({"Version": "2012-10-17", "Statement": statements}).to_string();
+    // Pad the last resource name to the exact length.
+    let missing = chars - doc.len();
+    let at = doc.rfind("/*").unwrap();
+    doc.insert_str(at, &"x".repeat(missing));
+    assert_eq!(doc.len(), chars);
+    doc
+}
+
+/// `event` with its policy document replaced, URL-encoded as CloudTrail records it.
+fn with_policy(mut event: Value, doc: &str) -> Vec<u8> {
+    event["detail"]["requestParameters"]["policyDocument"] = json!(urlencoding::encode(doc).into_owned());
+    serde_json::to_vec(&event).unwrap()
+}
+
+/// The whole job from the bytes Lambda hands over: parse, render (findings, every protocol's
+/// body, attributes) and the exact Publish request.
+fn whole_job(bytes: &[u8]) -> usize {
+    let event: Value = serde_json::from_slice(bytes).unwrap();
+    let n = render_payload(&event, Format::Rich).unwrap();
+    publish_request(&n, ChatFormat::None).size()
 }
 
 fn bench(c: &mut Criterion) {
     let samples = samples();
-    // Every sample, one after the other: the per-event median is this time / count.
+    let texts: Vec<(String, Vec<u8>)> = samples
+        .iter()
+        .map(|(name, e)| (name.clone(), serde_json::to_vec(e).unwrap()))
+        .collect();
+
+    // The Python baseline's work (parse, subject, text body, console link) and more, from the
+    // bytes, every sample one after the other: per event = time / count.
     let mut all = c.benchmark_group("all-samples");
     all.throughput(Throughput::Elements(samples.len() as u64));
-    all.bench_function("parse+render", |b| {
-        b.iter(|| {
-            for (_, event) in &samples {
-                black_box(render_payload(black_box(event), Format::Rich).unwrap());
-            }
-        })
-    });
-    // From the bytes Lambda hands over, as the Python baseline does with json.loads.
-    let texts: Vec<Vec<u8>> = samples
-        .iter()
-        .map(|(_, e)| serde_json::to_vec(e).unwrap())
-        .collect();
     all.bench_function("parse-bytes+render", |b| {
         b.iter(|| {
-            for text in &texts {
+            for (_, text) in &texts {
                 let event: Value = serde_json::from_slice(black_box(text)).unwrap();
                 black_box(render_payload(&event, Format::Rich).unwrap());
             }
         })
     });
-    // The whole job short of the network: the exact Publish request the function sends.
-    all.bench_function("parse+render+sns-message", |b| {
+    all.bench_function("whole-job", |b| {
         b.iter(|| {
-            for (_, event) in &samples {
-                let n = render_payload(black_box(event), Format::Rich).unwrap();
-                black_box(publish_request(&n, ChatFormat::None));
+            for (_, text) in &texts {
+                black_box(whole_job(black_box(text)));
             }
         })
     });
     all.finish();
 
-    let mut each = c.benchmark_group("per-event");
+    // The whole job per event: `make bench` reports the median over the samples.
+    let mut each = c.benchmark_group("whole-job");
     each.throughput(Throughput::Elements(1));
-    for (name, event) in &samples {
-        each.bench_with_input(BenchmarkId::from_parameter(name), event, |b, e| {
-            b.iter(|| render_payload(black_box(e), Format::Rich).unwrap())
+    for (name, text) in &texts {
+        each.bench_with_input(BenchmarkId::from_parameter(name), text, |b, t| {
+            b.iter(|| whole_job(black_box(t)))
         });
     }
-    let big = big_policy_event();
-    each.bench_with_input(
-        BenchmarkId::from_parameter("PutRolePolicy-6KB-document"),
-        &big,
-        |b, e| b.iter(|| render_payload(black_box(e), Format::Rich).unwrap()),
-    );
     each.finish();
 
-    // Findings are linear in the number of actions: 10x the actions, about 10x the time.
-    let mut scaling = c.benchmark_group("findings-by-action-count");
-    for n in [500usize, 5_000, 50_000] {
-        let actions: Vec<String> = (0..n).map(|i| format!("svc{i}:*")).collect();
-        let doc = json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
-        let mut event = big_policy_event();
-        event["detail"]["requestParameters"]["policyDocument"] = json!(doc.to_string());
-        scaling.throughput(Throughput::Elements(n as u64));
-        scaling.bench_with_input(BenchmarkId::from_parameter(n), &event, |b, e| {
-            b.iter(|| render_payload(black_box(e), Format::Rich).unwrap())
+    // The largest policies IAM accepts: 10,240 characters inline (a role's), 6,144 managed.
+    let mut largest = c.benchmark_group("largest-policies");
+    for (name, base, chars) in [
+        ("inline-role-policy-10240", "PutRolePolicy", 10_240),
+        ("managed-policy-6144", "CreatePolicy", 6_144),
+    ] {
+        let bytes = with_policy(sample(base), &policy_of(chars));
+        largest.bench_with_input(BenchmarkId::from_parameter(name), &bytes, |b, t| {
+            b.iter(|| whole_job(black_box(t)))
+        });
+    }
+    largest.finish();
+
+    // Cost against input size: the same kind of document at 1x, 10x and 100x (2 KB to 200 KB).
+    let mut scaling = c.benchmark_group("input-scaling");
+    for factor in [1usize, 10, 100] {
+        let bytes = with_policy(sample("PutRolePolicy"), &policy_of(2_048 * factor));
+        scaling.throughput(Throughput::Bytes(bytes.len() as u64));
+        scaling.bench_with_input(BenchmarkId::from_parameter(factor), &bytes, |b, t| {
+            b.iter(|| whole_job(black_box(t)))
         });
     }
     scaling.finish();

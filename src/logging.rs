@@ -8,7 +8,8 @@
 /// How the function logs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogSettings {
-    /// A `tracing_subscriber::EnvFilter` directive (`info`, `debug`, `iam_notify=debug`).
+    /// A `tracing_subscriber::filter::Targets` directive (`info`, `debug`,
+    /// `warn,iam_notify=debug`).
     pub filter: String,
     pub json: bool,
 }
@@ -32,21 +33,28 @@ impl LogSettings {
 
     /// Installs the global subscriber (once, at start-up).
     pub fn init(&self) {
-        let filter = tracing_subscriber::EnvFilter::try_new(&self.filter)
-            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-        let builder = tracing_subscriber::fmt()
+        use tracing_subscriber::layer::SubscriberExt;
+        use tracing_subscriber::util::SubscriberInitExt;
+        let filter = self.targets();
+        let registry = tracing_subscriber::registry().with(filter);
+        let fmt = tracing_subscriber::fmt::layer()
             .with_target(false)
-            .with_ansi(false)
-            .with_env_filter(filter);
+            .with_ansi(false);
         if self.json {
-            builder
-                .json()
-                .flatten_event(true)
-                .with_current_span(false)
+            registry
+                .with(fmt.json().flatten_event(true).with_current_span(false))
                 .init();
         } else {
-            builder.init();
+            registry.with(fmt).init();
         }
+    }
+
+    /// The filter: the directive, or `info` when it does not parse.
+    pub fn targets(&self) -> tracing_subscriber::filter::Targets {
+        self.filter.parse().unwrap_or_else(|_| {
+            tracing_subscriber::filter::Targets::new()
+                .with_default(tracing_subscriber::filter::LevelFilter::INFO)
+        })
     }
 }
 
@@ -66,6 +74,18 @@ mod tests {
         assert_eq!(settings(&[("RUST_LOG", "debug")]).filter, "debug");
         let both = settings(&[("RUST_LOG", "debug"), ("AWS_LAMBDA_LOG_LEVEL", "WARN")]);
         assert_eq!(both.filter, "warn");
+    }
+
+    #[test]
+    fn directives_parse_and_nonsense_means_info() {
+        use tracing_subscriber::filter::LevelFilter;
+        let level = |v: &str| settings(&[("RUST_LOG", v)]).targets();
+        assert_eq!(level("debug").default_level(), Some(LevelFilter::DEBUG));
+        assert_eq!(level("WARN").default_level(), Some(LevelFilter::WARN));
+        let mixed = level("warn,iam_notify=debug");
+        assert!(mixed.would_enable("iam_notify::handler", &tracing::Level::DEBUG));
+        assert!(!mixed.would_enable("aws_smithy_runtime", &tracing::Level::INFO));
+        assert_eq!(level("=}{nonsense").default_level(), Some(LevelFilter::INFO));
     }
 
     #[test]

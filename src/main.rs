@@ -9,12 +9,13 @@ use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::{Error, LambdaEvent, Runtime, service_fn};
 use serde_json::Value;
 
-#[tokio::main]
+// One invocation at a time: a current-thread runtime serves, and starts quicker.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     LogSettings::from_lookup(|k| std::env::var(k).ok()).init();
     let setup = match Config::from_env() {
         Ok(config) => {
-            let publisher = SnsPublisher::from_env(&config.sdk, config.chat).await;
+            let publisher = SnsPublisher::from_env(&config.sdk, config.chat);
             Ok((config, publisher))
         }
         Err(e) => {

@@ -108,27 +108,58 @@ pub trait Publisher: Send + Sync {
 }
 
 /// Publishes to Amazon SNS (or anything that speaks its API, such as moto on loopback).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct SnsPublisher {
-    client: aws_sdk_sns::Client,
+    /// Built at the first publish (see [`SnsPublisher::from_env`]).
+    client: tokio::sync::OnceCell<aws_sdk_sns::Client>,
+    settings: SdkSettings,
     chat: ChatFormat,
 }
 
 impl SnsPublisher {
+    /// A publisher with a ready client.
     pub fn new(client: aws_sdk_sns::Client, chat: ChatFormat) -> Self {
-        SnsPublisher { client, chat }
+        SnsPublisher {
+            client: tokio::sync::OnceCell::new_with(Some(client)),
+            settings: SdkSettings::default(),
+            chat,
+        }
     }
 
-    /// A client from the standard AWS configuration (environment, `AWS_ENDPOINT_URL`, the
-    /// Lambda role), with our retry and timeout settings.
-    pub async fn from_env(settings: &SdkSettings, chat: ChatFormat) -> Self {
-        let shared = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-        let builder = aws_sdk_sns::config::Builder::from(&shared);
-        SnsPublisher::new(
-            aws_sdk_sns::Client::from_conf(with_settings(builder, settings)),
+    /// A publisher whose client comes from the standard AWS configuration (environment,
+    /// `AWS_ENDPOINT_URL`, the Lambda role) with our retry and timeout settings. Nothing is
+    /// read or built until the first publish: the start (Lambda's init phase) does only what
+    /// every invocation needs, and a dry run never builds a client.
+    pub fn from_env(settings: &SdkSettings, chat: ChatFormat) -> Self {
+        SnsPublisher {
+            client: tokio::sync::OnceCell::new(),
+            settings: *settings,
             chat,
-        )
+        }
     }
+
+    async fn client(&self) -> &aws_sdk_sns::Client {
+        self.client
+            .get_or_init(|| async {
+                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(http_client())
+                    .load()
+                    .await;
+                let builder = aws_sdk_sns::config::Builder::from(&shared);
+                aws_sdk_sns::Client::from_conf(with_settings(builder, &self.settings))
+            })
+            .await
+    }
+}
+
+/// The SDK's HTTP client: hyper with rustls on ring (not aws-lc-rs: a smaller bootstrap).
+/// It speaks plain HTTP too (moto and the fault tests on loopback).
+pub fn http_client() -> aws_sdk_sns::config::SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
 }
 
 /// Applies retries and timeouts deliberately: standard retry mode with `max_attempts`
@@ -139,6 +170,7 @@ pub fn with_settings(
     s: &SdkSettings,
 ) -> aws_sdk_sns::Config {
     builder
+        .http_client(http_client())
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(s.max_attempts)
@@ -164,7 +196,8 @@ impl Publisher for SnsPublisher {
             attributes,
         } = publish_request(n, self.chat);
         let mut request = self
-            .client
+            .client()
+            .await
             .publish()
             .topic_arn(topic_arn)
             .subject(subject)

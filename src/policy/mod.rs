@@ -469,7 +469,8 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
                 escalation.add(e);
             }
         }
-        if s.on_everything(Some("iam")) && wildcard::matches(&lower, "sts:assumerole") {
+        // (The cheap test first: the resource test builds canary ARNs.)
+        if wildcard::matches(&lower, "sts:assumerole") && s.on_everything(Some("iam")) {
             escalation.add("sts:AssumeRole on *");
         }
     }

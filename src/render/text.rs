@@ -25,17 +25,25 @@ pub fn one_line(s: &str) -> String {
 /// Multi-line text (a policy document), indented so that none of its lines can pass for
 /// one of ours: keeps line breaks and tabs, escapes the rest.
 pub fn multi_line(s: &str) -> String {
-    s.split('\n')
-        .map(|line| {
-            let text = line
-                .split('\t')
-                .map(|part| one_line(part.trim_end_matches('\r')))
-                .collect::<Vec<_>>()
-                .join("\t");
-            format!("  {text}")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::with_capacity(s.len() + s.len() / 8 + 16);
+    for (i, line) in s.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("  ");
+        for (j, part) in line.split('\t').enumerate() {
+            if j > 0 {
+                out.push('\t');
+            }
+            let part = part.trim_end_matches('\r');
+            if has_hidden(part) {
+                out.push_str(&one_line(part));
+            } else {
+                out.push_str(part);
+            }
+        }
+    }
+    out
 }
 
 /// A character a reader cannot see for what it is: Unicode categories Cc (controls), Cf
