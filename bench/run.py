@@ -168,7 +168,7 @@ def main():
          f"{scale[1]:.0f} / {scale[10]:.0f} / {scale[100]:.0f} µs (×{scale[10] / scale[1]:.1f}, ×{scale[100] / scale[1]:.1f})",
          scale[100] / scale[1] <= 200),
         ("init: ≤ 3 ms median", f"{r['init_ms']:.1f} ms", r["init_ms"] <= 3),
-        ("init: ≥ 80× faster than Python with boto3's SNS client", f"{init_ratio:.0f}×", init_ratio >= 80),
+        ("init: ≥ 80× faster than Python with boto3's SNS client", f"{init_ratio:.1f}×", init_ratio >= 80),
         ("peak RSS over the invocations: ≤ 10 MB", f"{r['rss_mb']:.1f} MB", r["rss_mb"] <= 10),
         ("arm64 zip (cargo lambda build --release --arm64 --output-format zip): ≤ 3 MB",
          f"{zip_mb:.2f} MB" if zip_mb else "not built (make build-lambda)", zip_mb is not None and zip_mb <= 3),
