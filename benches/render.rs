@@ -59,7 +59,8 @@ fn policy_of(chars: usize) -> String {
 
 /// `event` with its policy document replaced, URL-encoded as CloudTrail records it.
 fn with_policy(mut event: Value, doc: &str) -> Vec<u8> {
-    event["detail"]["requestParameters"]["policyDocument"] = json!(urlencoding::encode(doc).into_owned());
+    event["detail"]["requestParameters"]["policyDocument"] =
+        json!(urlencoding::encode(doc).into_owned());
     serde_json::to_vec(&event).unwrap()
 }
 

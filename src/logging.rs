@@ -85,7 +85,10 @@ mod tests {
         let mixed = level("warn,iam_notify=debug");
         assert!(mixed.would_enable("iam_notify::handler", &tracing::Level::DEBUG));
         assert!(!mixed.would_enable("aws_smithy_runtime", &tracing::Level::INFO));
-        assert_eq!(level("=}{nonsense").default_level(), Some(LevelFilter::INFO));
+        assert_eq!(
+            level("=}{nonsense").default_level(),
+            Some(LevelFilter::INFO)
+        );
     }
 
     #[test]

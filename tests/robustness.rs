@@ -317,3 +317,33 @@ fn any_json(depth: u32) -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    /// A change to the monitor names its rule, function, topic or trail: any text there (and
+    /// in the environment variables a caller sets) renders a valid, bounded alert that forges
+    /// no line and shows no variable's value.
+    #[test]
+    fn any_text_in_a_change_to_the_monitor_renders_a_valid_alert(
+        name in any_size_text(), var in any_text(), value in any_text(),
+    ) {
+        for call in iam_notify::calls::CALLS.iter().filter(|c| c.group == iam_notify::calls::RuleGroup::MonitorTamper) {
+            let mut event = common::sample(call.name);
+            let params = json!({"name": name, "rule": name, "functionName": name, "topicArn": name,
+                "subscriptionArn": name, "trailName": name, "state": "DISABLED",
+                "environment": {"variables": {var.clone(): format!("secret-value-{value}"), "DRY_RUN": "true"}}});
+            event["detail"]["requestParameters"] = params;
+            let n = render_payload(&event, Format::Rich).unwrap();
+            assert_valid(&n, call.name);
+            prop_assert!(n.severity == iam_notify::severity::Severity::Critical, "{}", call.name);
+            for line in n.body.lines() {
+                prop_assert!(!line.starts_with("[IAM] forged"), "{line}");
+                prop_assert!(!line.starts_with("Console: https://evil"), "{line}");
+            }
+            let r = publish_request(&n, ChatFormat::None);
+            prop_assert!(!r.message.contains("secret-value-"), "a variable's value is shown");
+            prop_assert!(r.size() <= iam_notify::delivery::SNS_MAX_MESSAGE_BYTES);
+        }
+    }
+}

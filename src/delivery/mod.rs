@@ -233,7 +233,11 @@ mod tests {
     fn the_per_protocol_message_is_what_serde_json_writes() {
         for (text, sms, machine) in [
             ("a", "b", "{}"),
-            ("line\n\"quoted\"\\ \u{7}\u{202e} é 😀", "", r#"{"text":"x\ny","n":1}"#),
+            (
+                "line\n\"quoted\"\\ \u{7}\u{202e} é 😀",
+                "",
+                r#"{"text":"x\ny","n":1}"#,
+            ),
         ] {
             let expected = json!({"default": text, "email": text, "sms": sms, "sqs": machine,
                                   "lambda": machine, "http": machine, "https": machine});
