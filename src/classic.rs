@@ -87,7 +87,7 @@ fn escape(s: &str) -> String {
 
 /// JSON text with every hidden character as a `\uXXXX` escape (surrogate pairs above U+FFFF).
 fn escape_hidden(json: &str) -> String {
-    if !has_hidden(&json) {
+    if !has_hidden(json) {
         return json.to_string();
     }
     let mut out = String::with_capacity(json.len() + 16);
