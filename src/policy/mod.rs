@@ -241,7 +241,15 @@ fn one_or_many(v: Option<&Value>) -> Vec<&str> {
     }
 }
 
+/// Whether a lower-cased action pattern can match some `iam:` action: its text before the
+/// first wildcard is a prefix of `iam:`, or starts with it.
+fn may_match_iam(lower: &str) -> bool {
+    let literal = lower.split(['*', '?']).next().unwrap_or_default();
+    "iam:".starts_with(literal) || literal.starts_with("iam:")
+}
+
 /// Actions that let their holder raise its own privileges (matched with IAM's wildcards).
+/// (All of IAM: see [`may_match_iam`].)
 const ESCALATION: &[&str] = &[
     "iam:CreatePolicyVersion",
     "iam:SetDefaultPolicyVersion",
@@ -464,9 +472,13 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
         }
         escalation.pass_role |= pass_role;
         escalation.create_function |= wildcard::matches(&lower, "lambda:createfunction");
-        for e in ESCALATION {
-            if wildcard::matches_ci(&lower, e) {
-                escalation.add(e);
+        // Every escalation action is IAM's: a pattern whose literal start rules out `iam:`
+        // (most actions of most policies) matches none of them.
+        if may_match_iam(&lower) {
+            for e in ESCALATION {
+                if wildcard::matches_ci(&lower, e) {
+                    escalation.add(e);
+                }
             }
         }
         // (The cheap test first: the resource test builds canary ARNs.)
