@@ -285,10 +285,24 @@ fn linter_grants_in_trust_policies() {
 #[test]
 fn only_patterns_that_can_match_an_iam_action_are_checked_for_escalation() {
     use super::may_match_iam;
-    for yes in ["iam:createpolicyversion", "iam:*", "*", "i*", "ia?:attach*", "*:put*", "?am:x"] {
+    for yes in [
+        "iam:createpolicyversion",
+        "iam:*",
+        "*",
+        "i*",
+        "ia?:attach*",
+        "*:put*",
+        "?am:x",
+    ] {
         assert!(may_match_iam(yes), "{yes}");
     }
-    for no in ["s3:getobject", "s3:*", "ec2:*", "lambda:createfunction", "iamx:*"] {
+    for no in [
+        "s3:getobject",
+        "s3:*",
+        "ec2:*",
+        "lambda:createfunction",
+        "iamx:*",
+    ] {
         assert!(!may_match_iam(no), "{no}");
     }
     // And nothing it skips could have matched.
