@@ -157,7 +157,15 @@ pub struct PolicyFields {
 /// The document of an alert whose subject and text body are already written. Every text
 /// from the record is one line with hidden characters escaped, as in the body; the policy
 /// document stays the JSON it was (data for machines).
-pub(super) fn document(f: &Facts, subject: &str, text: &str) -> AlertDocument {
+///
+/// `policy_document` is the call's decoded document, moved in: the renderer has no further use
+/// for it, and a large one is costly to copy.
+pub(super) fn document(
+    f: &Facts,
+    subject: &str,
+    text: &str,
+    policy_document: Option<policy::Document>,
+) -> AlertDocument {
     let (event, t, who) = (f.event, &f.target, &f.who);
     let d = &event.detail;
     let line = |v: Option<&str>| v.map(one_line);
@@ -208,9 +216,9 @@ pub(super) fn document(f: &Facts, subject: &str, text: &str) -> AlertDocument {
             arn: line(p.arn.as_deref()),
             aws_managed: p.is_aws_managed(),
         }),
-        policy_document: t.document.as_ref().map(|c| match &c.document {
-            policy::Document::Json(v) => v.clone(),
-            policy::Document::Text(s) => Value::String(s.clone()),
+        policy_document: policy_document.map(|d| match d {
+            policy::Document::Json(v) => v,
+            policy::Document::Text(s) => Value::String(s),
         }),
         console_url: f.link.clone(),
         text: text.to_string(),

@@ -141,7 +141,7 @@ pub fn render(event: &Event, format: Format) -> Notification {
         .event_name
         .clone()
         .unwrap_or_else(|| event.detail_type.clone());
-    let f = Facts {
+    let mut f = Facts {
         event,
         is_iam: call.is_some() || event.is_iam_call(),
         target,
@@ -167,7 +167,8 @@ pub fn render(event: &Event, format: Format) -> Notification {
         None => body::rich_body(&f),
     };
     let sms = sms::sms(&f);
-    let document = document::document(&f, &subject, &body);
+    let policy_document = f.target.document.take().map(|c| c.document);
+    let document = document::document(&f, &subject, &body, policy_document);
     Notification {
         subject,
         body,
