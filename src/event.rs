@@ -18,6 +18,9 @@ use serde_json::Value;
 #[error("not an EventBridge event: {0}")]
 pub struct InputError(pub String);
 
+/// The service name AWS records for calls CloudFormation makes.
+pub const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
+
 /// An EventBridge event whose `detail` has been read as leniently as possible.
 #[derive(Debug, Clone)]
 pub struct Event {
@@ -179,9 +182,8 @@ impl Event {
     }
 
     /// Made through CloudFormation: `invokedBy` or `sourceIPAddress` (both written by AWS)
-    /// is `cloudformation.amazonaws.com`.
+    /// is [`CLOUDFORMATION`].
     pub fn through_cloudformation(&self) -> bool {
-        const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
         let invoked_by = self
             .detail
             .user_identity

@@ -55,20 +55,12 @@ impl Canary {
     /// A CloudWatch embedded-metric-format line counting one heartbeat (metric
     /// `iam-notify/Heartbeats`, dimension `Canary` = the role's ARN: what the alarm watches).
     pub fn metric_line(&self, event_id: Option<&str>, timestamp_ms: u128) -> String {
-        json!({
-            "_aws": {
-                "Timestamp": timestamp_ms as u64,
-                "CloudWatchMetrics": [{
-                    "Namespace": "iam-notify",
-                    "Dimensions": [["Canary"]],
-                    "Metrics": [{"Name": "Heartbeats", "Unit": "Count"}],
-                }],
-            },
-            "Canary": self.role_arn,
-            "Heartbeats": 1,
-            "eventID": event_id,
-        })
-        .to_string()
+        crate::emf::count_line(
+            "Heartbeats",
+            ("Canary", &self.role_arn),
+            timestamp_ms,
+            &[("eventID", json!(event_id))],
+        )
     }
 }
 

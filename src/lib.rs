@@ -15,6 +15,7 @@ pub mod classic;
 pub mod config;
 pub mod console_url;
 pub mod delivery;
+pub mod emf;
 pub mod event;
 pub mod handler;
 pub mod heartbeat;

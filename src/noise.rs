@@ -3,7 +3,7 @@
 //! embedded-metric-format line. Critical alerts are never suppressed.
 
 use crate::arn::Arn;
-use crate::event::Event;
+use crate::event::{CLOUDFORMATION, Event};
 use crate::render::Notification;
 use crate::severity::Severity;
 use crate::wildcard;
@@ -26,8 +26,6 @@ pub struct NoiseRules {
     /// `cloudformation.amazonaws.com`, both written by AWS.
     pub ignore_cloudformation: bool,
 }
-
-const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
 
 /// Why `n` is not sent, or `None` to send it. Critical alerts are always sent.
 pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option<String> {
@@ -73,21 +71,12 @@ pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option
 /// A CloudWatch embedded-metric-format log line counting one suppressed alert
 /// (namespace `iam-notify`, metric `SuppressedAlerts`, dimension `EventName`).
 pub fn metric_line(n: &Notification, reason: &str, timestamp_ms: u128) -> String {
-    json!({
-        "_aws": {
-            "Timestamp": timestamp_ms as u64,
-            "CloudWatchMetrics": [{
-                "Namespace": "iam-notify",
-                "Dimensions": [["EventName"]],
-                "Metrics": [{"Name": "SuppressedAlerts", "Unit": "Count"}],
-            }],
-        },
-        "EventName": n.event_name,
-        "SuppressedAlerts": 1,
-        "eventID": n.event_id,
-        "reason": reason,
-    })
-    .to_string()
+    crate::emf::count_line(
+        "SuppressedAlerts",
+        ("EventName", &n.event_name),
+        timestamp_ms,
+        &[("eventID", json!(n.event_id)), ("reason", json!(reason))],
+    )
 }
 
 #[cfg(test)]

@@ -153,13 +153,20 @@ impl SnsPublisher {
 }
 
 /// The SDK's HTTP client: hyper with rustls on ring (not aws-lc-rs: a smaller bootstrap).
-/// It speaks plain HTTP too (moto and the fault tests on loopback).
+/// It speaks plain HTTP too (moto and the fault tests on loopback). Built once per process
+/// and shared (the AWS configuration's credential providers and the SNS client both use it).
 pub fn http_client() -> aws_sdk_sns::config::SharedHttpClient {
-    aws_smithy_http_client::Builder::new()
-        .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-            aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-        ))
-        .build_https()
+    static CLIENT: std::sync::OnceLock<aws_sdk_sns::config::SharedHttpClient> =
+        std::sync::OnceLock::new();
+    CLIENT
+        .get_or_init(|| {
+            aws_smithy_http_client::Builder::new()
+                .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                    aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+                ))
+                .build_https()
+        })
+        .clone()
 }
 
 /// Applies retries and timeouts deliberately: standard retry mode with `max_attempts`

@@ -46,7 +46,14 @@ impl Part {
 }
 
 /// The environment variables that silence the function or send its alerts elsewhere.
-const MUTING_VARIABLES: &[&str] = &["DRY_RUN", "TOPIC_ARN", "OPS_TOPIC_ARN", "HEARTBEAT_"];
+/// (Prefixes: `IGNORE_*`, `HEARTBEAT_*`.)
+const MUTING_VARIABLES: &[&str] = &[
+    "DRY_RUN",
+    "IGNORE_",
+    "TOPIC_ARN",
+    "OPS_TOPIC_ARN",
+    "HEARTBEAT_",
+];
 
 /// `verb` the monitor's `part` X.
 pub(super) fn monitor(cx: &Context, verb: &str, part: Part) -> Target {
@@ -113,10 +120,7 @@ fn muting(cx: &Context, name: &str) -> Vec<Finding> {
                 let named: Vec<&str> = vars
                     .keys()
                     .map(String::as_str)
-                    .filter(|k| {
-                        k.starts_with("IGNORE_")
-                            || MUTING_VARIABLES.iter().any(|m| k.starts_with(m))
-                    })
+                    .filter(|k| MUTING_VARIABLES.iter().any(|m| k.starts_with(m)))
                     .collect();
                 if !named.is_empty() {
                     muted(format!(

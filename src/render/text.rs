@@ -6,10 +6,18 @@
 /// escaped (`\n`, `\u{202e}`, `\u{2028}`), so it cannot break, reorder or hide the body's
 /// lines in any mail client.
 pub fn one_line(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_one_line(&mut out, s);
+    out
+}
+
+/// [`one_line`], appended to `out`.
+fn push_one_line(out: &mut String, s: &str) {
     if !has_hidden(s) {
-        return s.to_string();
+        out.push_str(s);
+        return;
     }
-    let mut out = String::with_capacity(s.len() + 16);
+    out.reserve(16);
     for c in s.chars() {
         match c {
             '\n' => out.push_str("\\n"),
@@ -19,7 +27,6 @@ pub fn one_line(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// Multi-line text (a policy document), indented so that none of its lines can pass for
@@ -35,12 +42,7 @@ pub fn multi_line(s: &str) -> String {
             if j > 0 {
                 out.push('\t');
             }
-            let part = part.trim_end_matches('\r');
-            if has_hidden(part) {
-                out.push_str(&one_line(part));
-            } else {
-                out.push_str(part);
-            }
+            push_one_line(&mut out, part.trim_end_matches('\r'));
         }
     }
     out
