@@ -83,6 +83,20 @@ pub fn cloudtrail_event(
     }
 }
 
+/// The CloudTrail event history, filtered to the calls signed with `access_key` (one
+/// session's) when there is one.
+pub fn cloudtrail_history(
+    partition: &str,
+    region: Option<&str>,
+    access_key: Option<&str>,
+) -> String {
+    let base = cloudtrail_event(partition, region, None, None);
+    match access_key {
+        Some(key) => format!("{base}?AccessKeyId={}", urlencoding::encode(key)),
+        None => base,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +143,10 @@ mod tests {
         assert_eq!(
             cloudtrail_event("aws", Some("eu-west-1"), Some("e/1"), None),
             "https://console.aws.amazon.com/cloudtrailv2/home?region=eu-west-1#/events/e%2F1"
+        );
+        assert_eq!(
+            cloudtrail_history("aws", Some("us-east-1"), Some("ASIA/1")),
+            "https://console.aws.amazon.com/cloudtrailv2/home?region=us-east-1#/events?AccessKeyId=ASIA%2F1"
         );
         assert_eq!(
             cloudtrail_event("aws", None, None, Some("TagRole")),

@@ -1,11 +1,14 @@
 //! The Lambda handler: parse, render, publish (or log in dry-run), one log line per event.
 
 use crate::config::{Config, ConfigError, Delivery, TopicArn};
+use crate::digest::{Change, Message, plan};
 use crate::event::{Event, InputError};
 use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
 use crate::render::{Notification, render};
+use aws_lambda_events::sqs::SqsEvent;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// CloudWatch Logs takes events of up to 256 KB: a logged body is cut well below that (JSON
@@ -62,12 +65,17 @@ pub fn checked_body(body: &[u8]) -> Option<String> {
     Some(json!({ UNREADABLE: reason }).to_string())
 }
 
-/// Handles one Lambda payload. Returns the SNS message id (or, in dry-run, the notification).
+/// Handles one Lambda payload: an EventBridge event (one alert), or a batch of them from the
+/// digest queue (see [`handle_batch`]), told apart by shape. Returns the SNS message id (or,
+/// in dry-run, the notification); for a batch, the records to return to the queue.
 pub async fn handle<P: Publisher>(
     payload: &Value,
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
+    if is_sqs_batch(payload) {
+        return handle_batch(payload, config, publisher).await;
+    }
     let parsed = match unreadable_reason(payload) {
         Some(reason) => Err(InputError(reason.to_string())),
         None => Event::parse(payload),
@@ -82,26 +90,57 @@ pub async fn handle<P: Publisher>(
             return Err(HandlerError::Input(e));
         }
     };
-    if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(&event)) {
+    match triage(&event, config) {
+        Triage::Heartbeat(out) | Triage::Suppressed(out) => Ok(out),
+        Triage::Alert(n) => deliver(&n, config, publisher).await,
+    }
+}
+
+/// What becomes of one event before anything is sent.
+enum Triage {
+    /// The monitor's own heartbeat, counted (its answer).
+    Heartbeat(Value),
+    /// Not sent, by the noise rules (its answer).
+    Suppressed(Value),
+    /// An alert to deliver.
+    Alert(Box<Notification>),
+}
+
+/// Counts a heartbeat, applies the noise rules, or renders the alert. Logs what it decided.
+fn triage(event: &Event, config: &Config) -> Triage {
+    if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(event)) {
         let event_id = event.detail.event_id.as_deref();
         tracing::info!(
             eventID = %event_id.unwrap_or("-"), outcome = "heartbeat", canary = %canary.role_arn(),
             "heartbeat received: the path from CloudTrail to this function works"
         );
         println!("{}", canary.metric_line(event_id, now_ms()));
-        return Ok(json!({"heartbeat": true, "eventID": event_id}));
+        return Triage::Heartbeat(json!({"heartbeat": true, "eventID": event_id}));
     }
-    let n = render(&event, config.format);
-    let event_id = n.event_id.as_deref().unwrap_or("-");
-    if let Some(reason) = suppressed(&event, &n, &config.noise) {
+    let n = render(event, config.format);
+    if let Some(reason) = suppressed(event, &n, &config.noise) {
         tracing::info!(
-            eventName = %n.event_name, eventID = %event_id, outcome = "suppressed",
-            reason = %reason, subject = %n.subject, "notification suppressed by the noise rules"
+            eventName = %n.event_name, eventID = %n.event_id.as_deref().unwrap_or("-"),
+            outcome = "suppressed", reason = %reason, subject = %n.subject,
+            "notification suppressed by the noise rules"
         );
         // One embedded-metric-format line on stdout: CloudWatch counts it as a metric.
         println!("{}", metric_line(&n, &reason, now_ms()));
-        return Ok(json!({"suppressed": true, "reason": reason, "subject": n.subject}));
+        return Triage::Suppressed(
+            json!({"suppressed": true, "reason": reason, "subject": n.subject}),
+        );
     }
+    Triage::Alert(Box::new(n))
+}
+
+/// Publishes `n` to the alert topic, and to the operations topic when it is about the
+/// monitor; in dry-run, logs it instead.
+async fn deliver<P: Publisher>(
+    n: &Notification,
+    config: &Config,
+    publisher: &P,
+) -> Result<Value, HandlerError> {
+    let event_id = n.event_id.as_deref().unwrap_or("-");
     let topic = match &config.delivery {
         Delivery::DryRun => {
             tracing::info!(
@@ -113,11 +152,11 @@ pub async fn handle<P: Publisher>(
         }
         Delivery::Publish(topic) => topic,
     };
-    let main = publish_to(publisher, topic, &n, "main").await;
+    let main = publish_to(publisher, topic, n, "main").await;
     // A change to the monitor also goes to the operations topic, whatever became of the
     // main one: muting one path must not mute both.
     let ops = match config.ops_topic.as_ref().filter(|_| n.ops) {
-        Some(ops) => Some(publish_to(publisher, ops, &n, "ops").await),
+        Some(ops) => Some(publish_to(publisher, ops, n, "ops").await),
         None => None,
     };
     let message_id = main?;
@@ -128,6 +167,111 @@ pub async fn handle<P: Publisher>(
         fields.insert("opsMessageId".into(), Value::String(id));
     }
     Ok(out)
+}
+
+/// The EventBridge event an SQS message carries.
+pub fn record_event(body: Option<&str>) -> Result<Event, InputError> {
+    let body = body.ok_or_else(|| InputError("the SQS message has no body".into()))?;
+    let payload: Value = serde_json::from_str(body).map_err(|e| {
+        InputError(cap(
+            &format!("the SQS message body is not one JSON document: {e}"),
+            1_024,
+        ))
+    })?;
+    Event::parse(&payload)
+}
+
+/// A batch from an SQS event source mapping: `Records` of `aws:sqs` messages, no `detail`.
+pub fn is_sqs_batch(payload: &Value) -> bool {
+    payload.get("detail").is_none()
+        && payload
+            .get("Records")
+            .and_then(Value::as_array)
+            .is_some_and(|records| {
+                records
+                    .iter()
+                    .any(|r| r.get("eventSource").and_then(Value::as_str) == Some("aws:sqs"))
+            })
+}
+
+/// Handles a batch from the digest queue (digest mode): each message is an EventBridge event
+/// as a rule delivered it. Heartbeats are counted and the noise rules applied as for one
+/// event; warning and critical alerts, and changes to the monitor, are sent at once, each on
+/// its own; the other alerts of each session become one digest (a session with one such
+/// change gets its ordinary alert).
+///
+/// Nothing lost, nothing doubled: the answer names only the messages to return to the queue
+/// (`ReportBatchItemFailures`): one that cannot be read, or whose alert or digest could not
+/// be published. The queue retries those, then keeps them in its dead-letter queue.
+pub async fn handle_batch<P: Publisher>(
+    payload: &Value,
+    config: &Config,
+    publisher: &P,
+) -> Result<Value, HandlerError> {
+    let batch = SqsEvent::deserialize(payload).map_err(|e| {
+        let e = InputError(cap(
+            &format!("an SQS batch that cannot be read: {e}"),
+            1_024,
+        ));
+        tracing::error!(outcome = "rejected", error = %e, "input is not an SQS batch");
+        HandlerError::Input(e)
+    })?;
+    let mut failed: Vec<String> = Vec::new();
+    // (message id, event, alert) of the alerts to send, in arrival order.
+    let mut alerts: Vec<(String, Event, Notification)> = Vec::new();
+    for (i, record) in batch.records.iter().enumerate() {
+        let id = record
+            .message_id
+            .clone()
+            .unwrap_or_else(|| format!("record-{i}"));
+        let event = match record_event(record.body.as_deref()) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(
+                    messageId = %cap(&id, 256), outcome = "rejected",
+                    error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES),
+                    "queued message is not an EventBridge event: returned to the queue"
+                );
+                failed.push(id);
+                continue;
+            }
+        };
+        if let Triage::Alert(n) = triage(&event, config) {
+            alerts.push((id, event, *n));
+        }
+    }
+    let changes: Vec<Change> = alerts
+        .iter()
+        .map(|(_, event, notification)| Change {
+            event,
+            notification,
+        })
+        .collect();
+    let outgoing = plan(&changes);
+    for out in &outgoing {
+        if deliver(out.message.notification(), config, publisher)
+            .await
+            .is_err()
+        {
+            let ids = out.members.iter().filter_map(|&i| alerts.get(i));
+            failed.extend(ids.map(|(id, _, _)| id.clone()));
+        }
+    }
+    tracing::info!(
+        records = batch.records.len(),
+        digests = outgoing
+            .iter()
+            .filter(|o| matches!(o.message, Message::Digest(_)))
+            .count(),
+        returned = failed.len(),
+        outcome = "batch",
+        "digest batch handled"
+    );
+    let failures: Vec<Value> = failed
+        .iter()
+        .map(|id| json!({"itemIdentifier": id}))
+        .collect();
+    Ok(json!({"batchItemFailures": failures}))
 }
 
 /// Publishes `n` to `topic` and logs the outcome; `which` names the topic in the log.

@@ -4,7 +4,7 @@
 use crate::Notification;
 use crate::delivery::{ChatFormat, PublishRequest, SNS_MAX_MESSAGE_BYTES, publish_request};
 use crate::render::text::is_hidden;
-use crate::render::{MAX_BODY_BYTES, MAX_SMS_BYTES, MAX_SUBJECT_CHARS};
+use crate::render::{Document, MAX_BODY_BYTES, MAX_SMS_BYTES, MAX_SUBJECT_CHARS};
 
 /// The first invariant `n` breaks, in words; `Ok` when it keeps them all.
 pub fn check(n: &Notification) -> Result<(), String> {
@@ -49,6 +49,9 @@ pub const ESSENTIAL_LABELS: &[&str] = &[
     "Event ID:",
 ];
 
+/// The labelled lines every digest keeps.
+pub const DIGEST_ESSENTIAL_LABELS: &[&str] = &["Severity:", "Changes:", "Who:", "CloudTrail:"];
+
 /// What the exact Publish request for `n` must satisfy: within SNS's 256 KiB as SNS counts
 /// it, a body for every protocol, the essential lines kept, no escape codes, and nothing
 /// hidden in what people read.
@@ -68,8 +71,12 @@ pub fn check_request(n: &Notification, r: &PublishRequest) -> Result<(), String>
         .and_then(|t| t.as_str())
         .unwrap_or_default();
     let rich = !n.body.starts_with("\"API Call");
+    let labels = match n.document {
+        Document::Alert(_) => ESSENTIAL_LABELS,
+        Document::Digest(_) => DIGEST_ESSENTIAL_LABELS,
+    };
     if rich {
-        for label in ESSENTIAL_LABELS {
+        for label in labels {
             if !text.lines().any(|l| l.starts_with(label)) {
                 return Err(format!("the delivered text lost its {label} line"));
             }

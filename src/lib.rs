@@ -15,6 +15,7 @@ pub mod classic;
 pub mod config;
 pub mod console_url;
 pub mod delivery;
+pub mod digest;
 pub mod emf;
 pub mod event;
 pub mod handler;
@@ -39,4 +40,44 @@ pub fn render_payload(
     format: Format,
 ) -> Result<Notification, event::InputError> {
     Event::parse(payload).map(|e| render(&e, format))
+}
+
+/// What digest mode sends for an SQS batch payload, without noise rules or heartbeats (no
+/// configuration): the alerts sent at once, then a digest (or the one alert) per session. See
+/// [`digest::plan`]. Fails on the first message that is not an EventBridge event.
+pub fn render_batch(
+    payload: &serde_json::Value,
+    format: Format,
+) -> Result<Vec<Notification>, event::InputError> {
+    use serde::Deserialize;
+    let batch = aws_lambda_events::sqs::SqsEvent::deserialize(payload)
+        .map_err(|e| event::InputError(format!("an SQS batch that cannot be read: {e}")))?;
+    let events = batch
+        .records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            handler::record_event(r.body.as_deref())
+                .map_err(|e| event::InputError(format!("message {}: {}", i + 1, e.0)))
+        })
+        .collect::<Result<Vec<Event>, _>>()?;
+    let alerts: Vec<Notification> = events.iter().map(|e| render(e, format)).collect();
+    let changes: Vec<digest::Change> = events
+        .iter()
+        .zip(&alerts)
+        .map(|(event, notification)| digest::Change {
+            event,
+            notification,
+        })
+        .collect();
+    Ok(digest::plan(&changes)
+        .into_iter()
+        .map(|o| o.message.notification().clone())
+        .collect())
+}
+
+/// Whether a payload is a batch from an SQS event source mapping (digest mode) rather than
+/// one EventBridge event.
+pub fn is_sqs_batch(payload: &serde_json::Value) -> bool {
+    handler::is_sqs_batch(payload)
 }

@@ -259,6 +259,8 @@ pub struct RecordingPublisher {
     fail_with: Option<PublishError>,
     /// Fail only publishes to this topic (every topic when `None`).
     fail_topic: Option<String>,
+    /// Fail only publishes whose subject contains this (every subject when `None`).
+    fail_subject: Option<String>,
 }
 
 impl RecordingPublisher {
@@ -272,6 +274,7 @@ impl RecordingPublisher {
             sent: Mutex::new(Vec::new()),
             fail_with: Some(error),
             fail_topic: None,
+            fail_subject: None,
         }
     }
 
@@ -279,6 +282,15 @@ impl RecordingPublisher {
     pub fn failing_on(topic_arn: &str, error: PublishError) -> Self {
         RecordingPublisher {
             fail_topic: Some(topic_arn.to_string()),
+            ..RecordingPublisher::failing(error)
+        }
+    }
+
+    /// A publisher whose publishes of subjects containing `fragment` fail with `error`;
+    /// others are recorded.
+    pub fn failing_for_subject(fragment: &str, error: PublishError) -> Self {
+        RecordingPublisher {
+            fail_subject: Some(fragment.to_string()),
             ..RecordingPublisher::failing(error)
         }
     }
@@ -294,6 +306,11 @@ impl Publisher for RecordingPublisher {
             .fail_with
             .as_ref()
             .filter(|_| self.fail_topic.as_deref().is_none_or(|t| t == topic_arn))
+            .filter(|_| {
+                self.fail_subject
+                    .as_deref()
+                    .is_none_or(|f| n.subject.contains(f))
+            })
         {
             return Err(e.clone());
         }

@@ -3,7 +3,8 @@
 //! (name, event source, template rule): the one list the template, the README and the tests
 //! are checked against. `preview --sns [--chat none|amazon-q] FILE...` prints, per file, the
 //! exact SNS Publish request the function would send (Subject, Message, MessageStructure,
-//! MessageAttributes) as JSON.
+//! MessageAttributes) as JSON. An SQS batch (digest mode, `events/burst/`) prints every
+//! message the batch sends: the alerts sent at once, then the digests.
 //!
 //! On a terminal the severity and the labels are coloured; `NO_COLOR` turns that off,
 //! `CLICOLOR_FORCE` turns it on through a pipe (anstream decides). Colour is added here only:
@@ -11,7 +12,7 @@
 
 use anstyle::{AnsiColor, Style};
 use iam_notify::delivery::{ChatFormat, publish_request};
-use iam_notify::{Format, render_payload};
+use iam_notify::{Format, Notification, is_sqs_batch, render_batch, render_payload};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -53,11 +54,12 @@ fn main() -> ExitCode {
     let mut out = anstream::stdout();
     for (i, file) in files.iter().enumerate() {
         let header = format!("{}=== {file}{}", BOLD.render(), BOLD.render_reset());
-        let shown = match read(file).and_then(|text| {
-            let payload = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
-            render_payload(&payload, format).map_err(|e| e.to_string())
-        }) {
-            Ok(n) => paint(&n.to_text()),
+        let shown = match read(file).and_then(|text| rendered(&text, format)) {
+            Ok(sent) => sent
+                .iter()
+                .map(|n| paint(&n.to_text()))
+                .collect::<Vec<_>>()
+                .join("\n\n--- next message of this batch (digest mode) ---\n\n"),
             Err(e) => {
                 failures += 1;
                 eprintln!("preview: {file}: {e}");
@@ -102,6 +104,18 @@ fn choice<T: Copy>(
     })
 }
 
+/// What the function sends for an event file: one notification for an EventBridge event,
+/// each message of digest mode for an SQS batch (see `render_batch`).
+fn rendered(text: &str, format: Format) -> Result<Vec<Notification>, String> {
+    let payload = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    if is_sqs_batch(&payload) {
+        return render_batch(&payload, format).map_err(|e| e.to_string());
+    }
+    render_payload(&payload, format)
+        .map(|n| vec![n])
+        .map_err(|e| e.to_string())
+}
+
 fn read(file: &str) -> Result<String, String> {
     if file == "-" {
         let mut s = String::new();
@@ -114,22 +128,24 @@ fn read(file: &str) -> Result<String, String> {
     }
 }
 
-/// One JSON object per line and file: `{"file", "request"}` with the exact Publish request,
-/// or `{"file", "error"}`.
+/// One JSON object per line and Publish: `{"file", "request"}` with the exact Publish
+/// request (one per message of a digest-mode batch), or `{"file", "error"}`.
 fn print_requests(files: &[String], format: Format, chat: ChatFormat) -> ExitCode {
     let mut failures = 0;
     for file in files {
-        let line = match read(file).and_then(|text| {
-            let payload = serde_json::from_str(&text).map_err(|e| format!("not JSON: {e}"))?;
-            render_payload(&payload, format).map_err(|e| e.to_string())
-        }) {
-            Ok(n) => {
-                serde_json::json!({"file": file, "request": publish_request(&n, chat).to_json()})
-            }
+        let line = match read(file).and_then(|text| rendered(&text, format)) {
+            Ok(sent) => sent
+                .iter()
+                .map(|n| {
+                    serde_json::json!({"file": file, "request": publish_request(n, chat).to_json()})
+                        .to_string()
+                })
+                .collect::<Vec<_>>()
+                .join("\n"),
             Err(e) => {
                 failures += 1;
                 eprintln!("preview: {file}: {e}");
-                serde_json::json!({"file": file, "error": e})
+                serde_json::json!({"file": file, "error": e}).to_string()
             }
         };
         println!("{line}");

@@ -31,7 +31,7 @@ pub fn notification(n: &Notification, text: &str, compact: bool) -> Value {
     let mut description = format!(
         "*{}* | {}",
         n.severity.word().to_ascii_uppercase(),
-        markdown(&doc.summary)
+        markdown(doc.summary())
     );
     let findings_end = description.len() + FINDINGS_BYTES;
     for (i, f) in n.findings.iter().enumerate() {
@@ -54,14 +54,7 @@ pub fn notification(n: &Notification, text: &str, compact: bool) -> Value {
         }
     };
     description.push_str(&format!("\n{fence}\n{body}\n{fence}"));
-    let related: Vec<String> = [
-        doc.resource.arn.as_deref(),
-        doc.policy.as_ref().and_then(|p| p.arn.as_deref()),
-    ]
-    .into_iter()
-    .flatten()
-    .map(short)
-    .collect();
+    let related: Vec<String> = doc.related_arns().into_iter().map(short).collect();
     let mut next_steps = vec![format!("Review it in the console: {}", n.link)];
     if let Some(id) = &n.event_id {
         next_steps.push(format!(

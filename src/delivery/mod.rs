@@ -88,6 +88,17 @@ pub fn publish_request(n: &Notification, chat: ChatFormat) -> PublishRequest {
     }
 }
 
+/// Whether `n` travels whole (nothing cut, nothing left out) in one Publish with `chat`.
+pub fn fits_whole(n: &Notification, chat: ChatFormat) -> bool {
+    let attributes = attributes(n);
+    let fixed = n.subject.len() + attributes_size(&attributes);
+    let machine = match chat {
+        ChatFormat::None => n.document.to_json(&n.body, true, false),
+        ChatFormat::AmazonQ => amazon_q::notification(n, &n.body, false).to_string(),
+    };
+    fixed + per_protocol(&n.body, &n.sms, &machine).len() <= SNS_MAX_MESSAGE_BYTES
+}
+
 /// The `MessageStructure=json` message with room kept for the subject and attributes (see
 /// [`publish_request`] for the exact request).
 pub fn sns_message(n: &Notification, chat: ChatFormat) -> String {
@@ -111,24 +122,14 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
             shortened_text(n, budget)
         };
         let machine = match chat {
-            ChatFormat::None => {
-                let mut doc = n.document.clone();
-                doc.text.clone_from(&text);
-                if compact {
-                    doc.compact();
-                } else if !with_document {
-                    doc.policy_document = None;
-                    doc.policy_document_omitted = Some(true);
-                }
-                serde_json::to_string(&doc).unwrap_or_default()
-            }
+            ChatFormat::None => n.document.to_json(&text, with_document, compact),
             ChatFormat::AmazonQ => amazon_q::notification(n, &text, compact).to_string(),
         };
         let message = per_protocol(&text, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
             return message;
         }
-        if !compact && with_document && n.document.policy_document.is_some() {
+        if !compact && with_document && n.document.has_policy_document() {
             with_document = false;
             continue;
         }

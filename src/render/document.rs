@@ -10,6 +10,77 @@ use crate::severity::{Finding, Severity};
 use serde::Serialize;
 use serde_json::Value;
 
+/// What machines receive: one alert's document, or a digest's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Document {
+    Alert(Box<AlertDocument>),
+    Digest(Box<crate::digest::DigestDocument>),
+}
+
+impl Document {
+    /// One line saying what happened.
+    pub fn summary(&self) -> &str {
+        match self {
+            Document::Alert(d) => &d.summary,
+            Document::Digest(d) => &d.summary,
+        }
+    }
+
+    /// The ARNs the alert is about (Amazon Q's related resources).
+    pub fn related_arns(&self) -> Vec<&str> {
+        match self {
+            Document::Alert(d) => [
+                d.resource.arn.as_deref(),
+                d.policy.as_ref().and_then(|p| p.arn.as_deref()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            Document::Digest(d) => d
+                .changes
+                .iter()
+                .filter_map(|c| c.resource.arn.as_deref())
+                .take(RELATED_ARNS)
+                .collect(),
+        }
+    }
+
+    /// Whether a policy document is in it (the first thing left out when the message is too
+    /// large).
+    pub fn has_policy_document(&self) -> bool {
+        matches!(self, Document::Alert(d) if d.policy_document.is_some())
+    }
+
+    /// The document as JSON text carrying `text` as its body: whole, without its policy
+    /// document (`with_policy_document` false), or compacted (see [`AlertDocument::compact`]).
+    pub fn to_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
+        match self {
+            Document::Alert(d) => {
+                let mut doc = (**d).clone();
+                doc.text = text.to_string();
+                if compact {
+                    doc.compact();
+                } else if !with_policy_document && doc.policy_document.take().is_some() {
+                    doc.policy_document_omitted = Some(true);
+                }
+                serde_json::to_string(&doc).unwrap_or_default()
+            }
+            Document::Digest(d) => {
+                let mut doc = (**d).clone();
+                doc.text = text.to_string();
+                if compact {
+                    doc.compact();
+                }
+                serde_json::to_string(&doc).unwrap_or_default()
+            }
+        }
+    }
+}
+
+/// The related resources a digest names (Amazon Q shows a few).
+const RELATED_ARNS: usize = 10;
+
 /// The `iam-notify/1` document. Field order is the wire order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]

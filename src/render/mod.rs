@@ -22,7 +22,7 @@ use crate::severity::{self, Finding, Rule, Severity};
 use serde::Serialize;
 
 pub use body::MAX_BODY_BYTES;
-pub use document::AlertDocument;
+pub use document::{AlertDocument, Document};
 pub use sms::MAX_SMS_BYTES;
 pub use subject::{MAX_SUBJECT_CHARS, sanitize_subject};
 
@@ -77,9 +77,9 @@ pub struct Notification {
     pub account: Option<String>,
     /// `userIdentity.type` of the caller (`missing` without one).
     pub actor_type: String,
-    /// The machine-readable alert (schema `iam-notify/1`, documented in the README) for
-    /// sqs, lambda, http and https subscribers.
-    pub document: AlertDocument,
+    /// The machine-readable alert (schema `iam-notify/1`, or `iam-notify-digest/1` for a
+    /// digest; both documented in the README) for sqs, lambda, http and https subscribers.
+    pub document: Document,
     /// A change to the monitor itself: also sent to the operations topic, if there is one.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ops: bool,
@@ -182,7 +182,7 @@ pub fn render(event: &Event, format: Format) -> Notification {
         account: event.account().map(String::from),
         actor_type: f.who.kind,
         link: f.link,
-        document,
+        document: Document::Alert(Box::new(document)),
         essentials,
         header_len,
         ops: call.is_some_and(|c| c.group == calls::RuleGroup::MonitorTamper),

@@ -1,0 +1,566 @@
+//! Digest mode: the changes one session made within a batch, in one message.
+//!
+//! Pure, like [`render`](crate::render): the changes in (each already rendered), one
+//! [`Notification`] out, kept within SNS's limit however many changes there are. Which
+//! changes are held for a digest and which are sent at once is the handler's decision
+//! (see `handler::handle_batch`): warning and critical alerts never wait for one.
+//!
+//! Changes are grouped by the session that made them ([`session_key`]), read only from fields
+//! AWS writes (`userIdentity`), never from a caller-chosen user agent.
+
+use crate::actor::user_agent_kind;
+use crate::calls;
+use crate::console_url;
+use crate::delivery::{ChatFormat, SNS_MAX_MESSAGE_BYTES, fits_whole};
+use crate::event::Event;
+use crate::redact::cap;
+use crate::render::document::{ActorFields, AlertDocument, PolicyFields, ResourceFields};
+use crate::render::text::{clean_ascii, ellipsize, labelled, one_line};
+use crate::render::{Document, MAX_SUBJECT_CHARS, Notification, Outcome, sanitize_subject};
+use crate::severity::{Finding, Severity};
+use serde::Serialize;
+
+/// The schema of a digest's machine document.
+pub const DIGEST_SCHEMA: &str = "iam-notify-digest/1";
+
+/// The `eventName` message attribute of a digest (subscribers filtering on a call name get
+/// that call's warning and critical alerts, which are never held for a digest).
+pub const DIGEST_EVENT_NAME: &str = "Digest";
+
+/// One change of a digest: the record and its rendered alert.
+#[derive(Debug, Clone, Copy)]
+pub struct Change<'a> {
+    pub event: &'a Event,
+    pub notification: &'a Notification,
+}
+
+/// The session a change was made in: the same person, pipeline or role session gives the
+/// same key. Built from `userIdentity` (written by AWS): the account, the caller's type and
+/// ARN (an assumed role's ARN names its session), the access key the call was signed with
+/// (one per session), else the principal id or the service that made it.
+pub fn session_key(event: &Event) -> String {
+    let account = event.account().unwrap_or("-");
+    let Some(u) = event.detail.user_identity.as_ref() else {
+        return format!("{account}|no-identity");
+    };
+    let who = u
+        .arn
+        .as_deref()
+        .or(u.principal_id.as_deref())
+        .or(u.invoked_by.as_deref())
+        .unwrap_or("-");
+    format!(
+        "{account}|{}|{who}|{}",
+        u.kind.as_deref().unwrap_or("-"),
+        u.access_key_id.as_deref().unwrap_or("-")
+    )
+}
+
+/// Whether an alert is sent at once, never held for a digest: warning and critical alerts,
+/// and every change to the monitor itself.
+pub fn sent_at_once(n: &Notification) -> bool {
+    n.severity >= Severity::Warning || n.ops
+}
+
+/// One message a batch sends, and the alerts it stands for (indexes into the batch's
+/// alerts).
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    pub members: Vec<usize>,
+    pub message: Message<'a>,
+}
+
+/// An alert sent as it is, or a digest of several.
+#[derive(Debug, Clone)]
+pub enum Message<'a> {
+    Alert(&'a Notification),
+    Digest(Box<Notification>),
+}
+
+impl Message<'_> {
+    pub fn notification(&self) -> &Notification {
+        match self {
+            Message::Alert(n) => n,
+            Message::Digest(n) => n,
+        }
+    }
+}
+
+/// What a batch of alerts becomes in digest mode: each alert sent at once
+/// ([`sent_at_once`]) on its own, in arrival order; then, per session ([`session_key`]), in
+/// the order the sessions first appear, one digest of its other alerts (the ordinary alert
+/// when the session has only one).
+pub fn plan<'a>(alerts: &[Change<'a>]) -> Vec<Outgoing<'a>> {
+    let mut out = Vec::new();
+    let mut sessions: Vec<(String, Vec<(usize, Change<'a>)>)> = Vec::new();
+    for (i, c) in alerts.iter().enumerate() {
+        if sent_at_once(c.notification) {
+            out.push(Outgoing {
+                members: vec![i],
+                message: Message::Alert(c.notification),
+            });
+            continue;
+        }
+        let key = session_key(c.event);
+        match sessions.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, held)) => held.push((i, *c)),
+            None => sessions.push((key, vec![(i, *c)])),
+        }
+    }
+    for (_, held) in sessions {
+        let members = held.iter().map(|(i, _)| *i).collect();
+        let changes: Vec<Change<'a>> = held.iter().map(|(_, c)| *c).collect();
+        let message = match changes.as_slice() {
+            [only] => Message::Alert(only.notification),
+            _ => match digest(&changes) {
+                Some(d) => Message::Digest(Box::new(d)),
+                None => continue,
+            },
+        };
+        out.push(Outgoing { members, message });
+    }
+    out
+}
+
+/// The `iam-notify-digest/1` document. Field order is the wire order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestDocument {
+    pub schema: &'static str,
+    pub subject: String,
+    pub summary: String,
+    /// The highest severity among the changes.
+    pub severity: Severity,
+    /// How many changes the session made in this batch (listed or not).
+    pub count: usize,
+    pub actor: ActorFields,
+    pub account: Option<String>,
+    pub first_time: Option<String>,
+    pub last_time: Option<String>,
+    /// The CloudTrail event history of the session.
+    pub console_url: String,
+    /// The changes listed, highest severity first, grouped by resource (the digest's
+    /// text lists them; CloudTrail keeps the records).
+    pub changes: Vec<DigestChange>,
+    /// How many changes are not listed (in the text or `changes`) to fit SNS's limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes_omitted: Option<usize>,
+    /// The full text body (as email subscribers read it).
+    pub text: String,
+}
+
+/// One change of a digest: the fields of its `iam-notify/1` document that differ from change
+/// to change (the caller, account and session are the digest's own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DigestChange {
+    pub subject: String,
+    pub summary: String,
+    pub severity: Severity,
+    pub findings: Vec<Finding>,
+    pub outcome: Outcome,
+    pub event: ChangeEvent,
+    pub resource: ResourceFields,
+    pub policy: Option<PolicyFields>,
+    pub console_url: String,
+}
+
+/// What CloudTrail recorded about one change of a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChangeEvent {
+    pub name: Option<String>,
+    pub id: Option<String>,
+    pub time: Option<String>,
+    pub region: Option<String>,
+    pub error_code: Option<String>,
+}
+
+impl DigestChange {
+    fn of(d: &AlertDocument) -> DigestChange {
+        DigestChange {
+            subject: d.subject.clone(),
+            summary: d.summary.clone(),
+            severity: d.severity,
+            findings: d.findings.clone(),
+            outcome: d.outcome,
+            event: ChangeEvent {
+                name: d.event.name.clone(),
+                id: d.event.id.clone(),
+                time: d.event.time.clone(),
+                region: d.event.region.clone(),
+                error_code: d.event.error_code.clone(),
+            },
+            resource: d.resource.clone(),
+            policy: d.policy.clone(),
+            console_url: d.console_url.clone(),
+        }
+    }
+
+    /// Every text field short, the most severe findings only.
+    fn compact(&mut self) {
+        let short = |s: &mut String| {
+            if s.len() > COMPACT_FIELD_BYTES {
+                *s = cap(s, COMPACT_FIELD_BYTES);
+            }
+        };
+        let short_opt = |s: &mut Option<String>| {
+            if let Some(s) = s {
+                if s.len() > COMPACT_FIELD_BYTES {
+                    *s = cap(s, COMPACT_FIELD_BYTES);
+                }
+            }
+        };
+        short(&mut self.subject);
+        short(&mut self.summary);
+        self.findings.truncate(FINDINGS_PER_CHANGE);
+        for f in &mut self.findings {
+            short(&mut f.reason);
+        }
+        for field in [
+            &mut self.event.name,
+            &mut self.event.id,
+            &mut self.event.time,
+            &mut self.event.region,
+            &mut self.event.error_code,
+            &mut self.resource.name,
+            &mut self.resource.arn,
+        ] {
+            short_opt(field);
+        }
+        if let Some(p) = &mut self.policy {
+            short(&mut p.name);
+            short_opt(&mut p.arn);
+        }
+    }
+}
+
+/// The longest text field of a compacted digest.
+const COMPACT_FIELD_BYTES: usize = 256;
+
+/// The longest value of a labelled line of a digest's header.
+const HEADER_VALUE_BYTES: usize = 1_024;
+
+/// Findings listed under each change (its document has them all).
+const FINDINGS_PER_CHANGE: usize = 3;
+
+/// Changes a compacted document keeps.
+const COMPACT_CHANGES: usize = 5;
+
+impl DigestDocument {
+    /// The document made small whatever the changes held: the first few changes, compacted.
+    pub fn compact(&mut self) {
+        if self.changes.len() > COMPACT_CHANGES {
+            let dropped = self.changes.len() - COMPACT_CHANGES;
+            self.changes.truncate(COMPACT_CHANGES);
+            self.changes_omitted = Some(self.changes_omitted.unwrap_or(0) + dropped);
+        }
+        for c in &mut self.changes {
+            c.compact();
+        }
+        self.summary = cap(&self.summary, COMPACT_FIELD_BYTES);
+        self.actor.name = cap(&self.actor.name, COMPACT_FIELD_BYTES);
+        self.actor.description = cap(&self.actor.description, COMPACT_FIELD_BYTES);
+        self.actor.arn = self
+            .actor
+            .arn
+            .as_deref()
+            .map(|a| cap(a, COMPACT_FIELD_BYTES));
+    }
+}
+
+/// The digest of `changes` (one session's; `None` when there are none). Lists as many
+/// changes as fit in one SNS Publish with every delivery protocol and says how many it
+/// leaves out.
+pub fn digest(changes: &[Change]) -> Option<Notification> {
+    let first = changes.first()?;
+    let mut order: Vec<&Change> = changes.iter().collect();
+    order.sort_by(|a, b| {
+        let (x, y) = (a.notification, b.notification);
+        y.severity
+            .cmp(&x.severity)
+            .then_with(|| resource_of(x).cmp(&resource_of(y)))
+            .then_with(|| time_of(a).cmp(&time_of(b)))
+    });
+    // Resources in order of their most severe change, then by name.
+    let mut groups: Vec<(String, Vec<&Change>)> = Vec::new();
+    for c in order {
+        let key = resource_of(c.notification);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, list)) => list.push(c),
+            None => groups.push((key, vec![c])),
+        }
+    }
+    let mut listed = changes.len();
+    loop {
+        let n = build(first, changes, &groups, listed);
+        let fits = [ChatFormat::None, ChatFormat::AmazonQ]
+            .into_iter()
+            .all(|chat| fits_whole(&n, chat));
+        if fits || listed == 0 {
+            return Some(n);
+        }
+        // Fewer lines, in proportion to the overshoot, at least one fewer each round.
+        let size = whole_size(&n);
+        let scaled = listed * SNS_MAX_MESSAGE_BYTES * 9 / (size.max(1) * 10);
+        listed = scaled.min(listed - 1);
+    }
+}
+
+/// The size of the Publish request of `n` uncut (`publish_request` cuts to fit).
+fn whole_size(n: &Notification) -> usize {
+    let machine = n.document.to_json(&n.body, true, false);
+    let quoted = |s: &str| serde_json::to_string(s).map(|q| q.len()).unwrap_or(0);
+    n.subject.len() + 2 * quoted(&n.body) + quoted(&n.sms) + 4 * quoted(&machine) + 80
+}
+
+/// `<kind> <name>` of the resource a change is about, for grouping and headings.
+fn resource_of(n: &Notification) -> String {
+    match &n.document {
+        Document::Alert(d) => match &d.resource.name {
+            Some(name) => format!("{} {name}", d.resource.kind),
+            None => format!("{} (not named in the record)", d.resource.kind),
+        },
+        Document::Digest(_) => "digest".into(),
+    }
+}
+
+fn time_of<'a>(c: &Change<'a>) -> Option<&'a str> {
+    c.event.time()
+}
+
+/// The digest listing the first `listed` changes (in group order).
+fn build(
+    first: &Change,
+    changes: &[Change],
+    groups: &[(String, Vec<&Change>)],
+    listed: usize,
+) -> Notification {
+    let count = changes.len();
+    let severity = changes
+        .iter()
+        .map(|c| c.notification.severity)
+        .max()
+        .unwrap_or(Severity::Info);
+    let outcome = {
+        let o = first.notification.outcome;
+        if changes.iter().all(|c| c.notification.outcome == o) {
+            o
+        } else {
+            Outcome::Event
+        }
+    };
+    let actor = match &first.notification.document {
+        Document::Alert(d) => d.actor.clone(),
+        Document::Digest(d) => d.actor.clone(),
+    };
+    let mut times: Vec<&str> = changes.iter().filter_map(time_of).collect();
+    times.sort_unstable();
+    let (first_time, last_time) = (times.first().copied(), times.last().copied());
+    let span = span_seconds(first_time, last_time);
+    let account = first
+        .event
+        .account()
+        .filter(|a| changes.iter().all(|c| c.event.account() == Some(a)));
+    let tool = common_tool(changes);
+    let partition = calls::partition(first.event);
+    let access_key = first
+        .event
+        .detail
+        .user_identity
+        .as_ref()
+        .and_then(|u| u.access_key_id.as_deref());
+    let history = console_url::cloudtrail_history(&partition, first.event.region(), access_key);
+    let subject = subject(count, &actor.name, tool, span);
+    let summary = format!(
+        "{count} IAM changes by {}{}",
+        cap(&actor.name, HEADER_VALUE_BYTES),
+        span.map(|s| format!(" in {}", duration(s)))
+            .unwrap_or_default()
+    );
+
+    let mut head = vec![format!("{summary}."), String::new()];
+    head.push(labelled("Severity", &severity.word().to_ascii_uppercase()));
+    head.push(labelled("Changes", &count.to_string()));
+    head.push(labelled(
+        "Who",
+        &cap(&actor.description, HEADER_VALUE_BYTES),
+    ));
+    if let Some(a) = account {
+        head.push(labelled("Account", &cap(&one_line(a), HEADER_VALUE_BYTES)));
+    }
+    if let Some(r) = first.event.region() {
+        head.push(labelled("Region", &cap(&one_line(r), HEADER_VALUE_BYTES)));
+    }
+    if let (Some(a), Some(b)) = (first_time, last_time) {
+        let t = |t: &str| cap(&one_line(t), HEADER_VALUE_BYTES);
+        let when = if a == b {
+            t(a)
+        } else {
+            format!("{} to {}", t(a), t(b))
+        };
+        head.push(labelled("Time", &when));
+    }
+    if let Some(t) = tool {
+        head.push(labelled("Tool", t));
+    }
+    if let Some(k) = access_key {
+        head.push(labelled(
+            "Access key",
+            &cap(&one_line(k), HEADER_VALUE_BYTES),
+        ));
+    }
+    head.push(labelled(
+        "CloudTrail",
+        &cap(&history, 4 * HEADER_VALUE_BYTES),
+    ));
+    head.push(String::new());
+    head.push(
+        "Warning and critical alerts are never held for a digest: they are sent at once, each \
+         on its own."
+            .into(),
+    );
+    let essentials = head.join("\n");
+    let mut body = essentials.clone();
+    let header_len = body.len();
+
+    let mut docs = Vec::with_capacity(listed.min(count));
+    let mut left = listed;
+    for (resource, list) in groups {
+        if left == 0 {
+            break;
+        }
+        let shown = list.len().min(left);
+        body.push_str("\n\n");
+        body.push_str(&one_line(resource));
+        if list.len() > 1 {
+            body.push_str(&format!(" ({} changes)", list.len()));
+        }
+        for c in list.iter().take(shown) {
+            let n = c.notification;
+            body.push_str(&format!(
+                "\n  {:<8} {}  {}: {}\n           {}",
+                n.severity.word().to_ascii_uppercase(),
+                one_line(time_of(c).unwrap_or("(no time recorded)")),
+                one_line(&n.event_name),
+                n.document.summary(),
+                n.link
+            ));
+            for f in n.findings.iter().take(FINDINGS_PER_CHANGE) {
+                body.push_str(&format!(
+                    "\n           - {} [{}: {}]",
+                    cap(&one_line(&f.reason), 512),
+                    f.severity.word(),
+                    f.rule
+                ));
+            }
+            if n.findings.len() > FINDINGS_PER_CHANGE {
+                body.push_str(&format!(
+                    "\n           - ... and {} more findings",
+                    n.findings.len() - FINDINGS_PER_CHANGE
+                ));
+            }
+            if let Document::Alert(d) = &n.document {
+                docs.push(DigestChange::of(d));
+            }
+        }
+        if shown < list.len() {
+            body.push_str(&format!(
+                "\n  ... and {} more on this resource",
+                list.len() - shown
+            ));
+        }
+        left -= shown;
+    }
+    let omitted = count - listed.min(count);
+    if omitted > 0 {
+        body.push_str(&format!(
+            "\n\n... and {omitted} more changes, not listed to fit the SNS message limit: they \
+             are in CloudTrail (the link above)."
+        ));
+    }
+    let mut sms = format!(
+        "[IAM {}] {count} changes by {}",
+        severity.word().to_ascii_uppercase(),
+        clean_ascii(&actor.name)
+    );
+    ellipsize(&mut sms, crate::render::MAX_SMS_BYTES);
+    let document = DigestDocument {
+        schema: DIGEST_SCHEMA,
+        subject: subject.clone(),
+        summary: one_line(&summary),
+        severity,
+        count,
+        actor: actor.clone(),
+        account: account.map(one_line),
+        first_time: first_time.map(one_line),
+        last_time: last_time.map(one_line),
+        console_url: history.clone(),
+        changes: docs,
+        changes_omitted: (omitted > 0).then_some(omitted),
+        text: body.clone(),
+    };
+    Notification {
+        subject,
+        body,
+        link: history,
+        event_name: DIGEST_EVENT_NAME.into(),
+        event_id: None,
+        outcome,
+        truncated: omitted > 0,
+        severity,
+        findings: Vec::new(),
+        sms,
+        account: account.map(String::from),
+        actor_type: actor.kind.clone(),
+        document: Document::Digest(Box::new(document)),
+        ops: false,
+        essentials,
+        header_len,
+    }
+}
+
+/// `[IAM] 37 changes by ci-deploy/GitHubActions (Terraform) in 60 s`, the caller cut first
+/// when too long.
+fn subject(count: usize, who: &str, tool: Option<&str>, span: Option<u64>) -> String {
+    let head = format!("[IAM] {count} changes by");
+    let mut tail = String::new();
+    if let Some(t) = tool {
+        tail.push_str(&format!(" ({t})"));
+    }
+    if let Some(s) = span {
+        tail.push_str(&format!(" in {}", duration(s)));
+    }
+    let mut who = clean_ascii(who);
+    ellipsize(
+        &mut who,
+        MAX_SUBJECT_CHARS.saturating_sub(head.len() + tail.len() + 1),
+    );
+    sanitize_subject(&format!("{head} {who}{tail}"))
+}
+
+/// The tool every change was made with, when the user agents agree and say one (a label
+/// only: the user agent is the caller's to write, and nothing is decided on it).
+fn common_tool(changes: &[Change]) -> Option<&'static str> {
+    let mut kinds = changes
+        .iter()
+        .map(|c| c.event.detail.user_agent.as_deref().map(user_agent_kind));
+    let first = kinds.next().flatten()?;
+    (first != "other" && kinds.all(|k| k == Some(first))).then_some(first)
+}
+
+/// Seconds from the first change to the last, when both times can be read.
+fn span_seconds(first: Option<&str>, last: Option<&str>) -> Option<u64> {
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let (a, b) = (parse(first?)?, parse(last?)?);
+    u64::try_from((b - a).num_seconds()).ok()
+}
+
+/// `45 s`, `3 min`, `2 h`.
+fn duration(seconds: u64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 2 * 3600 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
+}
