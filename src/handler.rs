@@ -10,6 +10,7 @@ use crate::render::{Notification, render};
 use aws_lambda_events::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::time::{Duration, SystemTime};
 
 /// CloudWatch Logs takes events of up to 256 KB: a logged body is cut well below that (JSON
 /// escaping can double it), other logged texts shorter still.
@@ -73,8 +74,20 @@ pub async fn handle<P: Publisher>(
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
+    handle_until(payload, config, publisher, None).await
+}
+
+/// [`handle`], knowing when Lambda ends the invocation (its context's deadline): a batch
+/// stops publishing while there is still time to answer, and returns what it did not send
+/// to the queue, rather than being cut off and sending it all again.
+pub async fn handle_until<P: Publisher>(
+    payload: &Value,
+    config: &Config,
+    publisher: &P,
+    deadline: Option<SystemTime>,
+) -> Result<Value, HandlerError> {
     if is_sqs_batch(payload) {
-        return handle_batch(payload, config, publisher).await;
+        return handle_batch(payload, config, publisher, deadline).await;
     }
     let parsed = match unreadable_reason(payload) {
         Some(reason) => Err(InputError(reason.to_string())),
@@ -207,6 +220,7 @@ pub async fn handle_batch<P: Publisher>(
     payload: &Value,
     config: &Config,
     publisher: &P,
+    deadline: Option<SystemTime>,
 ) -> Result<Value, HandlerError> {
     let batch = SqsEvent::deserialize(payload).map_err(|e| {
         let e = InputError(cap(
@@ -248,14 +262,32 @@ pub async fn handle_batch<P: Publisher>(
         })
         .collect();
     let outgoing = plan(&changes);
+    let mut postponed = 0;
     for out in &outgoing {
-        if deliver(out.message.notification(), config, publisher)
-            .await
-            .is_err()
-        {
+        let n = out.message.notification();
+        // The longest this delivery may take: one publish per topic, each within the SDK's
+        // operation timeout, and a second to answer.
+        let topics = if n.ops && config.ops_topic.is_some() {
+            2
+        } else {
+            1
+        };
+        let needed = config.sdk.operation_timeout * topics + Duration::from_secs(1);
+        let in_time = deadline.is_none_or(|d| SystemTime::now() + needed <= d);
+        if !in_time {
+            postponed += 1;
+        }
+        if !in_time || deliver(n, config, publisher).await.is_err() {
             let ids = out.members.iter().filter_map(|&i| alerts.get(i));
             failed.extend(ids.map(|(id, _, _)| id.clone()));
         }
+    }
+    if postponed > 0 {
+        tracing::warn!(
+            postponed,
+            outcome = "postponed",
+            "the invocation's time ran short: messages not sent are returned to the queue"
+        );
     }
     tracing::info!(
         records = batch.records.len(),

@@ -281,6 +281,29 @@ fn a_digest_lists_the_most_severe_changes_first() {
 }
 
 #[tokio::test]
+async fn with_too_little_time_left_nothing_is_sent_and_everything_returned() {
+    use std::time::{Duration, SystemTime};
+    let publisher = RecordingPublisher::new();
+    let soon = SystemTime::now() + Duration::from_secs(2);
+    let out = iam_notify::handler::handle_until(&burst(), &config(false), &publisher, Some(soon))
+        .await
+        .unwrap();
+    assert!(publisher.sent().is_empty(), "nothing half-sent");
+    assert_eq!(
+        failures(&out).len(),
+        21,
+        "every message goes back to the queue"
+    );
+    // With time enough, all of it.
+    let later = SystemTime::now() + Duration::from_secs(300);
+    let out = iam_notify::handler::handle_until(&burst(), &config(false), &publisher, Some(later))
+        .await
+        .unwrap();
+    assert!(failures(&out).is_empty());
+    assert_eq!(publisher.sent().len(), 2);
+}
+
+#[tokio::test]
 async fn dry_run_sends_nothing_and_returns_nothing() {
     let publisher = RecordingPublisher::new();
     let out = handle(&burst(), &config(true), &publisher).await.unwrap();

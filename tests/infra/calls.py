@@ -20,7 +20,7 @@ HEARTBEAT_RULE = "heartbeat-monitor"
 def tamper_entries(rule):
     """The tamper rule's (eventSource, eventName entry) pairs across its `$or` branches; an
     entry is a name or {"prefix": ...}."""
-    return [(source, entry) for branch in rule["Pattern"]["detail"]["$or"]
+    return [(source, entry) for branch in rule["EventPattern"]["detail"]["$or"]
             for source in branch["eventSource"] for entry in branch["eventName"]]
 
 
@@ -44,9 +44,12 @@ def calls_by_rule(calls):
     return out
 
 
+RULE_PREFIX = "NotifyFunction"
+
+
 def rule_id(event_key):
-    """The rule's id in the call table (`policy-monitor`) for its event in the template
-    (`PolicyMonitor`); CloudFormation names the deployed rule (`<stack>-NotifyFunctionPolicyMonitor-<id>`)."""
+    """The rule's id in the call table (`policy-monitor`) for its key in the template
+    (`PolicyMonitor`, the rule resource being `NotifyFunctionPolicyMonitor`)."""
     return re.sub(r"(?<!^)(?=[A-Z])", "-", event_key).lower()
 
 
@@ -56,9 +59,9 @@ def event_key(rule):
 
 
 def template_rules(template):
-    """rule id -> the EventBridgeRule event of the function, as written."""
-    events = template["Resources"]["NotifyFunction"]["Properties"]["Events"]
-    return {rule_id(key): event["Properties"] for key, event in events.items() if event.get("Type") == "EventBridgeRule"}
+    """rule id -> the Properties of its AWS::Events::Rule, as written."""
+    return {rule_id(key[len(RULE_PREFIX):]): r["Properties"] for key, r in template["Resources"].items()
+            if r.get("Type") == "AWS::Events::Rule" and key.startswith(RULE_PREFIX)}
 
 
 def exclusions(event_name):
@@ -79,7 +82,7 @@ def exclusions(event_name):
 
 def root_iam_branch(rule):
     """The root rule's IAM branch while the other-IAM-writes rule is off (its exclusions)."""
-    branches = rule["Pattern"]["detail"]["$or"]
+    branches = rule["EventPattern"]["detail"]["$or"]
     branch = next(b for b in branches if "Fn::If" in b)
     condition, when_on, when_off = branch["Fn::If"]
     assert condition == "OtherIamWritesOn" and when_on["readOnly"] == [True]
@@ -128,7 +131,7 @@ def drift(calls, template, readme, baseline_calls):
     for rule, props in rules.items():
         if rule in (ROOT_RULE, OTHER_WRITES_RULE, TAMPER_RULE, HEARTBEAT_RULE):
             continue
-        detail = props["Pattern"]["detail"]
+        detail = props["EventPattern"]["detail"]
         want = sorted(c["name"] for c in by_rule.get(rule, []))
         got = detail.get("eventName", [])
         if sorted(got) != want or len(got) != len(set(got)):
@@ -139,7 +142,7 @@ def drift(calls, template, readme, baseline_calls):
     article = sorted(c["name"] for r in ARTICLE_RULES for c in by_rule.get(r, []))
     catch_alls = {
         "the root rule": root_exclusions(rules[ROOT_RULE]),
-        "the other-IAM-writes rule": exclusions(rules[OTHER_WRITES_RULE]["Pattern"]["detail"]["eventName"]),
+        "the other-IAM-writes rule": exclusions(rules[OTHER_WRITES_RULE]["EventPattern"]["detail"]["eventName"]),
     }
     for who, (always, conditional) in catch_alls.items():
         if sorted(always) != article:

@@ -51,7 +51,7 @@ def test_drift_is_caught_when_a_call_leaves_a_template_rule(sources):
     calls, template, readme, baseline = sources
     broken = copy.deepcopy(template)
     rule = template_rules(broken)["credentials-monitor"]
-    rule["Pattern"]["detail"]["eventName"] = without(rule["Pattern"]["detail"]["eventName"], "CreateAccessKey")
+    rule["EventPattern"]["detail"]["eventName"] = without(rule["EventPattern"]["detail"]["eventName"], "CreateAccessKey")
     problems = drift(calls, broken, readme, baseline)
     assert any("rule credentials-monitor watches" in p for p in problems), problems
 
@@ -78,7 +78,7 @@ def test_drift_is_caught_when_a_call_leaves_the_readme(sources):
 def test_drift_is_caught_when_the_tamper_rule_loses_or_gains_a_call(sources):
     calls, template, readme, baseline = sources
     broken = copy.deepcopy(template)
-    branches = template_rules(broken)["tamper-monitor"]["Pattern"]["detail"]["$or"]
+    branches = template_rules(broken)["tamper-monitor"]["EventPattern"]["detail"]["$or"]
     lambda_branch = next(b for b in branches if b["eventSource"] == ["lambda.amazonaws.com"])
     lambda_branch["eventName"] = [e for e in lambda_branch["eventName"] if e != {"prefix": "DeleteFunction20"}]
     trail_branch = next(b for b in branches if b["eventSource"] == ["cloudtrail.amazonaws.com"])

@@ -20,7 +20,8 @@ def props(t, name):
 
 
 def event(t, name):
-    return props(t, "NotifyFunction")["Events"][name]["Properties"]
+    """The properties of the rule `name` (`PolicyMonitor`)."""
+    return props(t, "NotifyFunction" + name)
 
 
 def role_statements(t):
@@ -102,10 +103,10 @@ MUTATIONS = {
     "async maximum age 60 s": lambda t: set_path(invoke_config(t), ["MaximumEventAgeInSeconds"], 60),
     "on-failure destination removed": lambda t: set_path(invoke_config(t), ["DestinationConfig"], DELETE),
     "a non-article rule without retries": lambda t: set_path(
-        event(t, "CredentialsMonitor"), ["RetryPolicy", "MaximumRetryAttempts"], 0),
-    "a non-article rule without its DLQ": lambda t: set_path(event(t, "TrustMonitor"), ["DeadLetterConfig"], DELETE),
+        event(t, "CredentialsMonitor"), ["Targets", 0, "RetryPolicy", "MaximumRetryAttempts"], 0),
+    "a non-article rule without its DLQ": lambda t: set_path(event(t, "TrustMonitor"), ["Targets", 0, "DeadLetterConfig"], DELETE),
     "an article rule's events expire after 60 s": lambda t: set_path(
-        event(t, "PolicyMonitor"), ["RetryPolicy", "MaximumEventAgeInSeconds"], 60),
+        event(t, "PolicyMonitor"), ["Targets", 0, "RetryPolicy", "MaximumEventAgeInSeconds"], 60),
     "one address never subscribed": lambda t: props(t, "NotificationTopic")["Subscription"]["Fn::If"][1].pop(),
     "ops topic without the fifth address": lambda t: props(t, "OpsTopic")["Subscription"]["Fn::If"][1].pop(),
     "log group the role cannot write": lambda t: set_path(
@@ -122,18 +123,27 @@ MUTATIONS = {
     "the canary trusts the account": lambda t: set_path(
         props(t, "HeartbeatCanary"), ["AssumeRolePolicyDocument", "Statement", 0, "Effect"], "Allow"),
     "the heartbeat rule watches another role": lambda t: set_path(
-        event(t, "HeartbeatMonitor"), ["Pattern", "detail", "requestParameters", "roleName"], ["-"]),
+        event(t, "HeartbeatMonitor"), ["EventPattern", "detail", "requestParameters", "roleName"], ["-"]),
     "the tamper rule always off": lambda t: set_path(event(t, "TamperMonitor"), ["State"], "DISABLED"),
     "the tamper rule forgets the ops topic": lambda t: set_path(
-        event(t, "TamperMonitor"), ["Pattern", "detail", "$or", 3, "requestParameters", "topicArn"],
+        event(t, "TamperMonitor"), ["EventPattern", "detail", "$or", 3, "requestParameters", "topicArn"],
         [{"Ref": "NotificationTopic"}]),
     "alerts published to the ops topic": lambda t: set_path(env(t), ["TOPIC_ARN"], {"Ref": "OpsTopic"}),
     "dry-run fixed on": lambda t: set_path(env(t), ["DRY_RUN"], "true"),
     "a rule named after the stack again": lambda t: set_path(
-        event(t, "IdentityProvidersMonitor"), ["RuleName"], {"Fn::Sub": "${AWS::StackName}-identity-providers-monitor"}),
+        event(t, "IdentityProvidersMonitor"), ["Name"], {"Fn::Sub": "${AWS::StackName}-identity-providers-monitor"}),
     "the function named after the stack": lambda t: set_path(
         props(t, "NotifyFunction"), ["FunctionName"], {"Fn::Sub": "${AWS::StackName}-notify"}),
     "topics left unencrypted by default": lambda t: set_path(t, ["Parameters", "TopicEncryption", "Default"], "none"),
+    "anyone may queue events for the digest": lambda t: drop_sid(
+        props(t, "DigestQueuePolicy")["PolicyDocument"]["Statement"], "NobodyElseWritesHere"),
+    "a digest batch fails or succeeds as a whole": lambda t: set_path(
+        props(t, "DigestBatches"), ["FunctionResponseTypes"], DELETE),
+    "a rule bypasses the digest queue": lambda t: set_path(
+        event(t, "TrustMonitor"), ["Targets", 0, "Arn"], {"Fn::GetAtt": ["NotifyFunction", "Arn"]}),
+    "the digest queue unencrypted": lambda t: set_path(props(t, "DigestQueue"), ["SqsManagedSseEnabled"], False),
+    "digest dead letters go unwatched": lambda t: set_path(
+        props(t, "DigestDeadLetterAlarm"), ["Dimensions", 0, "Value"], {"Fn::GetAtt": ["FailureQueue", "QueueName"]}),
 }
 
 

@@ -38,8 +38,8 @@ ARTICLE_RULES = ("PolicyMonitor", "PrincipalsMonitor")
 
 def rule_patterns(template):
     """The article's two rules' patterns as they stand in template.yaml."""
-    events = template["Resources"]["NotifyFunction"]["Properties"]["Events"]
-    return {name: e["Properties"]["Pattern"] for name, e in events.items() if name in ARTICLE_RULES}
+    resources = template["Resources"]
+    return {name: resources["NotifyFunction" + name]["Properties"]["EventPattern"] for name in ARTICLE_RULES}
 
 
 def article_rules():
@@ -71,7 +71,8 @@ def test_sam_transform_gives_the_expected_resources(cfn):
     assert types["NotifyFunctionPolicyMonitor"] == "AWS::Events::Rule"
     assert types["NotifyFunctionPrincipalsMonitor"] == "AWS::Events::Rule"
     assert types["NotifyFunctionEventInvokeConfig"] == "AWS::Lambda::EventInvokeConfig"
-    assert sum(t == "AWS::CloudWatch::Alarm" for t in types.values()) == 8
+    # Eight always, two more in digest mode.
+    assert sum(t == "AWS::CloudWatch::Alarm" for t in types.values()) == 10
     fn = cfn["Resources"]["NotifyFunction"]["Properties"]
     assert fn["Runtime"] == "provided.al2023" and fn["Handler"] == "bootstrap"
     assert fn["Architectures"] == ["arm64"] and fn["MemorySize"] == 128
@@ -79,7 +80,8 @@ def test_sam_transform_gives_the_expected_resources(cfn):
     # The timeout leaves room for the SDK's retries: attempts x attempt timeout + backoff.
     env = fn["Environment"]["Variables"]
     budget = int(env["SNS_MAX_ATTEMPTS"]) * int(env["SNS_ATTEMPT_TIMEOUT_MS"]) / 1000 + 3
-    assert fn["Timeout"] > budget
+    condition, digest, immediate = fn["Timeout"]["Fn::If"]
+    assert condition == "Digest" and digest > budget and immediate > budget
     invoke = cfn["Resources"]["NotifyFunctionEventInvokeConfig"]["Properties"]
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
     rules = [n for n, t in types.items() if t == "AWS::Events::Rule"]
@@ -130,9 +132,15 @@ def test_least_privilege_and_no_public_principal(cfn):
     assert key["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]}
     # No other policy in the template is attached to the function's role.
     others = [n for n, r in cfn["Resources"].items() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
-    assert sorted(others) == ["FunctionKeyPolicy", "FunctionPublishPolicy"]
+    assert sorted(others) == ["FunctionDigestPolicy", "FunctionKeyPolicy", "FunctionPublishPolicy"]
+    digest = cfn["Resources"]["FunctionDigestPolicy"]
+    assert digest["Condition"] == "Digest" and digest["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
+    assert digest["Properties"]["PolicyDocument"]["Statement"] == [{
+        "Sid": "ReadTheDigestQueue", "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        "Resource": {"Fn::GetAtt": ["DigestQueue", "Arn"]}}], "read the queue: nothing more"
     # Nothing the function's role may do is on every resource.
-    for s in every_statement({"a": role["Policies"], "b": publish, "c": key}):
+    for s in every_statement({"a": role["Policies"], "b": publish, "c": key, "d": digest}):
         assert s["Resource"] != "*" and "*" not in str(s["Action"]).replace("GenerateDataKey*", ""), s
 
 
@@ -301,7 +309,7 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     cf = client("cloudformation", moto)
     created = {r["LogicalResourceId"]: r for r in cf.list_stack_resources(StackName="iamnotify")["StackResourceSummaries"]}
     for name, resource in cfn["Resources"].items():
-        if resource.get("Condition") in ("MakeTrail", "HasSms"):
+        if resource.get("Condition") in ("MakeTrail", "HasSms", "Digest"):
             assert name not in created, f"no {name} unless its parameter asks for it"
         elif resource["Type"] in MOTO_UNSUPPORTED:
             assert name not in created, f"moto now creates {resource['Type']}: assert on it here"
@@ -349,6 +357,45 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     # The failure queue.
     attrs = client("sqs", moto).get_queue_attributes(QueueUrl=outputs["FailureQueueUrl"], AttributeNames=["All"])
     assert attrs["Attributes"]["MessageRetentionPeriod"] == "1209600"
+
+
+def test_digest_mode_deploys_rules_into_an_encrypted_queue_the_function_reads_in_batches(moto, cfn):
+    stack = create_stack(moto, cfn, "iamnotify-digest", NotificationEmails="a@example.com",
+                         DeliveryMode="digest", DigestWindowSeconds="120")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    cf = client("cloudformation", moto)
+    created = {r["LogicalResourceId"]: r["PhysicalResourceId"]
+               for r in cf.list_stack_resources(StackName="iamnotify-digest")["StackResourceSummaries"]}
+    sqs = client("sqs", moto)
+    queue_url = created["DigestQueue"]
+    attrs = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    assert attrs["MessageRetentionPeriod"] == "1209600" and attrs["SqsManagedSseEnabled"] == "true"
+    redrive = json.loads(attrs["RedrivePolicy"])
+    dead = sqs.get_queue_attributes(QueueUrl=created["DigestDeadLetterQueue"], AttributeNames=["All"])["Attributes"]
+    assert redrive["deadLetterTargetArn"] == dead["QueueArn"] and int(redrive["maxReceiveCount"]) >= 3
+    assert dead["MessageRetentionPeriod"] == "1209600" and dead["SqsManagedSseEnabled"] == "true"
+    # Every rule delivers to the queue (with its retries and dead-letter queue), none to the function.
+    events = client("events", moto)
+    rules = [k for k, r in cfn["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
+    assert len(rules) == 9
+    for key in rules:
+        targets = events.list_targets_by_rule(Rule=created[key])["Targets"]
+        assert [t["Arn"] for t in targets] == [attrs["QueueArn"]], key
+        assert targets[0]["RetryPolicy"]["MaximumRetryAttempts"] > 0
+    assert not [k for k in created if k.endswith("MonitorPermission")], "the rules do not invoke the function"
+    # The function reads the queue in batches, answering per message.
+    mappings = client("lambda", moto).list_event_source_mappings(FunctionName=created["NotifyFunction"])
+    [mapping] = mappings["EventSourceMappings"]
+    assert mapping["EventSourceArn"] == attrs["QueueArn"]
+    assert mapping["BatchSize"] >= 100
+    fn = client("lambda", moto).get_function(FunctionName=created["NotifyFunction"])["Configuration"]
+    assert int(attrs["VisibilityTimeout"]) >= 6 * fn["Timeout"], "AWS's advice: six times the timeout"
+    # What moto does not keep of the mapping, on what CloudFormation receives.
+    esm = cfn["Resources"]["DigestBatches"]["Properties"]
+    assert esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert esm["MaximumBatchingWindowInSeconds"] == {"Ref": "DigestWindowSeconds"}
+    window = cfn["Parameters"]["DigestWindowSeconds"]
+    assert (window["Default"], window["MinValue"], window["MaxValue"]) == (60, 1, 300)
 
 
 def test_a_128_character_stack_name_deploys(moto, cfn):
@@ -415,7 +462,8 @@ def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
         ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles"), ("AWS/Lambda", "DestinationDeliveryFailures"),
         ("AWS/Events", "FailedInvocations"), ("AWS/Events", "InvocationsFailedToBeSentToDlq"),
         ("AWS/SNS", "NumberOfNotificationsFailed"), ("AWS/SQS", "NumberOfMessagesSent"),
-        ("iam-notify", "Heartbeats")}
+        ("iam-notify", "Heartbeats"), ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage")}
     rules = sorted(n for n, r in resources.items() if r["Type"] == "AWS::Events::Rule")
     # Each dimension names a resource of this stack (by reference), of the right type.
     kinds = {"FunctionName": "AWS::Lambda::Function", "RuleName": "AWS::Events::Rule",

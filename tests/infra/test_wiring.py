@@ -150,6 +150,54 @@ def test_failed_events_can_reach_the_failure_queue_from_every_rule(cfn):
     assert len(rules(stack)) == 9
 
 
+def test_in_digest_mode_the_rules_deliver_to_a_queue_only_they_may_write(cfn):
+    stack = deploy(cfn, DeliveryMode="digest", DigestWindowSeconds=90)
+    queue, failures = stack.arn("DigestQueue"), stack.arn("FailureQueue")
+    events = {"Service": "events.amazonaws.com"}
+    fn_name, fn = function(stack)
+    for name, rule in rules(stack).items():
+        ctx = {"aws:SourceArn": stack.arn(name), "aws:SourceAccount": ACCOUNT}
+        (target,) = rule["Targets"]
+        assert target["Arn"] == queue, f"{name} delivers to the digest queue"
+        assert target["DeadLetterConfig"]["Arn"] == failures, f"{name} still dead-letters"
+        assert allowed(stack, events, "sqs:SendMessage", queue, ctx), f"{name} may deliver"
+        assert not allowed(stack, events, "lambda:InvokeFunction", stack.arn(fn_name), ctx), \
+            f"{name} no longer invokes the function"
+    assert len(rules(stack)) == 9
+    other = {"aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/someone-else", "aws:SourceAccount": ACCOUNT}
+    assert not allowed(stack, events, "sqs:SendMessage", queue, other), "only this stack's rules"
+    assert not allowed(stack, {"AWS": ADMIN}, "sqs:SendMessage", queue, identity=ADMIN_POLICY), \
+        "an administrator of the account cannot queue forged events"
+    _, principal, identity = function_role(stack)
+    can = lambda action, resource: allowed(stack, principal, action, resource, identity=identity)  # noqa: E731
+    for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        assert can(action, queue), f"the function may {action} the digest queue"
+        assert not can(action, failures), f"and not the failure queue ({action})"
+    assert not can("sqs:SendMessage", queue) and not can("sqs:PurgeQueue", queue)
+    (mapping,) = stack.of_type("AWS::Lambda::EventSourceMapping").values()
+    assert mapping["EventSourceArn"] == queue and mapping["FunctionName"] == stack.ref(fn_name)
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"], "only failed messages return"
+    assert mapping["MaximumBatchingWindowInSeconds"] == "90"
+    digest = stack.resources["DigestQueue"]["Properties"]
+    dead = stack.resources["DigestDeadLetterQueue"]["Properties"]
+    assert digest["RedrivePolicy"]["deadLetterTargetArn"] == stack.arn("DigestDeadLetterQueue")
+    assert digest["MessageRetentionPeriod"] == dead["MessageRetentionPeriod"] == 1209600, "kept 14 days"
+    assert digest["SqsManagedSseEnabled"] and dead["SqsManagedSseEnabled"], "encrypted"
+    assert digest["VisibilityTimeout"] >= 6 * fn["Timeout"]
+    watched = {d["Value"] for a in alarms(stack).values() for d in a.get("Dimensions", [])}
+    assert {stack.names["DigestQueue"], stack.names["DigestDeadLetterQueue"]} <= watched, "both queues are watched"
+
+
+def test_in_immediate_mode_there_is_no_queue_in_between(cfn):
+    stack = deploy(cfn)
+    assert not stack.of_type("AWS::Lambda::EventSourceMapping")
+    assert "DigestQueue" not in stack.resources and "DigestDeadLetterQueue" not in stack.resources
+    fn_name, fn = function(stack)
+    assert fn["Timeout"] == 30
+    for name, rule in rules(stack).items():
+        assert [t["Arn"] for t in rule["Targets"]] == [stack.arn(fn_name)], name
+
+
 def test_the_function_retries_and_keeps_what_it_cannot_deliver(cfn):
     stack = deploy(cfn)
     (config,) = stack.of_type("AWS::Lambda::EventInvokeConfig").values()
