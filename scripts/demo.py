@@ -14,6 +14,10 @@
 4. The queue is read; a handful of alerts (one per severity, the denied and the failed ones)
    are printed as the recipient sees them (all of them with --all), then one table: every
    sample with its call, severity, subject and whether it was delivered.
+5. Digest mode: the Terraform-like burst of events/burst/terraform-apply.json (twenty changes
+   and one critical attach by one CI session) is put in a digest queue in moto as the rules
+   would, received as Lambda's event source mapping would, and invoked as one SQS batch; the
+   messages the function does not return are deleted. One critical alert and one digest arrive.
 Every process started is stopped by PID, also on Ctrl-C or failure. Exits non-zero if an
 invoke failed or a notification is missing.
 """
@@ -62,6 +66,22 @@ class Delivery:
 
 
 @dataclass
+class Burst:
+    """Digest mode: one SQS batch in, what arrived and what stayed in the queue."""
+    file: str
+    invoke: Invoke = None
+    records: int = 0
+    returned: list = field(default_factory=list)
+    left_in_queue: int = 0
+    deliveries: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return (self.invoke is not None and self.invoke.ok and not self.returned and self.left_in_queue == 0
+                and len(self.deliveries) >= 1)
+
+
+@dataclass
 class Result:
     invokes: list = field(default_factory=list)
     deliveries: list = field(default_factory=list)
@@ -70,6 +90,8 @@ class Result:
     missing: list = field(default_factory=list)
     # Embedded-metric lines the function wrote for heartbeats.
     heartbeat_metrics: list = field(default_factory=list)
+    # Digest mode's run, when one was asked for.
+    burst: Burst = None
 
     @property
     def alerts_expected(self):
@@ -78,7 +100,8 @@ class Result:
     @property
     def ok(self):
         return (all(i.ok for i in self.invokes) and not self.missing
-                and len(self.deliveries) == self.alerts_expected)
+                and len(self.deliveries) == self.alerts_expected
+                and (self.burst is None or self.burst.ok))
 
 
 # The samples' stack (events/TagRole-heartbeat-by-schedule.json): its heartbeat canary and the
@@ -129,12 +152,62 @@ def invoke(watch, path, timeout):
     return Invoke(path.name, out.returncode == 0, (out.stdout + out.stderr).strip())
 
 
-def run(files, log_dir, progress=say):
-    """Runs the whole path for `files`; returns what was invoked and what arrived."""
+def as_lambda_batch(messages, queue_arn):
+    """The event Lambda's SQS event source mapping hands the function for `messages` (as
+    ReceiveMessage returned them)."""
+    return {"Records": [{
+        "messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
+        "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
+        "eventSource": "aws:sqs", "eventSourceARN": queue_arn, "awsRegion": "us-east-1"} for m in messages]}
+
+
+def run_burst(path, sqs, watch, mailbox_queue, log_dir, progress):
+    """Digest mode with moto's SQS standing in for the digest queue: the burst's events are
+    sent to it as the rules would, received as the event source mapping would, invoked as
+    one batch, and the messages not returned are deleted."""
+    burst = Burst(path.name)
+    events = [r["body"] for r in json.loads(path.read_text())["Records"]]
+    queue = sqs.create_queue(QueueName="iam-notify-demo-digest")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for body in events:
+        sqs.send_message(QueueUrl=queue, MessageBody=body)
+    received = []
+    while len(received) < len(events):
+        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, AttributeNames=["All"],
+                                  VisibilityTimeout=300, WaitTimeSeconds=1).get("Messages", [])
+        if not got:
+            break
+        received += got
+    burst.records = len(received)
+    batch_file = Path(log_dir) / "digest-batch.json"
+    batch_file.write_text(json.dumps(as_lambda_batch(received, queue_arn)))
+    progress(f"      {len(events)} events in the digest queue, received as one batch of {len(received)}; invoking it")
+    burst.invoke = invoke(watch, batch_file, INVOKE_TIMEOUT)
+    if burst.invoke.ok:
+        answer = json.loads(burst.invoke.output[burst.invoke.output.index("{"):])
+        burst.returned = [f["itemIdentifier"] for f in answer.get("batchItemFailures", [])]
+        for m in received:
+            if m["MessageId"] not in burst.returned:
+                sqs.delete_message(QueueUrl=queue, ReceiptHandle=m["ReceiptHandle"])
+    else:
+        progress("        " + burst.invoke.output.replace("\n", "\n        "))
+    attrs = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages",
+                                                                      "ApproximateNumberOfMessagesNotVisible"])
+    burst.left_in_queue = sum(int(v) for v in attrs["Attributes"].values())
+    read_mailbox(sqs, mailbox_queue, burst.deliveries, 2)
+    progress(f"      {len(burst.returned)} messages returned to the queue, {burst.left_in_queue} left in it; "
+             f"{len(burst.deliveries)} notifications arrived")
+    return burst
+
+
+def run(files, log_dir, progress=say, burst=None):
+    """Runs the whole path for `files` (and digest mode for the SQS batch `burst`, if given);
+    returns what was invoked and what arrived."""
     import boto3
 
     result = Result()
-    progress("[1/4] starting moto_server (SNS + SQS) on 127.0.0.1")
+    steps = 4 if burst is None else 5
+    progress(f"[1/{steps}] starting moto_server (SNS + SQS) on 127.0.0.1")
     with moto_server(log_path=Path(log_dir) / "moto.log") as moto:
         offline = {"endpoint_url": moto.url, "region_name": "us-east-1",
                    "aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -151,12 +224,12 @@ def run(files, log_dir, progress=say):
         progress(f"      moto_server pid {moto.pid} at {moto.url}; alert topic {topic} and ops topic "
                  f"{ops_topic}, a mailbox queue subscribed to each")
 
-        progress("[2/4] starting `cargo lambda watch` (the Lambda runtime API emulator) on 127.0.0.1")
+        progress(f"[2/{steps}] starting `cargo lambda watch` (the Lambda runtime API emulator) on 127.0.0.1")
         with start_watch(log_dir, TOPIC_ARN=topic, OPS_TOPIC_ARN=ops_topic, HEARTBEAT_ROLE_ARN=DEMO_CANARY,
                          HEARTBEAT_CALLER_ARN=DEMO_SCHEDULER, AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
                          **{k: v for k, v in offline_env().items() if k.startswith("AWS_")}) as watch:
             progress(f"      cargo lambda watch pid {watch.pid} on port {watch.port}")
-            progress(f"[3/4] invoking {len(files)} events (the first waits for the build)")
+            progress(f"[3/{steps}] invoking {len(files)} events (the first waits for the build)")
             for n, path in enumerate(files, 1):
                 timeout = FIRST_INVOKE_TIMEOUT if n == 1 else INVOKE_TIMEOUT
                 started = time.monotonic()
@@ -168,7 +241,7 @@ def run(files, log_dir, progress=say):
                 if not inv.ok:
                     progress("        " + inv.output.replace("\n", "\n        "))
 
-            progress("[4/4] reading the mailbox queues")
+            progress(f"[4/{steps}] reading the mailbox queues")
             expected = result.alerts_expected
             read_mailbox(sqs, queue, result.deliveries, expected)
             ops_expected = sum(1 for i in result.invokes if i.ok and '"opsMessageId"' in i.output)
@@ -177,6 +250,10 @@ def run(files, log_dir, progress=say):
                                         if '"Heartbeats":1' in line]
             if len(result.deliveries) > expected:
                 progress(f"      {len(result.deliveries) - expected} more notifications than invokes")
+            if burst is not None:
+                progress(f"[5/5] digest mode: {burst.relative_to(ROOT) if burst.is_relative_to(ROOT) else burst} "
+                         "through an SQS digest queue")
+                result.burst = run_burst(burst, sqs, watch, queue, log_dir, progress)
         if any(not i.ok for i in result.invokes):
             progress(f"      function log: {watch.log_path}")
     heartbeats = {i.file for i in result.invokes if i.heartbeat}
@@ -252,6 +329,13 @@ def print_alert(d):
     say(d.body)
 
 
+def digest_line(burst):
+    """The digest run in the closing line (nothing when there was none)."""
+    if burst is None:
+        return ""
+    return f"digest mode: {burst.records} changes in one batch, {len(burst.deliveries)} emails; "
+
+
 def invoke_only(path, log_dir):
     say(f"starting `cargo lambda watch` on 127.0.0.1 in dry-run (no SNS) for {path}")
     with start_watch(log_dir, DRY_RUN="true", RUST_LOG="info") as watch:
@@ -283,8 +367,9 @@ def main(argv=None):
                 parser.error("--invoke-only takes exactly one event file")
             return invoke_only(args.files[0], log_dir)
         files = args.files or sorted((ROOT / "events").glob("*.json"))
+        burst = None if args.files else ROOT / "events" / "burst" / "terraform-apply.json"
         started = time.monotonic()
-        result = run(files, log_dir)
+        result = run(files, log_dir, burst=burst)
     except KeyboardInterrupt:
         say("\ninterrupted: every process started has been stopped")
         return 130
@@ -303,17 +388,26 @@ def main(argv=None):
         say(line)
     if not args.all:
         say(f"\n({len(shown)} of {len(result.deliveries)} alerts shown in full; `make demo ALL=1` prints every one)")
+    if result.burst is not None:
+        b = result.burst
+        say("\n" + "=" * 100)
+        say(f"Digest mode ({b.file}): {b.records} changes in one batch became {len(b.deliveries)} emails: "
+            "each warning or critical alert at once, one digest for the rest of the session:")
+        for d in b.deliveries:
+            print_alert(d)
     say("\n" + table(summary(files, result)))
     failed = [i.file for i in result.invokes if not i.ok]
     say("\n" + "=" * 100)
     heartbeats = sum(1 for i in result.invokes if i.heartbeat)
     say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {heartbeats} heartbeat counted; "
         f"{len(result.deliveries)} notifications arrived in the alert mailbox, {len(result.ops_deliveries)} "
-        f"in the ops mailbox; {time.monotonic() - started:.0f}s; logs in {log_dir}")
+        f"in the ops mailbox; {digest_line(result.burst)}{time.monotonic() - started:.0f}s; logs in {log_dir}")
     if failed:
         say("failed invokes: " + ", ".join(failed))
     if result.missing:
         say("no notification for: " + ", ".join(result.missing))
+    if result.burst is not None and not result.burst.ok:
+        say(f"digest mode failed: {result.burst}")
     return 0 if result.ok else 1
 
 

@@ -194,6 +194,19 @@ pub fn record_event(body: Option<&str>) -> Result<Event, InputError> {
     Event::parse(&payload)
 }
 
+/// The invocation's deadline as the runtime API gave it, when it is one: Lambda sends a time
+/// in the future, while an emulator may send something else (`cargo lambda watch` sends a
+/// duration). A deadline already past when the invocation starts cannot be Lambda's, and is
+/// not enforced (said in the log).
+pub fn usable_deadline(deadline: SystemTime, now: SystemTime) -> Option<SystemTime> {
+    if deadline > now {
+        Some(deadline)
+    } else {
+        tracing::debug!("the runtime's deadline is not in the future: no deadline enforced");
+        None
+    }
+}
+
 /// A batch from an SQS event source mapping: `Records` of `aws:sqs` messages, no `detail`.
 pub fn is_sqs_batch(payload: &Value) -> bool {
     payload.get("detail").is_none()
@@ -283,8 +296,14 @@ pub async fn handle_batch<P: Publisher>(
         }
     }
     if postponed > 0 {
+        let left_ms = deadline
+            .and_then(|d| d.duration_since(SystemTime::now()).ok())
+            .map_or(0, |left| {
+                u64::try_from(left.as_millis()).unwrap_or(u64::MAX)
+            });
         tracing::warn!(
             postponed,
+            left_ms,
             outcome = "postponed",
             "the invocation's time ran short: messages not sent are returned to the queue"
         );

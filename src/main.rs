@@ -1,14 +1,14 @@
 //! The Lambda: wires configuration, the SNS client and the handler.
 
 use iam_notify::config::Config;
-use iam_notify::handler::{handle_until, unconfigured};
+use iam_notify::handler::{handle_until, unconfigured, usable_deadline};
 use iam_notify::logging::LogSettings;
 use iam_notify::publish::SnsPublisher;
 use iam_notify::strict::StrictJsonLayer;
 use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::{Error, LambdaEvent, Runtime, service_fn};
 use serde_json::Value;
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::SystemTime;
 
 // One invocation at a time: a current-thread runtime serves, and starts quicker.
 #[tokio::main(flavor = "current_thread")]
@@ -30,8 +30,8 @@ async fn main() -> Result<(), Error> {
     Runtime::new(service_fn(move |event: LambdaEvent<Value>| async move {
         match setup {
             Ok((config, publisher)) => {
-                let deadline = UNIX_EPOCH + Duration::from_millis(event.context.deadline);
-                handle_until(&event.payload, config, publisher, Some(deadline)).await
+                let deadline = usable_deadline(event.context.deadline(), SystemTime::now());
+                handle_until(&event.payload, config, publisher, deadline).await
             }
             Err(e) => Err(unconfigured(&event.payload, e)),
         }

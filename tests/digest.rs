@@ -303,6 +303,20 @@ async fn with_too_little_time_left_nothing_is_sent_and_everything_returned() {
     assert_eq!(publisher.sent().len(), 2);
 }
 
+#[test]
+fn a_deadline_already_past_is_not_lambdas_and_is_not_enforced() {
+    use iam_notify::handler::usable_deadline;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let now = SystemTime::now();
+    let later = now + Duration::from_secs(30);
+    assert_eq!(usable_deadline(later, now), Some(later));
+    // `cargo lambda watch` sends 600000 (a duration in ms, read as a time in 1970).
+    assert_eq!(
+        usable_deadline(UNIX_EPOCH + Duration::from_millis(600_000), now),
+        None
+    );
+}
+
 #[tokio::test]
 async fn dry_run_sends_nothing_and_returns_nothing() {
     let publisher = RecordingPublisher::new();

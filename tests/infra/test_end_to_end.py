@@ -13,6 +13,7 @@ from calls import supported_calls
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = ROOT / "tests" / "snapshots"
+BURST = ROOT / "events" / "burst" / "terraform-apply.json"
 
 
 def snapshot(file):
@@ -27,7 +28,7 @@ def snapshot(file):
 @pytest.fixture(scope="module")
 def delivered(tmp_path_factory):
     files = sorted((ROOT / "events").glob("*.json"))
-    return files, demo.run(files, tmp_path_factory.mktemp("e2e"), progress=print)
+    return files, demo.run(files, tmp_path_factory.mktemp("e2e"), progress=print, burst=BURST)
 
 
 def test_every_invoke_succeeds(delivered):
@@ -39,6 +40,33 @@ def test_every_invoke_succeeds(delivered):
 
 HEARTBEAT = "TagRole-heartbeat-by-schedule.json"
 TAMPER = {c["name"] for c in supported_calls() if c["rule"] == "tamper-monitor"}
+
+
+def test_a_burst_in_digest_mode_is_one_digest_and_one_critical_alert(delivered):
+    """Through moto's SQS as Lambda's event source mapping would: every message consumed,
+    none returned, and the mailbox holds the critical alert and one digest of the twenty."""
+    _, result = delivered
+    burst = result.burst
+    assert burst.invoke.ok, burst.invoke.output
+    assert burst.records == 21 and burst.returned == [] and burst.left_in_queue == 0
+    critical, digest = sorted(burst.deliveries, key=lambda d: d.attributes["eventName"] == "Digest")
+    assert critical.attributes["severity"] == "critical" and critical.document["schema"] == "iam-notify/1"
+    assert digest.attributes["eventName"] == "Digest" and digest.document["schema"] == "iam-notify-digest/1"
+    assert digest.subject == "[IAM] 20 changes by ci-deploy/GitHubActions (Terraform) in 40 s"
+    snapshot = (SNAPSHOTS / "digest__terraform-apply-batch.snap").read_text().split("\n---\n", 1)[1]
+    assert digest.body in snapshot and critical.body in snapshot, "what arrived is what the snapshot shows"
+    queued = [json.loads(r["body"])["detail"]["eventID"] for r in json.loads(BURST.read_text())["Records"]]
+    listed = {c["event"]["id"] for c in digest.document["changes"]} | {critical.document["event"]["id"]}
+    assert listed == set(queued), "every queued change arrived, once"
+
+
+def test_the_burst_fixture_is_what_its_script_builds():
+    """events/burst/terraform-apply.json is `scripts/sqs_batch.py --preset terraform-apply`."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("sqs_batch", ROOT / "scripts" / "sqs_batch.py")
+    sqs_batch = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sqs_batch)
+    assert BURST.read_text() == sqs_batch.dump(sqs_batch.preset("terraform-apply"))
 
 
 def test_the_heartbeat_is_counted_and_sends_nothing(delivered):
@@ -161,7 +189,7 @@ def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_
 def test_the_readme_transcript_counts_every_sample():
     count = len(list((ROOT / "events").glob("*.json")))
     readme = (ROOT / "README.md").read_text()
-    assert f"[3/4] invoking {count} events" in readme
+    assert f"[3/5] invoking {count} events" in readme
     tamper = len(TAMPER)
     assert (f"{count} events invoked, 0 failed; 1 heartbeat counted; {count - 1} notifications arrived in the "
             f"alert mailbox, {tamper} in the ops mailbox") in readme
