@@ -388,6 +388,11 @@ pub const CALLS: &[Call] = &[
     call("DeleteTopic", G::MonitorTamper, Shape::Monitor("deleted", Part::Topic)).source(SNS),
     call("SetTopicAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Topic)).source(SNS),
     call("RemovePermission", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Topic)).source(SNS),
+    call("PurgeQueue", G::MonitorTamper, Shape::Monitor("purged", Part::Queue)).source(SQS),
+    call("DeleteQueue", G::MonitorTamper, Shape::Monitor("deleted", Part::Queue)).source(SQS),
+    call("SetQueueAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Queue)).source(SQS),
+    call("UpdateEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("changed", Part::EventSourceMapping)).source(LAMBDA),
+    call("DeleteEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::EventSourceMapping)).source(LAMBDA),
     call("StopLogging", G::MonitorTamper, Shape::Monitor("stopped", Part::Trail("name"))).source(CLOUDTRAIL),
     call("DeleteTrail", G::MonitorTamper, Shape::Monitor("deleted", Part::Trail("name"))).source(CLOUDTRAIL),
     call("UpdateTrail", G::MonitorTamper, Shape::Monitor("changed", Part::Trail("name"))).source(CLOUDTRAIL),
@@ -397,6 +402,7 @@ pub const CALLS: &[Call] = &[
 const EVENTS: &str = "events.amazonaws.com";
 const LAMBDA: &str = "lambda.amazonaws.com";
 const SNS: &str = "sns.amazonaws.com";
+const SQS: &str = "sqs.amazonaws.com";
 const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
 use monitor::Part;
 

@@ -1,6 +1,7 @@
 //! Changes to the monitor itself and to what feeds it: its EventBridge rules, its function,
-//! its topics and subscriptions, and CloudTrail trails. The template's tamper rule delivers
-//! these only for this stack's own rules, function and topics (and for any trail).
+//! its topics and subscriptions, its digest queues and the mapping that reads them, and
+//! CloudTrail trails. The template's tamper rule delivers these only for this stack's own
+//! rules, function, topics, queues and mapping (and for any trail).
 
 use super::context::{Context, label};
 use super::{Kind, Target};
@@ -22,6 +23,11 @@ pub enum Part {
     Subscription,
     /// A CloudTrail trail, the source of every event (`name` or `trailName`).
     Trail(&'static str),
+    /// One of the stack's digest queues (`queueUrl`).
+    Queue,
+    /// The event source mapping through which the function reads the digest queue (`uUID`;
+    /// the function and queue are in the response).
+    EventSourceMapping,
 }
 
 impl Part {
@@ -32,6 +38,8 @@ impl Part {
             Part::Topic => "SNS topic",
             Part::Subscription => "subscription",
             Part::Trail(_) => "CloudTrail trail",
+            Part::Queue => "SQS queue",
+            Part::EventSourceMapping => "event source mapping",
         }
     }
 
@@ -41,6 +49,8 @@ impl Part {
             Part::Function => "functionName",
             Part::Topic => "topicArn",
             Part::Subscription => "subscriptionArn",
+            Part::Queue => "queueUrl",
+            Part::EventSourceMapping => "uUID",
         }
     }
 }
@@ -72,7 +82,9 @@ pub(super) fn monitor(cx: &Context, verb: &str, part: Part) -> Target {
             .and_then(|a| a.name())
             .unwrap_or(r)
             .to_string(),
-        Part::Rule(_) => r.to_string(),
+        // https://sqs.<region>.amazonaws.com/<account>/<name>
+        Part::Queue => r.rsplit('/').next().unwrap_or(r).to_string(),
+        Part::Rule(_) | Part::EventSourceMapping => r.to_string(),
     });
     let n = label(&name);
     let whose = match part {
@@ -89,6 +101,16 @@ pub(super) fn monitor(cx: &Context, verb: &str, part: Part) -> Target {
     }
     t.name = name;
     t.noun = Some(part.noun());
+    if part == Part::EventSourceMapping {
+        for (label, key) in [
+            ("Function", "functionArn"),
+            ("Reads from", "eventSourceArn"),
+        ] {
+            if let Some(v) = cx.response(&[key]) {
+                t.facts.push((label, v));
+            }
+        }
+    }
     t.gone = verb == "deleted" && !cx.failed;
     if cx.event.through_cloudformation() {
         t.facts.push((
@@ -170,6 +192,39 @@ fn muting(cx: &Context, name: &str) -> Vec<Finding> {
     if call == "PutEventSelectors" && !logs_management_writes(event) {
         muted(format!(
             "trail {name} no longer logs write management events: IAM changes it logged no longer reach the monitor"
+        ));
+    }
+    if call == "PurgeQueue" {
+        muted(format!(
+            "queue {name} was purged: the IAM events waiting in it for a digest are gone, their \
+             alerts never sent (CloudTrail still has them)"
+        ));
+    }
+    if call == "SetQueueAttributes"
+        && event
+            .request_value("attributes")
+            .and_then(Value::as_object)
+            .is_some_and(|a| a.contains_key("Policy"))
+    {
+        muted(format!(
+            "queue {name} has a new access policy: whoever it lets in can take IAM events out \
+             before the function reads them, or queue forged ones"
+        ));
+    }
+    if call.starts_with("DeleteEventSourceMapping") {
+        muted(format!(
+            "event source mapping {name} was deleted: the function no longer reads the digest \
+             queue, and no digest-mode alert is sent"
+        ));
+    }
+    if call.starts_with("UpdateEventSourceMapping")
+        && event
+            .request_value("enabled")
+            .is_some_and(|v| v == &Value::Bool(false) || scalar_text(v).as_deref() == Some("false"))
+    {
+        muted(format!(
+            "event source mapping {name} is disabled: the function no longer reads the digest \
+             queue, and no digest-mode alert is sent"
         ));
     }
     if call == "StopLogging" {

@@ -142,6 +142,9 @@ MUTATIONS = {
     "a rule bypasses the digest queue": lambda t: set_path(
         event(t, "TrustMonitor"), ["Targets", 0, "Arn"], {"Fn::GetAtt": ["NotifyFunction", "Arn"]}),
     "the digest queue unencrypted": lambda t: set_path(props(t, "DigestQueue"), ["SqsManagedSseEnabled"], False),
+    "the tamper rule forgets the digest queues": lambda t: set_path(
+        event(t, "TamperMonitor"), ["EventPattern", "detail", "$or", 5, "requestParameters", "queueUrl"],
+        [{"wildcard": "*/other-queue"}]),
     "digest dead letters go unwatched": lambda t: set_path(
         props(t, "DigestDeadLetterAlarm"), ["Dimensions", 0, "Value"], {"Fn::GetAtt": ["FailureQueue", "QueueName"]}),
 }

@@ -342,7 +342,7 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     # The function as the template sets it up.
     fn = client("lambda", moto).get_function(FunctionName=outputs["FunctionName"])["Configuration"]
     assert fn["FunctionName"] == created["NotifyFunction"]["PhysicalResourceId"]
-    assert (fn["Runtime"], fn["Handler"], fn["MemorySize"], fn["Timeout"]) == ("provided.al2023", "bootstrap", 128, 30)
+    assert (fn["Runtime"], fn["Handler"], fn["MemorySize"], fn["Timeout"]) == ("provided.al2023", "bootstrap", 128, 40)
     # moto's CloudFormation drops Architectures (it reports its default, x86_64); the
     # transform test above asserts arm64 on what CloudFormation receives.
     assert fn["Environment"]["Variables"]["TOPIC_ARN"] == topic_arn
@@ -569,18 +569,25 @@ class Stack:
         return json.loads(text.replace(SAMPLE_STACK + "-", self.name + "-").replace(SAMPLE_ACCOUNT, MOTO_ACCOUNT))
 
     def is_tampered_with(self, event):
-        """A call of the tamper table on this stack's rules, function or topics, or any trail."""
+        """A call of the tamper table on this stack's rules, function, topics, digest queues or
+        mapping, or any trail."""
         d = event["detail"]
         source, name = d.get("eventSource"), d.get("eventName", "")
         known = any(source == s and unversioned(name) == unversioned(n) for s, n in TAMPER_CALLS)
         if not known or event.get("detail-type") != "AWS API Call via CloudTrail":
             return False
         p = d.get("requestParameters") or {}
+        r = d.get("responseElements") or {}
         fn = self.function
+        if "EventSourceMapping" in name:
+            # Named by id; the response names the function it feeds.
+            return str(r.get("functionArn")).endswith(f":function:{fn}")
         return {
             "events.amazonaws.com": lambda: (p.get("name") or p.get("rule")) in self.rules,
             "lambda.amazonaws.com": lambda: p.get("functionName") in (fn,) or str(p.get("functionName")).endswith(f":{fn}")
                                             or f":{fn}:" in str(p.get("functionName")),
+            # This stack's digest queues are named after its function.
+            "sqs.amazonaws.com": lambda: str(p.get("queueUrl")).rsplit("/", 1)[-1].startswith(f"{fn}-digest"),
             "sns.amazonaws.com": lambda: p.get("topicArn") in self.topics
                                          or any(str(p.get("subscriptionArn")).startswith(t + ":") for t in self.topics),
             "cloudtrail.amazonaws.com": lambda: True,

@@ -7,7 +7,7 @@ the template in realistic ways and shows these tests fail on each breakage."""
 import pytest
 
 import sam
-from wiring import ACCOUNT, PARTITION, REGION, allowed, as_list, deploy
+from wiring import ACCOUNT, PARTITION, REGION, allowed, as_list, deploy, like
 
 ROOT_ARN = f"arn:{PARTITION}:iam::{ACCOUNT}:root"
 ADMIN = f"arn:{PARTITION}:iam::{ACCOUNT}:role/admin"
@@ -193,7 +193,7 @@ def test_in_immediate_mode_there_is_no_queue_in_between(cfn):
     assert not stack.of_type("AWS::Lambda::EventSourceMapping")
     assert "DigestQueue" not in stack.resources and "DigestDeadLetterQueue" not in stack.resources
     fn_name, fn = function(stack)
-    assert fn["Timeout"] == 30
+    assert fn["Timeout"] == 40
     for name, rule in rules(stack).items():
         assert [t["Arn"] for t in rule["Targets"]] == [stack.arn(fn_name)], name
 
@@ -301,6 +301,18 @@ def test_the_tamper_rule_watches_this_stacks_parts(cfn):
     sns = [b["requestParameters"][k][0]["prefix"] for b in branches for k in ("topicArn", "subscriptionArn")
            if k in b.get("requestParameters", {})]
     assert len(sns) == 2 and all(stack.ref(t).startswith(p) for p in sns for t in ("NotificationTopic", "OpsTopic"))
+    # Digest mode: both queues (by the last part of their URL) and the mapping (by the function
+    # its response names).
+    digest = deploy(cfn, DeliveryMode="digest")
+    branches = rules(digest)["NotifyFunctionTamperMonitor"]["EventPattern"]["detail"]["$or"]
+    (queues,) = [b["requestParameters"]["queueUrl"][0]["wildcard"] for b in branches
+                 if "queueUrl" in b.get("requestParameters", {})]
+    url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/%s"
+    for queue in ("DigestQueue", "DigestDeadLetterQueue"):
+        assert like(queues, url % digest.names[queue]), f"{queue} is watched"
+    assert not like(queues, url % "another-stacks-queue")
+    (mapping,) = [b["responseElements"]["functionArn"][0]["suffix"] for b in branches if "responseElements" in b]
+    assert digest.arn(function(digest)[0]).endswith(mapping) and mapping.endswith(function(digest)[1]["FunctionName"])
     assert deploy(cfn, MonitorTamper="DISABLED") is not None
 
 
