@@ -13,7 +13,7 @@ use crate::calls;
 use crate::console_url;
 use crate::delivery::{ChatFormat, SNS_MAX_MESSAGE_BYTES, fits_whole};
 use crate::event::Event;
-use crate::redact::cap;
+use crate::redact::{cap, shorten, shorten_opt};
 use crate::render::document::{ActorFields, AlertDocument, PolicyFields, ResourceFields};
 use crate::render::text::{clean_ascii, ellipsize, labelled, one_line};
 use crate::render::{Document, MAX_SUBJECT_CHARS, Notification, Outcome, sanitize_subject};
@@ -199,18 +199,8 @@ impl DigestChange {
 
     /// Every text field short, the most severe findings only.
     fn compact(&mut self) {
-        let short = |s: &mut String| {
-            if s.len() > COMPACT_FIELD_BYTES {
-                *s = cap(s, COMPACT_FIELD_BYTES);
-            }
-        };
-        let short_opt = |s: &mut Option<String>| {
-            if let Some(s) = s {
-                if s.len() > COMPACT_FIELD_BYTES {
-                    *s = cap(s, COMPACT_FIELD_BYTES);
-                }
-            }
-        };
+        let short = |s: &mut String| shorten(s, COMPACT_FIELD_BYTES);
+        let short_opt = |s: &mut Option<String>| shorten_opt(s, COMPACT_FIELD_BYTES);
         short(&mut self.subject);
         short(&mut self.summary);
         self.findings.truncate(FINDINGS_PER_CHANGE);
@@ -258,14 +248,14 @@ impl DigestDocument {
         for c in &mut self.changes {
             c.compact();
         }
-        self.summary = cap(&self.summary, COMPACT_FIELD_BYTES);
-        self.actor.name = cap(&self.actor.name, COMPACT_FIELD_BYTES);
-        self.actor.description = cap(&self.actor.description, COMPACT_FIELD_BYTES);
-        self.actor.arn = self
-            .actor
-            .arn
-            .as_deref()
-            .map(|a| cap(a, COMPACT_FIELD_BYTES));
+        for field in [
+            &mut self.summary,
+            &mut self.actor.name,
+            &mut self.actor.description,
+        ] {
+            shorten(field, COMPACT_FIELD_BYTES);
+        }
+        shorten_opt(&mut self.actor.arn, COMPACT_FIELD_BYTES);
     }
 }
 

@@ -118,6 +118,20 @@ pub fn cap(s: &str, max: usize) -> String {
     }
 }
 
+/// `s` cut in place to at most `max` bytes (plus the marker, as [`cap`]) when longer.
+pub fn shorten(s: &mut String, max: usize) {
+    if s.len() > max {
+        *s = cap(s, max);
+    }
+}
+
+/// [`shorten`] for a field that may be absent.
+pub fn shorten_opt(s: &mut Option<String>, max: usize) {
+    if let Some(s) = s {
+        shorten(s, max);
+    }
+}
+
 /// `s` with every run shaped like an AWS secret access key masked: exactly 40 characters of
 /// `A-Z a-z 0-9 / +` (with any `=` padding) holding upper case, lower case and a digit.
 /// Hex digests (OIDC thumbprints) and UUIDs do not have that shape.

@@ -256,6 +256,29 @@ async fn a_change_to_the_monitor_in_a_batch_goes_to_both_topics_at_once() {
     );
 }
 
+#[tokio::test]
+async fn a_heartbeat_in_a_batch_is_counted_and_sends_nothing() {
+    const CANARY: &str = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatCanary-A1B2C3D4E5F6";
+    const SCHEDULER: &str =
+        "arn:aws:iam::111122223333:role/iamnotify-HeartbeatSchedulerRole-Q1W2E3R4T5Y6";
+    let config = Config {
+        heartbeat: Some(iam_notify::heartbeat::Canary::new(CANARY, SCHEDULER).unwrap()),
+        ..config(false)
+    };
+    let publisher = RecordingPublisher::new();
+    let logs = common::LogCapture::start();
+    let out = handle(
+        &batch(&[sample("TagRole-heartbeat-by-schedule")]),
+        &config,
+        &publisher,
+    )
+    .await
+    .unwrap();
+    assert!(failures(&out).is_empty());
+    assert!(publisher.sent().is_empty(), "a heartbeat sends no email");
+    assert!(logs.text().contains(r#""outcome":"heartbeat""#));
+}
+
 #[test]
 fn a_digest_lists_the_most_severe_changes_first() {
     let ci = sample("AttachRolePolicy");

@@ -5,7 +5,7 @@ use super::text::one_line;
 use super::{Facts, Outcome};
 use crate::actor::user_agent_kind;
 use crate::policy;
-use crate::redact::cap;
+use crate::redact::{shorten, shorten_opt};
 use crate::severity::{Finding, Severity};
 use serde::Serialize;
 use serde_json::Value;
@@ -128,18 +128,8 @@ impl AlertDocument {
             self.findings_omitted = Some(self.findings.len() - COMPACT_FINDINGS);
             self.findings.truncate(COMPACT_FINDINGS);
         }
-        let short = |s: &mut String| {
-            if s.len() > COMPACT_FIELD_BYTES {
-                *s = cap(s, COMPACT_FIELD_BYTES);
-            }
-        };
-        let short_opt = |s: &mut Option<String>| {
-            if let Some(s) = s {
-                if s.len() > COMPACT_FIELD_BYTES {
-                    *s = cap(s, COMPACT_FIELD_BYTES);
-                }
-            }
-        };
+        let short = |s: &mut String| shorten(s, COMPACT_FIELD_BYTES);
+        let short_opt = |s: &mut Option<String>| shorten_opt(s, COMPACT_FIELD_BYTES);
         short(&mut self.summary);
         for f in &mut self.findings {
             short(&mut f.reason);
