@@ -22,7 +22,7 @@ pub struct InputError(pub String);
 pub const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
 
 /// An EventBridge event whose `detail` has been read as leniently as possible.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     pub detail_type: String,
     pub source: String,
@@ -69,6 +69,121 @@ impl Event {
             // A parser's message may quote the input: no secrets, and short.
             InputError(crate::redact::cap(&crate::redact::text(&e.0), 1_024))
         })
+    }
+
+    /// Reads a Lambda payload from its JSON text: the same event as [`Event::parse`] of the
+    /// parsed text, cheaper. A well-formed event is read straight into the typed record (no
+    /// tree of the whole payload) and redacted field by field; anything else (a field of the
+    /// wrong shape, not an event at all) goes through [`Event::parse`], which says what.
+    pub fn parse_json(text: &str) -> Result<Event, InputError> {
+        if let Some(event) = Event::parse_typed(text) {
+            return Ok(event);
+        }
+        match serde_json::from_str::<Value>(text) {
+            Ok(payload) => Event::parse(&payload),
+            Err(e) => Err(InputError(crate::redact::cap(
+                &crate::redact::text(&format!("the payload is not one JSON document: {e}")),
+                1_024,
+            ))),
+        }
+    }
+
+    /// The typed reading of a well-formed event, redacted; `None` when any part is not shaped
+    /// as AWS writes it (then [`Event::parse`] of the tree says what).
+    pub fn parse_typed(text: &str) -> Option<Event> {
+        DROPPED.with(|d| d.set(false));
+        let envelope = serde_json::from_str::<EventBridgeEvent<DetailObject>>(text).ok()?;
+        if DROPPED.with(std::cell::Cell::get) {
+            return None;
+        }
+        let mut event = Event::from_envelope(envelope, Vec::new());
+        event.redact();
+        Some(event)
+    }
+
+    /// What `redact::value` does to the whole payload before [`Event::parse`] reads it, done
+    /// to the typed fields: every text bounded and secret-shaped text masked, the raw
+    /// sub-records walked as a whole.
+    fn redact(&mut self) {
+        use crate::redact::{bounded, value};
+        let text = |s: &mut String| *s = bounded(s, crate::redact::MAX_TEXT_BYTES);
+        let opt = |s: &mut Option<String>| {
+            if let Some(s) = s {
+                *s = bounded(s, crate::redact::MAX_TEXT_BYTES);
+            }
+        };
+        text(&mut self.detail_type);
+        text(&mut self.source);
+        for f in [&mut self.id, &mut self.account, &mut self.region] {
+            opt(f);
+        }
+        let d = &mut self.detail;
+        for f in [
+            &mut d.event_version,
+            &mut d.event_source,
+            &mut d.event_name,
+            &mut d.event_time,
+            &mut d.event_type,
+            &mut d.event_category,
+            &mut d.aws_region,
+            &mut d.source_ip_address,
+            &mut d.user_agent,
+            &mut d.error_code,
+            &mut d.error_message,
+            &mut d.event_id,
+            &mut d.request_id,
+            &mut d.recipient_account_id,
+        ] {
+            opt(f);
+        }
+        for raw in [
+            &mut d.request_parameters,
+            &mut d.response_elements,
+            &mut d.additional_event_data,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *raw = value(raw);
+        }
+        let Some(u) = d.user_identity.as_mut() else {
+            return;
+        };
+        for f in [
+            &mut u.kind,
+            &mut u.principal_id,
+            &mut u.arn,
+            &mut u.account_id,
+            &mut u.access_key_id,
+            &mut u.user_name,
+            &mut u.invoked_by,
+            &mut u.identity_provider,
+            &mut u.credential_id,
+        ] {
+            opt(f);
+        }
+        if let Some(b) = u.on_behalf_of.as_mut() {
+            opt(&mut b.user_id);
+            opt(&mut b.identity_store_arn);
+        }
+        let Some(c) = u.session_context.as_mut() else {
+            return;
+        };
+        opt(&mut c.source_identity);
+        if let Some(a) = c.attributes.as_mut() {
+            opt(&mut a.creation_date);
+        }
+        if let Some(i) = c.session_issuer.as_mut() {
+            for f in [
+                &mut i.kind,
+                &mut i.principal_id,
+                &mut i.arn,
+                &mut i.account_id,
+                &mut i.user_name,
+            ] {
+                opt(f);
+            }
+        }
     }
 
     fn parse_redacted(payload: &Value) -> Result<Event, InputError> {
@@ -133,8 +248,8 @@ impl Event {
         Ok(event)
     }
 
-    fn from_envelope(
-        envelope: EventBridgeEvent<CloudTrailDetail>,
+    fn from_envelope<D: Into<CloudTrailDetail> + serde::Serialize + serde::de::DeserializeOwned>(
+        envelope: EventBridgeEvent<D>,
         malformed: Vec<Malformed>,
     ) -> Event {
         Event {
@@ -146,7 +261,7 @@ impl Event {
                 .time
                 .map(|t| t.to_rfc3339_opts(chrono_secs(), true)),
             region: envelope.region,
-            detail: envelope.detail,
+            detail: envelope.detail.into(),
             malformed,
         }
     }
@@ -281,7 +396,7 @@ fn json_kind(v: &Value) -> &'static str {
 }
 
 /// A CloudTrail record (`detail` of "AWS API Call via CloudTrail" and its siblings).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct CloudTrailDetail {
     #[serde(deserialize_with = "text")]
@@ -325,7 +440,7 @@ pub struct CloudTrailDetail {
 }
 
 /// `userIdentity`: who made the call.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct UserIdentity {
     #[serde(rename = "type", deserialize_with = "text")]
@@ -352,7 +467,7 @@ pub struct UserIdentity {
     pub on_behalf_of: Option<OnBehalfOf>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SessionContext {
     #[serde(deserialize_with = "object")]
@@ -363,7 +478,7 @@ pub struct SessionContext {
     pub source_identity: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SessionIssuer {
     #[serde(rename = "type", deserialize_with = "text")]
@@ -378,7 +493,7 @@ pub struct SessionIssuer {
     pub user_name: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SessionAttributes {
     /// Kept as text: ISO 8601 in new records, other shapes in old ones.
@@ -390,7 +505,7 @@ pub struct SessionAttributes {
 }
 
 /// Identity Center (`IdentityCenterUser`) callers.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct OnBehalfOf {
     #[serde(deserialize_with = "text")]
@@ -460,17 +575,89 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_any(Text)
 }
 
+thread_local! {
+    /// Set when [`object`] leaves out a nested record that is not an object: the typed fast
+    /// path ([`Event::parse_typed`]) then defers to [`Event::parse`], which says what arrived.
+    static DROPPED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// A nested record, which must be a JSON object (serde would otherwise also read a struct
 /// from an array). Anything else is absent: that one field degrades, not the record
-/// (`malformed_fields` says what arrived instead).
+/// (`malformed_fields` says what arrived instead). Read straight from the input, without an
+/// intermediate tree.
 fn object<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
 where
     D: Deserializer<'de>,
-    T: serde::de::DeserializeOwned,
+    T: Deserialize<'de>,
 {
-    match Value::deserialize(d)? {
-        v @ Value::Object(_) => Ok(T::deserialize(v).ok()),
-        _ => Ok(None),
+    struct Object<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Object<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Some)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(self)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(dropped())
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(dropped())
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(dropped())
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(dropped())
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(dropped())
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(dropped())
+        }
+    }
+    d.deserialize_any(Object(std::marker::PhantomData))
+}
+
+/// Notes a nested record left out (see [`DROPPED`]).
+fn dropped<T>() -> Option<T> {
+    DROPPED.with(|d| d.set(true));
+    None
+}
+
+/// The `detail` of the typed fast path: read only from a JSON object (a struct would
+/// otherwise also be read from an array).
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+struct DetailObject(CloudTrailDetail);
+
+impl<'de> Deserialize<'de> for DetailObject {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match object::<D, CloudTrailDetail>(d)? {
+            Some(detail) => Ok(DetailObject(detail)),
+            None => Err(serde::de::Error::custom("`detail` must be a JSON object")),
+        }
+    }
+}
+
+impl From<DetailObject> for CloudTrailDetail {
+    fn from(d: DetailObject) -> Self {
+        d.0
     }
 }
 
@@ -501,12 +688,61 @@ fn shown(v: &Value) -> String {
 
 /// A boolean written as `true` or as `"true"`; anything else is absent.
 fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
-    Ok(match Value::deserialize(d)? {
-        Value::Bool(b) => Some(b),
-        Value::String(s) if s.eq_ignore_ascii_case("true") => Some(true),
-        Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
-        _ => None,
-    })
+    struct Flag;
+    impl<'de> serde::de::Visitor<'de> for Flag {
+        type Value = Option<bool>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a boolean")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok(Some(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(if v.eq_ignore_ascii_case("true") {
+                Some(true)
+            } else if v.eq_ignore_ascii_case("false") {
+                Some(false)
+            } else {
+                None
+            })
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(Flag)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> Result<Self::Value, A::Error> {
+            while map
+                .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                .is_some()
+            {}
+            Ok(None)
+        }
+    }
+    d.deserialize_any(Flag)
 }
 
 #[cfg(test)]

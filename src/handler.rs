@@ -93,20 +93,53 @@ pub async fn handle_until<P: Publisher>(
         Some(reason) => Err(InputError(reason.to_string())),
         None => Event::parse(payload),
     };
-    let event = match parsed {
-        Ok(e) => e,
-        Err(e) => {
-            tracing::error!(
-                outcome = "rejected", error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES),
-                "input is not an EventBridge event"
-            );
-            return Err(HandlerError::Input(e));
-        }
-    };
-    match triage(&event, config) {
+    match parsed {
+        Ok(event) => handle_event(&event, config, publisher).await,
+        Err(e) => Err(rejected(e)),
+    }
+}
+
+/// [`handle_until`] of a payload's JSON text, as Lambda hands it over (`main.rs`): a
+/// well-formed EventBridge event is read straight into the typed record
+/// ([`Event::parse_typed`]); a batch, or anything the typed reading defers, is parsed as a
+/// tree and handled by [`handle_until`]. Both readings give the same event (tested).
+pub async fn handle_text<P: Publisher>(
+    text: &str,
+    config: &Config,
+    publisher: &P,
+    deadline: Option<SystemTime>,
+) -> Result<Value, HandlerError> {
+    if let Some(event) = Event::parse_typed(text) {
+        return handle_event(&event, config, publisher).await;
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(payload) => handle_until(&payload, config, publisher, deadline).await,
+        Err(e) => Err(rejected(InputError(cap(
+            &crate::redact::text(&format!("the payload is not one JSON document: {e}")),
+            1_024,
+        )))),
+    }
+}
+
+/// One event: counted (heartbeat), suppressed, or delivered.
+async fn handle_event<P: Publisher>(
+    event: &Event,
+    config: &Config,
+    publisher: &P,
+) -> Result<Value, HandlerError> {
+    match triage(event, config) {
         Triage::Heartbeat(out) | Triage::Suppressed(out) => Ok(out),
         Triage::Alert(n) => deliver(&n, config, publisher).await,
     }
+}
+
+/// Logs input that is not an EventBridge event; the error Lambda records.
+fn rejected(e: InputError) -> HandlerError {
+    tracing::error!(
+        outcome = "rejected", error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES),
+        "input is not an EventBridge event"
+    );
+    HandlerError::Input(e)
 }
 
 /// What becomes of one event before anything is sent.
@@ -185,6 +218,9 @@ async fn deliver<P: Publisher>(
 /// The EventBridge event an SQS message carries.
 pub fn record_event(body: Option<&str>) -> Result<Event, InputError> {
     let body = body.ok_or_else(|| InputError("the SQS message has no body".into()))?;
+    if let Some(event) = Event::parse_typed(body) {
+        return Ok(event);
+    }
     let payload: Value = serde_json::from_str(body).map_err(|e| {
         InputError(cap(
             &format!("the SQS message body is not one JSON document: {e}"),

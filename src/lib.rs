@@ -34,12 +34,19 @@ pub mod wildcard;
 pub use event::Event;
 pub use render::{Format, Notification, render};
 
-/// Parses and renders a payload in one step (preview, tests, benchmarks).
+/// Parses and renders a payload in one step, from its JSON text as the function reads the
+/// bytes Lambda hands over (preview, tests, benchmarks).
+pub fn render_json(text: &str, format: Format) -> Result<Notification, event::InputError> {
+    Event::parse_json(text).map(|e| render(&e, format))
+}
+
+/// [`render_json`] of a parsed payload (its text is read again: the tests that use this go
+/// through the function's own reading).
 pub fn render_payload(
     payload: &serde_json::Value,
     format: Format,
 ) -> Result<Notification, event::InputError> {
-    Event::parse(payload).map(|e| render(&e, format))
+    render_json(&payload.to_string(), format)
 }
 
 /// What digest mode sends for an SQS batch payload, without noise rules or heartbeats (no

@@ -1,13 +1,14 @@
 //! The Lambda: wires configuration, the SNS client and the handler.
 
 use iam_notify::config::Config;
-use iam_notify::handler::{handle_until, unconfigured, usable_deadline};
+use iam_notify::handler::{handle_text, unconfigured, usable_deadline};
 use iam_notify::logging::LogSettings;
 use iam_notify::publish::SnsPublisher;
 use iam_notify::strict::StrictJsonLayer;
 use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::{Error, LambdaEvent, Runtime, service_fn};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::time::SystemTime;
 
 // One invocation at a time: a current-thread runtime serves, and starts quicker.
@@ -27,15 +28,22 @@ async fn main() -> Result<(), Error> {
     };
     let setup = &setup;
     // As lambda_runtime::run, plus a check that lets the handler reject unreadable input.
-    Runtime::new(service_fn(move |event: LambdaEvent<Value>| async move {
-        match setup {
-            Ok((config, publisher)) => {
-                let deadline = usable_deadline(event.context.deadline(), SystemTime::now());
-                handle_until(&event.payload, config, publisher, deadline).await
+    // The payload stays text: the handler reads it straight into its typed record.
+    Runtime::new(service_fn(
+        move |event: LambdaEvent<Box<RawValue>>| async move {
+            let text = event.payload.get();
+            match setup {
+                Ok((config, publisher)) => {
+                    let deadline = usable_deadline(event.context.deadline(), SystemTime::now());
+                    handle_text(text, config, publisher, deadline).await
+                }
+                Err(e) => Err(unconfigured(
+                    &serde_json::from_str(text).unwrap_or(Value::Null),
+                    e,
+                )),
             }
-            Err(e) => Err(unconfigured(&event.payload, e)),
-        }
-    }))
+        },
+    ))
     .layer(TracingLayer::new())
     .layer(StrictJsonLayer)
     .run()

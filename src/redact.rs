@@ -178,7 +178,7 @@ fn masked(s: &str) -> std::borrow::Cow<'_, str> {
 
 /// `s` masked ([`text`]) and cut to `max` bytes ([`cap`]), in one allocation when neither
 /// changes it.
-fn bounded(s: &str, max: usize) -> String {
+pub fn bounded(s: &str, max: usize) -> String {
     let m = masked(s);
     if m.len() <= max {
         m.into_owned()

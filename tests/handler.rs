@@ -219,3 +219,47 @@ async fn a_broken_main_topic_does_not_keep_the_ops_topic_from_hearing_of_tamperi
         "and the failure is reported"
     );
 }
+
+/// What `main.rs` hands the handler is the payload's text: the same answer as for the tree,
+/// for an event, a batch and input that is not an event.
+#[tokio::test]
+async fn the_text_of_a_payload_is_handled_as_its_tree() {
+    use iam_notify::handler::handle_text;
+    let batch = common::load(&common::root().join("events/burst/terraform-apply.json"));
+    for (name, payload) in [
+        ("an event".to_string(), sample("CreateRole")),
+        (
+            "a heartbeat".to_string(),
+            sample("TagRole-heartbeat-by-schedule"),
+        ),
+        ("a batch".to_string(), batch),
+        ("not an event".to_string(), json!({"source": "aws.iam"})),
+    ]
+    .into_iter()
+    .chain(common::samples())
+    {
+        let (tree_publisher, text_publisher) =
+            (RecordingPublisher::new(), RecordingPublisher::new());
+        let tree = handle(&payload, &config(false), &tree_publisher).await;
+        let text = handle_text(&payload.to_string(), &config(false), &text_publisher, None).await;
+        assert_eq!(
+            format!("{tree:?}"),
+            format!("{text:?}"),
+            "{name}: the same answer"
+        );
+        assert_eq!(
+            tree_publisher.sent(),
+            text_publisher.sent(),
+            "{name}: the same messages"
+        );
+    }
+    let err = handle_text(
+        "{\"detail\": {}} trailing",
+        &config(false),
+        &RecordingPublisher::new(),
+        None,
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("not one JSON document"), "{err}");
+}

@@ -223,6 +223,29 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// The typed reading from the text (what the function does with the bytes Lambda hands
+    /// over) is exactly the reading of the parsed tree, whatever the record holds: secrets,
+    /// hidden characters, fields of any type or shape.
+    #[test]
+    fn reading_the_text_is_reading_the_tree(detail in any_json(3), text in any_size_text(), user in any_text()) {
+        let mut samples = vec![
+            json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "detail": detail}),
+        ];
+        let mut event = attach_event("r", "arn:aws:iam::1:policy/p", &text, &user);
+        event["detail"]["errorMessage"] = json!(text);
+        event["detail"]["requestParameters"]["newPassword"] = json!(text);
+        samples.push(event);
+        for v in samples {
+            let from_text = iam_notify::Event::parse_json(&v.to_string());
+            let from_tree = iam_notify::Event::parse(&v);
+            prop_assert_eq!(from_text, from_tree);
+        }
+    }
+}
+
 /// Text from a few bytes to hundreds of kilobytes, hidden characters and secrets included.
 fn any_size_text() -> impl Strategy<Value = String> {
     (any_text(), 1usize..40_000).prop_map(|(piece, times)| {

@@ -27,6 +27,29 @@ fn every_sample_event_renders_as_its_snapshot() {
     });
 }
 
+/// The file as the function reads Lambda's bytes (typed, from the text) is the same event as
+/// the parsed tree: for every sample, burst record and real CloudTrail record.
+#[test]
+fn every_sample_reads_the_same_from_its_text() {
+    let real = fixture("real-cloudtrail");
+    let mut files: Vec<(String, Value)> = samples();
+    files.extend(common::json_files(&real));
+    let burst = load(&common::root().join("events/burst/terraform-apply.json"));
+    for r in burst["Records"].as_array().unwrap() {
+        let body = r["body"].as_str().unwrap();
+        files.push(("burst record".into(), serde_json::from_str(body).unwrap()));
+    }
+    for (file, v) in files {
+        let text = std::fs::read_to_string(common::root().join("events").join(&file))
+            .unwrap_or_else(|_| v.to_string());
+        assert_eq!(
+            iam_notify::Event::parse_json(&text),
+            iam_notify::Event::parse(&v),
+            "{file}"
+        );
+    }
+}
+
 /// The article's calls in classic format: its InputTransformer text.
 #[test]
 fn every_article_sample_in_classic_format_matches_its_snapshot() {

@@ -12,7 +12,7 @@
 
 use anstyle::{AnsiColor, Style};
 use iam_notify::delivery::{ChatFormat, publish_request};
-use iam_notify::{Format, Notification, is_sqs_batch, render_batch, render_payload};
+use iam_notify::{Format, Notification, is_sqs_batch, render_batch, render_json};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
@@ -111,7 +111,7 @@ fn rendered(text: &str, format: Format) -> Result<Vec<Notification>, String> {
     if is_sqs_batch(&payload) {
         return render_batch(&payload, format).map_err(|e| e.to_string());
     }
-    render_payload(&payload, format)
+    render_json(text, format)
         .map(|n| vec![n])
         .map_err(|e| e.to_string())
 }
