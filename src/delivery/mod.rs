@@ -7,6 +7,7 @@ use crate::redact::cap;
 use crate::render::Notification;
 use crate::render::text::{cut_utf8, one_line};
 use serde::Serialize;
+use std::borrow::Cow;
 use serde_json::json;
 
 /// SNS's message size limit (256 KiB), which message attributes count towards too.
@@ -177,27 +178,27 @@ fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
     out
 }
 
-fn shortened_text(n: &Notification, budget: usize) -> String {
+fn shortened_text(n: &Notification, budget: usize) -> Cow<'_, str> {
     let (kept, cut) = cut_utf8(&n.body, budget);
     if cut {
-        format!(
+        Cow::Owned(format!(
             "{kept}\n[message cut to fit the SNS message limit with every delivery protocol; \
              the full record is in CloudTrail, event ID {}]",
             event_id(n)
-        )
+        ))
     } else {
-        kept.to_string()
+        Cow::Borrowed(kept)
     }
 }
 
 /// The essential lines (cut to `budget` bytes if even they must be), saying the rest is cut.
-fn essentials_text(n: &Notification, budget: usize) -> String {
+fn essentials_text(n: &Notification, budget: usize) -> Cow<'_, str> {
     let (kept, _) = cut_utf8(&n.essentials, budget);
-    format!(
+    Cow::Owned(format!(
         "{kept}\n\n[only the essential lines of this alert fit the SNS message limit; \
          the full record is in CloudTrail, event ID {}]",
         event_id(n)
-    )
+    ))
 }
 
 fn event_id(n: &Notification) -> String {

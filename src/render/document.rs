@@ -56,14 +56,16 @@ impl Document {
     /// document (`with_policy_document` false), or compacted (see [`AlertDocument::compact`]).
     pub fn to_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
         match self {
+            Document::Alert(d) if !compact => serde_json::to_string(&AlertView {
+                doc: d,
+                text,
+                policy_document: with_policy_document,
+            })
+            .unwrap_or_default(),
             Document::Alert(d) => {
                 let mut doc = (**d).clone();
                 doc.text = text.to_string();
-                if compact {
-                    doc.compact();
-                } else if !with_policy_document && doc.policy_document.take().is_some() {
-                    doc.policy_document_omitted = Some(true);
-                }
+                doc.compact();
                 serde_json::to_string(&doc).unwrap_or_default()
             }
             Document::Digest(d) => {
@@ -76,6 +78,66 @@ impl Document {
             }
         }
     }
+}
+
+/// An [`AlertDocument`] as it travels, borrowed: with the text the message carries and,
+/// unless `policy_document`, without its policy document (then `policyDocumentOmitted`).
+/// Serialises exactly as the document would with those two changes (tested), without
+/// copying it.
+struct AlertView<'a> {
+    doc: &'a AlertDocument,
+    text: &'a str,
+    policy_document: bool,
+}
+
+impl Serialize for AlertView<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let d = self.doc;
+        let dropped = !self.policy_document && d.policy_document.is_some();
+        let omitted = if dropped {
+            Some(true)
+        } else {
+            d.policy_document_omitted
+        };
+        let mut st = s.serialize_struct("AlertDocument", 16)?;
+        st.serialize_field("schema", d.schema)?;
+        st.serialize_field("subject", &d.subject)?;
+        st.serialize_field("summary", &d.summary)?;
+        st.serialize_field("severity", &d.severity)?;
+        st.serialize_field("findings", &d.findings)?;
+        st.serialize_field("outcome", &d.outcome)?;
+        st.serialize_field("event", &d.event)?;
+        st.serialize_field("actor", &d.actor)?;
+        st.serialize_field("resource", &d.resource)?;
+        st.serialize_field("policy", &d.policy)?;
+        let none: Option<Value> = None;
+        st.serialize_field(
+            "policyDocument",
+            if dropped { &none } else { &d.policy_document },
+        )?;
+        st.serialize_field("consoleUrl", &d.console_url)?;
+        st.serialize_field("text", self.text)?;
+        for (name, value) in [
+            ("policyDocumentOmitted", omitted.map(OptField::Bool)),
+            ("findingsOmitted", d.findings_omitted.map(OptField::Count)),
+            ("fieldsCut", d.fields_cut.map(OptField::Bool)),
+        ] {
+            match value {
+                Some(v) => st.serialize_field(name, &v)?,
+                None => st.skip_field(name)?,
+            }
+        }
+        st.end()
+    }
+}
+
+/// The optional trailing fields of an [`AlertView`].
+#[derive(Serialize)]
+#[serde(untagged)]
+enum OptField {
+    Bool(bool),
+    Count(usize),
 }
 
 /// The related resources a digest names (Amazon Q shows a few).
@@ -286,5 +348,44 @@ pub(super) fn document(
         policy_document_omitted: None,
         findings_omitted: None,
         fields_cut: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The borrowed view serialises as the document itself with the same changes made to a
+    /// copy, for every sample (those with policy documents included).
+    #[test]
+    fn the_view_is_the_document() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("events");
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let n = crate::render_json(&text, crate::Format::Rich).unwrap();
+            let Document::Alert(d) = &n.document else {
+                panic!("an alert")
+            };
+            for (body, keep) in [(d.text.as_str(), true), ("other text", true), ("x", false)] {
+                let mut copy = (**d).clone();
+                copy.text = body.to_string();
+                if !keep && copy.policy_document.take().is_some() {
+                    copy.policy_document_omitted = Some(true);
+                }
+                assert_eq!(
+                    n.document.to_json(body, keep, false),
+                    serde_json::to_string(&copy).unwrap(),
+                    "{}",
+                    path.display()
+                );
+            }
+            seen += 1;
+        }
+        assert!(seen > 50);
     }
 }
