@@ -7,8 +7,8 @@ use crate::redact::cap;
 use crate::render::Notification;
 use crate::render::text::{cut_utf8, one_line};
 use serde::Serialize;
-use std::borrow::Cow;
 use serde_json::json;
+use std::borrow::Cow;
 
 /// SNS's message size limit (256 KiB), which message attributes count towards too.
 pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
