@@ -155,7 +155,9 @@ def main():
     managed = criterion_us("largest-policies", "managed-policy-6144")
     scale = {f: criterion_us("input-scaling", str(f)) for f in (1, 10, 100)}
     zip_path = Path(args.zip) if args.zip else ROOT / "target" / "lambda" / "iam-notify" / "bootstrap.zip"
-    zip_mb = zip_path.stat().st_size / 1024 / 1024 if zip_path.exists() else None
+    # Decimal megabytes (10^6 bytes), the stricter reading of "3 MB".
+    zip_bytes = zip_path.stat().st_size if zip_path.exists() else None
+    zip_mb = zip_bytes / 1e6 if zip_bytes else None
     same_work = p["render_us"] / r["render_us"]
     init_ratio = p["init_ms"] / r["init_ms"]
     targets = [
@@ -171,7 +173,8 @@ def main():
         ("init: ≥ 80× faster than Python with boto3's SNS client", f"{init_ratio:.1f}×", init_ratio >= 80),
         ("peak RSS over the invocations: ≤ 10 MB", f"{r['rss_mb']:.1f} MB", r["rss_mb"] <= 10),
         ("arm64 zip (cargo lambda build --release --arm64 --output-format zip): ≤ 3 MB",
-         f"{zip_mb:.2f} MB" if zip_mb else "not built (make build-lambda)", zip_mb is not None and zip_mb <= 3),
+         f"{zip_mb:.2f} MB ({zip_bytes:,} bytes)" if zip_mb else "not built (make build-lambda)",
+         zip_mb is not None and zip_mb <= 3),
     ]
     print()
     print("| Target | Measured | Met? |")

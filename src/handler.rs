@@ -282,6 +282,7 @@ pub async fn handle_batch<P: Publisher>(
     let mut failed: Vec<String> = Vec::new();
     // (message id, event, alert) of the alerts to send, in arrival order.
     let mut alerts: Vec<(String, Event, Notification)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, record) in batch.records.iter().enumerate() {
         let id = record
             .message_id
@@ -299,6 +300,16 @@ pub async fn handle_batch<P: Publisher>(
                 continue;
             }
         };
+        // SQS delivers at least once: a record CloudTrail gave the same event ID is sent once.
+        if let Some(event_id) = event.detail.event_id.as_deref() {
+            if !seen.insert(event_id.to_string()) {
+                tracing::info!(
+                    messageId = %cap(&id, 256), eventID = %event_id, outcome = "duplicate",
+                    "the same CloudTrail event twice in one batch: sent once"
+                );
+                continue;
+            }
+        }
         if let Triage::Alert(n) = triage(&event, config) {
             alerts.push((id, event, *n));
         }

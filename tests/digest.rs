@@ -156,6 +156,27 @@ async fn each_session_gets_its_own_digest() {
 }
 
 #[tokio::test]
+async fn the_same_event_delivered_twice_is_sent_once() {
+    let ci = sample("AttachRolePolicy");
+    let events = [
+        by(&ci, &sample("CreateRole")),
+        by(&ci, &sample("UpdateRole")),
+        by(&ci, &sample("CreateRole")),
+    ];
+    let publisher = RecordingPublisher::new();
+    let out = handle(&batch(&events), &config(false), &publisher)
+        .await
+        .unwrap();
+    assert!(
+        failures(&out).is_empty(),
+        "the copy is done with, not returned"
+    );
+    let sent = publisher.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(machine(&sent[0].request.message)["count"], 2);
+}
+
+#[tokio::test]
 async fn a_session_with_one_change_gets_its_ordinary_alert() {
     let publisher = RecordingPublisher::new();
     handle(&batch(&[sample("CreateUser")]), &config(false), &publisher)
