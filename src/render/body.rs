@@ -1,7 +1,7 @@
 //! The text body email subscribers read: a sentence, the severity and its findings, one
 //! labelled line per fact, the console links, notes, and the policy document.
 
-use super::text::{cut_utf8, labelled, multi_line, one_line};
+use super::text::{cut_utf8, labelled, labelled_line, multi_line, one_line};
 use super::{Facts, Outcome};
 use crate::calls::Kind;
 use crate::console_url;
@@ -238,7 +238,7 @@ fn severity_lines(f: &Facts, lines: &mut Vec<String>) {
 fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
     let (event, t) = (f.event, &f.target);
     let d = &event.detail;
-    let mut field = |label: &str, value: &str| lines.push(labelled(label, &one_line(value)));
+    let mut field = |label: &str, value: &str| lines.push(labelled_line(label, value));
     let recorded = |v: Option<&str>| v.unwrap_or("(not recorded)").to_string();
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let source = d.event_source.as_deref().unwrap_or(event.source.as_str());

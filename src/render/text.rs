@@ -101,9 +101,34 @@ pub fn has_hidden(s: &str) -> bool {
     !s.bytes().all(|b| (b' '..=b'~').contains(&b)) && s.chars().any(is_hidden)
 }
 
+/// The column labelled values start after (`Label:` padded to it, then a space).
+const LABEL_WIDTH: usize = 15;
+
 /// `Label:` padded to a column, then the value.
 pub fn labelled(label: &str, value: &str) -> String {
-    format!("{:<15} {value}", format!("{label}:"))
+    let mut out = label_prefix(label, value.len());
+    out.push_str(value);
+    out
+}
+
+/// [`labelled`] with the value made one line ([`one_line`]), in one allocation.
+pub fn labelled_line(label: &str, value: &str) -> String {
+    let mut out = label_prefix(label, value.len());
+    push_one_line(&mut out, value);
+    out
+}
+
+/// `Label:` padded to [`LABEL_WIDTH`] characters and a space, with room for `more` bytes.
+fn label_prefix(label: &str, more: usize) -> String {
+    let mut out = String::with_capacity(LABEL_WIDTH + 2 + label.len() + more);
+    out.push_str(label);
+    out.push(':');
+    let width = label.chars().count() + 1;
+    for _ in width..LABEL_WIDTH {
+        out.push(' ');
+    }
+    out.push(' ');
+    out
 }
 
 /// Printable ASCII with single spaces: other whitespace and controls become spaces, other
@@ -152,6 +177,27 @@ pub fn cut_utf8(s: &str, max: usize) -> (&str, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_pad_as_format_did() {
+        for label in [
+            "Who",
+            "Resource ARN",
+            "Policy console",
+            "A label longer than the column",
+        ] {
+            for value in ["", "v", "a\nb"] {
+                assert_eq!(
+                    labelled(label, value),
+                    format!("{:<15} {value}", format!("{label}:"))
+                );
+                assert_eq!(
+                    labelled_line(label, value),
+                    format!("{:<15} {}", format!("{label}:"), one_line(value))
+                );
+            }
+        }
+    }
 
     #[test]
     fn one_line_escapes_forged_lines_and_bidi() {
