@@ -1,7 +1,7 @@
 //! The text body email subscribers read: a sentence, the severity and its findings, one
 //! labelled line per fact, the console links, notes, and the policy document.
 
-use super::text::{cut_utf8, labelled, labelled_line, multi_line, one_line};
+use super::text::{cut_utf8, labelled, multi_line, one_line, push_labelled, push_labelled_line};
 use super::{Facts, Outcome};
 use crate::calls::Kind;
 use crate::console_url;
@@ -27,17 +27,17 @@ pub(super) struct Body {
 struct Parts {
     /// The first sentence, one line.
     sentence: String,
-    /// The labelled fact lines (Action … Request ID).
-    facts: Vec<String>,
-    /// The console link lines.
-    links: Vec<String>,
+    /// The labelled fact lines (Action … Request ID), one per line.
+    facts: String,
+    /// The console link lines, one per line.
+    links: String,
 }
 
 impl Parts {
     fn of(f: &Facts) -> Parts {
-        let mut facts = Vec::new();
+        let mut facts = String::with_capacity(1_024);
         fact_lines(f, &mut facts);
-        let mut links = Vec::new();
+        let mut links = String::with_capacity(256);
         console_lines(f, &mut links);
         Parts {
             sentence: one_line(&sentence(f)),
@@ -47,17 +47,21 @@ impl Parts {
     }
 }
 
-/// The rich body.
+/// The rich body, written into one buffer: the sentence, the severity and its findings, the
+/// facts, the links, the notes, then the policy document.
 pub(super) fn rich_body(f: &Facts) -> Body {
     let parts = Parts::of(f);
     let essentials = essentials(f, &parts);
-    let mut lines = vec![parts.sentence, String::new()];
-    severity_lines(f, &mut lines);
-    lines.push(String::new());
-    lines.extend(parts.facts);
-    lines.extend(parts.links);
-    note_lines(f, &mut lines);
-    let mut body = lines.join("\n");
+    let mut body =
+        String::with_capacity(parts.sentence.len() + parts.facts.len() + parts.links.len() + 1_024);
+    body.push_str(&parts.sentence);
+    body.push_str("\n\n");
+    severity_lines(f, &mut body);
+    body.push_str("\n\n");
+    body.push_str(&parts.facts);
+    body.push('\n');
+    body.push_str(&parts.links);
+    note_lines(f, &mut body);
     let header_len = body.len();
     append_document(f, &mut body);
     let (text, truncated) = fit_body(body);
@@ -122,12 +126,12 @@ fn essentials(f: &Facts, parts: &Parts) -> String {
     lines.push(String::new());
     for line in parts
         .facts
-        .iter()
+        .split('\n')
         .filter(|l| ESSENTIAL_FACTS.iter().any(|w| l.starts_with(w)))
     {
         lines.push(cap(line, ESSENTIAL_VALUE_BYTES + 16));
     }
-    lines.extend(parts.links.iter().take(1).cloned());
+    lines.extend(parts.links.split('\n').take(1).map(String::from));
     lines.join("\n")
 }
 
@@ -219,13 +223,18 @@ fn identity_center_routine(f: &Facts) -> Option<String> {
     })
 }
 
-fn severity_lines(f: &Facts, lines: &mut Vec<String>) {
-    lines.push(labelled(
+/// The severity line and one line per finding, appended to `body` (no line break before).
+fn severity_lines(f: &Facts, body: &mut String) {
+    let mut lines = String::new();
+    push_labelled(
+        &mut lines,
         "Severity",
         &f.severity.word().to_ascii_uppercase(),
-    ));
+    );
+    body.push_str(&lines);
     for finding in &f.findings {
-        lines.push(one_line(&format!(
+        body.push('\n');
+        body.push_str(&one_line(&format!(
             "  - {} [{}: {}]",
             finding.reason,
             finding.severity.word(),
@@ -235,10 +244,10 @@ fn severity_lines(f: &Facts, lines: &mut Vec<String>) {
 }
 
 /// Action, outcome, resource, policy, the call's own facts, and the record's context.
-fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
+fn fact_lines(f: &Facts, lines: &mut String) {
     let (event, t) = (f.event, &f.target);
     let d = &event.detail;
-    let mut field = |label: &str, value: &str| lines.push(labelled_line(label, value));
+    let mut field = |label: &str, value: &str| push_labelled_line(lines, label, value);
     let recorded = |v: Option<&str>| v.unwrap_or("(not recorded)").to_string();
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let source = d.event_source.as_deref().unwrap_or(event.source.as_str());
@@ -307,64 +316,72 @@ fn fact_lines(f: &Facts, lines: &mut Vec<String>) {
 
 /// The console link (or the CloudTrail event), and the policy's own page when the alert is
 /// about a principal.
-fn console_lines(f: &Facts, lines: &mut Vec<String>) {
+fn console_lines(f: &Facts, lines: &mut String) {
     let (t, link) = (&f.target, &f.link);
     if t.kind == Kind::Other {
-        lines.push(labelled("CloudTrail", link));
+        push_labelled(lines, "CloudTrail", link);
     } else if t.gone {
         let list_of = format!("{}s", t.kind.noun()).replace("policys", "policies");
-        lines.push(labelled(
+        push_labelled(
+            lines,
             "Console",
             &format!(
                 "{link} (the {} was deleted: this is the list of {list_of})",
                 t.kind.noun()
             ),
-        ));
+        );
     } else {
-        lines.push(labelled("Console", link));
+        push_labelled(lines, "Console", link);
     }
     if let Some(p) = t.policy.as_ref().filter(|_| t.kind != Kind::Policy) {
         if let Some(arn) = &p.arn {
             let partition = crate::arn::partition(arn).unwrap_or("aws");
-            lines.push(labelled(
+            push_labelled(
+                lines,
                 "Policy console",
                 &console_url::policy(partition, arn, None),
-            ));
+            );
         }
     }
 }
 
 /// Warnings the reader must not miss: root, a record not shaped like CloudTrail's.
-fn note_lines(f: &Facts, lines: &mut Vec<String>) {
+fn note_lines(f: &Facts, body: &mut String) {
+    let mut line = |text: &str| {
+        body.push('\n');
+        body.push_str(text);
+    };
     let failed = matches!(f.outcome, Outcome::Failed | Outcome::Denied);
     let sign_in = f.event.is_sign_in();
     if f.who.is_root && failed && sign_in {
-        lines.push(String::new());
-        lines.push(
+        line("");
+        line(
             "WARNING: someone who knows the account root user's e-mail address tried to sign in. \
-             Confirm root has a strong password and MFA, and that the address is protected."
-                .into(),
+             Confirm root has a strong password and MFA, and that the address is protected.",
         );
     } else if f.who.is_root {
-        lines.push(String::new());
-        lines.push(match f.who.mfa {
-            Some(false) => "WARNING: the account root user made this call, in a session signed in \
+        line("");
+        line(match f.who.mfa {
+            Some(false) => {
+                "WARNING: the account root user made this call, in a session signed in \
                  WITHOUT MFA. Root should not be used for everyday work: confirm this was \
                  expected, enable MFA for root, and check that root has no access keys."
-                .into(),
-            Some(true) => "WARNING: the account root user made this call (signed in with MFA). \
+            }
+            Some(true) => {
+                "WARNING: the account root user made this call (signed in with MFA). \
                  Root should not be used for everyday work: confirm this was expected, and \
                  that root has no access keys."
-                .into(),
-            None => "WARNING: the account root user made this call. Root should not be used for \
+            }
+            None => {
+                "WARNING: the account root user made this call. Root should not be used for \
                  everyday work: confirm this was expected, and that root has MFA and no access keys."
-                .into(),
+            }
         });
     }
     if let Some(q) = f.findings.iter().find(|x| x.rule == Rule::KeyQuarantined) {
-        lines.push(String::new());
+        line("");
         let user = f.target.name.as_deref().unwrap_or("(name not recorded)");
-        lines.push(one_line(&format!(
+        line(&one_line(&format!(
             "NEXT STEPS ({}): deactivate the exposed access key of user {user} and create a new \
              one (IAM console, the user's Security credentials); search CloudTrail for every call \
              made with the exposed key ID since it was exposed; remove the quarantine policy only \
@@ -373,10 +390,10 @@ fn note_lines(f: &Facts, lines: &mut Vec<String>) {
         )));
     }
     if !f.event.malformed.is_empty() {
-        lines.push(String::new());
+        line("");
     }
     for m in &f.event.malformed {
-        lines.push(one_line(&format!(
+        line(&one_line(&format!(
             "Note: {} is not shaped like a CloudTrail record's (expected {}); received: {}",
             m.field, m.expected, m.received
         )));

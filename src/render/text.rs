@@ -121,6 +121,12 @@ pub fn labelled_line(label: &str, value: &str) -> String {
 /// `Label:` padded to [`LABEL_WIDTH`] characters and a space, with room for `more` bytes.
 fn label_prefix(label: &str, more: usize) -> String {
     let mut out = String::with_capacity(LABEL_WIDTH + 2 + label.len() + more);
+    push_label(&mut out, label);
+    out
+}
+
+/// `Label:` padded to [`LABEL_WIDTH`] characters and a space, appended to `out`.
+fn push_label(out: &mut String, label: &str) {
     out.push_str(label);
     out.push(':');
     let width = label.chars().count() + 1;
@@ -128,7 +134,24 @@ fn label_prefix(label: &str, more: usize) -> String {
         out.push(' ');
     }
     out.push(' ');
-    out
+}
+
+/// A line of [`labelled`] appended to `out`, after a line break unless `out` is empty.
+pub fn push_labelled(out: &mut String, label: &str, value: &str) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    push_label(out, label);
+    out.push_str(value);
+}
+
+/// A line of [`labelled_line`] appended to `out`, after a line break unless `out` is empty.
+pub fn push_labelled_line(out: &mut String, label: &str, value: &str) {
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    push_label(out, label);
+    push_one_line(out, value);
 }
 
 /// Printable ASCII with single spaces: other whitespace and controls become spaces, other
