@@ -76,15 +76,15 @@ impl Event {
     /// tree of the whole payload) and redacted field by field; anything else (a field of the
     /// wrong shape, not an event at all) goes through [`Event::parse`], which says what.
     pub fn parse_json(text: &str) -> Result<Event, InputError> {
-        if let Some(event) = Event::parse_typed(text) {
-            return Ok(event);
-        }
-        match serde_json::from_str::<Value>(text) {
-            Ok(payload) => Event::parse(&payload),
-            Err(e) => Err(InputError(crate::redact::cap(
-                &crate::redact::text(&format!("the payload is not one JSON document: {e}")),
-                1_024,
-            ))),
+        Event::parse_json_of(text, "the payload")
+    }
+
+    /// [`Event::parse_json`] of a text that `what` names in the error when it is not one
+    /// JSON document (`the SQS message body`).
+    pub fn parse_json_of(text: &str, what: &str) -> Result<Event, InputError> {
+        match read_text(text, what)? {
+            Reading::Event(event) => Ok(*event),
+            Reading::Tree(payload) => Event::parse(&payload),
         }
     }
 
@@ -107,11 +107,7 @@ impl Event {
     fn redact(&mut self) {
         use crate::redact::{bounded, value};
         let text = |s: &mut String| *s = bounded(s, crate::redact::MAX_TEXT_BYTES);
-        let opt = |s: &mut Option<String>| {
-            if let Some(s) = s {
-                *s = bounded(s, crate::redact::MAX_TEXT_BYTES);
-            }
-        };
+        let opt = |s: &mut Option<String>| s.iter_mut().for_each(text);
         text(&mut self.detail_type);
         text(&mut self.source);
         for f in [&mut self.id, &mut self.account, &mut self.region] {
@@ -366,6 +362,29 @@ impl Event {
         }
         (!v.is_null()).then_some(v)
     }
+}
+
+/// What a payload's text holds.
+#[derive(Debug)]
+pub enum Reading {
+    /// A well-formed event, read typed and redacted ([`Event::parse_typed`]).
+    Event(Box<Event>),
+    /// Anything else, as a tree: an event with a misshapen field, a batch, not an event.
+    Tree(Value),
+}
+
+/// Reads a payload's text: typed when it is a well-formed event, else as a tree; an error
+/// (naming it `what`) when it is not one JSON document.
+pub fn read_text(text: &str, what: &str) -> Result<Reading, InputError> {
+    if let Some(event) = Event::parse_typed(text) {
+        return Ok(Reading::Event(Box::new(event)));
+    }
+    serde_json::from_str(text).map(Reading::Tree).map_err(|e| {
+        InputError(crate::redact::cap(
+            &crate::redact::text(&format!("{what} is not one JSON document: {e}")),
+            1_024,
+        ))
+    })
 }
 
 fn chrono_secs() -> chrono::SecondsFormat {

@@ -2,7 +2,7 @@
 
 use crate::config::{Config, ConfigError, Delivery, TopicArn};
 use crate::digest::{Change, Message, plan};
-use crate::event::{Event, InputError};
+use crate::event::{Event, InputError, Reading, read_text};
 use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
@@ -109,15 +109,10 @@ pub async fn handle_text<P: Publisher>(
     publisher: &P,
     deadline: Option<SystemTime>,
 ) -> Result<Value, HandlerError> {
-    if let Some(event) = Event::parse_typed(text) {
-        return handle_event(&event, config, publisher).await;
-    }
-    match serde_json::from_str::<Value>(text) {
-        Ok(payload) => handle_until(&payload, config, publisher, deadline).await,
-        Err(e) => Err(rejected(InputError(cap(
-            &crate::redact::text(&format!("the payload is not one JSON document: {e}")),
-            1_024,
-        )))),
+    match read_text(text, "the payload") {
+        Ok(Reading::Event(event)) => handle_event(&event, config, publisher).await,
+        Ok(Reading::Tree(payload)) => handle_until(&payload, config, publisher, deadline).await,
+        Err(e) => Err(rejected(e)),
     }
 }
 
@@ -218,16 +213,17 @@ async fn deliver<P: Publisher>(
 /// The EventBridge event an SQS message carries.
 pub fn record_event(body: Option<&str>) -> Result<Event, InputError> {
     let body = body.ok_or_else(|| InputError("the SQS message has no body".into()))?;
-    if let Some(event) = Event::parse_typed(body) {
-        return Ok(event);
-    }
-    let payload: Value = serde_json::from_str(body).map_err(|e| {
+    Event::parse_json_of(body, "the SQS message body")
+}
+
+/// The SQS batch of a payload [`is_sqs_batch`] recognised.
+pub fn read_batch(payload: &Value) -> Result<SqsEvent, InputError> {
+    SqsEvent::deserialize(payload).map_err(|e| {
         InputError(cap(
-            &format!("the SQS message body is not one JSON document: {e}"),
+            &format!("an SQS batch that cannot be read: {e}"),
             1_024,
         ))
-    })?;
-    Event::parse(&payload)
+    })
 }
 
 /// The invocation's deadline as the runtime API gave it, when it is one: Lambda sends a time
@@ -271,11 +267,7 @@ pub async fn handle_batch<P: Publisher>(
     publisher: &P,
     deadline: Option<SystemTime>,
 ) -> Result<Value, HandlerError> {
-    let batch = SqsEvent::deserialize(payload).map_err(|e| {
-        let e = InputError(cap(
-            &format!("an SQS batch that cannot be read: {e}"),
-            1_024,
-        ));
+    let batch = read_batch(payload).map_err(|e| {
         tracing::error!(outcome = "rejected", error = %e, "input is not an SQS batch");
         HandlerError::Input(e)
     })?;

@@ -56,9 +56,7 @@ pub fn render_batch(
     payload: &serde_json::Value,
     format: Format,
 ) -> Result<Vec<Notification>, event::InputError> {
-    use serde::Deserialize;
-    let batch = aws_lambda_events::sqs::SqsEvent::deserialize(payload)
-        .map_err(|e| event::InputError(format!("an SQS batch that cannot be read: {e}")))?;
+    let batch = handler::read_batch(payload)?;
     let events = batch
         .records
         .iter()

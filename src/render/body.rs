@@ -225,13 +225,10 @@ fn identity_center_routine(f: &Facts) -> Option<String> {
 
 /// The severity line and one line per finding, appended to `body` (no line break before).
 fn severity_lines(f: &Facts, body: &mut String) {
-    let mut lines = String::new();
-    push_labelled(
-        &mut lines,
+    body.push_str(&labelled(
         "Severity",
         &f.severity.word().to_ascii_uppercase(),
-    );
-    body.push_str(&lines);
+    ));
     for finding in &f.findings {
         body.push('\n');
         body.push_str(&one_line(&format!(

@@ -106,22 +106,9 @@ const LABEL_WIDTH: usize = 15;
 
 /// `Label:` padded to a column, then the value.
 pub fn labelled(label: &str, value: &str) -> String {
-    let mut out = label_prefix(label, value.len());
-    out.push_str(value);
-    out
-}
-
-/// [`labelled`] with the value made one line ([`one_line`]), in one allocation.
-pub fn labelled_line(label: &str, value: &str) -> String {
-    let mut out = label_prefix(label, value.len());
-    push_one_line(&mut out, value);
-    out
-}
-
-/// `Label:` padded to [`LABEL_WIDTH`] characters and a space, with room for `more` bytes.
-fn label_prefix(label: &str, more: usize) -> String {
-    let mut out = String::with_capacity(LABEL_WIDTH + 2 + label.len() + more);
+    let mut out = String::with_capacity(LABEL_WIDTH + 2 + label.len() + value.len());
     push_label(&mut out, label);
+    out.push_str(value);
     out
 }
 
@@ -210,14 +197,16 @@ mod tests {
             "A label longer than the column",
         ] {
             for value in ["", "v", "a\nb"] {
-                assert_eq!(
-                    labelled(label, value),
-                    format!("{:<15} {value}", format!("{label}:"))
-                );
-                assert_eq!(
-                    labelled_line(label, value),
-                    format!("{:<15} {}", format!("{label}:"), one_line(value))
-                );
+                let padded = format!("{:<15}", format!("{label}:"));
+                assert_eq!(labelled(label, value), format!("{padded} {value}"));
+                let (mut plain, mut one) = (String::new(), String::new());
+                push_labelled(&mut plain, label, value);
+                push_labelled_line(&mut one, label, value);
+                assert_eq!(plain, format!("{padded} {value}"));
+                assert_eq!(one, format!("{padded} {}", one_line(value)));
+                // After a first line, each is one more line.
+                push_labelled(&mut plain, label, value);
+                assert_eq!(plain, format!("{padded} {value}\n{padded} {value}"));
             }
         }
     }
