@@ -11,7 +11,7 @@
 use crate::actor::user_agent_kind;
 use crate::calls;
 use crate::console_url;
-use crate::delivery::{ChatFormat, SNS_MAX_MESSAGE_BYTES, fits_whole};
+use crate::delivery::{ChatFormat, SNS_MAX_MESSAGE_BYTES, whole_size};
 use crate::event::Event;
 use crate::redact::{cap, shorten, shorten_opt};
 use crate::render::document::{ActorFields, AlertDocument, PolicyFields, ResourceFields};
@@ -264,18 +264,21 @@ impl DigestDocument {
 /// leaves out.
 pub fn digest(changes: &[Change]) -> Option<Notification> {
     let first = changes.first()?;
-    let mut order: Vec<&Change> = changes.iter().collect();
-    order.sort_by(|a, b| {
-        let (x, y) = (a.notification, b.notification);
-        y.severity
-            .cmp(&x.severity)
-            .then_with(|| resource_of(x).cmp(&resource_of(y)))
+    // Each change's resource, named once.
+    let mut order: Vec<(String, &Change)> = changes
+        .iter()
+        .map(|c| (resource_of(c.notification), c))
+        .collect();
+    order.sort_by(|(ka, a), (kb, b)| {
+        b.notification
+            .severity
+            .cmp(&a.notification.severity)
+            .then_with(|| ka.cmp(kb))
             .then_with(|| time_of(a).cmp(&time_of(b)))
     });
     // Resources in order of their most severe change, then by name.
     let mut groups: Vec<(String, Vec<&Change>)> = Vec::new();
-    for c in order {
-        let key = resource_of(c.notification);
+    for (key, c) in order {
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, list)) => list.push(c),
             None => groups.push((key, vec![c])),
@@ -284,24 +287,19 @@ pub fn digest(changes: &[Change]) -> Option<Notification> {
     let mut listed = changes.len();
     loop {
         let n = build(first, changes, &groups, listed);
-        let fits = [ChatFormat::None, ChatFormat::AmazonQ]
+        // The larger of the two messages it may travel as (machine document or Amazon Q).
+        let size = [ChatFormat::None, ChatFormat::AmazonQ]
             .into_iter()
-            .all(|chat| fits_whole(&n, chat));
-        if fits || listed == 0 {
+            .map(|chat| whole_size(&n, chat))
+            .max()
+            .unwrap_or_default();
+        if size <= SNS_MAX_MESSAGE_BYTES || listed == 0 {
             return Some(n);
         }
         // Fewer lines, in proportion to the overshoot, at least one fewer each round.
-        let size = whole_size(&n);
         let scaled = listed * SNS_MAX_MESSAGE_BYTES * 9 / (size.max(1) * 10);
         listed = scaled.min(listed - 1);
     }
-}
-
-/// The size of the Publish request of `n` uncut (`publish_request` cuts to fit).
-fn whole_size(n: &Notification) -> usize {
-    let machine = n.document.to_json(&n.body, true, false);
-    let quoted = |s: &str| serde_json::to_string(s).map(|q| q.len()).unwrap_or(0);
-    n.subject.len() + 2 * quoted(&n.body) + quoted(&n.sms) + 4 * quoted(&machine) + 80
 }
 
 /// `<kind> <name>` of the resource a change is about, for grouping and headings.

@@ -89,15 +89,16 @@ pub fn publish_request(n: &Notification, chat: ChatFormat) -> PublishRequest {
     }
 }
 
-/// Whether `n` travels whole (nothing cut, nothing left out) in one Publish with `chat`.
-pub fn fits_whole(n: &Notification, chat: ChatFormat) -> bool {
+/// The size SNS would hold against its limit for `n` published whole (nothing cut, nothing
+/// left out) with `chat`: what `publish_request` sends when it fits.
+pub fn whole_size(n: &Notification, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
     let machine = match chat {
         ChatFormat::None => n.document.to_json(&n.body, true, false),
         ChatFormat::AmazonQ => amazon_q::notification(n, &n.body, false).to_string(),
     };
-    fixed + per_protocol(&n.body, &n.sms, &machine).len() <= SNS_MAX_MESSAGE_BYTES
+    fixed + per_protocol(&n.body, &n.sms, &machine).len()
 }
 
 /// The `MessageStructure=json` message with room kept for the subject and attributes (see
