@@ -1,5 +1,6 @@
 //! Configuration from the environment, checked once at start-up.
 
+use crate::accounts::Accounts;
 use crate::arn::Arn;
 use crate::delivery::ChatFormat;
 use crate::heartbeat::Canary;
@@ -85,6 +86,9 @@ pub struct Config {
     pub ops_topic: Option<TopicArn>,
     /// The heartbeat's canary: its schedule's writes are counted, not sent.
     pub heartbeat: Option<Canary>,
+    /// Accounts in words (`ACCOUNT_NAMES`), and whether subjects name the account (an
+    /// organization's central stack: `ORGANIZATION_ID`).
+    pub accounts: Accounts,
 }
 
 impl Config {
@@ -106,6 +110,8 @@ impl Config {
     /// - `OPS_TOPIC_ARN`: optional operations topic; changes to the monitor also go there.
     /// - `HEARTBEAT_ROLE_ARN` and `HEARTBEAT_CALLER_ARN`: both or neither; the canary role and
     ///   the role the heartbeat schedule acts as (see [`crate::heartbeat`]).
+    /// - `ORGANIZATION_ID` (an organization's central stack: subjects name the account) and
+    ///   `ACCOUNT_NAMES` (`<12-digit id>=<name>,…`): see [`Accounts::parse`].
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -201,6 +207,11 @@ impl Config {
                 ));
             }
         };
+        let accounts = Accounts::parse(
+            value("ACCOUNT_NAMES").as_deref(),
+            value("ORGANIZATION_ID").as_deref(),
+        )
+        .map_err(ConfigError)?;
         let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
         let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
@@ -216,6 +227,7 @@ impl Config {
             noise,
             ops_topic,
             heartbeat,
+            accounts,
         })
     }
 }

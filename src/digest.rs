@@ -135,6 +135,9 @@ pub struct DigestDocument {
     pub count: usize,
     pub actor: ActorFields,
     pub account: Option<String>,
+    /// The account's name from the stack's `AccountNames` (absent when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub first_time: Option<String>,
     pub last_time: Option<String>,
     /// The CloudTrail event history of the session.
@@ -350,6 +353,10 @@ fn build(
         .event
         .account()
         .filter(|a| changes.iter().all(|c| c.event.account() == Some(a)));
+    let account_name = match &first.notification.document {
+        Document::Alert(d) => d.event.account_name.clone().filter(|_| account.is_some()),
+        Document::Digest(_) => None,
+    };
     let tool = common_tool(changes);
     let partition = calls::partition(first.event);
     let access_key = first
@@ -359,7 +366,9 @@ fn build(
         .as_ref()
         .and_then(|u| u.access_key_id.as_deref());
     let history = console_url::cloudtrail_history(&partition, first.event.region(), access_key);
-    let subject = subject(count, &actor.name, tool, span);
+    // Every change of a session is in one account (the session key holds it).
+    let label = first.notification.account_label.as_deref();
+    let subject = subject(label, count, &actor.name, tool, span);
     let summary = format!(
         "{count} IAM changes by {}{}",
         cap(&actor.name, HEADER_VALUE_BYTES),
@@ -375,7 +384,11 @@ fn build(
         &cap(&actor.description, HEADER_VALUE_BYTES),
     ));
     if let Some(a) = account {
-        head.push(labelled("Account", &cap(&one_line(a), HEADER_VALUE_BYTES)));
+        let a = match &account_name {
+            Some(n) => format!("{a} ({n})"),
+            None => a.to_string(),
+        };
+        head.push(labelled("Account", &cap(&one_line(&a), HEADER_VALUE_BYTES)));
     }
     if let Some(r) = first.event.region() {
         head.push(labelled("Region", &cap(&one_line(r), HEADER_VALUE_BYTES)));
@@ -481,6 +494,7 @@ fn build(
         count,
         actor: actor.clone(),
         account: account.map(one_line),
+        account_name,
         first_time: first_time.map(one_line),
         last_time: last_time.map(one_line),
         console_url: history.clone(),
@@ -500,6 +514,7 @@ fn build(
         findings: Vec::new(),
         sms,
         account: account.map(String::from),
+        account_label: label.map(String::from),
         actor_type: actor.kind.clone(),
         document: Document::Digest(Box::new(document)),
         ops: false,
@@ -510,8 +525,17 @@ fn build(
 
 /// `[IAM] 37 changes by ci-deploy/GitHubActions (Terraform) in 60 s`, the caller cut first
 /// when too long.
-fn subject(count: usize, who: &str, tool: Option<&str>, span: Option<u64>) -> String {
-    let head = format!("[IAM] {count} changes by");
+fn subject(
+    account: Option<&str>,
+    count: usize,
+    who: &str,
+    tool: Option<&str>,
+    span: Option<u64>,
+) -> String {
+    let head = match account {
+        Some(a) => format!("[IAM] {a}: {count} changes by"),
+        None => format!("[IAM] {count} changes by"),
+    };
     let mut tail = String::new();
     if let Some(t) = tool {
         tail.push_str(&format!(" ({t})"));

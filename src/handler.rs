@@ -3,10 +3,11 @@
 use crate::config::{Config, ConfigError, Delivery, TopicArn};
 use crate::digest::{Change, Message, plan};
 use crate::event::{Event, InputError, Reading, read_text};
+use crate::heartbeat::{member_heartbeat, member_metric_line};
 use crate::noise::{metric_line, suppressed};
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
-use crate::render::{Notification, render};
+use crate::render::{Notification, render_in};
 use aws_lambda_events::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -158,7 +159,18 @@ fn triage(event: &Event, config: &Config) -> Triage {
         println!("{}", canary.metric_line(event_id, now_ms()));
         return Triage::Heartbeat(json!({"heartbeat": true, "eventID": event_id}));
     }
-    let n = render(event, config.format);
+    if let Some(account) = member_heartbeat(event).filter(|_| config.accounts.central) {
+        let event_id = event.detail.event_id.as_deref();
+        tracing::info!(
+            eventID = %event_id.unwrap_or("-"), outcome = "heartbeat", account = %account,
+            "member account heartbeat received: its forwarder reaches this function"
+        );
+        println!("{}", member_metric_line(account, event_id, now_ms()));
+        return Triage::Heartbeat(
+            json!({"heartbeat": true, "eventID": event_id, "account": account}),
+        );
+    }
+    let n = render_in(event, config.format, &config.accounts);
     if let Some(reason) = suppressed(event, &n, &config.noise) {
         tracing::info!(
             eventName = %n.event_name, eventID = %n.event_id.as_deref().unwrap_or("-"),

@@ -64,6 +64,39 @@ impl Canary {
     }
 }
 
+/// The role forwarder.yaml's heartbeat tags in a member account (`Name` of its canary).
+pub const MEMBER_CANARY_ROLE: &str = "iam-notify-forwarder-canary";
+/// The role a member account's heartbeat schedule acts as (forwarder.yaml names it).
+pub const MEMBER_SCHEDULER_ROLE: &str = "iam-notify-forwarder-heartbeat";
+
+/// In an organization's central stack: the account whose forwarder heartbeat `event` is —
+/// its schedule's successful TagRole of its canary, both roles named by forwarder.yaml and in
+/// the account the event was recorded in (the caller's role ARN is AWS-written).
+pub fn member_heartbeat(event: &Event) -> Option<&str> {
+    let d = &event.detail;
+    let account = event.account()?;
+    let issuer = Arn::parse(event.session_issuer_arn()?)?;
+    let ok = d.event_source.as_deref() == Some(crate::calls::IAM)
+        && d.event_name.as_deref() == Some("TagRole")
+        && d.error_code.is_none()
+        && event.request("roleName").as_deref() == Some(MEMBER_CANARY_ROLE)
+        && issuer.service == "iam"
+        && issuer.account == account
+        && issuer.resource == format!("role/{MEMBER_SCHEDULER_ROLE}");
+    ok.then_some(account)
+}
+
+/// A CloudWatch embedded-metric-format line counting one member account's heartbeat
+/// (metric `iam-notify/MemberHeartbeats`, dimension `Account`).
+pub fn member_metric_line(account: &str, event_id: Option<&str>, timestamp_ms: u128) -> String {
+    crate::emf::count_line(
+        "MemberHeartbeats",
+        ("Account", account),
+        timestamp_ms,
+        &[("eventID", json!(event_id))],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@
 //! [`noise`] (what is not sent). The shell: [`publish`] (SNS), [`handler`] (one invocation)
 //! and `main.rs`, which only wires [`config`], the client and the handler.
 
+pub mod accounts;
 pub mod actor;
 pub mod arn;
 pub mod calls;
@@ -37,7 +38,16 @@ pub use render::{Format, Notification, render};
 /// Parses and renders a payload in one step, from its JSON text as the function reads the
 /// bytes Lambda hands over (preview, tests, benchmarks).
 pub fn render_json(text: &str, format: Format) -> Result<Notification, event::InputError> {
-    Event::parse_json(text).map(|e| render(&e, format))
+    render_json_in(text, format, &accounts::Accounts::NONE)
+}
+
+/// [`render_json`] naming accounts as an organization's central stack does.
+pub fn render_json_in(
+    text: &str,
+    format: Format,
+    accounts: &accounts::Accounts,
+) -> Result<Notification, event::InputError> {
+    Event::parse_json(text).map(|e| render::render_in(&e, format, accounts))
 }
 
 /// [`render_json`] of a parsed payload (its text is read again: the tests that use this go
@@ -56,6 +66,15 @@ pub fn render_batch(
     payload: &serde_json::Value,
     format: Format,
 ) -> Result<Vec<Notification>, event::InputError> {
+    render_batch_in(payload, format, &accounts::Accounts::NONE)
+}
+
+/// [`render_batch`] naming accounts as an organization's central stack does.
+pub fn render_batch_in(
+    payload: &serde_json::Value,
+    format: Format,
+    accounts: &accounts::Accounts,
+) -> Result<Vec<Notification>, event::InputError> {
     let batch = handler::read_batch(payload)?;
     let events = batch
         .records
@@ -66,7 +85,10 @@ pub fn render_batch(
                 .map_err(|e| event::InputError(format!("message {}: {}", i + 1, e.0)))
         })
         .collect::<Result<Vec<Event>, _>>()?;
-    let alerts: Vec<Notification> = events.iter().map(|e| render(e, format)).collect();
+    let alerts: Vec<Notification> = events
+        .iter()
+        .map(|e| render::render_in(e, format, accounts))
+        .collect();
     let changes: Vec<digest::Change> = events
         .iter()
         .zip(&alerts)

@@ -11,18 +11,20 @@
 //! what is published never carries escape codes.
 
 use anstyle::{AnsiColor, Style};
+use iam_notify::accounts::Accounts;
 use iam_notify::delivery::{ChatFormat, publish_request};
-use iam_notify::{Format, Notification, is_sqs_batch, render_batch, render_json};
+use iam_notify::{Format, Notification, is_sqs_batch, render_batch_in, render_json_in};
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: preview [--format rich|classic] [--sns [--chat none|amazon-q]] FILE... (- reads standard input)\n       preview --list-calls";
+const USAGE: &str = "usage: preview [--format rich|classic] [--sns [--chat none|amazon-q]]\n               [--organization o-ID] [--account-names ID=NAME,...] FILE... (- reads standard input)\n       preview --list-calls";
 
 fn main() -> ExitCode {
     let mut format = Format::Rich;
     let mut sns = false;
     let mut chat = ChatFormat::None;
     let mut files = Vec::new();
+    let (mut organization, mut names) = (None, None);
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -40,21 +42,30 @@ fn main() -> ExitCode {
                 Ok(f) => format = f,
                 Err(code) => return code,
             },
+            "--organization" => organization = args.next(),
+            "--account-names" => names = args.next(),
             _ => files.push(arg),
         }
     }
+    let accounts = match Accounts::parse(names.as_deref(), organization.as_deref()) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("preview: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
     if files.is_empty() {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
     if sns {
-        return print_requests(&files, format, chat);
+        return print_requests(&files, format, chat, &accounts);
     }
     let mut failures = 0;
     let mut out = anstream::stdout();
     for (i, file) in files.iter().enumerate() {
         let header = format!("{}=== {file}{}", BOLD.render(), BOLD.render_reset());
-        let shown = match read(file).and_then(|text| rendered(&text, format)) {
+        let shown = match read(file).and_then(|text| rendered(&text, format, &accounts)) {
             Ok(sent) => sent
                 .iter()
                 .map(|n| paint(&n.to_text()))
@@ -106,12 +117,12 @@ fn choice<T: Copy>(
 
 /// What the function sends for an event file: one notification for an EventBridge event,
 /// each message of digest mode for an SQS batch (see `render_batch`).
-fn rendered(text: &str, format: Format) -> Result<Vec<Notification>, String> {
+fn rendered(text: &str, format: Format, accounts: &Accounts) -> Result<Vec<Notification>, String> {
     let payload = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     if is_sqs_batch(&payload) {
-        return render_batch(&payload, format).map_err(|e| e.to_string());
+        return render_batch_in(&payload, format, accounts).map_err(|e| e.to_string());
     }
-    render_json(text, format)
+    render_json_in(text, format, accounts)
         .map(|n| vec![n])
         .map_err(|e| e.to_string())
 }
@@ -130,10 +141,15 @@ fn read(file: &str) -> Result<String, String> {
 
 /// One JSON object per line and Publish: `{"file", "request"}` with the exact Publish
 /// request (one per message of a digest-mode batch), or `{"file", "error"}`.
-fn print_requests(files: &[String], format: Format, chat: ChatFormat) -> ExitCode {
+fn print_requests(
+    files: &[String],
+    format: Format,
+    chat: ChatFormat,
+    accounts: &Accounts,
+) -> ExitCode {
     let mut failures = 0;
     for file in files {
-        let line = match read(file).and_then(|text| rendered(&text, format)) {
+        let line = match read(file).and_then(|text| rendered(&text, format, accounts)) {
             Ok(sent) => sent
                 .iter()
                 .map(|n| {

@@ -296,7 +296,10 @@ fn fact_lines(f: &Facts, lines: &mut String) {
         field(label, value);
     }
     field("Who", &f.who.long);
-    field("Account", &recorded(event.account()));
+    match (event.account(), f.account_name) {
+        (Some(id), Some(name)) => field("Account", &format!("{id} ({name})")),
+        (id, _) => field("Account", &recorded(id)),
+    }
     field("Region", &recorded(event.region()));
     field("Time", &recorded(event.time()));
     field("Source IP", &recorded(d.source_ip_address.as_deref()));

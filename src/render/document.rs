@@ -239,6 +239,9 @@ pub struct EventFields {
     pub request_id: Option<String>,
     pub time: Option<String>,
     pub account: Option<String>,
+    /// The account's name from the stack's `AccountNames` (absent when it has none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_name: Option<String>,
     pub region: Option<String>,
     #[serde(rename = "sourceIPAddress")]
     pub source_ip_address: Option<String>,
@@ -314,6 +317,7 @@ pub(super) fn document(
             request_id: line(d.request_id.as_deref()),
             time: line(event.time()),
             account: line(event.account()),
+            account_name: f.account_name.map(one_line),
             region: line(event.region()),
             source_ip_address: line(d.source_ip_address.as_deref()),
             user_agent: line(d.user_agent.as_deref()),

@@ -12,6 +12,7 @@ pub mod sms;
 pub mod subject;
 pub mod text;
 
+use crate::accounts::Accounts;
 use crate::actor::{Actor, actor};
 use crate::calls::{self, Call, Direction, Kind, Shape, Target};
 use crate::classic;
@@ -75,6 +76,10 @@ pub struct Notification {
     pub sms: String,
     /// The account the change happened in.
     pub account: Option<String>,
+    /// In an organization's central stack, the account as subjects name it (its name, else
+    /// its id); `None` in a single-account stack.
+    #[serde(skip)]
+    pub account_label: Option<String>,
     /// `userIdentity.type` of the caller (`missing` without one).
     pub actor_type: String,
     /// The machine-readable alert (schema `iam-notify/1`, or `iam-notify-digest/1` for a
@@ -115,10 +120,20 @@ struct Facts<'a> {
     findings: Vec<Finding>,
     link: String,
     event_name: String,
+    /// The name the administrators gave the event's account, if any.
+    account_name: Option<&'a str>,
+    /// Alerts of several accounts go to the same people: the subject names the account.
+    central: bool,
 }
 
-/// Renders `event` as a notification.
+/// Renders `event` as a notification (a single-account stack: no account names).
 pub fn render(event: &Event, format: Format) -> Notification {
+    render_in(event, format, &Accounts::NONE)
+}
+
+/// Renders `event` as a notification, naming its account as `accounts` says (an
+/// organization's central stack).
+pub fn render_in(event: &Event, format: Format, accounts: &Accounts) -> Notification {
     let call = event
         .detail
         .event_name
@@ -151,8 +166,11 @@ pub fn render(event: &Event, format: Format) -> Notification {
         findings,
         link,
         event_name,
+        account_name: event.account().and_then(|a| accounts.name(a)),
+        central: accounts.central,
     };
-    let subject = sanitize_subject(&subject::subject(&f));
+    let account_label = subject::account_label(&f);
+    let subject = sanitize_subject(&subject::subject(&f, account_label.as_deref()));
     let classic = match (format, call) {
         (Format::Classic, Some(c)) => classic::render(event, c.group),
         _ => None,
@@ -180,6 +198,7 @@ pub fn render(event: &Event, format: Format) -> Notification {
         findings: f.findings,
         sms,
         account: event.account().map(String::from),
+        account_label,
         actor_type: f.who.kind,
         link: f.link,
         document: Document::Alert(Box::new(document)),

@@ -1,5 +1,6 @@
-//! The subject line: `[IAM <SEVERITY>] <call> <resource> by <who>`, a valid SNS subject
-//! whatever the record holds.
+//! The subject line: `[IAM <SEVERITY>] <call> <resource> by <who>` (in an organization's
+//! central stack `[IAM <SEVERITY>] <account>: <call> …`), a valid SNS subject whatever the
+//! record holds.
 
 use super::text::{clean_ascii, ellipsize};
 use super::{Facts, Outcome};
@@ -16,7 +17,7 @@ const MIN_TARGET_CHARS: usize = 12;
 /// The subject of an alert. When too long, the caller is shortened first (to no less than
 /// [`MIN_ACTOR_CHARS`]), so the target of the change survives; then the target;
 /// [`sanitize_subject`] is the final guard.
-pub(super) fn subject(f: &Facts) -> String {
+pub(super) fn subject(f: &Facts, account: Option<&str>) -> String {
     let service = if f.is_iam { "IAM" } else { "AWS" };
     // Failed calls say so (the change did not happen); others show their severity.
     let tag = match (f.outcome, f.severity) {
@@ -29,7 +30,10 @@ pub(super) fn subject(f: &Facts) -> String {
     if f.outcome == Outcome::Event {
         return format!("{tag} {} from {}", f.event.detail_type, f.event.source);
     }
-    let head = clean_ascii(&format!("{tag} {}", f.event_name));
+    let head = match account {
+        Some(account) => clean_ascii(&format!("{tag} {account}: {}", f.event_name)),
+        None => clean_ascii(&format!("{tag} {}", f.event_name)),
+    };
     let mut tail = clean_ascii(&format!("by {}", f.who.short));
     let mut middle = clean_ascii(&f.target.headline);
     let spaces = if middle.is_empty() { 1 } else { 2 };
@@ -47,6 +51,24 @@ pub(super) fn subject(f: &Facts) -> String {
     } else {
         format!("{head} {middle} {tail}")
     }
+}
+
+/// The longest account label a subject carries (a name is cut to it, with `...`).
+const MAX_ACCOUNT_CHARS: usize = 24;
+
+/// In an organization's central stack, which account the change happened in: its name if
+/// the administrators gave one, else its id (`unknown account` when the record has none).
+pub(super) fn account_label(f: &Facts) -> Option<String> {
+    if !f.central {
+        return None;
+    }
+    let mut label = clean_ascii(
+        f.account_name
+            .or(f.event.account())
+            .unwrap_or("unknown account"),
+    );
+    ellipsize(&mut label, MAX_ACCOUNT_CHARS);
+    Some(label)
 }
 
 /// Makes `raw` a valid SNS subject: printable ASCII, no line breaks or control characters,

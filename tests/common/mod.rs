@@ -71,6 +71,7 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
         noise,
         ops_topic: None,
         heartbeat: None,
+        accounts: Default::default(),
     }
 }
 

@@ -309,7 +309,7 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     cf = client("cloudformation", moto)
     created = {r["LogicalResourceId"]: r for r in cf.list_stack_resources(StackName="iamnotify")["StackResourceSummaries"]}
     for name, resource in cfn["Resources"].items():
-        if resource.get("Condition") in ("MakeTrail", "HasSms", "Digest"):
+        if resource.get("Condition") in ("MakeTrail", "HasSms", "Digest", "Central"):
             assert name not in created, f"no {name} unless its parameter asks for it"
         elif resource["Type"] in MOTO_UNSUPPORTED:
             assert name not in created, f"moto now creates {resource['Type']}: assert on it here"
@@ -542,6 +542,8 @@ SAMPLE_CANARY = "iamnotify-HeartbeatCanary-A1B2C3D4E5F6"
 # The samples' names of the function and rules, as CloudFormation generated them there.
 SAMPLE_ID = "iam-notify-6f1c2a9e"
 MOTO_ACCOUNT = "123456789012"
+# forwarder.yaml's rule names: the tamper rule watches them in every account.
+FORWARDER_PREFIX = "iam-notify-forwarder-"
 
 
 def unversioned(name):
@@ -583,7 +585,9 @@ class Stack:
             # Named by id; the response names the function it feeds.
             return str(r.get("functionArn")).endswith(f":function:{fn}")
         return {
-            "events.amazonaws.com": lambda: (p.get("name") or p.get("rule")) in self.rules,
+            # This stack's rules, and member accounts' forwarder rules (forwarder.yaml).
+            "events.amazonaws.com": lambda: (p.get("name") or p.get("rule")) in self.rules
+                                            or str(p.get("name") or p.get("rule")).startswith(FORWARDER_PREFIX),
             "lambda.amazonaws.com": lambda: p.get("functionName") in (fn,) or str(p.get("functionName")).endswith(f":{fn}")
                                             or f":{fn}:" in str(p.get("functionName")),
             # This stack's digest queues are named after its function.
