@@ -14,7 +14,9 @@ OFFLINE := env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=testing AWS
 export CARGO_TERM_COLOR ?= never
 EVENT ?= events/AttachRolePolicy.json
 
-.PHONY: help venv build build-lambda test test-rust test-infra test-mutations sam-validate lint fmt demo preview invoke validate build-sam deploy bench fuzz clean
+STACKSETS_ARGS = --central '$(CENTRAL_ACCOUNT)' --targets '$(TARGETS)' $(if $(HEARTBEAT),--heartbeat '$(HEARTBEAT)') $(if $(READ_ROLE_FOR),--read-role-for '$(READ_ROLE_FOR)') $(if $(DELEGATED_ADMIN),--delegated-admin)
+
+.PHONY: help venv build stacksets build-lambda test test-rust test-infra test-mutations sam-validate lint fmt demo preview invoke validate build-sam deploy bench fuzz clean
 
 help: ## Show this help
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-13s %s\n", $$1, $$2}'
@@ -66,6 +68,9 @@ invoke: venv ## Invoke one event (EVENT=events/X.json) through cargo lambda watc
 validate: venv ## cfn-lint the template and transform it with the SAM translator
 	$(OFFLINE) $(VENV)/bin/cfn-lint template.yaml && echo "cfn-lint: no findings"
 	$(OFFLINE) $(PY) tests/infra/sam.py template.yaml > /dev/null && echo "SAM transform: OK"
+
+stacksets: ## Print the StackSets commands for forwarder.yaml: CENTRAL_ACCOUNT=<id> TARGETS=<r-...|ou-...,...> [READ_ROLE_FOR=<arn>] [HEARTBEAT=...] [DELEGATED_ADMIN=1]
+	@$(PYTHON) scripts/stacksets.py $(STACKSETS_ARGS)
 
 $(SAM_VENV)/.installed: requirements-sam.txt
 	$(PYTHON) -m venv $(SAM_VENV)

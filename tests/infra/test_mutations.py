@@ -11,6 +11,7 @@ import inspect
 import pytest
 
 import sam
+import test_organization
 import test_template
 import test_wiring
 
@@ -145,6 +146,19 @@ MUTATIONS = {
     "the tamper rule forgets the digest queues": lambda t: set_path(
         event(t, "TamperMonitor"), ["EventPattern", "detail", "$or", 5, "requestParameters", "queueUrl"],
         [{"wildcard": "*/other-queue"}]),
+    "the bus accepts events from any account": lambda t: set_path(
+        props(t, "OrganizationBusPolicy"), ["Statement", "Condition"], DELETE),
+    "the bus policy allows every events action": lambda t: set_path(
+        props(t, "OrganizationBusPolicy"), ["Statement", "Action"], "events:*"),
+    "the bus policy in single-account mode too": lambda t: set_path(
+        t["Resources"]["OrganizationBusPolicy"], ["Condition"], DELETE),
+    "the root rule takes events any member writes": lambda t: set_path(
+        event(t, "RootActivityMonitor"), ["EventPattern", "source"], DELETE),
+    "the tamper rule takes events any member writes": lambda t: set_path(
+        event(t, "TamperMonitor"), ["EventPattern", "source"], DELETE),
+    "the tamper rule forgets the member forwarders": lambda t: set_path(
+        event(t, "TamperMonitor"), ["EventPattern", "detail", "$or", 0, "requestParameters", "name"],
+        event(t, "TamperMonitor")["EventPattern"]["detail"]["$or"][0]["requestParameters"]["name"][:1]),
     "digest dead letters go unwatched": lambda t: set_path(
         props(t, "DigestDeadLetterAlarm"), ["Dimensions", 0, "Value"], {"Fn::GetAtt": ["FailureQueue", "QueueName"]}),
 }
@@ -155,7 +169,7 @@ def template_tests():
     not the moto ones): (name, function, {argument: value} for arguments other than the
     template), one entry per parameter set of a parametrized test."""
     out = []
-    for module in (test_template, test_wiring):
+    for module in (test_template, test_wiring, test_organization):
         for name, fn in inspect.getmembers(module, inspect.isfunction):
             if not name.startswith("test_") or "cfn_lint" in name:
                 continue

@@ -21,13 +21,13 @@ NO_VALUE = object()
 
 
 class Stack:
-    def __init__(self, cfn, name, parameters):
-        self.cfn, self.name = cfn, name
+    def __init__(self, cfn, name, parameters, account=ACCOUNT):
+        self.cfn, self.name, self.account = cfn, name, account
         self.params = {k: str(v.get("Default", "")) for k, v in cfn.get("Parameters", {}).items()}
         self.params.update({k: str(v) for k, v in parameters.items()})
-        self.pseudo = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
+        self.pseudo = {"AWS::AccountId": account, "AWS::Region": REGION, "AWS::Partition": PARTITION,
                        "AWS::StackName": name, "AWS::URLSuffix": "amazonaws.com",
-                       "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/{name}/{STACK_UUID}"}
+                       "AWS::StackId": f"arn:aws:cloudformation:{REGION}:{self.account}:stack/{name}/{STACK_UUID}"}
         self.conditions = {}
         for c in cfn.get("Conditions", {}):
             self.condition(c)
@@ -121,25 +121,25 @@ class Stack:
     def ref(self, logical):
         t, name = self.types[logical], self.names[logical]
         if t == "AWS::SNS::Topic":
-            return f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{name}"
+            return f"arn:{PARTITION}:sns:{REGION}:{self.account}:{name}"
         if t == "AWS::SQS::Queue":
-            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{name}"
+            return f"https://sqs.{REGION}.amazonaws.com/{self.account}/{name}"
         return name
 
     def get_att(self, logical, attribute):
         t, name = self.types[logical], self.names[logical]
         arns = {
-            "AWS::SNS::Topic": f"arn:{PARTITION}:sns:{REGION}:{ACCOUNT}:{name}",
-            "AWS::SQS::Queue": f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}",
-            "AWS::Lambda::Function": f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{name}",
-            "AWS::Events::Rule": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/{name}",
-            "AWS::Logs::LogGroup": f"arn:{PARTITION}:logs:{REGION}:{ACCOUNT}:log-group:{name}:*",
-            "AWS::IAM::Role": f"arn:{PARTITION}:iam::{ACCOUNT}:role/{name}",
-            "AWS::KMS::Key": f"arn:{PARTITION}:kms:{REGION}:{ACCOUNT}:key/{name}",
+            "AWS::SNS::Topic": f"arn:{PARTITION}:sns:{REGION}:{self.account}:{name}",
+            "AWS::SQS::Queue": f"arn:{PARTITION}:sqs:{REGION}:{self.account}:{name}",
+            "AWS::Lambda::Function": f"arn:{PARTITION}:lambda:{REGION}:{self.account}:function:{name}",
+            "AWS::Events::Rule": f"arn:{PARTITION}:events:{REGION}:{self.account}:rule/{name}",
+            "AWS::Logs::LogGroup": f"arn:{PARTITION}:logs:{REGION}:{self.account}:log-group:{name}:*",
+            "AWS::IAM::Role": f"arn:{PARTITION}:iam::{self.account}:role/{name}",
+            "AWS::KMS::Key": f"arn:{PARTITION}:kms:{REGION}:{self.account}:key/{name}",
             "AWS::S3::Bucket": f"arn:{PARTITION}:s3:::{name}",
         }
         if attribute == "Arn":
-            return arns.get(t, f"arn:{PARTITION}:unknown:{REGION}:{ACCOUNT}:{name}")
+            return arns.get(t, f"arn:{PARTITION}:unknown:{REGION}:{self.account}:{name}")
         if attribute in ("TopicName", "QueueName"):
             return name
         raise KeyError(f"{logical}.{attribute}")
@@ -179,19 +179,21 @@ class Stack:
             bucket = f"arn:{PARTITION}:s3:::{p['Bucket']}"
             if arn == bucket or arn.startswith(bucket + "/"):
                 out += p["PolicyDocument"]["Statement"]
+        for p in self.of_type("AWS::Events::EventBusPolicy").values():
+            if arn == f"arn:{PARTITION}:events:{REGION}:{self.account}:event-bus/{p['EventBusName']}":
+                out += as_list(p["Statement"])
         for p in self.of_type("AWS::Lambda::Permission").values():
             fn = p["FunctionName"]
-            fn_arn = fn if fn.startswith("arn:") else f"arn:{PARTITION}:lambda:{REGION}:{ACCOUNT}:function:{fn}"
+            fn_arn = fn if fn.startswith("arn:") else f"arn:{PARTITION}:lambda:{REGION}:{self.account}:function:{fn}"
             if fn_arn == arn:
                 condition = {"ArnLike": {"aws:SourceArn": p["SourceArn"]}} if "SourceArn" in p else {}
                 out.append({"Effect": "Allow", "Principal": {"Service": p["Principal"]}, "Action": p["Action"],
                             "Resource": arn, "Condition": condition})
         return out
 
-    @staticmethod
-    def queue_arn_of(url):
+    def queue_arn_of(self, url):
         name = url.rsplit("/", 1)[-1]
-        return f"arn:{PARTITION}:sqs:{REGION}:{ACCOUNT}:{name}"
+        return f"arn:{PARTITION}:sqs:{REGION}:{self.account}:{name}"
 
     def trust_statements(self, role_logical):
         return self.resources[role_logical]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
@@ -257,9 +259,15 @@ def statement_applies(s, action, resource, context, principal=None):
     return condition_holds(s.get("Condition"), context)
 
 
+def account_of(arn):
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
 def allowed(stack, principal, action, resource, context=None, identity=()):
     """IAM's decision for `principal` ({"AWS": role arn} or {"Service": name}) doing `action` on
-    `resource`: `identity` holds the principal's own statements (empty for services)."""
+    `resource`: `identity` holds the principal's own statements (empty for services). Across
+    accounts both must allow: the principal's identity policy and the resource's policy."""
     context = dict(context or {})
     if "AWS" in principal:
         context.setdefault("aws:PrincipalArn", principal["AWS"])
@@ -271,9 +279,16 @@ def allowed(stack, principal, action, resource, context=None, identity=()):
                   if statement_applies(s, action, resource, context, principal)]
     if any(effect == "Deny" for effect, _ in decisions):
         return False
+    if "AWS" in principal and account_of(principal["AWS"]) not in ("", account_of(resource) or stack.account):
+        return all(any(e == "Allow" and w == where for e, w in decisions) for where in ("identity", "resource"))
     return any(effect == "Allow" for effect, _ in decisions)
 
 
 def deploy(cfn, name="iamnotify", **parameters):
     parameters.setdefault("NotificationEmails", "a@example.com")
     return Stack(copy.deepcopy(cfn), name, parameters)
+
+
+def deploy_in(cfn, account, name, **parameters):
+    """A template deployed in `account` (forwarder.yaml in a member account)."""
+    return Stack(copy.deepcopy(cfn), name, parameters, account=account)

@@ -1,0 +1,323 @@
+"""Organization mode, proven offline.
+
+- forwarder.yaml: cfn-lint, plain CloudFormation (no transform: service-managed StackSets
+  cannot deploy templates with macros), its rules' calls derived from the one call table,
+  and what it forwards equal in meaning to what the central stack's rules match;
+- the central bus policy: only principals of the organization may put events (evaluated by
+  tests/infra/wiring.py: across accounts both the caller's policy and the bus's must allow);
+- in moto_server with two accounts (moto keys its backends by account id): the forwarder
+  deploys in a member account, an IAM event there crosses to the central account's bus,
+  reaches the central stack's rule and becomes an alert that names the member account.
+"""
+
+import functools
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+from moto.events.models import EventPattern
+
+import local_servers
+import sam
+from calls import OTHER_WRITES_RULE, ROOT_RULE, TAMPER_RULE, calls_by_rule, supported_calls
+from test_template import (MOTO_ACCOUNT, SAMPLE_ACCOUNT, as_root, client, create_stack, deployed_rules, iam_operations,
+                           matching, READ_PREFIXES, sample_events, synthetic)
+from wiring import ACCOUNT, PARTITION, REGION, allowed, deploy, deploy_in, statement_applies
+
+ROOT = Path(__file__).resolve().parents[2]
+FORWARDER = ROOT / "forwarder.yaml"
+ORG = "o-a1b2c3d4e5"
+MEMBER = "444455556666"
+OUTSIDER = "999988887777"
+CENTRAL_BUS = f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:event-bus/default"
+
+
+@functools.lru_cache(maxsize=1)
+def forwarder_template():
+    return sam.load_template(FORWARDER)
+
+
+@pytest.fixture(scope="module")
+def forwarder():
+    return forwarder_template()
+
+
+@pytest.fixture(scope="module")
+def cfn():
+    return sam.transformed(sam.load_template(ROOT / "template.yaml"))
+
+
+def central_patterns(cfn, **parameters):
+    """The central stack's enabled rules and their patterns, as CloudFormation would deploy
+    them (tests/infra/wiring.py evaluates the intrinsic functions; moto's matcher matches)."""
+    stack = deploy(cfn, OrganizationId=ORG, **parameters)
+    return {r["Name"]: EventPattern.load(json.dumps(r["EventPattern"]))
+            for r in stack.of_type("AWS::Events::Rule").values() if r["State"] == "ENABLED"}
+
+
+def central_matching(patterns, event):
+    return sorted(name for name, p in patterns.items() if p.matches_event(event))
+
+
+def rules_of(template):
+    return {r["Properties"]["Name"]: r["Properties"] for r in template["Resources"].values()
+            if r["Type"] == "AWS::Events::Rule"}
+
+
+def forwarded(forwarder, event):
+    """The forwarder rules that match `event` (their patterns are plain JSON, no intrinsics)."""
+    return sorted(name for name, rule in rules_of(forwarder).items()
+                  if EventPattern.load(json.dumps(rule["EventPattern"])).matches_event(event))
+
+
+def in_member_account(event):
+    return json.loads(json.dumps(event).replace(SAMPLE_ACCOUNT, MEMBER))
+
+
+# ---- the template ---------------------------------------------------------------------------
+
+def test_the_forwarder_lints_clean_and_is_plain_cloudformation(forwarder):
+    for extra in ([], ["-c", "I"]):
+        out = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), *extra, "--", str(FORWARDER)],
+                             capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0 and out.stdout == "", out.stdout + out.stderr
+    assert "Transform" not in forwarder, "service-managed StackSets deploy no macros"
+    assert forwarder["Metadata"]["cfn-lint"]["config"]["ignore_checks"] == []
+    assert not [t for t in (r["Type"] for r in forwarder["Resources"].values()) if t.startswith("AWS::Serverless")]
+
+
+def test_the_forwarder_names_exactly_the_calls_of_the_central_named_rules(forwarder):
+    """Its IAM rule forwards every IAM write (readOnly false, as the other-IAM-writes rule
+    matches) and, by name, every call the named rules watch: the call table's."""
+    groups = calls_by_rule(supported_calls())
+    named = [c["name"] for rule, calls in groups.items() if rule not in (OTHER_WRITES_RULE, ROOT_RULE, TAMPER_RULE)
+             for c in calls if c["source"] == "iam.amazonaws.com"]
+    detail = rules_of(forwarder)["iam-notify-forwarder-iam"]["EventPattern"]["detail"]
+    listed = next(b["eventName"] for b in detail["$or"] if "eventName" in b)
+    assert len(listed) == len(set(listed)), "each call once"
+    assert set(listed) == set(named)
+    assert {"readOnly": [False]} in detail["$or"]
+
+
+def test_the_forwarder_forwards_exactly_what_the_central_rules_match(moto, cfn, forwarder):
+    """For every sample (as recorded in a member account, and by root) and every IAM API
+    operation as a write and as a read, by a user and by root: forwarded if and only if a
+    rule of the central stack (defaults, every group on) matches it."""
+    stack = create_stack(moto, cfn, "central-meaning", NotificationEmails="a@example.com", OrganizationId=ORG)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    central = deployed_rules(moto, "central-meaning")
+    events = []
+    for file, event in sample_events():
+        events += [(file, in_member_account(event)), (f"{file} by root", as_root(in_member_account(event)))]
+    for op in iam_operations():
+        for root in (False, True):
+            events.append((f"{op} write", synthetic(op, False, root)))
+            if op.startswith(READ_PREFIXES):
+                events.append((f"{op} read", synthetic(op, True, root)))
+    kinds = set()
+    for what, event in events:
+        central_rules = matching(central, event)
+        forwarding = forwarded(forwarder, event)
+        assert bool(forwarding) == bool(central_rules), f"{what}: forwarded by {forwarding}, central {central_rules}"
+        kinds.update(forwarding)
+    assert kinds == set(rules_of(forwarder)), "every forwarder rule is exercised"
+
+
+def test_changes_to_the_forwarder_itself_reach_the_central_tamper_rule(cfn):
+    forwarder = forwarder_template()
+    central = central_patterns(cfn)
+    tamper = [n for n in central if n.endswith("-tamper-monitor")]
+    event = json.loads((ROOT / "events/organization/DisableRule-member-forwarder.json").read_text())
+    assert forwarded(forwarder, event) == ["iam-notify-forwarder-watch"]
+    assert central_matching(central, event) == tamper
+    for name in rules_of(forwarder):
+        for call, key in (("DeleteRule", "name"), ("PutRule", "name"), ("RemoveTargets", "rule"),
+                          ("PutTargets", "rule")):
+            e = json.loads(json.dumps(event))
+            e["detail"]["eventName"] = call
+            e["detail"]["requestParameters"] = {key: name}
+            assert forwarded(forwarder, e) and central_matching(central, e) == tamper, (name, call)
+
+
+def test_an_event_a_member_account_writes_itself_matches_no_central_rule(cfn):
+    """Members may put events on the central bus, but only AWS may use an aws.* source: with
+    any other source, no sample (as recorded, or by root) reaches a central rule."""
+    central = central_patterns(cfn)
+    watched = 0
+    for file, event in sample_events():
+        for e in (event, as_root(event)):
+            # (Changes to another stack's monitor, as some samples record, are not watched.)
+            watched += bool(central_matching(central, e))
+            forged = dict(e, source="custom.iam")
+            assert central_matching(central, forged) == [], f"{file} from PutEvents: {central_matching(central, forged)}"
+    assert watched > 150, "the samples as AWS wrote them are watched"
+
+
+def test_forwarder_patterns_fit_eventbridges_quota(forwarder):
+    for name, rule in rules_of(forwarder).items():
+        assert len(json.dumps(rule["EventPattern"], separators=(",", ":"))) <= 2048, name
+
+
+# ---- who may put events on the central bus ---------------------------------------------------
+
+def forwarder_role(forwarder, account):
+    fwd = deploy_in(forwarder, account, "iam-notify-forwarder", CentralAccountId=ACCOUNT)
+    return fwd, {"AWS": fwd.arn("ForwarderRole")}, fwd.identity_statements("ForwarderRole")
+
+
+def test_only_the_organization_may_put_events_on_the_central_bus(cfn):
+    forwarder = forwarder_template()
+    central = deploy(cfn, OrganizationId=ORG)
+    _, member, identity = forwarder_role(forwarder, MEMBER)
+    in_org = {"aws:PrincipalOrgID": ORG}
+    assert allowed(central, member, "events:PutEvents", CENTRAL_BUS, in_org, identity)
+    # Only PutEvents: the organization may not change the bus or its rules.
+    for action in ("events:PutRule", "events:PutTargets", "events:DeleteRule", "events:PutPermission"):
+        assert not allowed(central, member, action, CENTRAL_BUS, in_org, [{"Effect": "Allow", "Action": "*",
+                                                                            "Resource": "*"}]), action
+    # A forwarder in an account outside the organization (or of another organization).
+    _, outsider, outsider_identity = forwarder_role(forwarder, OUTSIDER)
+    for context in ({}, {"aws:PrincipalOrgID": "o-zzzzzzzzzz"}):
+        assert not allowed(central, outsider, "events:PutEvents", CENTRAL_BUS, context, outsider_identity)
+    # A single-account stack accepts no other account's events, organization or not.
+    assert not allowed(deploy(cfn), member, "events:PutEvents", CENTRAL_BUS, in_org, identity)
+    assert not deploy(cfn).of_type("AWS::Events::EventBusPolicy")
+
+
+def test_the_forwarder_role_may_put_events_on_the_central_bus_only(forwarder):
+    fwd, _, identity = forwarder_role(forwarder, MEMBER)
+    grants = lambda action, resource: any(  # noqa: E731  (the role's own policy, alone)
+        s["Effect"] == "Allow" and statement_applies(s, action, resource, {}) for s in identity)
+    assert grants("events:PutEvents", CENTRAL_BUS)
+    for action, resource in (("events:PutEvents", f"arn:{PARTITION}:events:{REGION}:{MEMBER}:event-bus/default"),
+                             ("events:PutEvents", f"arn:{PARTITION}:events:{REGION}:{OUTSIDER}:event-bus/default"),
+                             ("events:PutRule", CENTRAL_BUS), ("iam:PassRole", fwd.arn("ForwarderRole"))):
+        assert not grants(action, resource), (action, resource)
+    trust = fwd.trust_statements("ForwarderRole")
+    assert trust == [{"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
+                      "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": MEMBER}}}]
+    for rule in fwd.of_type("AWS::Events::Rule").values():
+        [target] = rule["Targets"]
+        assert target["Arn"] == CENTRAL_BUS and target["RoleArn"] == fwd.arn("ForwarderRole")
+        assert target["DeadLetterConfig"]["Arn"] == fwd.arn("ForwarderDeadLetterQueue")
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def test_the_optional_read_role_trusts_only_the_central_function_and_only_reads(forwarder, cfn):
+    assert not deploy_in(forwarder, MEMBER, "f", CentralAccountId=ACCOUNT).of_type("AWS::IAM::Role").get("CentralReadRole")
+    central = deploy(cfn, OrganizationId=ORG)
+    fn_role = central.arn("FunctionRole")
+    fwd = deploy_in(forwarder, MEMBER, "f", CentralAccountId=ACCOUNT, CentralFunctionRoleArn=fn_role)
+    role = fwd.resources["CentralReadRole"]["Properties"]
+    assert [s["Principal"] for s in role["AssumeRolePolicyDocument"]["Statement"]] == [{"AWS": fn_role}]
+    actions = set()
+    for p in role["Policies"]:
+        for s in p["PolicyDocument"]["Statement"]:
+            actions.update([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    assert actions and all(a.split(":")[1].startswith(("Get", "List")) for a in actions), actions
+
+
+# ---- two accounts in moto ---------------------------------------------------------------------
+
+def member_client(moto, service):
+    """A client acting in the member account (moto maps an assumed role's keys to its account)."""
+    sts = client("sts", moto)
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="stacksets")["Credentials"]
+    return boto3.client(service, endpoint_url=moto.url, region_name="us-east-1",
+                        aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                        aws_session_token=creds["SessionToken"])
+
+
+@pytest.fixture(scope="module")
+def own_moto(tmp_path_factory):
+    """A moto_server of this test's own: events put on the central bus reach every rule there,
+    and the session's other stacks target Lambda functions, which moto's rules cannot invoke."""
+    server = local_servers.moto_server(log_path=tmp_path_factory.mktemp("moto-org") / "moto.log")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_an_iam_change_in_a_member_account_becomes_an_alert_naming_that_account(own_moto, cfn, forwarder, tmp_path):
+    moto = own_moto
+    # The central stack: organization mode, account names, digest mode (so that moto, whose
+    # rules deliver to SQS but invoke no Lambda, keeps what the central rules deliver).
+    stack = create_stack(moto, cfn, "org-central", NotificationEmails="a@example.com", OrganizationId=ORG,
+                         AccountNames=f"{MEMBER}=prod-payments", DeliveryMode="digest")
+    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in client("cloudformation", moto)
+                 .list_stack_resources(StackName="org-central")["StackResourceSummaries"]}
+    fn = client("lambda", moto).get_function(FunctionName=resources["NotifyFunction"])["Configuration"]
+    assert fn["Environment"]["Variables"]["ORGANIZATION_ID"] == ORG
+    assert fn["Environment"]["Variables"]["ACCOUNT_NAMES"] == f"{MEMBER}=prod-payments"
+
+    # The member account's forwarder, as a StackSet instance would create it.
+    cf = member_client(moto, "cloudformation")
+    cf.create_stack(StackName="iam-notify-forwarder", TemplateBody=json.dumps(forwarder),
+                    Capabilities=["CAPABILITY_NAMED_IAM"],
+                    Parameters=[{"ParameterKey": "CentralAccountId", "ParameterValue": MOTO_ACCOUNT},
+                                {"ParameterKey": "CentralFunctionRoleArn", "ParameterValue": fn["Role"]}])
+    member_stack = cf.describe_stacks(StackName="iam-notify-forwarder")["Stacks"][0]
+    assert member_stack["StackStatus"] == "CREATE_COMPLETE", member_stack.get("StackStatusReason")
+    assert member_stack["StackId"].split(":")[4] == MEMBER
+    events = member_client(moto, "events")
+    central_bus = f"arn:aws:events:us-east-1:{MOTO_ACCOUNT}:event-bus/default"
+    for name in rules_of(forwarder):
+        [target] = events.list_targets_by_rule(Rule=name)["Targets"]
+        assert target["Arn"] == central_bus and target["RoleArn"].split(":")[4] == MEMBER
+    iam = member_client(moto, "iam")
+    assert iam.get_role(RoleName="iam-notify-central-read")["Role"]["Arn"].split(":")[4] == MEMBER
+    assert iam.get_role(RoleName="iam-notify-forwarder-canary")
+
+    # What CloudTrail would put on the member's bus: a change, and the member's heartbeat.
+    change = json.loads((ROOT / "events/organization/AttachRolePolicy-in-member-account.json").read_text())
+    beat = json.loads((ROOT / "events/organization/TagRole-member-heartbeat.json").read_text())
+    for e in (change, beat):
+        out = events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"],
+                                          "Detail": json.dumps(e["detail"])}])
+        assert out["FailedEntryCount"] == 0
+
+    # On the central side: both reached a central rule and its queue.
+    sqs = client("sqs", moto)
+    got = []
+    for _ in range(5):
+        got += sqs.receive_message(QueueUrl=resources["DigestQueue"], MaxNumberOfMessages=10,
+                                   WaitTimeSeconds=1).get("Messages", [])
+        if len(got) >= 2:
+            break
+    bodies = [json.loads(m["Body"]) for m in got]
+    assert sorted(b["detail"]["eventName"] for b in bodies) == ["AttachRolePolicy", "TagRole"]
+    assert {b["detail"]["recipientAccountId"] for b in bodies} == {MEMBER}
+
+    # The function's rendering of that batch (what digest mode publishes): the change is an
+    # alert naming the member account by name; the attribute carries the id for filter policies.
+    batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"], "eventSource": "aws:sqs",
+                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:digest", "awsRegion": "us-east-1"}
+                         for m in got if json.loads(m["Body"])["detail"]["eventName"] == "AttachRolePolicy"]}
+    path = tmp_path / "batch.json"
+    path.write_text(json.dumps(batch))
+    out = subprocess.run(["cargo", "run", "--quiet", "--locked", "--bin", "preview", "--", "--sns",
+                          "--organization", ORG, "--account-names", f"{MEMBER}=prod-payments", str(path)],
+                         cwd=ROOT, capture_output=True, text=True, timeout=900, check=True)
+    [request] = [json.loads(line)["request"] for line in out.stdout.splitlines()]
+    assert request["Subject"].startswith("[IAM] prod-payments: AttachRolePolicy deploy-permissions")
+    assert request["MessageAttributes"]["account"]["StringValue"] == MEMBER
+    assert "444455556666 (prod-payments)" in json.loads(request["Message"])["email"]
+
+
+def test_the_readme_gives_the_stacksets_commands_the_script_prints():
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "stacksets.py"), "--central", "111122223333",
+                          "--targets", "r-a1b2"], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert "\n```sh\n" + out + "```\n" in (ROOT / "README.md").read_text()
+    # Its parameters are the forwarder's, and it refuses what is not an id.
+    names = set(re.findall(r"ParameterKey=(\w+),", out))
+    assert names and names <= set(forwarder_template()["Parameters"]), names
+    bad = subprocess.run([sys.executable, str(ROOT / "scripts" / "stacksets.py"), "--central", "1111",
+                          "--targets", "r-a1b2"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "12-digit" in bad.stderr
