@@ -18,6 +18,9 @@ pub struct Accounts {
     /// Alerts of several accounts arrive here (an organization's central stack): every
     /// subject says which account, by name if known, else by id.
     pub central: bool,
+    /// The organization this is the central stack of (`ORGANIZATION_ID`): names are also
+    /// looked up in AWS Organizations ([`crate::organizations`]).
+    pub organization_id: Option<String>,
 }
 
 impl Accounts {
@@ -25,6 +28,7 @@ impl Accounts {
     pub const NONE: Accounts = Accounts {
         names: BTreeMap::new(),
         central: false,
+        organization_id: None,
     };
 
     /// Reads `ACCOUNT_NAMES` (`111122223333=prod-payments,444455556666=dev sandbox`: 12-digit
@@ -60,9 +64,9 @@ impl Accounts {
                 return Err(format!("ACCOUNT_NAMES names account {id} twice"));
             }
         }
-        let central = match organization_id.map(str::trim).filter(|o| !o.is_empty()) {
-            None => false,
-            Some(o) if is_organization_id(o) => true,
+        let organization_id = match organization_id.map(str::trim).filter(|o| !o.is_empty()) {
+            None => None,
+            Some(o) if is_organization_id(o) => Some(o.to_string()),
             Some(o) => {
                 return Err(format!(
                     "ORGANIZATION_ID must be an organization id such as o-a1b2c3d4e5 \
@@ -71,8 +75,9 @@ impl Accounts {
             }
         };
         Ok(Accounts {
-            central: central || !out.is_empty(),
+            central: organization_id.is_some() || !out.is_empty(),
             names: out,
+            organization_id,
         })
     }
 

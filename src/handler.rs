@@ -5,9 +5,10 @@ use crate::digest::{Change, Message, plan};
 use crate::event::{Event, InputError, Reading, read_text};
 use crate::heartbeat::{member_heartbeat, member_metric_line};
 use crate::noise::{metric_line, suppressed};
+use crate::organizations::AccountDirectory;
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
-use crate::render::{Notification, render_in};
+use crate::render::{Notification, render_named};
 use aws_lambda_events::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -70,7 +71,7 @@ pub fn checked_body(body: &[u8]) -> Option<String> {
 /// Handles one Lambda payload: an EventBridge event (one alert), or a batch of them from the
 /// digest queue (see [`handle_batch`]), told apart by shape. Returns the SNS message id (or,
 /// in dry-run, the notification); for a batch, the records to return to the queue.
-pub async fn handle<P: Publisher>(
+pub async fn handle<P: Publisher + AccountDirectory>(
     payload: &Value,
     config: &Config,
     publisher: &P,
@@ -81,7 +82,7 @@ pub async fn handle<P: Publisher>(
 /// [`handle`], knowing when Lambda ends the invocation (its context's deadline): a batch
 /// stops publishing while there is still time to answer, and returns what it did not send
 /// to the queue, rather than being cut off and sending it all again.
-pub async fn handle_until<P: Publisher>(
+pub async fn handle_until<P: Publisher + AccountDirectory>(
     payload: &Value,
     config: &Config,
     publisher: &P,
@@ -104,7 +105,7 @@ pub async fn handle_until<P: Publisher>(
 /// well-formed EventBridge event is read straight into the typed record
 /// ([`Event::parse_typed`]); a batch, or anything the typed reading defers, is parsed as a
 /// tree and handled by [`handle_until`]. Both readings give the same event (tested).
-pub async fn handle_text<P: Publisher>(
+pub async fn handle_text<P: Publisher + AccountDirectory>(
     text: &str,
     config: &Config,
     publisher: &P,
@@ -118,12 +119,13 @@ pub async fn handle_text<P: Publisher>(
 }
 
 /// One event: counted (heartbeat), suppressed, or delivered.
-async fn handle_event<P: Publisher>(
+async fn handle_event<P: Publisher + AccountDirectory>(
     event: &Event,
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
-    match triage(event, config) {
+    let name = account_name(event, config, publisher).await;
+    match triage(event, config, name.as_deref()) {
         Triage::Heartbeat(out) | Triage::Suppressed(out) => Ok(out),
         Triage::Alert(n) => deliver(&n, config, publisher).await,
     }
@@ -148,8 +150,21 @@ enum Triage {
     Alert(Box<Notification>),
 }
 
-/// Counts a heartbeat, applies the noise rules, or renders the alert. Logs what it decided.
-fn triage(event: &Event, config: &Config) -> Triage {
+/// In an organization's central stack, the name the directory has for the event's account.
+async fn account_name<D: AccountDirectory>(
+    event: &Event,
+    config: &Config,
+    names: &D,
+) -> Option<String> {
+    match event.account() {
+        Some(account) if config.accounts.central => names.account_name(account).await,
+        _ => None,
+    }
+}
+
+/// Counts a heartbeat, applies the noise rules, or renders the alert (naming the account as
+/// `looked_up`, else the configuration, says). Logs what it decided.
+fn triage(event: &Event, config: &Config, looked_up: Option<&str>) -> Triage {
     if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(event)) {
         let event_id = event.detail.event_id.as_deref();
         tracing::info!(
@@ -170,7 +185,7 @@ fn triage(event: &Event, config: &Config) -> Triage {
             json!({"heartbeat": true, "eventID": event_id, "account": account}),
         );
     }
-    let n = render_in(event, config.format, &config.accounts);
+    let n = render_named(event, config.format, &config.accounts, looked_up);
     if let Some(reason) = suppressed(event, &n, &config.noise) {
         tracing::info!(
             eventName = %n.event_name, eventID = %n.event_id.as_deref().unwrap_or("-"),
@@ -188,7 +203,7 @@ fn triage(event: &Event, config: &Config) -> Triage {
 
 /// Publishes `n` to the alert topic, and to the operations topic when it is about the
 /// monitor; in dry-run, logs it instead.
-async fn deliver<P: Publisher>(
+async fn deliver<P: Publisher + AccountDirectory>(
     n: &Notification,
     config: &Config,
     publisher: &P,
@@ -273,7 +288,7 @@ pub fn is_sqs_batch(payload: &Value) -> bool {
 /// Nothing lost, nothing doubled: the answer names only the messages to return to the queue
 /// (`ReportBatchItemFailures`): one that cannot be read, or whose alert or digest could not
 /// be published. The queue retries those, then keeps them in its dead-letter queue.
-pub async fn handle_batch<P: Publisher>(
+pub async fn handle_batch<P: Publisher + AccountDirectory>(
     payload: &Value,
     config: &Config,
     publisher: &P,
@@ -314,7 +329,8 @@ pub async fn handle_batch<P: Publisher>(
                 continue;
             }
         }
-        if let Triage::Alert(n) = triage(&event, config) {
+        let name = account_name(&event, config, publisher).await;
+        if let Triage::Alert(n) = triage(&event, config, name.as_deref()) {
             alerts.push((id, event, *n));
         }
     }
@@ -377,7 +393,7 @@ pub async fn handle_batch<P: Publisher>(
 }
 
 /// Publishes `n` to `topic` and logs the outcome; `which` names the topic in the log.
-async fn publish_to<P: Publisher>(
+async fn publish_to<P: Publisher + AccountDirectory>(
     publisher: &P,
     topic: &TopicArn,
     n: &Notification,

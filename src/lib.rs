@@ -24,6 +24,7 @@ pub mod heartbeat;
 pub mod invariants;
 pub mod logging;
 pub mod noise;
+pub mod organizations;
 pub mod policy;
 pub mod publish;
 pub mod redact;

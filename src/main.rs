@@ -1,8 +1,10 @@
-//! The Lambda: wires configuration, the SNS client and the handler.
+//! The Lambda: wires configuration, the SNS client (and in central mode the Organizations
+//! directory) and the handler.
 
 use iam_notify::config::Config;
 use iam_notify::handler::{handle_text, unconfigured, usable_deadline};
 use iam_notify::logging::LogSettings;
+use iam_notify::organizations::{Directory, OrganizationsApi, WithNames};
 use iam_notify::publish::SnsPublisher;
 use iam_notify::strict::StrictJsonLayer;
 use lambda_runtime::layers::TracingLayer;
@@ -17,7 +19,16 @@ async fn main() -> Result<(), Error> {
     LogSettings::from_lookup(|k| std::env::var(k).ok()).init();
     let setup = match Config::from_env() {
         Ok(config) => {
-            let publisher = SnsPublisher::from_env(&config.sdk, config.chat);
+            // In an organization's central stack, account names from AWS Organizations
+            // (its client, too, is built at the first lookup).
+            let publisher = WithNames {
+                publisher: SnsPublisher::from_env(&config.sdk, config.chat),
+                names: config
+                    .accounts
+                    .organization_id
+                    .as_ref()
+                    .map(|_| Directory::new(OrganizationsApi::new())),
+            };
             Ok((config, publisher))
         }
         Err(e) => {

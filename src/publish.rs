@@ -141,15 +141,26 @@ impl SnsPublisher {
     async fn client(&self) -> &aws_sdk_sns::Client {
         self.client
             .get_or_init(|| async {
-                let shared = aws_config::defaults(aws_config::BehaviorVersion::latest())
-                    .http_client(http_client())
-                    .load()
-                    .await;
-                let builder = aws_sdk_sns::config::Builder::from(&shared);
+                let builder = aws_sdk_sns::config::Builder::from(shared_config().await);
                 aws_sdk_sns::Client::from_conf(with_settings(builder, &self.settings))
             })
             .await
     }
+}
+
+/// The standard AWS configuration (environment, `AWS_ENDPOINT_URL`, the Lambda role), loaded
+/// once per process at its first use and shared by every client (SNS, Organizations).
+pub async fn shared_config() -> &'static aws_config::SdkConfig {
+    static CONFIG: tokio::sync::OnceCell<aws_config::SdkConfig> =
+        tokio::sync::OnceCell::const_new();
+    CONFIG
+        .get_or_init(|| async {
+            aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .http_client(http_client())
+                .load()
+                .await
+        })
+        .await
 }
 
 /// The SDK's HTTP client: hyper with rustls on ring (not aws-lc-rs: a smaller bootstrap).

@@ -134,6 +134,17 @@ pub fn render(event: &Event, format: Format) -> Notification {
 /// Renders `event` as a notification, naming its account as `accounts` says (an
 /// organization's central stack).
 pub fn render_in(event: &Event, format: Format, accounts: &Accounts) -> Notification {
+    render_named(event, format, accounts, None)
+}
+
+/// [`render_in`] with the account's name as looked up at run time (AWS Organizations), which
+/// wins over `accounts`' own.
+pub fn render_named(
+    event: &Event,
+    format: Format,
+    accounts: &Accounts,
+    looked_up: Option<&str>,
+) -> Notification {
     let call = event
         .detail
         .event_name
@@ -166,7 +177,7 @@ pub fn render_in(event: &Event, format: Format, accounts: &Accounts) -> Notifica
         findings,
         link,
         event_name,
-        account_name: event.account().and_then(|a| accounts.name(a)),
+        account_name: looked_up.or_else(|| event.account().and_then(|a| accounts.name(a))),
         central: accounts.central,
     };
     let account_label = subject::account_label(&f);

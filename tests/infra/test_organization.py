@@ -21,6 +21,7 @@ import boto3
 import pytest
 from moto.events.models import EventPattern
 
+import demo
 import local_servers
 import sam
 from calls import OTHER_WRITES_RULE, ROOT_RULE, TAMPER_RULE, calls_by_rule, supported_calls
@@ -221,12 +222,27 @@ def test_the_optional_read_role_trusts_only_the_central_function_and_only_reads(
     assert actions and all(a.split(":")[1].startswith(("Get", "List")) for a in actions), actions
 
 
+def test_the_central_function_may_name_the_organizations_accounts_and_nothing_more(cfn):
+    def can(stack, action, resource):
+        role = stack.arn("FunctionRole")
+        return allowed(stack, {"AWS": role}, action, resource, identity=stack.identity_statements("FunctionRole"))
+    account = f"arn:{PARTITION}:organizations::111111111111:account/{ORG}/{MEMBER}"
+    central = deploy(cfn, OrganizationId=ORG)
+    assert can(central, "organizations:DescribeAccount", account)
+    for action, resource in (("organizations:DescribeAccount",
+                              f"arn:{PARTITION}:organizations::111111111111:account/o-zzzzzzzzzz/{MEMBER}"),
+                             ("organizations:ListAccounts", "*"), ("organizations:DescribeOrganization", "*"),
+                             ("organizations:LeaveOrganization", "*")):
+        assert not can(central, action, resource), (action, resource)
+    assert not can(deploy(cfn), "organizations:DescribeAccount", account), "single-account: no lookups"
+
+
 # ---- two accounts in moto ---------------------------------------------------------------------
 
-def member_client(moto, service):
-    """A client acting in the member account (moto maps an assumed role's keys to its account)."""
+def member_client(moto, account, service):
+    """A client acting in `account` (moto maps an assumed role's keys to its account)."""
     sts = client("sts", moto)
-    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{MEMBER}:role/OrganizationAccountAccessRole",
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
                             RoleSessionName="stacksets")["Credentials"]
     return boto3.client(service, endpoint_url=moto.url, region_name="us-east-1",
                         aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
@@ -245,45 +261,54 @@ def own_moto(tmp_path_factory):
 
 
 def test_an_iam_change_in_a_member_account_becomes_an_alert_naming_that_account(own_moto, cfn, forwarder, tmp_path):
+    """Two accounts of one organization in moto: the real function, under `cargo lambda
+    watch`, publishes the member's change with the name AWS Organizations gives the account."""
     moto = own_moto
-    # The central stack: organization mode, account names, digest mode (so that moto, whose
-    # rules deliver to SQS but invoke no Lambda, keeps what the central rules deliver).
-    stack = create_stack(moto, cfn, "org-central", NotificationEmails="a@example.com", OrganizationId=ORG,
-                         AccountNames=f"{MEMBER}=prod-payments", DeliveryMode="digest")
+    # The organization: this (moto's default) account manages it; the member is created in it.
+    org = client("organizations", moto)
+    org_id = org.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    request = org.create_account(AccountName="Payments Production", Email="payments@example.com")
+    member = org.describe_create_account_status(
+        CreateAccountRequestId=request["CreateAccountStatus"]["Id"])["CreateAccountStatus"]["AccountId"]
+
+    # The central stack: organization mode, a name of its own for the member (the
+    # organization's wins), digest mode (moto's rules deliver to SQS; they invoke no Lambda).
+    stack = create_stack(moto, cfn, "org-central", NotificationEmails="a@example.com", OrganizationId=org_id,
+                         AccountNames=f"{member}=from-the-mapping", DeliveryMode="digest")
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
     resources = {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in client("cloudformation", moto)
                  .list_stack_resources(StackName="org-central")["StackResourceSummaries"]}
     fn = client("lambda", moto).get_function(FunctionName=resources["NotifyFunction"])["Configuration"]
-    assert fn["Environment"]["Variables"]["ORGANIZATION_ID"] == ORG
-    assert fn["Environment"]["Variables"]["ACCOUNT_NAMES"] == f"{MEMBER}=prod-payments"
+    assert fn["Environment"]["Variables"]["ORGANIZATION_ID"] == org_id
 
     # The member account's forwarder, as a StackSet instance would create it.
-    cf = member_client(moto, "cloudformation")
+    cf = member_client(moto, member, "cloudformation")
     cf.create_stack(StackName="iam-notify-forwarder", TemplateBody=json.dumps(forwarder),
                     Capabilities=["CAPABILITY_NAMED_IAM"],
                     Parameters=[{"ParameterKey": "CentralAccountId", "ParameterValue": MOTO_ACCOUNT},
                                 {"ParameterKey": "CentralFunctionRoleArn", "ParameterValue": fn["Role"]}])
     member_stack = cf.describe_stacks(StackName="iam-notify-forwarder")["Stacks"][0]
     assert member_stack["StackStatus"] == "CREATE_COMPLETE", member_stack.get("StackStatusReason")
-    assert member_stack["StackId"].split(":")[4] == MEMBER
-    events = member_client(moto, "events")
+    assert member_stack["StackId"].split(":")[4] == member
+    events = member_client(moto, member, "events")
     central_bus = f"arn:aws:events:us-east-1:{MOTO_ACCOUNT}:event-bus/default"
     for name in rules_of(forwarder):
         [target] = events.list_targets_by_rule(Rule=name)["Targets"]
-        assert target["Arn"] == central_bus and target["RoleArn"].split(":")[4] == MEMBER
-    iam = member_client(moto, "iam")
-    assert iam.get_role(RoleName="iam-notify-central-read")["Role"]["Arn"].split(":")[4] == MEMBER
+        assert target["Arn"] == central_bus and target["RoleArn"].split(":")[4] == member
+    iam = member_client(moto, member, "iam")
+    assert iam.get_role(RoleName="iam-notify-central-read")["Role"]["Arn"].split(":")[4] == member
     assert iam.get_role(RoleName="iam-notify-forwarder-canary")
 
     # What CloudTrail would put on the member's bus: a change, and the member's heartbeat.
-    change = json.loads((ROOT / "events/organization/AttachRolePolicy-in-member-account.json").read_text())
-    beat = json.loads((ROOT / "events/organization/TagRole-member-heartbeat.json").read_text())
-    for e in (change, beat):
+    as_member = lambda name: json.loads(  # noqa: E731
+        (ROOT / f"events/organization/{name}.json").read_text().replace(MEMBER, member))
+    for e in (as_member("AttachRolePolicy-in-member-account"), as_member("TagRole-member-heartbeat")):
         out = events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"],
                                           "Detail": json.dumps(e["detail"])}])
         assert out["FailedEntryCount"] == 0
 
-    # On the central side: both reached a central rule and its queue.
+    # On the central side: both crossed to the central bus and reached a central rule's queue.
     sqs = client("sqs", moto)
     got = []
     for _ in range(5):
@@ -293,22 +318,61 @@ def test_an_iam_change_in_a_member_account_becomes_an_alert_naming_that_account(
             break
     bodies = [json.loads(m["Body"]) for m in got]
     assert sorted(b["detail"]["eventName"] for b in bodies) == ["AttachRolePolicy", "TagRole"]
-    assert {b["detail"]["recipientAccountId"] for b in bodies} == {MEMBER}
+    assert {b["detail"]["recipientAccountId"] for b in bodies} == {member}
 
-    # The function's rendering of that batch (what digest mode publishes): the change is an
-    # alert naming the member account by name; the attribute carries the id for filter policies.
-    batch = {"Records": [{"messageId": m["MessageId"], "body": m["Body"], "eventSource": "aws:sqs",
-                          "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:digest", "awsRegion": "us-east-1"}
-                         for m in got if json.loads(m["Body"])["detail"]["eventName"] == "AttachRolePolicy"]}
-    path = tmp_path / "batch.json"
-    path.write_text(json.dumps(batch))
-    out = subprocess.run(["cargo", "run", "--quiet", "--locked", "--bin", "preview", "--", "--sns",
-                          "--organization", ORG, "--account-names", f"{MEMBER}=prod-payments", str(path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=900, check=True)
-    [request] = [json.loads(line)["request"] for line in out.stdout.splitlines()]
-    assert request["Subject"].startswith("[IAM] prod-payments: AttachRolePolicy deploy-permissions")
-    assert request["MessageAttributes"]["account"]["StringValue"] == MEMBER
-    assert "444455556666 (prod-payments)" in json.loads(request["Message"])["email"]
+    # The function itself, as the event source mapping would invoke it, publishing to the
+    # central topic in moto (a queue subscribed to it is the mailbox).
+    mailbox = sqs.create_queue(QueueName="org-mailbox")["QueueUrl"]
+    mailbox_arn = sqs.get_queue_attributes(QueueUrl=mailbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client("sns", moto).subscribe(TopicArn=outputs["TopicArn"], Protocol="sqs", Endpoint=mailbox_arn)
+    batch = tmp_path / "batch.json"
+    batch.write_text(json.dumps(demo.as_lambda_batch(got, "arn:aws:sqs:us-east-1:123456789012:digest")))
+    with demo.start_watch(tmp_path, TOPIC_ARN=outputs["TopicArn"], ORGANIZATION_ID=org_id,
+                          ACCOUNT_NAMES=f"{member}=from-the-mapping", AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
+                          **{k: v for k, v in local_servers.offline_env().items() if k.startswith("AWS_")}) as watch:
+        answer = demo.invoke(watch, batch, demo.FIRST_INVOKE_TIMEOUT)
+        assert answer.ok, answer.output + watch.log()
+        delivered = []
+        demo.read_mailbox(sqs, mailbox, delivered, expected=1, seconds=20)
+        log = watch.log()
+    assert '"batchItemFailures":[]' in answer.output.replace(" ", ""), answer.output
+    [alert] = delivered
+    assert alert.subject.startswith("[IAM] Payments Production: AttachRolePolicy deploy-permissions"), alert.subject
+    assert alert.attributes["account"] == member
+    assert f"Account:        {member} (Payments Production)" in alert.body
+    assert alert.document["event"]["accountName"] == "Payments Production"
+    # The heartbeat was counted for its account, not sent.
+    assert '"MemberHeartbeats"' in log and f'"Account":"{member}"' in log.replace(" ", "")
+
+
+def test_without_access_to_organizations_the_mapping_names_the_account(own_moto, tmp_path):
+    """A central account that may not call DescribeAccount (here: an account in no
+    organization) still alerts, named from AccountNames, after one warning."""
+    moto = own_moto
+    sns, sqs = client("sns", moto), client("sqs", moto)
+    topic = sns.create_topic(Name="no-org")["TopicArn"]
+    mailbox = sqs.create_queue(QueueName="no-org-mailbox")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=mailbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    event = tmp_path / "event.json"
+    event.write_text((ROOT / "events/organization/AttachRolePolicy-in-member-account.json").read_text())
+    # Another moto account, outside any organization, stands for the central account.
+    creds = client("sts", moto).assume_role(RoleArn="arn:aws:iam::210987654321:role/admin",
+                                           RoleSessionName="central")["Credentials"]
+    keys = {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": creds["SessionToken"]}
+    with demo.start_watch(tmp_path, TOPIC_ARN=topic, ORGANIZATION_ID="o-a1b2c3d4e5",
+                          ACCOUNT_NAMES=f"{MEMBER}=prod-payments", AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
+                          **{**{k: v for k, v in local_servers.offline_env().items() if k.startswith("AWS_")},
+                             **keys}) as watch:
+        answer = demo.invoke(watch, event, demo.FIRST_INVOKE_TIMEOUT)
+        assert answer.ok, answer.output + watch.log()
+        delivered = []
+        demo.read_mailbox(sqs, mailbox, delivered, expected=1, seconds=20)
+        log = watch.log()
+    [alert] = delivered
+    assert alert.subject.startswith("[IAM] prod-payments: AttachRolePolicy"), alert.subject
+    assert "account name" in log, log[-2000:]
 
 
 def test_the_readme_gives_the_stacksets_commands_the_script_prints():

@@ -279,7 +279,10 @@ def allowed(stack, principal, action, resource, context=None, identity=()):
                   if statement_applies(s, action, resource, context, principal)]
     if any(effect == "Deny" for effect, _ in decisions):
         return False
-    if "AWS" in principal and account_of(principal["AWS"]) not in ("", account_of(resource) or stack.account):
+    # (Resources of services whose resource policies admit other accounts; an Organizations ARN
+    # names the management account, but the caller's own policy decides.)
+    shared = resource.split(":")[2:3] in (["events"], ["sns"], ["sqs"], ["lambda"], ["kms"], ["s3"])
+    if shared and "AWS" in principal and account_of(principal["AWS"]) not in ("", account_of(resource) or stack.account):
         return all(any(e == "Allow" and w == where for e, w in decisions) for where in ("identity", "resource"))
     return any(effect == "Allow" for effect, _ in decisions)
 

@@ -1,0 +1,258 @@
+//! Account names from AWS Organizations, never at the cost of the alert: against a fake
+//! Organizations endpoint on 127.0.0.1, every failure (access denied, an unknown account,
+//! throttling, a server error, a slow answer, a refused connection) still publishes the alert
+//! — named from `ACCOUNT_NAMES`, else by id — within the lookup's budget, and a name that
+//! is found is cleaned and asked for once.
+
+mod common;
+
+use aws_sdk_organizations::config::{BehaviorVersion, Credentials, Region};
+use iam_notify::accounts::Accounts;
+use iam_notify::config::Config;
+use iam_notify::handler::handle;
+use iam_notify::organizations::{BUDGET, Directory, OrganizationsApi, WithNames, within_budget};
+use iam_notify::publish::RecordingPublisher;
+use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const MEMBER: &str = "444455556666";
+
+#[derive(Clone, Copy)]
+enum Reply {
+    /// A JSON 1.1 answer: HTTP status and body.
+    Json(u16, &'static str),
+    /// No answer for this long.
+    Silent(Duration),
+}
+
+struct FakeOrganizations {
+    url: String,
+    hits: Arc<AtomicUsize>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for FakeOrganizations {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn fake(reply: Reply) -> FakeOrganizations {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = Arc::new(AtomicUsize::new(0));
+    let counter = hits.clone();
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 8192];
+                // One small request per connection: its headers and JSON body.
+                if socket.read(&mut buf).await.unwrap_or(0) == 0 {
+                    return;
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                let (status, body) = match reply {
+                    Reply::Json(status, body) => (status, body),
+                    Reply::Silent(delay) => {
+                        tokio::time::sleep(delay).await;
+                        return;
+                    }
+                };
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                     x-amzn-RequestId: fake\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(response.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    FakeOrganizations { url, hits, task }
+}
+
+fn names(url: &str) -> Directory<OrganizationsApi> {
+    let builder = aws_sdk_organizations::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
+    Directory::new(OrganizationsApi::with_client(
+        aws_sdk_organizations::Client::from_conf(within_budget(builder)),
+    ))
+}
+
+fn central(mapping: &str) -> Config {
+    Config {
+        accounts: Accounts::parse(Some(mapping), Some("o-a1b2c3d4e5")).unwrap(),
+        ..common::config(false, Default::default())
+    }
+}
+
+fn member_event() -> Value {
+    common::load(
+        &common::root().join("events/organization/AttachRolePolicy-in-member-account.json"),
+    )
+}
+
+/// Handles the member's event twice through a directory on `url`: the subjects published,
+/// the time each took, and the requests the fake saw.
+async fn twice(server: &FakeOrganizations, mapping: &str) -> (Vec<String>, Vec<Duration>) {
+    let shell = WithNames {
+        publisher: RecordingPublisher::new(),
+        names: names(&server.url),
+    };
+    let config = central(mapping);
+    let mut took = Vec::new();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let out = handle(&member_event(), &config, &shell).await.unwrap();
+        took.push(started.elapsed());
+        assert!(
+            out["messageId"].is_string(),
+            "the alert is published: {out}"
+        );
+    }
+    let subjects = shell
+        .publisher
+        .sent()
+        .iter()
+        .map(|p| p.request.subject.clone())
+        .collect();
+    (subjects, took)
+}
+
+fn assert_named(subjects: &[String], label: &str) {
+    assert_eq!(subjects.len(), 2);
+    for s in subjects {
+        assert!(
+            s.starts_with(&format!("[IAM] {label}: AttachRolePolicy")),
+            "{s}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_name_found_is_used_cleaned_and_asked_for_once() {
+    let server = fake(Reply::Json(
+        200,
+        r#"{"Account":{"Id":"444455556666","Name":"Payments\nProduction","Status":"ACTIVE"}}"#,
+    ))
+    .await;
+    let (subjects, _) = twice(&server, &format!("{MEMBER}=from-the-mapping")).await;
+    assert_named(&subjects, "Payments Production");
+    assert_eq!(
+        server.hits.load(Ordering::SeqCst),
+        1,
+        "cached for the environment"
+    );
+}
+
+#[tokio::test]
+async fn access_denied_falls_back_to_the_mapping_and_stops_asking() {
+    let server = fake(Reply::Json(
+        400,
+        r#"{"__type":"AccessDeniedException","Message":"not the management account"}"#,
+    ))
+    .await;
+    let logs = common::LogCapture::start();
+    let (subjects, _) = twice(&server, &format!("{MEMBER}=prod-payments")).await;
+    assert_named(&subjects, "prod-payments");
+    assert_eq!(
+        server.hits.load(Ordering::SeqCst),
+        1,
+        "denied: not asked again"
+    );
+    let text = logs.text();
+    assert_eq!(
+        text.matches("organizations:DescribeAccount is denied")
+            .count(),
+        1,
+        "one warning, saying how to grant it: {text}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_account_is_shown_by_id_and_remembered() {
+    let server = fake(Reply::Json(
+        400,
+        r#"{"__type":"AccountNotFoundException","Message":"no such account"}"#,
+    ))
+    .await;
+    let (subjects, _) = twice(&server, "").await;
+    assert_named(&subjects, MEMBER);
+    assert_eq!(server.hits.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried_once_then_the_alert_goes_without() {
+    for body in [
+        (
+            400,
+            r#"{"__type":"TooManyRequestsException","Message":"slow down"}"#,
+        ),
+        (500, r#"{"__type":"ServiceException","Message":"oops"}"#),
+    ] {
+        let server = fake(Reply::Json(body.0, body.1)).await;
+        let (subjects, took) = twice(&server, &format!("{MEMBER}=prod-payments")).await;
+        assert_named(&subjects, "prod-payments");
+        // Two attempts per alert, and asked again for the second alert.
+        assert_eq!(server.hits.load(Ordering::SeqCst), 4, "{}", body.1);
+        assert!(took.iter().all(|t| *t < BUDGET), "{took:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_silent_endpoint_costs_at_most_the_budget() {
+    let server = fake(Reply::Silent(Duration::from_secs(10))).await;
+    let (subjects, took) = twice(&server, "").await;
+    assert_named(&subjects, MEMBER);
+    for t in took {
+        assert!(t < BUDGET + Duration::from_millis(500), "{t:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_still_publishes() {
+    let url = {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        format!("http://{}", listener.local_addr().unwrap())
+    };
+    let shell = WithNames {
+        publisher: RecordingPublisher::new(),
+        names: names(&url),
+    };
+    let out = handle(&member_event(), &central(""), &shell).await.unwrap();
+    assert!(out["messageId"].is_string());
+    assert!(
+        shell.publisher.sent()[0]
+            .request
+            .subject
+            .starts_with(&format!("[IAM] {MEMBER}: "))
+    );
+}
+
+#[tokio::test]
+async fn a_single_account_stack_asks_nothing() {
+    let server = fake(Reply::Json(200, r#"{"Account":{"Name":"x"}}"#)).await;
+    let shell = WithNames {
+        publisher: RecordingPublisher::new(),
+        names: names(&server.url),
+    };
+    handle(
+        &member_event(),
+        &common::config(false, Default::default()),
+        &shell,
+    )
+    .await
+    .unwrap();
+    assert_eq!(server.hits.load(Ordering::SeqCst), 0);
+}
