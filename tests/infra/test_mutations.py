@@ -159,6 +159,10 @@ MUTATIONS = {
     "the tamper rule forgets the member forwarders": lambda t: set_path(
         event(t, "TamperMonitor"), ["EventPattern", "detail", "$or", 0, "requestParameters", "name"],
         event(t, "TamperMonitor")["EventPattern"]["detail"]["$or"][0]["requestParameters"]["name"][:1]),
+    "member forwarder alarms go to the alert topic": lambda t: set_path(
+        props(t, "MemberAlarmsRule"), ["Targets", 0, "Arn"], {"Ref": "NotificationTopic"}),
+    "any EventBridge rule may publish to the ops topic": lambda t: set_path(
+        next(st["Fn::If"][1] for st in topic_policy(t, "OpsTopicPolicy") if "Fn::If" in st), ["Condition"], DELETE),
     "digest dead letters go unwatched": lambda t: set_path(
         props(t, "DigestDeadLetterAlarm"), ["Dimensions", 0, "Value"], {"Fn::GetAtt": ["FailureQueue", "QueueName"]}),
 }

@@ -104,13 +104,13 @@ def test_the_forwarder_names_exactly_the_calls_of_the_central_named_rules(forwar
     assert {"readOnly": [False]} in detail["$or"]
 
 
-def test_the_forwarder_forwards_exactly_what_the_central_rules_match(moto, cfn, forwarder):
-    """For every sample (as recorded in a member account, and by root) and every IAM API
-    operation as a write and as a read, by a user and by root: forwarded if and only if a
-    rule of the central stack (defaults, every group on) matches it."""
-    stack = create_stack(moto, cfn, "central-meaning", NotificationEmails="a@example.com", OrganizationId=ORG)
-    assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
-    central = deployed_rules(moto, "central-meaning")
+def test_the_forwarder_forwards_exactly_what_the_central_rules_match(cfn, forwarder):
+    """For every sample (as recorded in a member account, and by root), every IAM API
+    operation as a write and as a read, by a user and by root, and alarms of the forwarder
+    and others: forwarded if and only if a rule of the central stack (defaults, every group
+    on, central mode) matches it."""
+    central = central_patterns(cfn)
+    assert len(central) == 10, sorted(central)
     events = []
     for file, event in sample_events():
         events += [(file, in_member_account(event)), (f"{file} by root", as_root(in_member_account(event)))]
@@ -119,13 +119,80 @@ def test_the_forwarder_forwards_exactly_what_the_central_rules_match(moto, cfn, 
             events.append((f"{op} write", synthetic(op, False, root)))
             if op.startswith(READ_PREFIXES):
                 events.append((f"{op} read", synthetic(op, True, root)))
+    for path in sorted((ROOT / "events" / "organization").glob("*.json")):
+        event = json.loads(path.read_text())
+        events.append((path.name, event))
+        if event["source"] == "aws.cloudwatch":
+            other = json.loads(json.dumps(event))
+            other["detail"]["alarmName"] = "someone-elses-alarm"
+            events.append((f"{path.name}, another alarm", other))
     kinds = set()
     for what, event in events:
-        central_rules = matching(central, event)
+        central_rules = central_matching(central, event)
         forwarding = forwarded(forwarder, event)
         assert bool(forwarding) == bool(central_rules), f"{what}: forwarded by {forwarding}, central {central_rules}"
         kinds.update(forwarding)
     assert kinds == set(rules_of(forwarder)), "every forwarder rule is exercised"
+
+
+def test_a_member_forwarders_alarm_reaches_the_ops_topic_naming_the_account(cfn):
+    """The member-alarms rule sends a forwarder's alarm state change straight to the ops topic
+    (no function in between), worded by EventBridge with the member's account; only that rule
+    may publish there besides the function and this stack's alarms (and use the key)."""
+    from moto.events.models import EventTemplateParser
+    stack = deploy(cfn, OrganizationId=ORG)
+    [(key, rule)] = [(k, r) for k, r in stack.of_type("AWS::Events::Rule").items() if r["Name"].endswith("-member-alarms")]
+    [target] = rule["Targets"]
+    ops = stack.ref("OpsTopic")
+    assert target["Arn"] == ops and target["DeadLetterConfig"]["Arn"] == stack.arn("FailureQueue")
+    event = json.loads((ROOT / "events/organization/CloudWatch-alarm-member-forwarder-silent.json").read_text())
+    transformer = target["InputTransformer"]
+    text = EventTemplateParser.parse(input_template=transformer["InputTemplate"],
+                                     input_paths_map=transformer["InputPathsMap"],
+                                     event=dict(event, **{"ingestion-time": 0}))  # (moto's parser needs it)
+    text = text if isinstance(text, str) else json.dumps(text)
+    for words in (f"member account {MEMBER}", "iam-notify-forwarder-heartbeat-missing", "in state ALARM",
+                  "Threshold Crossed"):
+        assert words in text, (words, text)
+    rule_arn = stack.arn(key)
+    context = {"aws:SourceArn": rule_arn, "aws:SourceAccount": ACCOUNT}
+    assert allowed(stack, {"Service": "events.amazonaws.com"}, "sns:Publish", ops, context)
+    other = {"aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/someone-else", "aws:SourceAccount": ACCOUNT}
+    assert not allowed(stack, {"Service": "events.amazonaws.com"}, "sns:Publish", ops, other)
+    assert not allowed(stack, {"Service": "events.amazonaws.com"}, "sns:Publish", stack.ref("NotificationTopic"), context)
+    assert allowed(stack, {"Service": "events.amazonaws.com"}, "kms:GenerateDataKey", stack.arn("TopicKey"), context)
+    assert allowed(stack, {"Service": "events.amazonaws.com"}, "sqs:SendMessage", stack.arn("FailureQueue"), context)
+    # A single-account stack has neither the rule nor the grants.
+    single = deploy(cfn)
+    assert not [r for r in single.of_type("AWS::Events::Rule").values() if r["Name"].endswith("-member-alarms")]
+    assert not allowed(single, {"Service": "events.amazonaws.com"}, "sns:Publish", single.ref("OpsTopic"), context)
+    assert not allowed(single, {"Service": "events.amazonaws.com"}, "kms:GenerateDataKey", single.arn("TopicKey"),
+                       context)
+
+
+def test_the_forwarder_alarms_watch_its_own_path_and_travel_to_the_central_stack():
+    forwarder = forwarder_template()
+    for schedule, window in (("rate(1 hour)", 1.5 * 3600), ("rate(1 day)", 1.5 * 86400)):
+        fwd = deploy_in(forwarder, MEMBER, "f", CentralAccountId=ACCOUNT, HeartbeatSchedule=schedule)
+        alarms = fwd.of_type("AWS::CloudWatch::Alarm")
+        rules = {fwd.names[k]: k for k in fwd.of_type("AWS::Events::Rule")}
+        for alarm in alarms.values():
+            event = {"source": "aws.cloudwatch", "detail-type": "CloudWatch Alarm State Change",
+                     "detail": {"alarmName": alarm["AlarmName"]}}
+            assert forwarded(forwarder, event) == ["iam-notify-forwarder-alarms"], alarm["AlarmName"]
+            assert MEMBER in alarm["AlarmDescription"], "the alarm names its account"
+        silent = alarms["ForwarderSilentAlarm"]
+        assert (silent["Namespace"], silent["MetricName"]) == ("AWS/Events", "Invocations")
+        assert silent["Dimensions"] == [{"Name": "RuleName", "Value": "iam-notify-forwarder-iam"}]
+        assert silent["TreatMissingData"] == "breaching" and silent["ComparisonOperator"] == "LessThanThreshold"
+        assert silent["Period"] * silent["EvaluationPeriods"] == window, schedule
+        failed = alarms["ForwarderDeliveryAlarm"]
+        watched = {m["MetricStat"]["Metric"]["Dimensions"][0]["Value"] for m in failed["Metrics"] if "MetricStat" in m}
+        assert watched == set(rules), "every forwarding rule's failed deliveries"
+        assert {m["MetricStat"]["Metric"]["MetricName"] for m in failed["Metrics"] if "MetricStat" in m} == \
+            {"FailedInvocations"}
+    quiet = deploy_in(forwarder, MEMBER, "f", CentralAccountId=ACCOUNT, HeartbeatSchedule="none")
+    assert "ForwarderSilentAlarm" not in quiet.of_type("AWS::CloudWatch::Alarm")
 
 
 def test_changes_to_the_forwarder_itself_reach_the_central_tamper_rule(cfn):

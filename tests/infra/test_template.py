@@ -85,11 +85,26 @@ def test_sam_transform_gives_the_expected_resources(cfn):
     invoke = cfn["Resources"]["NotifyFunctionEventInvokeConfig"]["Properties"]
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
     rules = [n for n, t in types.items() if t == "AWS::Events::Rule"]
-    assert len(rules) == 9
+    # Nine always; in central mode (OrganizationId) the member-alarms rule.
+    assert len(rules) == 10
+    assert [r for r in rules if "Condition" in cfn["Resources"][r]] == ["MemberAlarmsRule"]
+    assert cfn["Resources"]["MemberAlarmsRule"]["Condition"] == "Central"
     for rule in rules:
         target = cfn["Resources"][rule]["Properties"]["Targets"][0]
         assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+
+
+def unwrap_if(items):
+    """A list as written, with each `!If [condition, item, !Ref AWS::NoValue]` taken as its
+    item (what a stack whose condition holds gets)."""
+    out = []
+    for x in items:
+        if isinstance(x, dict) and "Fn::If" in x:
+            out += [b for b in x["Fn::If"][1:] if b != {"Ref": "AWS::NoValue"}]
+        else:
+            out.append(x)
+    return out
 
 
 def every_statement(node):
@@ -132,7 +147,14 @@ def test_least_privilege_and_no_public_principal(cfn):
     assert key["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]}
     # No other policy in the template is attached to the function's role.
     others = [n for n, r in cfn["Resources"].items() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
-    assert sorted(others) == ["FunctionDigestPolicy", "FunctionKeyPolicy", "FunctionPublishPolicy"]
+    assert sorted(others) == ["FunctionDigestPolicy", "FunctionKeyPolicy", "FunctionOrganizationsPolicy",
+                              "FunctionPublishPolicy"]
+    names = cfn["Resources"]["FunctionOrganizationsPolicy"]
+    assert names["Condition"] == "Central" and names["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
+    assert names["Properties"]["PolicyDocument"]["Statement"] == [{
+        "Sid": "NameTheOrganizationsAccounts", "Effect": "Allow", "Action": "organizations:DescribeAccount",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"}}], \
+        "describe the organization's accounts: nothing more"
     digest = cfn["Resources"]["FunctionDigestPolicy"]
     assert digest["Condition"] == "Digest" and digest["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
     assert digest["Properties"]["PolicyDocument"]["Statement"] == [{
@@ -140,14 +162,14 @@ def test_least_privilege_and_no_public_principal(cfn):
         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
         "Resource": {"Fn::GetAtt": ["DigestQueue", "Arn"]}}], "read the queue: nothing more"
     # Nothing the function's role may do is on every resource.
-    for s in every_statement({"a": role["Policies"], "b": publish, "c": key, "d": digest}):
+    for s in every_statement({"a": role["Policies"], "b": publish, "c": key, "d": digest, "e": names}):
         assert s["Resource"] != "*" and "*" not in str(s["Action"]).replace("GenerateDataKey*", ""), s
 
 
 def test_only_the_monitor_may_publish_to_its_topics(cfn):
     """The Deny statements: every principal but the function's role (and, on the ops topic,
     CloudWatch) is refused sns:Publish, whatever its own policy allows."""
-    policies = {r["Properties"]["Topics"][0]["Ref"]: r["Properties"]["PolicyDocument"]["Statement"]
+    policies = {r["Properties"]["Topics"][0]["Ref"]: unwrap_if(r["Properties"]["PolicyDocument"]["Statement"])
                 for r in cfn["Resources"].values() if r["Type"] == "AWS::SNS::TopicPolicy"}
     assert set(policies) == {"NotificationTopic", "OpsTopic"}
     role = {"Fn::GetAtt": ["FunctionRole", "Arn"]}
@@ -160,13 +182,18 @@ def test_only_the_monitor_may_publish_to_its_topics(cfn):
         if topic == "NotificationTopic":
             assert allows == [] and set(deny[0]["Condition"]) == {"ArnNotEquals"}, "no alarm speaks on the alert topic"
         else:
-            assert deny[0]["Condition"]["StringNotEquals"] == {"aws:PrincipalServiceName": "cloudwatch.amazonaws.com"}
-            assert [a["Principal"] for a in allows] == [{"Service": "cloudwatch.amazonaws.com"}]
-    key = cfn["Resources"]["TopicKey"]["Properties"]["KeyPolicy"]["Statement"]
+            assert deny[0]["Condition"]["StringNotEquals"] == {
+                "aws:PrincipalServiceName": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
+            # CloudWatch for this stack's alarms; EventBridge (central mode) for the
+            # member-alarms rule alone.
+            assert [a["Principal"] for a in allows] == [{"Service": "cloudwatch.amazonaws.com"},
+                                                        {"Service": "events.amazonaws.com"}]
+            assert allows[1]["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["MemberAlarmsRule", "Arn"]}}}
+    key = unwrap_if(cfn["Resources"]["TopicKey"]["Properties"]["KeyPolicy"]["Statement"])
     users = {json.dumps(s["Principal"], sort_keys=True) for s in key}
     assert users == {json.dumps(p, sort_keys=True) for p in (
         {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
-        {"AWS": role}, {"Service": "cloudwatch.amazonaws.com"})}
+        {"AWS": role}, {"Service": "cloudwatch.amazonaws.com"}, {"Service": "events.amazonaws.com"})}
 
 
 # ---- 4. pattern coverage -------------------------------------------------------------------
@@ -376,7 +403,7 @@ def test_digest_mode_deploys_rules_into_an_encrypted_queue_the_function_reads_in
     assert dead["MessageRetentionPeriod"] == "1209600" and dead["SqsManagedSseEnabled"] == "true"
     # Every rule delivers to the queue (with its retries and dead-letter queue), none to the function.
     events = client("events", moto)
-    rules = [k for k, r in cfn["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
+    rules = [k for k, r in cfn["Resources"].items() if r["Type"] == "AWS::Events::Rule" and "Condition" not in r]
     assert len(rules) == 9
     for key in rules:
         targets = events.list_targets_by_rule(Rule=created[key])["Targets"]
@@ -450,7 +477,7 @@ def alarm_metrics(alarm):
     """(namespace, metric, dimensions) of each metric an alarm watches."""
     if "Metrics" in alarm:
         return [(m["MetricStat"]["Metric"]["Namespace"], m["MetricStat"]["Metric"]["MetricName"],
-                 m["MetricStat"]["Metric"]["Dimensions"]) for m in alarm["Metrics"] if "MetricStat" in m]
+                 m["MetricStat"]["Metric"]["Dimensions"]) for m in unwrap_if(alarm["Metrics"]) if "MetricStat" in m]
     return [(alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"])]
 
 
@@ -477,7 +504,7 @@ def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
                 assert resources[ref]["Type"] == kinds[d["Name"]], (name, d)
         if metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq"):
             assert sorted(d["Value"]["Ref"] for _, _, dims in alarm_metrics(a) for d in dims) == rules, name
-            assert "SUM(" in a["Metrics"][0]["Expression"]
+            assert all("SUM(" in e for e in unwrap_if([a["Metrics"][0]["Expression"]]))
     queue = alarms["FailureQueueAlarm"]
     assert queue["MetricName"] == "NumberOfMessagesSent" and queue["Statistic"] == "Sum", "fires for each new failure"
     heartbeat = alarms["HeartbeatMissingAlarm"]
