@@ -150,14 +150,20 @@ enum Triage {
     Alert(Box<Notification>),
 }
 
-/// In an organization's central stack, the name the directory has for the event's account.
+/// In an organization's central stack, the name the directory has for the event's account
+/// (not asked for a heartbeat, which is counted, not rendered).
 async fn account_name<D: AccountDirectory>(
     event: &Event,
     config: &Config,
     names: &D,
 ) -> Option<String> {
+    let heartbeat = member_heartbeat(event).is_some()
+        || config
+            .heartbeat
+            .as_ref()
+            .is_some_and(|c| c.is_heartbeat(event));
     match event.account() {
-        Some(account) if config.accounts.central => names.account_name(account).await,
+        Some(account) if config.accounts.central && !heartbeat => names.account_name(account).await,
         _ => None,
     }
 }
@@ -203,7 +209,7 @@ fn triage(event: &Event, config: &Config, looked_up: Option<&str>) -> Triage {
 
 /// Publishes `n` to the alert topic, and to the operations topic when it is about the
 /// monitor; in dry-run, logs it instead.
-async fn deliver<P: Publisher + AccountDirectory>(
+async fn deliver<P: Publisher>(
     n: &Notification,
     config: &Config,
     publisher: &P,
@@ -393,7 +399,7 @@ pub async fn handle_batch<P: Publisher + AccountDirectory>(
 }
 
 /// Publishes `n` to `topic` and logs the outcome; `which` names the topic in the log.
-async fn publish_to<P: Publisher + AccountDirectory>(
+async fn publish_to<P: Publisher>(
     publisher: &P,
     topic: &TopicArn,
     n: &Notification,

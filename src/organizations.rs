@@ -8,7 +8,9 @@
 //! - access denied (the central account is neither) stops the lookups for this execution
 //!   environment, with one log line saying how to grant it; names then come from
 //!   `ACCOUNT_NAMES`, else the id;
-//! - throttling, a timeout or any other failure gives no name this time (asked again later).
+//! - throttling, a timeout or any other failure gives no name, and no account is asked about
+//!   for the next [`PAUSE_AFTER_FAILURE`] (a digest batch of many accounts must not spend the
+//!   budget on each while the service is unwell); after that, asked again.
 //!
 //! A member account may rename itself (`account:PutAccountName`): the name is text its
 //! administrator wrote, held to the same rules as `ACCOUNT_NAMES` (printable, at most 50
@@ -21,7 +23,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where account names come from at run time.
 pub trait AccountDirectory: Send + Sync {
@@ -110,12 +112,17 @@ pub trait DescribeAccount: Send + Sync {
 /// few thousand; past this the cache starts again).
 const MAX_CACHED: usize = 10_000;
 
+/// How long the lookups rest after one failed (throttling, a timeout, a service error).
+pub const PAUSE_AFTER_FAILURE: Duration = Duration::from_secs(60);
+
 /// Names looked up through `api`, cached per execution environment.
 #[derive(Debug)]
 pub struct Directory<A> {
     api: A,
     cache: Mutex<HashMap<String, Option<String>>>,
     denied: AtomicBool,
+    /// No lookups before this instant (after a failure).
+    paused_until: Mutex<Option<Instant>>,
 }
 
 impl<A: DescribeAccount> Directory<A> {
@@ -124,6 +131,21 @@ impl<A: DescribeAccount> Directory<A> {
             api,
             cache: Mutex::new(HashMap::new()),
             denied: AtomicBool::new(false),
+            paused_until: Mutex::new(None),
+        }
+    }
+
+    fn paused(&self) -> bool {
+        self.paused_until
+            .lock()
+            .ok()
+            .and_then(|p| *p)
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    fn pause(&self) {
+        if let Ok(mut p) = self.paused_until.lock() {
+            *p = Instant::now().checked_add(PAUSE_AFTER_FAILURE);
         }
     }
 
@@ -152,6 +174,9 @@ impl<A: DescribeAccount> AccountDirectory for Directory<A> {
         if let Some(known) = self.cached(account) {
             return known;
         }
+        if self.paused() {
+            return None;
+        }
         match self.api.describe_account(account).await {
             Ok(name) => {
                 let name = clean_name(&name);
@@ -175,8 +200,10 @@ impl<A: DescribeAccount> AccountDirectory for Directory<A> {
                 None
             }
             Err(LookupError::Failed(why)) => {
+                self.pause();
                 tracing::warn!(account = %account, reason = %cap(&why),
-                    "account name: lookup failed; the alert shows AccountNames or the id (asked again next time)");
+                    "account name: lookup failed; the alert shows AccountNames or the id \
+                     (lookups rest for a minute, then resume)");
                 None
             }
         }
@@ -348,7 +375,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn denied_stops_asking_unknown_is_remembered_failures_are_asked_again() {
+    async fn denied_stops_asking_unknown_is_remembered_failures_rest_then_ask_again() {
         let d = directory(Err(LookupError::Denied("AccessDeniedException".into())));
         assert_eq!(d.account_name("444455556666").await, None);
         assert_eq!(d.account_name("555566667777").await, None);
@@ -369,12 +396,17 @@ mod tests {
         );
         let d = directory(Err(LookupError::Failed("throttled".into())));
         d.account_name("444455556666").await;
-        d.account_name("444455556666").await;
+        d.account_name("555566667777").await;
         assert_eq!(
             d.api.calls.load(Ordering::Relaxed),
-            2,
-            "a failure: asked again"
+            1,
+            "a failure: the lookups rest"
         );
+        if let Ok(mut p) = d.paused_until.lock() {
+            *p = Some(Instant::now());
+        }
+        d.account_name("444455556666").await;
+        assert_eq!(d.api.calls.load(Ordering::Relaxed), 2, "then ask again");
     }
 
     #[tokio::test]

@@ -7,16 +7,13 @@ use aws_sdk_sns::config::{BehaviorVersion, Credentials, Region};
 mod common;
 
 use common::TOPIC;
+use common::fake::{Answer, FakeEndpoint, fake_endpoint};
 use iam_notify::config::{Config, SdkSettings};
 use iam_notify::delivery::ChatFormat;
 use iam_notify::handler::{HandlerError, handle};
 use iam_notify::publish::{PublishErrorKind, SnsPublisher, with_settings};
 use serde_json::Value;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 #[derive(Clone, Copy)]
 enum Reply {
@@ -29,64 +26,26 @@ enum Reply {
     OkWithoutMessageId,
 }
 
-/// A fake SNS endpoint on loopback. Counts requests; stops when dropped (also on panic).
-struct FakeSns {
-    url: String,
-    hits: Arc<AtomicUsize>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for FakeSns {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-async fn fake_sns(reply: Reply) -> FakeSns {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let hits = Arc::new(AtomicUsize::new(0));
-    let counter = hits.clone();
-    let task = tokio::spawn(async move {
-        loop {
-            let Ok((mut socket, _)) = listener.accept().await else {
-                return;
-            };
-            let counter = counter.clone();
-            tokio::spawn(async move {
-                if read_request(&mut socket).await.is_none() {
-                    return;
-                }
-                counter.fetch_add(1, Ordering::SeqCst);
-                let (status, body) = match reply {
-                    Reply::Error(status, kind, code) => (
-                        status,
-                        format!(
-                            "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error>\
-                             <Type>{kind}</Type><Code>{code}</Code><Message>fake {code}</Message></Error>\
-                             <RequestId>fake-request</RequestId></ErrorResponse>"
-                        ),
-                    ),
-                    Reply::SlowOk(delay) => {
-                        tokio::time::sleep(delay).await;
-                        (200, publish_ok())
-                    }
-                    Reply::Ok => (200, publish_ok()),
-                    Reply::OkWithoutMessageId => (
-                        200,
-                        publish_ok().replace("<MessageId>fake-message-id</MessageId>", ""),
-                    ),
-                };
-                let response = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = socket.write_all(response.as_bytes()).await;
-                let _ = socket.shutdown().await;
-            });
-        }
-    });
-    FakeSns { url, hits, task }
+/// A fake SNS endpoint on loopback answering every request with `reply`.
+async fn fake_sns(reply: Reply) -> FakeEndpoint {
+    let xml = |status, body| Answer::new(status, "text/xml", body);
+    fake_endpoint(match reply {
+        Reply::Error(status, kind, code) => xml(
+            status,
+            format!(
+                "<ErrorResponse xmlns=\"http://sns.amazonaws.com/doc/2010-03-31/\"><Error>\
+                 <Type>{kind}</Type><Code>{code}</Code><Message>fake {code}</Message></Error>\
+                 <RequestId>fake-request</RequestId></ErrorResponse>"
+            ),
+        ),
+        Reply::SlowOk(delay) => xml(200, publish_ok()).after(delay),
+        Reply::Ok => xml(200, publish_ok()),
+        Reply::OkWithoutMessageId => xml(
+            200,
+            publish_ok().replace("<MessageId>fake-message-id</MessageId>", ""),
+        ),
+    })
+    .await
 }
 
 fn publish_ok() -> String {
@@ -94,35 +53,6 @@ fn publish_ok() -> String {
      <MessageId>fake-message-id</MessageId></PublishResult><ResponseMetadata>\
      <RequestId>fake-request</RequestId></ResponseMetadata></PublishResponse>"
         .to_string()
-}
-
-/// Reads one HTTP request (headers and a Content-Length body).
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let n = socket.read(&mut chunk).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
-            let length: usize = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse().ok())
-                .unwrap_or(0);
-            while buf.len() < end + 4 + length {
-                let n = socket.read(&mut chunk).await.ok()?;
-                if n == 0 {
-                    return None;
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            return Some(());
-        }
-    }
 }
 
 /// Short timeouts so the slow case runs in about a second; the same retry policy as production.
@@ -206,7 +136,7 @@ fn assert_failed_clearly(
 async fn http_500_is_retried_then_reported() {
     let sns = fake_sns(Reply::Error(500, "Receiver", "InternalError")).await;
     let (result, logs) = run(&sns.url).await;
-    assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
+    assert_eq!(sns.hits(), 3, "3 attempts");
     assert_failed_clearly(result, &logs, "InternalError", PublishErrorKind::Other);
 }
 
@@ -214,7 +144,7 @@ async fn http_500_is_retried_then_reported() {
 async fn throttling_is_retried_then_reported() {
     let sns = fake_sns(Reply::Error(400, "Sender", "Throttling")).await;
     let (result, logs) = run(&sns.url).await;
-    assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
+    assert_eq!(sns.hits(), 3, "3 attempts");
     assert_failed_clearly(result, &logs, "Throttling", PublishErrorKind::Throttled);
 }
 
@@ -222,11 +152,7 @@ async fn throttling_is_retried_then_reported() {
 async fn authorization_error_is_not_retried() {
     let sns = fake_sns(Reply::Error(403, "Sender", "AuthorizationError")).await;
     let (result, logs) = run(&sns.url).await;
-    assert_eq!(
-        sns.hits.load(Ordering::SeqCst),
-        1,
-        "no retry of a permanent error"
-    );
+    assert_eq!(sns.hits(), 1, "no retry of a permanent error");
     assert_failed_clearly(
         result,
         &logs,
@@ -239,11 +165,7 @@ async fn authorization_error_is_not_retried() {
 async fn missing_topic_is_not_retried() {
     let sns = fake_sns(Reply::Error(404, "Sender", "NotFound")).await;
     let (result, logs) = run(&sns.url).await;
-    assert_eq!(
-        sns.hits.load(Ordering::SeqCst),
-        1,
-        "no retry of a permanent error"
-    );
+    assert_eq!(sns.hits(), 1, "no retry of a permanent error");
     assert_failed_clearly(result, &logs, "NotFound", PublishErrorKind::NotFound);
 }
 
@@ -252,20 +174,14 @@ async fn a_response_slower_than_the_attempt_timeout_is_retried_then_reported() {
     let sns = fake_sns(Reply::SlowOk(Duration::from_secs(3))).await;
     let started = std::time::Instant::now();
     let (result, logs) = run(&sns.url).await;
-    assert_eq!(sns.hits.load(Ordering::SeqCst), 3, "3 attempts");
+    assert_eq!(sns.hits(), 3, "3 attempts");
     assert_failed_clearly(result, &logs, "timeout", PublishErrorKind::Timeout);
     assert!(started.elapsed() < settings().operation_timeout + Duration::from_secs(1));
 }
 
 #[tokio::test]
 async fn connection_refused_is_reported() {
-    // A port that was just free: nothing listens there.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let (result, logs) = run(&format!("http://127.0.0.1:{port}")).await;
+    let (result, logs) = run(&common::fake::refusing_url()).await;
     assert_failed_clearly(
         result,
         &logs,
@@ -291,7 +207,7 @@ async fn a_good_response_is_reported_as_published() {
     let sns = fake_sns(Reply::Ok).await;
     let (result, logs) = run(&sns.url).await;
     assert_eq!(result.unwrap()["messageId"], "fake-message-id");
-    assert_eq!(sns.hits.load(Ordering::SeqCst), 1);
+    assert_eq!(sns.hits(), 1);
     assert!(
         logs.iter().any(|l| l.contains("\"outcome\":\"published\"")),
         "{logs:?}"

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: sample events, fixtures and configurations.
 #![allow(dead_code)] // each test crate uses its own part of this module
 
+pub mod fake;
+
 use iam_notify::config::{Config, Delivery, SdkSettings, TopicArn};
 use iam_notify::delivery::ChatFormat;
 use iam_notify::noise::NoiseRules;

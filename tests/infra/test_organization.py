@@ -327,6 +327,27 @@ def own_moto(tmp_path_factory):
         server.stop()
 
 
+def mailbox_for(moto, topic, name):
+    """A queue subscribed to `topic`: what an email subscriber would get, readable here."""
+    sqs = client("sqs", moto)
+    queue = sqs.create_queue(QueueName=name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    client("sns", moto).subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    return queue
+
+
+def run_function(moto, tmp_path, payload, mailbox, **env):
+    """The real function under `cargo lambda watch` (publishing to moto), invoked once with
+    the file `payload`: its answer, what reached `mailbox`, and its log."""
+    aws = {k: v for k, v in local_servers.offline_env().items() if k.startswith("AWS_")}
+    with demo.start_watch(tmp_path, AWS_ENDPOINT_URL=moto.url, RUST_LOG="info", **{**aws, **env}) as watch:
+        answer = demo.invoke(watch, payload, demo.FIRST_INVOKE_TIMEOUT)
+        assert answer.ok, answer.output + watch.log()
+        delivered = []
+        demo.read_mailbox(client("sqs", moto), mailbox, delivered, expected=1, seconds=20)
+        return answer, delivered, watch.log()
+
+
 def test_an_iam_change_in_a_member_account_becomes_an_alert_naming_that_account(own_moto, cfn, forwarder, tmp_path):
     """Two accounts of one organization in moto: the real function, under `cargo lambda
     watch`, publishes the member's change with the name AWS Organizations gives the account."""
@@ -389,19 +410,11 @@ def test_an_iam_change_in_a_member_account_becomes_an_alert_naming_that_account(
 
     # The function itself, as the event source mapping would invoke it, publishing to the
     # central topic in moto (a queue subscribed to it is the mailbox).
-    mailbox = sqs.create_queue(QueueName="org-mailbox")["QueueUrl"]
-    mailbox_arn = sqs.get_queue_attributes(QueueUrl=mailbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    client("sns", moto).subscribe(TopicArn=outputs["TopicArn"], Protocol="sqs", Endpoint=mailbox_arn)
+    mailbox = mailbox_for(moto, outputs["TopicArn"], "org-mailbox")
     batch = tmp_path / "batch.json"
     batch.write_text(json.dumps(demo.as_lambda_batch(got, "arn:aws:sqs:us-east-1:123456789012:digest")))
-    with demo.start_watch(tmp_path, TOPIC_ARN=outputs["TopicArn"], ORGANIZATION_ID=org_id,
-                          ACCOUNT_NAMES=f"{member}=from-the-mapping", AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
-                          **{k: v for k, v in local_servers.offline_env().items() if k.startswith("AWS_")}) as watch:
-        answer = demo.invoke(watch, batch, demo.FIRST_INVOKE_TIMEOUT)
-        assert answer.ok, answer.output + watch.log()
-        delivered = []
-        demo.read_mailbox(sqs, mailbox, delivered, expected=1, seconds=20)
-        log = watch.log()
+    answer, delivered, log = run_function(moto, tmp_path, batch, mailbox, TOPIC_ARN=outputs["TopicArn"],
+                                          ORGANIZATION_ID=org_id, ACCOUNT_NAMES=f"{member}=from-the-mapping")
     assert '"batchItemFailures":[]' in answer.output.replace(" ", ""), answer.output
     [alert] = delivered
     assert alert.subject.startswith("[IAM] Payments Production: AttachRolePolicy deploy-permissions"), alert.subject
@@ -416,27 +429,17 @@ def test_without_access_to_organizations_the_mapping_names_the_account(own_moto,
     """A central account that may not call DescribeAccount (here: an account in no
     organization) still alerts, named from AccountNames, after one warning."""
     moto = own_moto
-    sns, sqs = client("sns", moto), client("sqs", moto)
-    topic = sns.create_topic(Name="no-org")["TopicArn"]
-    mailbox = sqs.create_queue(QueueName="no-org-mailbox")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=mailbox, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
-    event = tmp_path / "event.json"
-    event.write_text((ROOT / "events/organization/AttachRolePolicy-in-member-account.json").read_text())
+    topic = client("sns", moto).create_topic(Name="no-org")["TopicArn"]
+    mailbox = mailbox_for(moto, topic, "no-org-mailbox")
+    event = ROOT / "events/organization/AttachRolePolicy-in-member-account.json"
     # Another moto account, outside any organization, stands for the central account.
     creds = client("sts", moto).assume_role(RoleArn="arn:aws:iam::210987654321:role/admin",
                                            RoleSessionName="central")["Credentials"]
-    keys = {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
-            "AWS_SESSION_TOKEN": creds["SessionToken"]}
-    with demo.start_watch(tmp_path, TOPIC_ARN=topic, ORGANIZATION_ID="o-a1b2c3d4e5",
-                          ACCOUNT_NAMES=f"{MEMBER}=prod-payments", AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
-                          **{**{k: v for k, v in local_servers.offline_env().items() if k.startswith("AWS_")},
-                             **keys}) as watch:
-        answer = demo.invoke(watch, event, demo.FIRST_INVOKE_TIMEOUT)
-        assert answer.ok, answer.output + watch.log()
-        delivered = []
-        demo.read_mailbox(sqs, mailbox, delivered, expected=1, seconds=20)
-        log = watch.log()
+    _, delivered, log = run_function(moto, tmp_path, event, mailbox, TOPIC_ARN=topic, ORGANIZATION_ID=ORG,
+                                     ACCOUNT_NAMES=f"{MEMBER}=prod-payments",
+                                     AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
+                                     AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
+                                     AWS_SESSION_TOKEN=creds["SessionToken"])
     [alert] = delivered
     assert alert.subject.startswith("[IAM] prod-payments: AttachRolePolicy"), alert.subject
     assert "account name" in log, log[-2000:]
