@@ -18,6 +18,11 @@
    and one critical attach by one CI session) is put in a digest queue in moto as the rules
    would, received as Lambda's event source mapping would, and invoked as one SQS batch; the
    messages the function does not return are deleted. One critical alert and one digest arrive.
+6. An organization: moto's Organizations gets a member account ("Payments Production"); in it,
+   forwarder.yaml is deployed by CloudFormation; a change and the member's heartbeat are put
+   on its event bus as CloudTrail would; the forwarder's rules carry them to the central bus,
+   where a rule stands in for the central stack's (a digest queue); the function, in central
+   mode, names the account as Organizations does and counts the heartbeat by account.
 Every process started is stopped by PID, also on Ctrl-C or failure. Exits non-zero if an
 invoke failed or a notification is missing.
 """
@@ -82,6 +87,23 @@ class Burst:
 
 
 @dataclass
+class Organization:
+    """An organization's member account, through its forwarder to the central function."""
+    member: str = ""
+    name: str = ""
+    forwarded: int = 0
+    invoke: Invoke = None
+    deliveries: list = field(default_factory=list)
+    heartbeat_metrics: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return (self.forwarded == 2 and self.invoke is not None and self.invoke.ok
+                and len(self.deliveries) == 1 and self.deliveries[0].attributes.get("account") == self.member
+                and f"] {self.name}: " in self.deliveries[0].subject and len(self.heartbeat_metrics) == 1)
+
+
+@dataclass
 class Result:
     invokes: list = field(default_factory=list)
     deliveries: list = field(default_factory=list)
@@ -92,6 +114,8 @@ class Result:
     heartbeat_metrics: list = field(default_factory=list)
     # Digest mode's run, when one was asked for.
     burst: Burst = None
+    # The organization's run (with the burst).
+    organization: Organization = None
 
     @property
     def alerts_expected(self):
@@ -101,7 +125,8 @@ class Result:
     def ok(self):
         return (all(i.ok for i in self.invokes) and not self.missing
                 and len(self.deliveries) == self.alerts_expected
-                and (self.burst is None or self.burst.ok))
+                and (self.burst is None or self.burst.ok)
+                and (self.organization is None or self.organization.ok))
 
 
 # The samples' stack (events/TagRole-heartbeat-by-schedule.json): its heartbeat canary and the
@@ -200,13 +225,85 @@ def run_burst(path, sqs, watch, mailbox_queue, log_dir, progress):
     return burst
 
 
+def member_client(moto, account, service):
+    """A client acting in `account`: moto maps an assumed role's keys to the role's account."""
+    import boto3
+    offline = {"endpoint_url": moto.url, "region_name": "us-east-1"}
+    creds = boto3.client("sts", **offline).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="demo")["Credentials"]
+    return boto3.client(service, **offline, aws_access_key_id=creds["AccessKeyId"],
+                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
+
+
+# The samples' member account (events/organization/), replaced by the one moto creates.
+SAMPLE_MEMBER = "444455556666"
+
+
+def run_organization(moto, topic, mailbox_queue, log_dir, progress):
+    """Step 6: a member account's change and heartbeat, through forwarder.yaml, to the function
+    in central mode."""
+    import boto3
+    from samtranslator.yaml_helper import yaml_parse
+    offline = {"endpoint_url": moto.url, "region_name": "us-east-1"}
+    central = "123456789012"  # moto's default account: the central one
+    org = Organization()
+    organizations = boto3.client("organizations", **offline)
+    org_id = organizations.create_organization(FeatureSet="ALL")["Organization"]["Id"]
+    org.name = "Payments Production"
+    request = organizations.create_account(AccountName=org.name, Email="payments@example.com")
+    org.member = organizations.describe_create_account_status(
+        CreateAccountRequestId=request["CreateAccountStatus"]["Id"])["CreateAccountStatus"]["AccountId"]
+    progress(f"      organization {org_id}: central account {central}, member {org.member} ({org.name})")
+    # The central stack's rules, stood in for by one rule into a queue (as digest mode).
+    events, sqs = boto3.client("events", **offline), boto3.client("sqs", **offline)
+    queue = sqs.create_queue(QueueName="iam-notify-demo-central")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events.put_rule(Name="iam-notify-demo-central", EventPattern=json.dumps({"source": [{"prefix": "aws."}]}))
+    events.put_targets(Rule="iam-notify-demo-central", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    # The member's forwarder, as a StackSet instance would create it.
+    cf = member_client(moto, org.member, "cloudformation")
+    template = yaml_parse((ROOT / "forwarder.yaml").read_text())
+    cf.create_stack(StackName="iam-notify-forwarder", TemplateBody=json.dumps(template),
+                    Capabilities=["CAPABILITY_NAMED_IAM"],
+                    Parameters=[{"ParameterKey": "CentralAccountId", "ParameterValue": central}])
+    status = cf.describe_stacks(StackName="iam-notify-forwarder")["Stacks"][0]["StackStatus"]
+    progress(f"      forwarder.yaml in account {org.member}: {status}")
+    member_events = member_client(moto, org.member, "events")
+    for name in ("AttachRolePolicy-in-member-account", "TagRole-member-heartbeat"):
+        e = json.loads((ROOT / "events" / "organization" / f"{name}.json").read_text()
+                       .replace(SAMPLE_MEMBER, org.member))
+        member_events.put_events(Entries=[{"Source": e["source"], "DetailType": e["detail-type"],
+                                           "Detail": json.dumps(e["detail"])}])
+    received = []
+    for _ in range(10):
+        received += sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if len(received) >= 2:
+            break
+    org.forwarded = len(received)
+    progress(f"      2 events put on the member's bus; {org.forwarded} reached the central bus's queue; invoking them")
+    batch_file = Path(log_dir) / "organization-batch.json"
+    batch_file.write_text(json.dumps(as_lambda_batch(received, queue_arn)))
+    (Path(log_dir) / "organization").mkdir(exist_ok=True)
+    with start_watch(Path(log_dir) / "organization", TOPIC_ARN=topic, ORGANIZATION_ID=org_id,
+                     AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
+                     **{k: v for k, v in offline_env().items() if k.startswith("AWS_")}) as watch:
+        org.invoke = invoke(watch, batch_file, INVOKE_TIMEOUT)
+        read_mailbox(sqs, mailbox_queue, org.deliveries, 1)
+        org.heartbeat_metrics = [line for line in Path(watch.log_path).read_text(errors="replace").splitlines()
+                                 if '"MemberHeartbeats":1' in line]
+    if not org.invoke.ok:
+        progress("        " + org.invoke.output.replace("\n", "\n        "))
+    progress(f"      {len(org.deliveries)} alert arrived; {len(org.heartbeat_metrics)} member heartbeat counted")
+    return org
+
+
 def run(files, log_dir, progress=say, burst=None):
     """Runs the whole path for `files` (and digest mode for the SQS batch `burst`, if given);
     returns what was invoked and what arrived."""
     import boto3
 
     result = Result()
-    steps = 4 if burst is None else 5
+    steps = 4 if burst is None else 6
     progress(f"[1/{steps}] starting moto_server (SNS + SQS) on 127.0.0.1")
     with moto_server(log_path=Path(log_dir) / "moto.log") as moto:
         offline = {"endpoint_url": moto.url, "region_name": "us-east-1",
@@ -251,11 +348,15 @@ def run(files, log_dir, progress=say, burst=None):
             if len(result.deliveries) > expected:
                 progress(f"      {len(result.deliveries) - expected} more notifications than invokes")
             if burst is not None:
-                progress(f"[5/5] digest mode: {burst.relative_to(ROOT) if burst.is_relative_to(ROOT) else burst} "
+                progress(f"[5/6] digest mode: {burst.relative_to(ROOT) if burst.is_relative_to(ROOT) else burst} "
                          "through an SQS digest queue")
                 result.burst = run_burst(burst, sqs, watch, queue, log_dir, progress)
         if any(not i.ok for i in result.invokes):
             progress(f"      function log: {watch.log_path}")
+        if burst is not None:
+            progress("[6/6] an organization: a member account's change through forwarder.yaml to the function "
+                     "in central mode")
+            result.organization = run_organization(moto, topic, queue, log_dir, progress)
     heartbeats = {i.file for i in result.invokes if i.heartbeat}
     for path in files:
         event_id = json.loads(path.read_text())["detail"].get("eventID")
@@ -336,6 +437,14 @@ def digest_line(burst):
     return f"digest mode: {burst.records} changes in one batch, {len(burst.deliveries)} emails; "
 
 
+def organization_line(org):
+    """The organization's run in the closing line (nothing when there was none)."""
+    if org is None:
+        return ""
+    return (f"organization: {org.forwarded} events forwarded from a member account, {len(org.deliveries)} alert "
+            f"naming it, {len(org.heartbeat_metrics)} heartbeat counted; ")
+
+
 def invoke_only(path, log_dir):
     say(f"starting `cargo lambda watch` on 127.0.0.1 in dry-run (no SNS) for {path}")
     with start_watch(log_dir, DRY_RUN="true", RUST_LOG="info") as watch:
@@ -395,19 +504,31 @@ def main(argv=None):
             "each warning or critical alert at once, one digest for the rest of the session:")
         for d in b.deliveries:
             print_alert(d)
+    if result.organization is not None:
+        o = result.organization
+        say("\n" + "=" * 100)
+        say(f"An organization: account {o.member} ({o.name}) forwarded {o.forwarded} events to the central bus; "
+            "the change arrived named as AWS Organizations names the account, the heartbeat was counted:")
+        for d in o.deliveries:
+            print_alert(d)
+        for line in o.heartbeat_metrics:
+            say(line)
     say("\n" + table(summary(files, result)))
     failed = [i.file for i in result.invokes if not i.ok]
     say("\n" + "=" * 100)
     heartbeats = sum(1 for i in result.invokes if i.heartbeat)
     say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {heartbeats} heartbeat counted; "
         f"{len(result.deliveries)} notifications arrived in the alert mailbox, {len(result.ops_deliveries)} "
-        f"in the ops mailbox; {digest_line(result.burst)}{time.monotonic() - started:.0f}s; logs in {log_dir}")
+        f"in the ops mailbox; {digest_line(result.burst)}{organization_line(result.organization)}"
+        f"{time.monotonic() - started:.0f}s; logs in {log_dir}")
     if failed:
         say("failed invokes: " + ", ".join(failed))
     if result.missing:
         say("no notification for: " + ", ".join(result.missing))
     if result.burst is not None and not result.burst.ok:
         say(f"digest mode failed: {result.burst}")
+    if result.organization is not None and not result.organization.ok:
+        say(f"the organization's run failed: {result.organization}")
     return 0 if result.ok else 1
 
 

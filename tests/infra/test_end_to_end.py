@@ -60,6 +60,23 @@ def test_a_burst_in_digest_mode_is_one_digest_and_one_critical_alert(delivered):
     assert listed == set(queued), "every queued change arrived, once"
 
 
+def test_an_organizations_member_change_arrives_named_and_its_heartbeat_is_counted(delivered):
+    """Step 6 of the demo: moto's Organizations with a member account; forwarder.yaml deployed
+    there by CloudFormation; a change and the heartbeat put on the member's bus reach the
+    central bus; the function in central mode names the account as Organizations does."""
+    _, result = delivered
+    org = result.organization
+    assert org.invoke.ok, org.invoke.output
+    assert org.forwarded == 2
+    [alert] = org.deliveries
+    assert alert.subject.startswith(f"[IAM] {org.name}: AttachRolePolicy deploy-permissions"), alert.subject
+    assert alert.attributes["account"] == org.member
+    assert f"Account:        {org.member} ({org.name})" in alert.body
+    [metric] = org.heartbeat_metrics
+    assert json.loads(metric)["Account"] == org.member
+    assert org.ok
+
+
 def test_the_burst_fixture_is_what_its_script_builds():
     """events/burst/terraform-apply.json is `scripts/sqs_batch.py --preset terraform-apply`."""
     import importlib.util
@@ -189,7 +206,7 @@ def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_
 def test_the_readme_transcript_counts_every_sample():
     count = len(list((ROOT / "events").glob("*.json")))
     readme = (ROOT / "README.md").read_text()
-    assert f"[3/5] invoking {count} events" in readme
+    assert f"[3/6] invoking {count} events" in readme
     tamper = len(TAMPER)
     assert (f"{count} events invoked, 0 failed; 1 heartbeat counted; {count - 1} notifications arrived in the "
             f"alert mailbox, {tamper} in the ops mailbox") in readme
