@@ -296,6 +296,38 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A name AWS Organizations returns is text a member account's administrator may set
+    /// (account:PutAccountName): whatever it holds, once cleaned as the lookup cleans it, on any
+    /// sample, every limit holds and it adds no line and hides nothing.
+    #[test]
+    fn no_looked_up_name_breaks_a_limit_or_forges_a_line(
+        raw in prop_oneof![
+            ".{0,80}",
+            "[\\n\\r\\t\u{2028}\u{2029}\u{202e}\u{1b}a-z=,:]{0,120}",
+            "(Account: 1|\nConsole: https://evil|Subject: x){1,4}",
+        ],
+        which in 0usize..200,
+    ) {
+        let samples = common::samples();
+        let (file, mut v) = samples[which % samples.len()].clone();
+        v["detail"]["recipientAccountId"] = json!(MEMBER);
+        let e = parse(&v);
+        let name = iam_notify::organizations::clean_name(&raw);
+        let n = iam_notify::render::render_named(&e, Format::Rich, &named(""), name.as_deref());
+        assert_valid(&n, &file);
+        let plain = render(&e, Format::Rich);
+        prop_assert_eq!(n.body.lines().count(), plain.body.lines().count(), "{}", file);
+        let hidden = |c: char| {
+            matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{1b}')
+        };
+        prop_assert!(!n.body.chars().any(hidden));
+        prop_assert!(n.subject.is_ascii());
+    }
+}
+
 #[test]
 fn the_member_heartbeat_sample_is_a_heartbeat_and_the_central_one_is_not_a_member_one() {
     let m = parse(&member("TagRole-member-heartbeat"));
