@@ -8,6 +8,7 @@
 //! [`noise`] (what is not sent). The shell: [`publish`] (SNS), [`handler`] (one invocation)
 //! and `main.rs`, which only wires [`config`], the client and the handler.
 
+pub mod account_alias;
 pub mod accounts;
 pub mod actor;
 pub mod arn;
@@ -30,6 +31,7 @@ pub mod publish;
 pub mod redact;
 pub mod render;
 pub mod severity;
+pub mod signed_call;
 pub mod strict;
 pub mod wildcard;
 

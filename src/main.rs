@@ -1,10 +1,14 @@
 //! The Lambda: wires configuration, the SNS client (and in central mode the Organizations
 //! directory) and the handler.
 
+// The handler future, with both name lookups in it, is deeper than the default limit of 128.
+#![recursion_limit = "256"]
+
+use iam_notify::account_alias::AliasApi;
 use iam_notify::config::Config;
 use iam_notify::handler::{handle_text, unconfigured, usable_deadline};
 use iam_notify::logging::LogSettings;
-use iam_notify::organizations::{Directory, OrganizationsApi, WithNames};
+use iam_notify::organizations::{Directory, FirstOf, OrganizationsApi, WithNames};
 use iam_notify::publish::SnsPublisher;
 use iam_notify::strict::StrictJsonLayer;
 use lambda_runtime::layers::TracingLayer;
@@ -19,15 +23,16 @@ async fn main() -> Result<(), Error> {
     LogSettings::from_lookup(|k| std::env::var(k).ok()).init();
     let setup = match Config::from_env() {
         Ok(config) => {
-            // In an organization's central stack, account names from AWS Organizations
-            // (its client, too, is built at the first lookup).
+            // In an organization's central stack, account names from AWS Organizations, else
+            // the member's alias (clients built at the first lookup).
             let publisher = WithNames {
                 publisher: SnsPublisher::from_env(&config.sdk, config.chat),
-                names: config
-                    .accounts
-                    .organization_id
-                    .as_ref()
-                    .map(|_| Directory::new(OrganizationsApi::new())),
+                names: config.accounts.organization_id.as_ref().map(|_| {
+                    FirstOf(
+                        Directory::new(OrganizationsApi::new()),
+                        Directory::new(AliasApi::new()),
+                    )
+                }),
             };
             Ok((config, publisher))
         }

@@ -1,5 +1,5 @@
-//! Account names from AWS Organizations, for an organization's central stack (shell: the one
-//! lookup the function makes). `organizations:DescribeAccount` answers for the management
+//! Account names from AWS Organizations, for an organization's central stack (shell: the
+//! lookups the function makes, with [`crate::account_alias`]). `organizations:DescribeAccount` answers for the management
 //! account and a delegated administrator; the function asks once per account per execution
 //! environment, within a time budget, and never at the cost of the alert:
 //!
@@ -19,6 +19,7 @@
 use crate::accounts::MAX_NAME_CHARS;
 use crate::publish::{PublishError, Publisher, RecordingPublisher, SnsPublisher};
 use crate::render::Notification;
+use crate::signed_call::{self, Call};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -46,6 +47,19 @@ impl<D: AccountDirectory> AccountDirectory for Option<D> {
         match self {
             Some(d) => d.account_name(account).await,
             None => None,
+        }
+    }
+}
+
+/// The first name either directory has: AWS Organizations', then the member's alias.
+#[derive(Debug)]
+pub struct FirstOf<A, B>(pub A, pub B);
+
+impl<A: AccountDirectory, B: AccountDirectory> AccountDirectory for FirstOf<A, B> {
+    async fn account_name(&self, account: &str) -> Option<String> {
+        match self.0.account_name(account).await {
+            Some(name) => Some(name),
+            None => self.1.account_name(account).await,
         }
     }
 }
@@ -100,8 +114,14 @@ pub enum LookupError {
     Failed(String),
 }
 
-/// One `DescribeAccount`: the Organizations API, or a fake in tests.
+/// One source of an account's name: the Organizations API (`DescribeAccount`), the member's
+/// alias ([`crate::account_alias`]), or a fake in tests.
 pub trait DescribeAccount: Send + Sync {
+    /// What the logs call this source.
+    fn source(&self) -> &'static str {
+        "organizations:DescribeAccount"
+    }
+
     fn describe_account(
         &self,
         account: &str,
@@ -184,14 +204,14 @@ impl<A: DescribeAccount> AccountDirectory for Directory<A> {
                 name
             }
             Err(LookupError::NotFound(why)) => {
-                tracing::info!(account = %account, reason = %cap(&why),
-                    "account name: Organizations does not know this account; the alert shows AccountNames or the id");
+                tracing::info!(account = %account, source = self.api.source(), reason = %cap(&why),
+                    "account name: this source has none for the account (remembered)");
                 self.remember(account, None);
                 None
             }
             Err(LookupError::Denied(why)) => {
                 self.denied.store(true, Ordering::Relaxed);
-                tracing::warn!(account = %account, reason = %cap(&why),
+                tracing::warn!(account = %account, source = self.api.source(), reason = %cap(&why),
                     "account names: organizations:DescribeAccount is denied, so alerts show \
                      AccountNames or the id. It answers in the organization's management account \
                      or a delegated administrator (aws organizations register-delegated-administrator \
@@ -201,7 +221,7 @@ impl<A: DescribeAccount> AccountDirectory for Directory<A> {
             }
             Err(LookupError::Failed(why)) => {
                 self.pause();
-                tracing::warn!(account = %account, reason = %cap(&why),
+                tracing::warn!(account = %account, source = self.api.source(), reason = %cap(&why),
                     "account name: lookup failed; the alert shows AccountNames or the id \
                      (lookups rest for a minute, then resume)");
                 None
@@ -226,112 +246,120 @@ fn cap(s: &str) -> String {
     crate::redact::cap(s, 512)
 }
 
-/// The Organizations API through the AWS SDK (the shared configuration: environment,
-/// `AWS_ENDPOINT_URL`, the Lambda role). The client is built at the first lookup. Two
-/// attempts, a budget of [`BUDGET`] per lookup.
+/// The Organizations API: `DescribeAccount`, a JSON 1.1 call ([`crate::signed_call`]) with
+/// the shared configuration's credentials and endpoint (`AWS_ENDPOINT_URL`, the Lambda
+/// role). Two attempts (throttling and server errors are retried; access denied is not), all
+/// within [`BUDGET`].
 #[derive(Debug, Default)]
 pub struct OrganizationsApi {
-    client: tokio::sync::OnceCell<aws_sdk_organizations::Client>,
+    /// The shared configuration, loaded at the first lookup, unless given (tests).
+    config: Option<aws_config::SdkConfig>,
 }
 
-/// The most one lookup may add to an alert's time (both attempts and the backoff).
+/// The most one lookup may add to an alert's time (both attempts and the pause between).
 pub const BUDGET: Duration = Duration::from_millis(1_500);
+
+/// Organizations' endpoint (a global service, served from us-east-1).
+const ORGANIZATIONS_ENDPOINT: &str = "https://organizations.us-east-1.amazonaws.com/";
 
 impl OrganizationsApi {
     pub fn new() -> Self {
         OrganizationsApi::default()
     }
 
-    /// An API with a ready client (tests: a fake endpoint on loopback).
-    pub fn with_client(client: aws_sdk_organizations::Client) -> Self {
+    /// An API using `config` (tests: an endpoint on loopback, fixed credentials).
+    pub fn with_config(config: aws_config::SdkConfig) -> Self {
         OrganizationsApi {
-            client: tokio::sync::OnceCell::new_with(Some(client)),
+            config: Some(config),
         }
     }
 
-    async fn client(&self) -> &aws_sdk_organizations::Client {
-        self.client
-            .get_or_init(|| async {
-                let shared = crate::publish::shared_config().await;
-                aws_sdk_organizations::Client::from_conf(within_budget(
-                    aws_sdk_organizations::config::Builder::from(shared),
-                ))
-            })
+    async fn describe(&self, account: &str) -> Result<String, LookupError> {
+        let config = match &self.config {
+            Some(c) => c,
+            None => crate::publish::shared_config().await,
+        };
+        let credentials = signed_call::credentials(config)
             .await
+            .map_err(LookupError::Failed)?;
+        let body = serde_json::json!({ "AccountId": account }).to_string();
+        let call = Call {
+            endpoint: config.endpoint_url().unwrap_or(ORGANIZATIONS_ENDPOINT),
+            service: "organizations",
+            region: "us-east-1",
+            content_type: "application/x-amz-json-1.1",
+            target: Some("AWSOrganizationsV20161128.DescribeAccount"),
+            body: &body,
+        };
+        let mut last = LookupError::Failed("not asked".into());
+        for attempt in 0..2 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            let answer = match signed_call::post(call, credentials.clone()).await {
+                Ok(a) => a,
+                Err(e) => {
+                    last = LookupError::Failed(e);
+                    continue;
+                }
+            };
+            match read_answer(&answer) {
+                Err(LookupError::Failed(why)) => last = LookupError::Failed(why),
+                done => return done,
+            }
+        }
+        Err(last)
     }
 }
 
-/// The lookup's client settings: two attempts (throttling, 5xx, timeouts and connection
-/// errors are retried; access denied is not), each within 650 ms, all within [`BUDGET`].
-pub fn within_budget(
-    builder: aws_sdk_organizations::config::Builder,
-) -> aws_sdk_organizations::Config {
-    use aws_sdk_organizations::config::{retry::RetryConfig, timeout::TimeoutConfig};
-    builder
-        .http_client(crate::publish::http_client())
-        .retry_config(
-            RetryConfig::standard()
-                .with_max_attempts(2)
-                .with_initial_backoff(Duration::from_millis(100)),
-        )
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_millis(500))
-                .operation_attempt_timeout(Duration::from_millis(650))
-                .operation_timeout(BUDGET)
-                .build(),
-        )
-        .build()
+/// `DescribeAccount`'s answer: the account's name, or why not.
+fn read_answer(answer: &signed_call::Answer) -> Result<String, LookupError> {
+    #[derive(serde::Deserialize)]
+    struct Described {
+        #[serde(rename = "Account")]
+        account: Option<Account>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Account {
+        #[serde(rename = "Name")]
+        name: Option<String>,
+    }
+    #[derive(serde::Deserialize, Default)]
+    struct Failure {
+        #[serde(rename = "__type", default)]
+        kind: String,
+        #[serde(alias = "Message", default)]
+        message: String,
+    }
+    if answer.ok() {
+        return serde_json::from_str::<Described>(&answer.body)
+            .ok()
+            .and_then(|d| d.account?.name)
+            .ok_or_else(|| LookupError::Failed("an answer without the account's name".into()));
+    }
+    let failure: Failure = serde_json::from_str(&answer.body).unwrap_or_default();
+    // `__type` may carry a namespace: `com.amazon…#AccessDeniedException`.
+    let kind = failure.kind.rsplit('#').next().unwrap_or_default();
+    let why = format!("HTTP {} {kind}: {}", answer.status, failure.message);
+    Err(match kind {
+        "AccessDeniedException" | "AccessDenied" => LookupError::Denied(why),
+        "AccountNotFoundException" | "AWSOrganizationsNotInUseException" => {
+            LookupError::NotFound(why)
+        }
+        _ => LookupError::Failed(why),
+    })
 }
 
 impl DescribeAccount for OrganizationsApi {
     async fn describe_account(&self, account: &str) -> Result<String, LookupError> {
-        use aws_sdk_organizations::error::{ProvideErrorMetadata, SdkError};
-        use aws_sdk_organizations::operation::describe_account::DescribeAccountError as E;
-        let out = self
-            .client()
-            .await
-            .describe_account()
-            .account_id(account)
-            .send()
-            .await;
-        match out {
-            Ok(o) => o
-                .account()
-                .and_then(|a| a.name())
-                .map(String::from)
-                .ok_or_else(|| LookupError::NotFound("the answer has no name".into())),
-            Err(SdkError::ServiceError(e)) => {
-                let err = e.err();
-                let why = format!(
-                    "{}: {}",
-                    err.code().unwrap_or("error"),
-                    err.message().unwrap_or_default()
-                );
-                Err(match err {
-                    E::AccessDeniedException(_) => LookupError::Denied(why),
-                    E::AccountNotFoundException(_) | E::AwsOrganizationsNotInUseException(_) => {
-                        LookupError::NotFound(why)
-                    }
-                    _ if why.contains("AccessDenied") => LookupError::Denied(why),
-                    _ => LookupError::Failed(why),
-                })
-            }
-            Err(other) => Err(LookupError::Failed(error_chain(&other))),
+        match tokio::time::timeout(BUDGET, self.describe(account)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(LookupError::Failed(format!(
+                "no answer within {} ms",
+                BUDGET.as_millis()
+            ))),
         }
     }
-}
-
-/// An SDK error in one line (its source chain), without the request.
-fn error_chain<E: std::error::Error>(e: &E) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

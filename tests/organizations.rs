@@ -1,17 +1,19 @@
-//! Account names from AWS Organizations, never at the cost of the alert: against a fake
-//! Organizations endpoint on 127.0.0.1, every failure (access denied, an unknown account,
+//! Account names from AWS Organizations (and members' aliases), never at the cost of the
+//! alert: against a fake endpoint on 127.0.0.1, every failure (access denied, an unknown account,
 //! throttling, a server error, a slow answer, a refused connection) still publishes the alert
 //! — named from `ACCOUNT_NAMES`, else by id — within the lookup's budget, and a name that
 //! is found is cleaned and asked for once.
 
 mod common;
 
-use aws_sdk_organizations::config::{BehaviorVersion, Credentials, Region};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use common::fake::{Answer, FakeEndpoint, fake_endpoint, refusing_url};
+use iam_notify::account_alias::AliasApi;
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::handler::handle;
-use iam_notify::organizations::{BUDGET, Directory, OrganizationsApi, WithNames, within_budget};
+use iam_notify::organizations::{BUDGET, Directory, OrganizationsApi, WithNames};
 use iam_notify::publish::RecordingPublisher;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -23,15 +25,21 @@ fn json(status: u16, body: &str) -> Answer {
     Answer::new(status, "application/x-amz-json-1.1", body)
 }
 
-fn names(url: &str) -> Directory<OrganizationsApi> {
-    let builder = aws_sdk_organizations::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
+/// The standard configuration, with an endpoint on loopback and fixed credentials.
+async fn sdk_config(url: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
         .endpoint_url(url)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"));
-    Directory::new(OrganizationsApi::with_client(
-        aws_sdk_organizations::Client::from_conf(within_budget(builder)),
-    ))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "tests",
+        )))
+        .http_client(iam_notify::publish::http_client())
+        .load()
+        .await
+}
+
+async fn names(url: &str) -> Directory<OrganizationsApi> {
+    Directory::new(OrganizationsApi::with_config(sdk_config(url).await))
 }
 
 fn central(mapping: &str) -> Config {
@@ -52,7 +60,7 @@ fn member_event() -> Value {
 async fn twice(server: &FakeEndpoint, mapping: &str) -> (Vec<String>, Vec<Duration>) {
     let shell = WithNames {
         publisher: RecordingPublisher::new(),
-        names: names(&server.url),
+        names: names(&server.url).await,
     };
     let config = central(mapping);
     let mut took = Vec::new();
@@ -163,7 +171,7 @@ async fn a_refused_connection_still_publishes() {
     let url = refusing_url();
     let shell = WithNames {
         publisher: RecordingPublisher::new(),
-        names: names(&url),
+        names: names(&url).await,
     };
     let out = handle(&member_event(), &central(""), &shell).await.unwrap();
     assert!(out["messageId"].is_string());
@@ -180,7 +188,7 @@ async fn a_single_account_stack_asks_nothing() {
     let server = fake_endpoint(json(200, r#"{"Account":{"Name":"x"}}"#)).await;
     let shell = WithNames {
         publisher: RecordingPublisher::new(),
-        names: names(&server.url),
+        names: names(&server.url).await,
     };
     handle(
         &member_event(),
@@ -190,4 +198,59 @@ async fn a_single_account_stack_asks_nothing() {
     .await
     .unwrap();
     assert_eq!(server.hits(), 0);
+}
+
+/// The member's alias through a fake STS/IAM endpoint (the happy path runs against moto in
+/// tests/infra/test_organization.py).
+async fn aliases(url: &str) -> Directory<AliasApi> {
+    Directory::new(AliasApi::with_config(sdk_config(url).await))
+}
+
+async fn twice_by_alias(server: &FakeEndpoint, mapping: &str) -> (Vec<String>, Vec<Duration>) {
+    let shell = WithNames {
+        publisher: RecordingPublisher::new(),
+        names: aliases(&server.url).await,
+    };
+    let config = central(mapping);
+    let mut took = Vec::new();
+    for _ in 0..2 {
+        let started = Instant::now();
+        let out = handle(&member_event(), &config, &shell).await.unwrap();
+        took.push(started.elapsed());
+        assert!(
+            out["messageId"].is_string(),
+            "the alert is published: {out}"
+        );
+    }
+    let subjects = shell
+        .publisher
+        .sent()
+        .iter()
+        .map(|p| p.request.subject.clone())
+        .collect();
+    (subjects, took)
+}
+
+#[tokio::test]
+async fn a_member_without_the_read_role_is_named_from_the_mapping_and_not_asked_again() {
+    let server = fake_endpoint(Answer::new(
+        403,
+        "text/xml",
+        "<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code>\
+         <Message>not authorized to perform sts:AssumeRole</Message></Error></ErrorResponse>",
+    ))
+    .await;
+    let (subjects, _) = twice_by_alias(&server, &format!("{MEMBER}=prod-payments")).await;
+    assert_named(&subjects, "prod-payments");
+    assert_eq!(server.hits(), 1, "no read role there: remembered");
+}
+
+#[tokio::test]
+async fn a_silent_sts_costs_at_most_the_budget() {
+    let server = fake_endpoint(Answer::silence(Duration::from_secs(10))).await;
+    let (subjects, took) = twice_by_alias(&server, "").await;
+    assert_named(&subjects, MEMBER);
+    for t in took {
+        assert!(t < BUDGET + Duration::from_millis(500), "{t:?}");
+    }
 }

@@ -290,6 +290,7 @@ def test_the_optional_read_role_trusts_only_the_central_function_and_only_reads(
 
 
 def test_the_central_function_may_name_the_organizations_accounts_and_nothing_more(cfn):
+    """DescribeAccount of the organization's accounts, and their read role for the alias."""
     def can(stack, action, resource):
         role = stack.arn("FunctionRole")
         return allowed(stack, {"AWS": role}, action, resource, identity=stack.identity_statements("FunctionRole"))
@@ -302,6 +303,16 @@ def test_the_central_function_may_name_the_organizations_accounts_and_nothing_mo
                              ("organizations:LeaveOrganization", "*")):
         assert not can(central, action, resource), (action, resource)
     assert not can(deploy(cfn), "organizations:DescribeAccount", account), "single-account: no lookups"
+    # The members' read role, in the organization only; no other role.
+    def assume(stack, role, org):
+        principal = {"AWS": stack.arn("FunctionRole")}
+        return allowed(stack, principal, "sts:AssumeRole", role, {"aws:ResourceOrgID": org},
+                       identity=stack.identity_statements("FunctionRole"))
+    read_role = f"arn:{PARTITION}:iam::{MEMBER}:role/iam-notify-central-read"
+    assert assume(central, read_role, ORG)
+    assert not assume(central, read_role, "o-zzzzzzzzzz"), "another organization's account"
+    assert not assume(central, f"arn:{PARTITION}:iam::{MEMBER}:role/OrganizationAccountAccessRole", ORG)
+    assert not assume(deploy(cfn), read_role, ORG)
 
 
 # ---- two accounts in moto ---------------------------------------------------------------------
@@ -425,23 +436,36 @@ def test_an_iam_change_in_a_member_account_becomes_an_alert_naming_that_account(
     assert '"MemberHeartbeats"' in log and f'"Account":"{member}"' in log.replace(" ", "")
 
 
-def test_without_access_to_organizations_the_mapping_names_the_account(own_moto, tmp_path):
+@pytest.mark.parametrize("alias", [None, "payments-prod"], ids=["no-alias", "alias"])
+def test_without_access_to_organizations_the_alias_then_the_mapping_names_the_account(own_moto, tmp_path, alias):
     """A central account that may not call DescribeAccount (here: an account in no
-    organization) still alerts, named from AccountNames, after one warning."""
+    organization) still alerts, named by the member's alias when its read role lets the
+    function read it (iam:ListAccountAliases, a signed Query call), else from AccountNames."""
     moto = own_moto
-    topic = client("sns", moto).create_topic(Name="no-org")["TopicArn"]
-    mailbox = mailbox_for(moto, topic, "no-org-mailbox")
-    event = ROOT / "events/organization/AttachRolePolicy-in-member-account.json"
+    member = "444455556666" if alias is None else "444455557777"
+    topic = client("sns", moto).create_topic(Name=f"no-org-{member}")["TopicArn"]
+    mailbox = mailbox_for(moto, topic, f"no-org-mailbox-{member}")
+    event = tmp_path / "event.json"
+    event.write_text((ROOT / "events/organization/AttachRolePolicy-in-member-account.json").read_text()
+                     .replace(MEMBER, member))
+    if alias:
+        iam = member_client(moto, member, "iam")
+        iam.create_role(RoleName="iam-notify-central-read", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                    "Principal": {"AWS": "arn:aws:iam::210987654321:root"}}]}))
+        iam.create_account_alias(AccountAlias=alias)
     # Another moto account, outside any organization, stands for the central account.
     creds = client("sts", moto).assume_role(RoleArn="arn:aws:iam::210987654321:role/admin",
                                            RoleSessionName="central")["Credentials"]
     _, delivered, log = run_function(moto, tmp_path, event, mailbox, TOPIC_ARN=topic, ORGANIZATION_ID=ORG,
-                                     ACCOUNT_NAMES=f"{MEMBER}=prod-payments",
+                                     ACCOUNT_NAMES=f"{member}=from-the-mapping",
                                      AWS_ACCESS_KEY_ID=creds["AccessKeyId"],
                                      AWS_SECRET_ACCESS_KEY=creds["SecretAccessKey"],
                                      AWS_SESSION_TOKEN=creds["SessionToken"])
     [alert] = delivered
-    assert alert.subject.startswith("[IAM] prod-payments: AttachRolePolicy"), alert.subject
+    label = alias or "from-the-mapping"
+    assert alert.subject.startswith(f"[IAM] {label}: AttachRolePolicy"), (alert.subject, log[-3000:])
+    assert f"Account:        {member} ({label})" in alert.body
     assert "account name" in log, log[-2000:]
 
 

@@ -153,8 +153,11 @@ def test_least_privilege_and_no_public_principal(cfn):
     assert names["Condition"] == "Central" and names["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
     assert names["Properties"]["PolicyDocument"]["Statement"] == [{
         "Sid": "NameTheOrganizationsAccounts", "Effect": "Allow", "Action": "organizations:DescribeAccount",
-        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"}}], \
-        "describe the organization's accounts: nothing more"
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:organizations::*:account/${OrganizationId}/*"}}, {
+        "Sid": "ReadMemberAliases", "Effect": "Allow", "Action": "sts:AssumeRole",
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::*:role/iam-notify-central-read"},
+        "Condition": {"StringEquals": {"aws:ResourceOrgID": {"Ref": "OrganizationId"}}}}], \
+        "describe the organization's accounts, assume their read role: nothing more"
     digest = cfn["Resources"]["FunctionDigestPolicy"]
     assert digest["Condition"] == "Digest" and digest["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
     assert digest["Properties"]["PolicyDocument"]["Statement"] == [{
@@ -369,7 +372,7 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     # The function as the template sets it up.
     fn = client("lambda", moto).get_function(FunctionName=outputs["FunctionName"])["Configuration"]
     assert fn["FunctionName"] == created["NotifyFunction"]["PhysicalResourceId"]
-    assert (fn["Runtime"], fn["Handler"], fn["MemorySize"], fn["Timeout"]) == ("provided.al2023", "bootstrap", 128, 40)
+    assert (fn["Runtime"], fn["Handler"], fn["MemorySize"], fn["Timeout"]) == ("provided.al2023", "bootstrap", 128, 45)
     # moto's CloudFormation drops Architectures (it reports its default, x86_64); the
     # transform test above asserts arm64 on what CloudFormation receives.
     assert fn["Environment"]["Variables"]["TOPIC_ARN"] == topic_arn

@@ -193,7 +193,7 @@ def test_in_immediate_mode_there_is_no_queue_in_between(cfn):
     assert not stack.of_type("AWS::Lambda::EventSourceMapping")
     assert "DigestQueue" not in stack.resources and "DigestDeadLetterQueue" not in stack.resources
     fn_name, fn = function(stack)
-    assert fn["Timeout"] == 40
+    assert fn["Timeout"] == 45
     for name, rule in rules(stack).items():
         assert [t["Arn"] for t in rule["Targets"]] == [stack.arn(fn_name)], name
 

@@ -1,0 +1,145 @@
+//! A member account's alias, for an organization's central stack (shell): when AWS
+//! Organizations gives no name, the role forwarder.yaml creates in the member on request
+//! (`iam-notify-central-read`, trusting only the central function's role) is assumed and
+//! `iam:ListAccountAliases` read with it. Asked through [`crate::organizations::Directory`]:
+//! once per account per execution environment, within [`crate::organizations::BUDGET`].
+//!
+//! `ListAccountAliases` is an AWS Query call, one [`crate::signed_call`] (not all of
+//! aws-sdk-iam in the deployment zip). The role is assumed with aws-config's own
+//! `AssumeRoleProvider`.
+
+use crate::organizations::{BUDGET, DescribeAccount, LookupError};
+use crate::signed_call::{Call, post};
+use aws_credential_types::provider::ProvideCredentials;
+
+/// The role forwarder.yaml creates in a member account for the central function
+/// (`CentralFunctionRoleArn`).
+pub const READ_ROLE: &str = "iam-notify-central-read";
+
+/// IAM's global endpoint (IAM is served from us-east-1).
+const IAM_ENDPOINT: &str = "https://iam.amazonaws.com/";
+const LIST_ACCOUNT_ALIASES: &str = "Action=ListAccountAliases&Version=2010-05-08";
+
+/// Aliases of member accounts, read through their `iam-notify-central-read` role.
+#[derive(Debug, Default)]
+pub struct AliasApi {
+    /// The configuration the role is assumed with (and whose `AWS_ENDPOINT_URL` IAM is asked
+    /// at): the shared one, loaded at the first lookup, unless given (tests).
+    config: Option<aws_config::SdkConfig>,
+}
+
+impl AliasApi {
+    pub fn new() -> Self {
+        AliasApi::default()
+    }
+
+    /// An API using `config` (tests: an endpoint on loopback, fixed credentials).
+    pub fn with_config(config: aws_config::SdkConfig) -> Self {
+        AliasApi {
+            config: Some(config),
+        }
+    }
+
+    async fn alias(&self, account: &str) -> Result<String, LookupError> {
+        let config = match &self.config {
+            Some(c) => c,
+            None => crate::publish::shared_config().await,
+        };
+        let role = format!("arn:aws:iam::{account}:role/{READ_ROLE}");
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+            .session_name("iam-notify-account-alias")
+            .configure(config)
+            .build()
+            .await;
+        // The role is missing (no CentralFunctionRoleArn there) or trusts someone else: this
+        // account has no alias for us, which is remembered.
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| LookupError::NotFound(format!("assuming {READ_ROLE}: {e}")))?;
+        let call = Call {
+            endpoint: config.endpoint_url().unwrap_or(IAM_ENDPOINT),
+            service: "iam",
+            region: "us-east-1",
+            content_type: "application/x-www-form-urlencoded; charset=utf-8",
+            target: None,
+            body: LIST_ACCOUNT_ALIASES,
+        };
+        let answer = post(call, credentials).await.map_err(LookupError::Failed)?;
+        if answer.ok() {
+            return first_alias(&answer.body)
+                .ok_or_else(|| LookupError::NotFound("the account has no alias".into()));
+        }
+        let code = between(&answer.body, "<Code>", "</Code>").unwrap_or("error");
+        let why = format!("iam:ListAccountAliases: HTTP {} {code}", answer.status);
+        Err(match code {
+            "AccessDenied" | "AccessDeniedException" => LookupError::NotFound(why),
+            _ => LookupError::Failed(why),
+        })
+    }
+}
+
+impl DescribeAccount for AliasApi {
+    fn source(&self) -> &'static str {
+        "the account alias (iam:ListAccountAliases through iam-notify-central-read)"
+    }
+
+    /// The whole lookup (assuming the role, then the call) within [`BUDGET`].
+    async fn describe_account(&self, account: &str) -> Result<String, LookupError> {
+        match tokio::time::timeout(BUDGET, self.alias(account)).await {
+            Ok(answer) => answer,
+            Err(_) => Err(LookupError::Failed(format!(
+                "no answer within {} ms",
+                BUDGET.as_millis()
+            ))),
+        }
+    }
+}
+
+/// The text between the first `open` and the next `close`.
+fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
+    let start = text.find(open)? + open.len();
+    let rest = text.get(start..)?;
+    rest.get(..rest.find(close)?)
+}
+
+/// The first alias of a `ListAccountAliasesResponse`, when it is one IAM could have written
+/// (3 to 63 lowercase letters, digits and hyphens): nothing else is taken from the answer.
+fn first_alias(xml: &str) -> Option<String> {
+    let aliases = between(xml, "<AccountAliases>", "</AccountAliases>")?;
+    let alias = between(aliases, "<member>", "</member>")?.trim();
+    let ok = (3..=63).contains(&alias.len())
+        && alias
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    ok.then(|| alias.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ANSWER: &str = "<ListAccountAliasesResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+        <ListAccountAliasesResult><IsTruncated>false</IsTruncated><AccountAliases>\
+        <member>payments-prod</member></AccountAliases></ListAccountAliasesResult>\
+        <ResponseMetadata><RequestId>x</RequestId></ResponseMetadata></ListAccountAliasesResponse>";
+
+    #[test]
+    fn the_first_alias_is_read_and_nothing_else() {
+        assert_eq!(first_alias(ANSWER).as_deref(), Some("payments-prod"));
+        let none = ANSWER.replace("<member>payments-prod</member>", "");
+        assert_eq!(first_alias(&none), None);
+        for odd in ["Payments", "a&amp;b", "x", "bad alias", "new\nline"] {
+            let xml = ANSWER.replace("payments-prod", odd);
+            assert_eq!(first_alias(&xml), None, "{odd:?}");
+        }
+        assert_eq!(
+            between(
+                "<Error><Code>Throttling</Code></Error>",
+                "<Code>",
+                "</Code>"
+            ),
+            Some("Throttling")
+        );
+    }
+}
