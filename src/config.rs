@@ -89,6 +89,20 @@ pub struct Config {
     /// Accounts in words (`ACCOUNT_NAMES`), and whether subjects name the account (an
     /// organization's central stack: `ORGANIZATION_ID`).
     pub accounts: Accounts,
+    /// Read what an attached customer-managed policy grants (`ENRICH`, default true; only
+    /// when publishing, and only for policies of the topic's own account).
+    pub enrich: bool,
+}
+
+impl Config {
+    /// The account the stack publishes in (its topic's), whose policies may be read; none
+    /// in dry-run.
+    pub fn own_account(&self) -> Option<&str> {
+        match &self.delivery {
+            Delivery::Publish(topic) => topic.as_str().split(':').nth(4),
+            Delivery::DryRun => None,
+        }
+    }
 }
 
 impl Config {
@@ -112,6 +126,7 @@ impl Config {
     ///   the role the heartbeat schedule acts as (see [`crate::heartbeat`]).
     /// - `ORGANIZATION_ID` (an organization's central stack: subjects name the account) and
     ///   `ACCOUNT_NAMES` (`<12-digit id>=<name>,…`): see [`Accounts::parse`].
+    /// - `ENRICH` (default true): read what an attached customer-managed policy grants.
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -212,6 +227,11 @@ impl Config {
             value("ORGANIZATION_ID").as_deref(),
         )
         .map_err(ConfigError)?;
+        let enrich = match value("ENRICH") {
+            None => true,
+            Some(v) => parse_bool(&v)
+                .ok_or_else(|| ConfigError(format!("ENRICH must be true or false, not {v:?}")))?,
+        };
         let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
         let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
@@ -228,6 +248,7 @@ impl Config {
             ops_topic,
             heartbeat,
             accounts,
+            enrich,
         })
     }
 }

@@ -6,9 +6,10 @@ use crate::event::{Event, InputError, Reading, read_text};
 use crate::heartbeat::{member_heartbeat, member_metric_line};
 use crate::noise::{metric_line, suppressed};
 use crate::organizations::AccountDirectory;
+use crate::policy_lookup::{Attached, PolicyLookup, wanted};
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
-use crate::render::{Notification, render_named};
+use crate::render::{LookedUp, Notification, render_named};
 use aws_lambda_events::sqs::SqsEvent;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -71,7 +72,7 @@ pub fn checked_body(body: &[u8]) -> Option<String> {
 /// Handles one Lambda payload: an EventBridge event (one alert), or a batch of them from the
 /// digest queue (see [`handle_batch`]), told apart by shape. Returns the SNS message id (or,
 /// in dry-run, the notification); for a batch, the records to return to the queue.
-pub async fn handle<P: Publisher + AccountDirectory>(
+pub async fn handle<P: Publisher + AccountDirectory + PolicyLookup>(
     payload: &Value,
     config: &Config,
     publisher: &P,
@@ -82,7 +83,7 @@ pub async fn handle<P: Publisher + AccountDirectory>(
 /// [`handle`], knowing when Lambda ends the invocation (its context's deadline): a batch
 /// stops publishing while there is still time to answer, and returns what it did not send
 /// to the queue, rather than being cut off and sending it all again.
-pub async fn handle_until<P: Publisher + AccountDirectory>(
+pub async fn handle_until<P: Publisher + AccountDirectory + PolicyLookup>(
     payload: &Value,
     config: &Config,
     publisher: &P,
@@ -105,7 +106,7 @@ pub async fn handle_until<P: Publisher + AccountDirectory>(
 /// well-formed EventBridge event is read straight into the typed record
 /// ([`Event::parse_typed`]); a batch, or anything the typed reading defers, is parsed as a
 /// tree and handled by [`handle_until`]. Both readings give the same event (tested).
-pub async fn handle_text<P: Publisher + AccountDirectory>(
+pub async fn handle_text<P: Publisher + AccountDirectory + PolicyLookup>(
     text: &str,
     config: &Config,
     publisher: &P,
@@ -119,13 +120,18 @@ pub async fn handle_text<P: Publisher + AccountDirectory>(
 }
 
 /// One event: counted (heartbeat), suppressed, or delivered.
-async fn handle_event<P: Publisher + AccountDirectory>(
+async fn handle_event<P: Publisher + AccountDirectory + PolicyLookup>(
     event: &Event,
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
     let name = account_name(event, config, publisher).await;
-    match triage(event, config, name.as_deref()) {
+    let attached = attached_policy(event, config, publisher).await;
+    let looked_up = LookedUp {
+        account_name: name.as_deref(),
+        attached: attached.as_ref(),
+    };
+    match triage(event, config, looked_up) {
         Triage::Heartbeat(out) | Triage::Suppressed(out) => Ok(out),
         Triage::Alert(n) => deliver(&n, config, publisher).await,
     }
@@ -168,9 +174,20 @@ async fn account_name<D: AccountDirectory>(
     }
 }
 
-/// Counts a heartbeat, applies the noise rules, or renders the alert (naming the account as
-/// `looked_up`, else the configuration, says). Logs what it decided.
-fn triage(event: &Event, config: &Config, looked_up: Option<&str>) -> Triage {
+/// What an attached customer-managed policy of the stack's own account grants, when
+/// enrichment is on and the function publishes.
+async fn attached_policy<L: PolicyLookup>(
+    event: &Event,
+    config: &Config,
+    policies: &L,
+) -> Option<Attached> {
+    let arn = wanted(event, config.own_account().filter(|_| config.enrich)?)?;
+    policies.attached_policy(&arn).await
+}
+
+/// Counts a heartbeat, applies the noise rules, or renders the alert (with what the shell
+/// looked up). Logs what it decided.
+fn triage(event: &Event, config: &Config, looked_up: LookedUp<'_>) -> Triage {
     if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(event)) {
         let event_id = event.detail.event_id.as_deref();
         tracing::info!(
@@ -294,7 +311,7 @@ pub fn is_sqs_batch(payload: &Value) -> bool {
 /// Nothing lost, nothing doubled: the answer names only the messages to return to the queue
 /// (`ReportBatchItemFailures`): one that cannot be read, or whose alert or digest could not
 /// be published. The queue retries those, then keeps them in its dead-letter queue.
-pub async fn handle_batch<P: Publisher + AccountDirectory>(
+pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
     payload: &Value,
     config: &Config,
     publisher: &P,
@@ -336,7 +353,12 @@ pub async fn handle_batch<P: Publisher + AccountDirectory>(
             }
         }
         let name = account_name(&event, config, publisher).await;
-        if let Triage::Alert(n) = triage(&event, config, name.as_deref()) {
+        let attached = attached_policy(&event, config, publisher).await;
+        let looked_up = LookedUp {
+            account_name: name.as_deref(),
+            attached: attached.as_ref(),
+        };
+        if let Triage::Alert(n) = triage(&event, config, looked_up) {
             alerts.push((id, event, *n));
         }
     }

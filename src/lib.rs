@@ -27,6 +27,7 @@ pub mod logging;
 pub mod noise;
 pub mod organizations;
 pub mod policy;
+pub mod policy_lookup;
 pub mod publish;
 pub mod redact;
 pub mod render;

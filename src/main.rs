@@ -1,5 +1,5 @@
-//! The Lambda: wires configuration, the SNS client (and in central mode the Organizations
-//! directory) and the handler.
+//! The Lambda: wires configuration, the SNS client, the lookups (account names in central
+//! mode, attached policies' text) and the handler.
 
 // The handler future, with both name lookups in it, is deeper than the default limit of 128.
 #![recursion_limit = "256"]
@@ -9,6 +9,7 @@ use iam_notify::config::Config;
 use iam_notify::handler::{handle_text, unconfigured, usable_deadline};
 use iam_notify::logging::LogSettings;
 use iam_notify::organizations::{Directory, FirstOf, OrganizationsApi, WithNames};
+use iam_notify::policy_lookup::{IamPolicies, WithPolicies};
 use iam_notify::publish::SnsPublisher;
 use iam_notify::strict::StrictJsonLayer;
 use lambda_runtime::layers::TracingLayer;
@@ -25,7 +26,7 @@ async fn main() -> Result<(), Error> {
         Ok(config) => {
             // In an organization's central stack, account names from AWS Organizations, else
             // the member's alias (clients built at the first lookup).
-            let publisher = WithNames {
+            let named = WithNames {
                 publisher: SnsPublisher::from_env(&config.sdk, config.chat),
                 names: config.accounts.organization_id.as_ref().map(|_| {
                     FirstOf(
@@ -33,6 +34,11 @@ async fn main() -> Result<(), Error> {
                         Directory::new(AliasApi::new()),
                     )
                 }),
+            };
+            // What an attached customer-managed policy grants (ENRICH, default on).
+            let publisher = WithPolicies {
+                inner: named,
+                policies: config.enrich.then(IamPolicies::new),
             };
             Ok((config, publisher))
         }

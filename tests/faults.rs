@@ -246,8 +246,9 @@ fn production_retries_fit_inside_the_template_timeout() {
     ]);
     let cfg = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
     // A change to the monitor is published twice (alert topic, then ops topic); in central
-    // mode the account's name may be looked up first (Organizations, then the alias).
-    let lookup = iam_notify::organizations::BUDGET * 2;
+    // mode the account's name may be looked up first (Organizations, then the alias), and an
+    // attached policy's text.
+    let lookup = iam_notify::organizations::BUDGET * 2 + iam_notify::policy_lookup::BUDGET;
     assert!(
         cfg.sdk.operation_timeout * 2 + lookup + Duration::from_secs(5) <= timeout,
         "twice {:?} of SDK time and {lookup:?} of lookups must fit, with start-up room, in the \

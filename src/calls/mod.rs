@@ -444,6 +444,10 @@ pub fn lookup(event_source: &str, event_name: &str) -> Option<&'static Call> {
 pub struct PolicyRef {
     pub name: String,
     pub arn: Option<String>,
+    /// Its default version, when its text was read from IAM (`policy_lookup`).
+    pub version_read: Option<String>,
+    /// Why its text could not be read, when that was tried.
+    pub not_read: Option<String>,
 }
 
 impl PolicyRef {
@@ -451,6 +455,8 @@ impl PolicyRef {
         PolicyRef {
             name: crate::arn::name(&arn).unwrap_or(&arn).to_string(),
             arn: Some(arn),
+            version_read: None,
+            not_read: None,
         }
     }
 

@@ -291,6 +291,15 @@ fn fact_lines(f: &Facts, lines: &mut String) {
         if let Some(arn) = &p.arn {
             field("Policy ARN", arn);
         }
+        if let Some(version) = &p.version_read {
+            field(
+                "Policy version",
+                &format!("{version} (its default version, read from IAM)"),
+            );
+        }
+        if let Some(why) = &p.not_read {
+            field("Not looked up", &format!("what the policy grants: {why}"));
+        }
     }
     for (label, value) in &t.facts {
         field(label, value);

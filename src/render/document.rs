@@ -223,6 +223,7 @@ impl AlertDocument {
         if let Some(p) = &mut self.policy {
             short(&mut p.name);
             short_opt(&mut p.arn);
+            short_opt(&mut p.not_read);
         }
         self.fields_cut = Some(true);
     }
@@ -278,6 +279,12 @@ pub struct PolicyFields {
     pub name: String,
     pub arn: Option<String>,
     pub aws_managed: bool,
+    /// The default version whose text was read from IAM (then in `policyDocument`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_read: Option<String>,
+    /// Why the policy's text could not be read, when that was tried.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_read: Option<String>,
 }
 
 /// The document of an alert whose subject and text body are already written. Every text
@@ -342,6 +349,8 @@ pub(super) fn document(
             name: one_line(&p.name),
             arn: line(p.arn.as_deref()),
             aws_managed: p.is_aws_managed(),
+            version_read: line(p.version_read.as_deref()),
+            not_read: line(p.not_read.as_deref()),
         }),
         policy_document: policy_document.map(|d| match d {
             policy::Document::Json(v) => v,

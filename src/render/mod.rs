@@ -134,26 +134,37 @@ pub fn render(event: &Event, format: Format) -> Notification {
 /// Renders `event` as a notification, naming its account as `accounts` says (an
 /// organization's central stack).
 pub fn render_in(event: &Event, format: Format, accounts: &Accounts) -> Notification {
-    render_named(event, format, accounts, None)
+    render_named(event, format, accounts, LookedUp::default())
 }
 
-/// [`render_in`] with the account's name as looked up at run time (AWS Organizations), which
-/// wins over `accounts`' own.
+/// What the shell looked up for an alert (nothing, by default).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LookedUp<'a> {
+    /// The account's name (AWS Organizations, the alias): wins over `accounts`' own.
+    pub account_name: Option<&'a str>,
+    /// The attached policy's text, or why it could not be read.
+    pub attached: Option<&'a crate::policy_lookup::Attached>,
+}
+
+/// [`render_in`] with what was looked up at run time.
 pub fn render_named(
     event: &Event,
     format: Format,
     accounts: &Accounts,
-    looked_up: Option<&str>,
+    looked_up: LookedUp<'_>,
 ) -> Notification {
     let call = event
         .detail
         .event_name
         .as_deref()
         .and_then(|name| calls::lookup(event.detail.event_source.as_deref()?, name));
-    let target = match call {
+    let mut target = match call {
         Some(c) => calls::resolve(event, c),
         None => calls::generic(event),
     };
+    if let Some(attached) = looked_up.attached {
+        with_attached_policy(&mut target, attached);
+    }
     let who = actor(event);
     let outcome = outcome(event);
     let findings = assess(event, call, &target, &who, outcome);
@@ -177,7 +188,9 @@ pub fn render_named(
         findings,
         link,
         event_name,
-        account_name: looked_up.or_else(|| event.account().and_then(|a| accounts.name(a))),
+        account_name: looked_up
+            .account_name
+            .or_else(|| event.account().and_then(|a| accounts.name(a))),
         central: accounts.central,
     };
     let account_label = subject::account_label(&f);
@@ -216,6 +229,34 @@ pub fn render_named(
         essentials,
         header_len,
         ops: call.is_some_and(|c| c.group == calls::RuleGroup::MonitorTamper),
+    }
+}
+
+/// The attached policy's text, as read from IAM, becomes the target's document (shown, and
+/// its findings made, as for a policy a request carries); or one line says why it is missing.
+fn with_attached_policy(t: &mut Target, attached: &crate::policy_lookup::Attached) {
+    use crate::policy_lookup::Attached;
+    if t.document.is_some() {
+        return;
+    }
+    let Some(p) = t
+        .policy
+        .as_mut()
+        .filter(|p| p.arn.as_deref() == Some(attached.arn()))
+    else {
+        return;
+    };
+    match attached {
+        Attached::Read {
+            version, document, ..
+        } => {
+            p.version_read = Some(version.clone());
+            t.document = Some(calls::CarriedDocument {
+                kind: policy::DocKind::Permissions,
+                document: policy::decode(&serde_json::Value::String(document.clone())),
+            });
+        }
+        Attached::NotRead { why, .. } => p.not_read = Some(why.clone()),
     }
 }
 

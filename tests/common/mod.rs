@@ -74,6 +74,7 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
         ops_topic: None,
         heartbeat: None,
         accounts: Default::default(),
+        enrich: true,
     }
 }
 

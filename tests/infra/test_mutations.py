@@ -163,6 +163,10 @@ MUTATIONS = {
         props(t, "MemberAlarmsRule"), ["Targets", 0, "Arn"], {"Ref": "NotificationTopic"}),
     "any EventBridge rule may publish to the ops topic": lambda t: set_path(
         next(st["Fn::If"][1] for st in topic_policy(t, "OpsTopicPolicy") if "Fn::If" in st), ["Condition"], DELETE),
+    "the function may read every account's policies": lambda t: set_path(
+        props(t, "FunctionEnrichPolicy"), ["PolicyDocument", "Statement", 0, "Resource"], "*"),
+    "policy reading granted with enrichment off": lambda t: set_path(
+        t["Resources"]["FunctionEnrichPolicy"], ["Condition"], DELETE),
     "digest dead letters go unwatched": lambda t: set_path(
         props(t, "DigestDeadLetterAlarm"), ["Dimensions", 0, "Value"], {"Fn::GetAtt": ["FailureQueue", "QueueName"]}),
 }

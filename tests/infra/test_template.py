@@ -147,8 +147,14 @@ def test_least_privilege_and_no_public_principal(cfn):
     assert key["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]}
     # No other policy in the template is attached to the function's role.
     others = [n for n, r in cfn["Resources"].items() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
-    assert sorted(others) == ["FunctionDigestPolicy", "FunctionKeyPolicy", "FunctionOrganizationsPolicy",
-                              "FunctionPublishPolicy"]
+    assert sorted(others) == ["FunctionDigestPolicy", "FunctionEnrichPolicy", "FunctionKeyPolicy",
+                              "FunctionOrganizationsPolicy", "FunctionPublishPolicy"]
+    enrich = cfn["Resources"]["FunctionEnrichPolicy"]
+    assert enrich["Condition"] == "EnrichOn" and enrich["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
+    assert enrich["Properties"]["PolicyDocument"]["Statement"] == [{
+        "Sid": "ReadThisAccountsPolicies", "Effect": "Allow", "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"}}], \
+        "read this account's policies: nothing more"
     names = cfn["Resources"]["FunctionOrganizationsPolicy"]
     assert names["Condition"] == "Central" and names["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
     assert names["Properties"]["PolicyDocument"]["Statement"] == [{
@@ -165,7 +171,7 @@ def test_least_privilege_and_no_public_principal(cfn):
         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
         "Resource": {"Fn::GetAtt": ["DigestQueue", "Arn"]}}], "read the queue: nothing more"
     # Nothing the function's role may do is on every resource.
-    for s in every_statement({"a": role["Policies"], "b": publish, "c": key, "d": digest, "e": names}):
+    for s in every_statement({"a": role["Policies"], "b": publish, "c": key, "d": digest, "e": names, "f": enrich}):
         assert s["Resource"] != "*" and "*" not in str(s["Action"]).replace("GenerateDataKey*", ""), s
 
 

@@ -1,0 +1,270 @@
+//! What an attached customer-managed policy grants: the renderer shows the default version
+//! IAM gives and makes the same findings on it as on a policy a request carries (an
+//! allow-all attach is critical); against a fake IAM on 127.0.0.1 every failure (denied,
+//! gone, throttled, silent) still publishes the alert, saying what could not be read, within
+//! the budget; nothing is read in dry-run, with ENRICH=false, for another account's policy or
+//! an AWS managed one.
+
+mod common;
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use common::fake::{Answer, FakeEndpoint, fake_endpoint};
+use iam_notify::accounts::Accounts;
+use iam_notify::config::Config;
+use iam_notify::handler::handle;
+use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, WithPolicies};
+use iam_notify::publish::RecordingPublisher;
+use iam_notify::render::{LookedUp, render, render_named};
+use iam_notify::severity::Severity;
+use iam_notify::{Event, Format};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+
+/// The stack's own account (the tests' topic is in it).
+const OWN: &str = "123456789012";
+const POLICY: &str = "arn:aws:iam::123456789012:policy/deploy-permissions";
+const ALLOW_ALL: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
+
+/// AttachRolePolicy of the customer-managed `deploy-permissions`, in the stack's account.
+fn attach() -> Value {
+    let text = common::sample("AttachRolePolicy")
+        .to_string()
+        .replace("111122223333", OWN);
+    serde_json::from_str(&text).unwrap()
+}
+
+fn read(document: &str) -> Attached {
+    Attached::Read {
+        arn: POLICY.into(),
+        version: "v3".into(),
+        document: document.into(),
+    }
+}
+
+fn rendered(attached: Option<&Attached>) -> iam_notify::Notification {
+    let e = Event::parse(&attach()).unwrap();
+    let looked_up = LookedUp {
+        account_name: None,
+        attached,
+    };
+    render_named(&e, Format::Rich, &Accounts::NONE, looked_up)
+}
+
+#[test]
+fn attaching_a_customer_managed_allow_all_policy_is_critical_and_shows_what_it_grants() {
+    let n = rendered(Some(&read(ALLOW_ALL)));
+    insta::assert_snapshot!("attach-allow-all-read-from-iam", n.to_text());
+    assert_eq!(n.severity, Severity::Critical);
+    assert!(
+        n.body
+            .contains("\nPolicy version: v3 (its default version, read from IAM)\n")
+    );
+    common::assert_valid(&n, "enriched");
+    // The iam-notify/1 document gains the version (fields only added) and carries the text.
+    let doc: Value = serde_json::from_str(&n.document.to_json(&n.body, true, false)).unwrap();
+    assert_eq!(doc["policy"]["versionRead"], "v3");
+    assert_eq!(doc["policyDocument"]["Statement"][0]["Action"], "*");
+    // The same attach, unread: as before.
+    let plain = render(&Event::parse(&attach()).unwrap(), Format::Rich);
+    assert_eq!(plain.severity, Severity::Info);
+    assert_eq!(rendered(None), plain);
+}
+
+#[test]
+fn a_narrow_policy_read_from_iam_stays_info_and_is_shown() {
+    let narrow = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports/*"}]}"#;
+    let n = rendered(Some(&read(narrow)));
+    assert_eq!(n.severity, Severity::Info);
+    assert!(n.body.contains("s3:GetObject"), "{}", n.body);
+}
+
+#[test]
+fn what_could_not_be_read_is_said_in_one_line() {
+    let n = rendered(Some(&Attached::NotRead {
+        arn: POLICY.into(),
+        why: "the policy no longer exists (NoSuchEntity)".into(),
+    }));
+    assert!(
+        n.body.contains(
+            "\nNot looked up:  what the policy grants: the policy no longer exists (NoSuchEntity)\n"
+        ),
+        "{}",
+        n.body
+    );
+    assert_eq!(n.severity, Severity::Info);
+    let doc: Value = serde_json::from_str(&n.document.to_json(&n.body, true, false)).unwrap();
+    assert_eq!(
+        doc["policy"]["notRead"],
+        "the policy no longer exists (NoSuchEntity)"
+    );
+    assert!(doc["policy"].get("versionRead").is_none());
+}
+
+#[test]
+fn another_policys_text_is_not_taken_for_this_one() {
+    let other = Attached::Read {
+        arn: "arn:aws:iam::123456789012:policy/other".into(),
+        version: "v1".into(),
+        document: ALLOW_ALL.into(),
+    };
+    assert_eq!(rendered(Some(&other)), rendered(None));
+}
+
+async fn policies(url: &str) -> IamPolicies {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "tests",
+        )))
+        .http_client(iam_notify::publish::http_client())
+        .load()
+        .await;
+    IamPolicies::with_config(config)
+}
+
+/// Handles `event` once through IAM at `server`: the subject and text published, the time.
+async fn through(
+    server: &FakeEndpoint,
+    event: &Value,
+    config: &Config,
+) -> (String, String, Duration) {
+    let shell = WithPolicies {
+        inner: RecordingPublisher::new(),
+        policies: Some(policies(&server.url).await),
+    };
+    let started = Instant::now();
+    let out = handle(event, config, &shell).await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        out["messageId"].is_string(),
+        "the alert is published: {out}"
+    );
+    let sent = shell.inner.sent();
+    (
+        sent[0].request.subject.clone(),
+        sent[0].message.clone(),
+        took,
+    )
+}
+
+fn xml(status: u16, body: &str) -> Answer {
+    Answer::new(status, "text/xml", body)
+}
+
+fn error(status: u16, code: &str) -> Answer {
+    xml(
+        status,
+        &format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>fake</Message></Error></ErrorResponse>"
+        ),
+    )
+}
+
+#[tokio::test]
+async fn the_default_version_is_read_from_iam_and_makes_the_alert_critical() {
+    // One canned answer serves both calls: GetPolicy's version, GetPolicyVersion's document.
+    let server = fake_endpoint(xml(
+        200,
+        &format!(
+            "<GetPolicyResponse><GetPolicyResult><Policy><DefaultVersionId>v3</DefaultVersionId>\
+             </Policy><PolicyVersion><Document>{}</Document></PolicyVersion></GetPolicyResult></GetPolicyResponse>",
+            urlencoding::encode(ALLOW_ALL)
+        ),
+    ))
+    .await;
+    let config = common::config(false, Default::default());
+    let (subject, text, _) = through(&server, &attach(), &config).await;
+    assert!(
+        subject.starts_with("[IAM CRITICAL] AttachRolePolicy"),
+        "{subject}"
+    );
+    assert!(
+        text.contains("v3 (its default version, read from IAM)"),
+        "{text}"
+    );
+    assert_eq!(server.hits(), 2, "GetPolicy, then GetPolicyVersion");
+}
+
+#[tokio::test]
+async fn every_failure_still_publishes_and_says_why() {
+    let config = common::config(false, Default::default());
+    for (answer, says) in [
+        (
+            error(403, "AccessDenied"),
+            "AccessDenied: its role needs iam:GetPolicy",
+        ),
+        (
+            error(404, "NoSuchEntity"),
+            "no longer exists (NoSuchEntity)",
+        ),
+        (error(400, "Throttling"), "throttling"),
+        (error(500, "ServiceFailure"), "HTTP 500 ServiceFailure"),
+        (
+            xml(200, "<GetPolicyResponse/>"),
+            "without a default version",
+        ),
+        (
+            Answer::silence(Duration::from_secs(10)),
+            "did not answer within 2000 ms",
+        ),
+    ] {
+        let server = fake_endpoint(answer).await;
+        let (subject, text, took) = through(&server, &attach(), &config).await;
+        assert!(subject.starts_with("[IAM] AttachRolePolicy"), "{subject}");
+        assert!(
+            text.contains("Not looked up:  what the policy grants: "),
+            "{text}"
+        );
+        assert!(text.contains(says), "{says}: {text}");
+        assert!(took < BUDGET + Duration::from_millis(500), "{took:?}");
+    }
+}
+
+#[tokio::test]
+async fn nothing_is_read_where_it_should_not_be() {
+    let server = fake_endpoint(error(403, "AccessDenied")).await;
+    let publishing = common::config(false, Default::default());
+    // Another account's policy, an AWS managed one, a failed attach, a detach.
+    let mut other = attach();
+    other["detail"]["requestParameters"]["policyArn"] = "arn:aws:iam::999988887777:policy/x".into();
+    let mut managed = attach();
+    managed["detail"]["requestParameters"]["policyArn"] =
+        "arn:aws:iam::aws:policy/AdministratorAccess".into();
+    let mut failed = attach();
+    failed["detail"]["errorCode"] = "AccessDenied".into();
+    let mut detach = attach();
+    detach["detail"]["eventName"] = "DetachRolePolicy".into();
+    for event in [other, managed, failed, detach] {
+        through(&server, &event, &publishing).await;
+    }
+    // ENRICH=false.
+    let off = Config {
+        enrich: false,
+        ..common::config(false, Default::default())
+    };
+    through(&server, &attach(), &off).await;
+    assert_eq!(server.hits(), 0);
+    // Dry-run reads nothing either (no account to read in, nothing published).
+    let shell = WithPolicies {
+        inner: RecordingPublisher::new(),
+        policies: Some(policies(&server.url).await),
+    };
+    handle(&attach(), &common::config(true, Default::default()), &shell)
+        .await
+        .unwrap();
+    assert_eq!(server.hits(), 0);
+}
+
+#[test]
+fn the_budget_fits_the_template_timeout_with_everything_else() {
+    // Two SNS budgets (16.6 s each), two account-name lookups (1.5 s each), this lookup.
+    let lookups = iam_notify::organizations::BUDGET * 2 + BUDGET;
+    let sns = Config::from_lookup(|k| (k == "DRY_RUN").then(|| "true".to_string()))
+        .unwrap()
+        .sdk
+        .operation_timeout;
+    assert!(sns * 2 + lookups + Duration::from_secs(5) <= Duration::from_secs(45));
+}
