@@ -1,7 +1,8 @@
-//! A member account's alias, for an organization's central stack (shell): when AWS
-//! Organizations gives no name, the role forwarder.yaml creates in the member on request
-//! (`iam-notify-central-read`, trusting only the central function's role) is assumed and
-//! `iam:ListAccountAliases` read with it. Asked through [`crate::organizations::Directory`]:
+//! An account's alias (shell), next to its id: the stack's own account's, read with the
+//! function's credentials (`iam:ListAccountAliases`, while enrichment is on), and in an
+//! organization's central stack a member's, when AWS Organizations gives no name: the role
+//! forwarder.yaml creates in the member on request (`iam-notify-central-read`, trusting only
+//! the central function's role) is assumed and the alias read with it. Asked through [`crate::organizations::Directory`]:
 //! once per account per execution environment, within [`crate::organizations::BUDGET`].
 //!
 //! `ListAccountAliases` is an AWS Query call, one [`crate::signed_call`] (not all of
@@ -20,23 +21,38 @@ pub const READ_ROLE: &str = "iam-notify-central-read";
 const IAM_ENDPOINT: &str = "https://iam.amazonaws.com/";
 const LIST_ACCOUNT_ALIASES: &str = "Action=ListAccountAliases&Version=2010-05-08";
 
-/// Aliases of member accounts, read through their `iam-notify-central-read` role.
+/// Account aliases: the stack's own account's with its own credentials, a member account's
+/// (central mode) through its `iam-notify-central-read` role.
 #[derive(Debug, Default)]
 pub struct AliasApi {
     /// The configuration the role is assumed with (and whose `AWS_ENDPOINT_URL` IAM is asked
     /// at): the shared one, loaded at the first lookup, unless given (tests).
     config: Option<aws_config::SdkConfig>,
+    /// The stack's own account (its topic's), read with the function's own credentials.
+    own_account: Option<String>,
+    /// Other accounts are asked about through their read role (central mode only).
+    members: bool,
 }
 
 impl AliasApi {
-    pub fn new() -> Self {
-        AliasApi::default()
+    /// Aliases of `own_account` (if any), and with `members` of other accounts.
+    pub fn new(own_account: Option<&str>, members: bool) -> Self {
+        AliasApi {
+            config: None,
+            own_account: own_account.map(String::from),
+            members,
+        }
     }
 
-    /// An API using `config` (tests: an endpoint on loopback, fixed credentials).
-    pub fn with_config(config: aws_config::SdkConfig) -> Self {
+    /// The same, using `config` (tests: an endpoint on loopback, fixed credentials).
+    pub fn with_config(
+        config: aws_config::SdkConfig,
+        own_account: Option<&str>,
+        members: bool,
+    ) -> Self {
         AliasApi {
             config: Some(config),
+            ..AliasApi::new(own_account, members)
         }
     }
 
@@ -45,18 +61,26 @@ impl AliasApi {
             Some(c) => c,
             None => crate::publish::shared_config().await,
         };
-        let role = format!("arn:aws:iam::{account}:role/{READ_ROLE}");
-        let provider = aws_config::sts::AssumeRoleProvider::builder(role)
-            .session_name("iam-notify-account-alias")
-            .configure(config)
-            .build()
-            .await;
-        // The role is missing (no CentralFunctionRoleArn there) or trusts someone else: this
-        // account has no alias for us, which is remembered.
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| LookupError::NotFound(format!("assuming {READ_ROLE}: {e}")))?;
+        let credentials = if self.own_account.as_deref() == Some(account) {
+            crate::signed_call::credentials(config)
+                .await
+                .map_err(LookupError::Failed)?
+        } else if self.members {
+            let role = format!("arn:aws:iam::{account}:role/{READ_ROLE}");
+            let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("iam-notify-account-alias")
+                .configure(config)
+                .build()
+                .await;
+            // The role is missing (no CentralFunctionRoleArn there) or trusts someone else:
+            // this account has no alias for us, which is remembered.
+            provider
+                .provide_credentials()
+                .await
+                .map_err(|e| LookupError::NotFound(format!("assuming {READ_ROLE}: {e}")))?
+        } else {
+            return Err(LookupError::NotFound("not this stack's account".into()));
+        };
         let call = Call {
             endpoint: config.endpoint_url().unwrap_or(IAM_ENDPOINT),
             service: "iam",
@@ -81,7 +105,7 @@ impl AliasApi {
 
 impl DescribeAccount for AliasApi {
     fn source(&self) -> &'static str {
-        "the account alias (iam:ListAccountAliases through iam-notify-central-read)"
+        "the account alias (iam:ListAccountAliases)"
     }
 
     /// The whole lookup (assuming the role, then the call) within [`BUDGET`].

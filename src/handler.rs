@@ -156,8 +156,9 @@ enum Triage {
     Alert(Box<Notification>),
 }
 
-/// In an organization's central stack, the name the directory has for the event's account
-/// (not asked for a heartbeat, which is counted, not rendered).
+/// The name the directory has for the event's account: in an organization's central stack
+/// for any account, else for the stack's own (its alias, with enrichment on); not asked for a
+/// heartbeat, which is counted, not rendered.
 async fn account_name<D: AccountDirectory>(
     event: &Event,
     config: &Config,
@@ -168,8 +169,12 @@ async fn account_name<D: AccountDirectory>(
             .heartbeat
             .as_ref()
             .is_some_and(|c| c.is_heartbeat(event));
+    // Any account in central mode; the stack's own with enrichment on (its alias).
+    let own = |a: &str| config.enrich && config.own_account() == Some(a);
     match event.account() {
-        Some(account) if config.accounts.central && !heartbeat => names.account_name(account).await,
+        Some(account) if !heartbeat && (config.accounts.central || own(account)) => {
+            names.account_name(account).await
+        }
         _ => None,
     }
 }

@@ -24,16 +24,16 @@ async fn main() -> Result<(), Error> {
     LogSettings::from_lookup(|k| std::env::var(k).ok()).init();
     let setup = match Config::from_env() {
         Ok(config) => {
-            // In an organization's central stack, account names from AWS Organizations, else
-            // the member's alias (clients built at the first lookup).
+            // Account names: in an organization's central stack from AWS Organizations, else
+            // the member's alias; the stack's own account's alias (enrichment on).
+            let central = config.accounts.organization_id.is_some();
             let named = WithNames {
                 publisher: SnsPublisher::from_env(&config.sdk, config.chat),
-                names: config.accounts.organization_id.as_ref().map(|_| {
-                    FirstOf(
-                        Directory::new(OrganizationsApi::new()),
-                        Directory::new(AliasApi::new()),
-                    )
-                }),
+                names: FirstOf(
+                    central.then(|| Directory::new(OrganizationsApi::new())),
+                    (central || config.enrich)
+                        .then(|| Directory::new(AliasApi::new(config.own_account(), central))),
+                ),
             };
             // What an attached customer-managed policy grants (ENRICH, default on).
             let publisher = WithPolicies {

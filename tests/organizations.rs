@@ -203,7 +203,7 @@ async fn a_single_account_stack_asks_nothing() {
 /// The member's alias through a fake STS/IAM endpoint (the happy path runs against moto in
 /// tests/infra/test_organization.py).
 async fn aliases(url: &str) -> Directory<AliasApi> {
-    Directory::new(AliasApi::with_config(sdk_config(url).await))
+    Directory::new(AliasApi::with_config(sdk_config(url).await, None, true))
 }
 
 async fn twice_by_alias(server: &FakeEndpoint, mapping: &str) -> (Vec<String>, Vec<Duration>) {

@@ -33,8 +33,10 @@ def test_the_function_may_read_this_accounts_policies_and_nothing_more():
         for action, resource in (("iam:GetPolicy", f"arn:{PARTITION}:iam::999988887777:policy/x"),
                                  ("iam:GetPolicy", f"arn:{PARTITION}:iam::aws:policy/AdministratorAccess"),
                                  ("iam:GetRole", f"arn:{PARTITION}:iam::{ACCOUNT}:role/x"),
-                                 ("iam:ListPolicyVersions", own), ("iam:CreatePolicyVersion", own)):
+                                 ("iam:ListPolicyVersions", own), ("iam:CreatePolicyVersion", own),
+                                 ("iam:CreateAccountAlias", "*"), ("iam:DeleteAccountAlias", "*")):
             assert not can(action, resource), (enrich, action, resource)
+        assert can("iam:ListAccountAliases", "*") is expected
 
 
 def test_an_attach_of_an_allow_all_policy_arrives_critical_with_what_it_grants(own_moto, tmp_path):
@@ -59,3 +61,16 @@ def test_an_attach_of_an_allow_all_policy_arrives_critical_with_what_it_grants(o
     _, delivered, _ = run_function(moto, tmp_path, event, mailbox_off, TOPIC_ARN=topic, ENRICH="false")
     [plain] = delivered
     assert plain.subject.startswith("[IAM] AttachRolePolicy") and "Policy version" not in plain.body
+
+
+def test_the_stacks_own_account_is_shown_with_its_alias(own_moto, tmp_path):
+    moto = own_moto
+    client("iam", moto).create_account_alias(AccountAlias="acme-security")
+    topic = client("sns", moto).create_topic(Name="alias")["TopicArn"]
+    mailbox = mailbox_for(moto, topic, "alias-mailbox")
+    event = tmp_path / "create-user.json"
+    event.write_text((ROOT / "events" / "CreateUser.json").read_text().replace("111122223333", "123456789012"))
+    _, delivered, _ = run_function(moto, tmp_path, event, mailbox, TOPIC_ARN=topic)
+    [alert] = delivered
+    assert "\nAccount:        123456789012 (acme-security)\n" in alert.body, alert.body
+    assert alert.subject.startswith("[IAM] CreateUser"), "a single-account subject names no account"

@@ -153,8 +153,9 @@ def test_least_privilege_and_no_public_principal(cfn):
     assert enrich["Condition"] == "EnrichOn" and enrich["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
     assert enrich["Properties"]["PolicyDocument"]["Statement"] == [{
         "Sid": "ReadThisAccountsPolicies", "Effect": "Allow", "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
-        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"}}], \
-        "read this account's policies: nothing more"
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"}}, {
+        "Sid": "ReadThisAccountsAlias", "Effect": "Allow", "Action": "iam:ListAccountAliases", "Resource": "*"}], \
+        "read this account's policies and alias: nothing more"
     names = cfn["Resources"]["FunctionOrganizationsPolicy"]
     assert names["Condition"] == "Central" and names["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
     assert names["Properties"]["PolicyDocument"]["Statement"] == [{
@@ -170,8 +171,12 @@ def test_least_privilege_and_no_public_principal(cfn):
         "Sid": "ReadTheDigestQueue", "Effect": "Allow",
         "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
         "Resource": {"Fn::GetAtt": ["DigestQueue", "Arn"]}}], "read the queue: nothing more"
-    # Nothing the function's role may do is on every resource.
+    # Nothing the function's role may do is on every resource, but for the one action IAM
+    # grants only on "*": ListAccountAliases (the account's own alias; read-only).
     for s in every_statement({"a": role["Policies"], "b": publish, "c": key, "d": digest, "e": names, "f": enrich}):
+        if s.get("Sid") == "ReadThisAccountsAlias":
+            assert s["Action"] == "iam:ListAccountAliases", s
+            continue
         assert s["Resource"] != "*" and "*" not in str(s["Action"]).replace("GenerateDataKey*", ""), s
 
 
