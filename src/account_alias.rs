@@ -9,16 +9,14 @@
 //! aws-sdk-iam in the deployment zip). The role is assumed with aws-config's own
 //! `AssumeRoleProvider`.
 
-use crate::organizations::{BUDGET, DescribeAccount, LookupError};
-use crate::signed_call::{Call, post};
+use crate::organizations::{DescribeAccount, LookupError, within_budget};
+use crate::signed_call::{iam_query, xml_text};
 use aws_credential_types::provider::ProvideCredentials;
 
 /// The role forwarder.yaml creates in a member account for the central function
 /// (`CentralFunctionRoleArn`).
 pub const READ_ROLE: &str = "iam-notify-central-read";
 
-/// IAM's global endpoint (IAM is served from us-east-1).
-const IAM_ENDPOINT: &str = "https://iam.amazonaws.com/";
 const LIST_ACCOUNT_ALIASES: &str = "Action=ListAccountAliases&Version=2010-05-08";
 
 /// Account aliases: the stack's own account's with its own credentials, a member account's
@@ -81,20 +79,14 @@ impl AliasApi {
         } else {
             return Err(LookupError::NotFound("not this stack's account".into()));
         };
-        let call = Call {
-            endpoint: config.endpoint_url().unwrap_or(IAM_ENDPOINT),
-            service: "iam",
-            region: "us-east-1",
-            content_type: "application/x-www-form-urlencoded; charset=utf-8",
-            target: None,
-            body: LIST_ACCOUNT_ALIASES,
-        };
-        let answer = post(call, credentials).await.map_err(LookupError::Failed)?;
+        let answer = iam_query(config, LIST_ACCOUNT_ALIASES, credentials)
+            .await
+            .map_err(LookupError::Failed)?;
         if answer.ok() {
             return first_alias(&answer.body)
                 .ok_or_else(|| LookupError::NotFound("the account has no alias".into()));
         }
-        let code = between(&answer.body, "<Code>", "</Code>").unwrap_or("error");
+        let code = xml_text(&answer.body, "Code").unwrap_or("error");
         let why = format!("iam:ListAccountAliases: HTTP {} {code}", answer.status);
         Err(match code {
             "AccessDenied" | "AccessDeniedException" => LookupError::NotFound(why),
@@ -108,30 +100,17 @@ impl DescribeAccount for AliasApi {
         "the account alias (iam:ListAccountAliases)"
     }
 
-    /// The whole lookup (assuming the role, then the call) within [`BUDGET`].
+    /// The whole lookup (assuming the role, then the call) within the budget.
     async fn describe_account(&self, account: &str) -> Result<String, LookupError> {
-        match tokio::time::timeout(BUDGET, self.alias(account)).await {
-            Ok(answer) => answer,
-            Err(_) => Err(LookupError::Failed(format!(
-                "no answer within {} ms",
-                BUDGET.as_millis()
-            ))),
-        }
+        within_budget(self.alias(account)).await
     }
-}
-
-/// The text between the first `open` and the next `close`.
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let start = text.find(open)? + open.len();
-    let rest = text.get(start..)?;
-    rest.get(..rest.find(close)?)
 }
 
 /// The first alias of a `ListAccountAliasesResponse`, when it is one IAM could have written
 /// (3 to 63 lowercase letters, digits and hyphens): nothing else is taken from the answer.
 fn first_alias(xml: &str) -> Option<String> {
-    let aliases = between(xml, "<AccountAliases>", "</AccountAliases>")?;
-    let alias = between(aliases, "<member>", "</member>")?.trim();
+    let aliases = xml_text(xml, "AccountAliases")?;
+    let alias = xml_text(aliases, "member")?.trim();
     let ok = (3..=63).contains(&alias.len())
         && alias
             .bytes()
@@ -158,11 +137,7 @@ mod tests {
             assert_eq!(first_alias(&xml), None, "{odd:?}");
         }
         assert_eq!(
-            between(
-                "<Error><Code>Throttling</Code></Error>",
-                "<Code>",
-                "</Code>"
-            ),
+            xml_text("<Error><Code>Throttling</Code></Error>", "Code"),
             Some("Throttling")
         );
     }

@@ -125,13 +125,7 @@ async fn handle_event<P: Publisher + AccountDirectory + PolicyLookup>(
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
-    let name = account_name(event, config, publisher).await;
-    let attached = attached_policy(event, config, publisher).await;
-    let looked_up = LookedUp {
-        account_name: name.as_deref(),
-        attached: attached.as_ref(),
-    };
-    match triage(event, config, looked_up) {
+    match triage(event, config, publisher).await {
         Triage::Heartbeat(out) | Triage::Suppressed(out) => Ok(out),
         Triage::Alert(n) => deliver(&n, config, publisher).await,
     }
@@ -157,22 +151,15 @@ enum Triage {
 }
 
 /// The name the directory has for the event's account: in an organization's central stack
-/// for any account, else for the stack's own (its alias, with enrichment on); not asked for a
-/// heartbeat, which is counted, not rendered.
+/// for any account, else for the stack's own (its alias, with enrichment on).
 async fn account_name<D: AccountDirectory>(
     event: &Event,
     config: &Config,
     names: &D,
 ) -> Option<String> {
-    let heartbeat = member_heartbeat(event).is_some()
-        || config
-            .heartbeat
-            .as_ref()
-            .is_some_and(|c| c.is_heartbeat(event));
-    // Any account in central mode; the stack's own with enrichment on (its alias).
     let own = |a: &str| config.enrich && config.own_account() == Some(a);
     match event.account() {
-        Some(account) if !heartbeat && (config.accounts.central || own(account)) => {
+        Some(account) if config.accounts.central || own(account) => {
             names.account_name(account).await
         }
         _ => None,
@@ -190,29 +177,22 @@ async fn attached_policy<L: PolicyLookup>(
     policies.attached_policy(&arn).await
 }
 
-/// Counts a heartbeat, applies the noise rules, or renders the alert (with what the shell
-/// looked up). Logs what it decided.
-fn triage(event: &Event, config: &Config, looked_up: LookedUp<'_>) -> Triage {
-    if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(event)) {
-        let event_id = event.detail.event_id.as_deref();
-        tracing::info!(
-            eventID = %event_id.unwrap_or("-"), outcome = "heartbeat", canary = %canary.role_arn(),
-            "heartbeat received: the path from CloudTrail to this function works"
-        );
-        println!("{}", canary.metric_line(event_id, now_ms()));
-        return Triage::Heartbeat(json!({"heartbeat": true, "eventID": event_id}));
+/// Counts a heartbeat (nothing is looked up for it), or looks up what the alert may say,
+/// renders it and applies the noise rules. Logs what it decided.
+async fn triage<L: AccountDirectory + PolicyLookup>(
+    event: &Event,
+    config: &Config,
+    lookups: &L,
+) -> Triage {
+    if let Some(out) = counted(event, config) {
+        return Triage::Heartbeat(out);
     }
-    if let Some(account) = member_heartbeat(event).filter(|_| config.accounts.central) {
-        let event_id = event.detail.event_id.as_deref();
-        tracing::info!(
-            eventID = %event_id.unwrap_or("-"), outcome = "heartbeat", account = %account,
-            "member account heartbeat received: its forwarder reaches this function"
-        );
-        println!("{}", member_metric_line(account, event_id, now_ms()));
-        return Triage::Heartbeat(
-            json!({"heartbeat": true, "eventID": event_id, "account": account}),
-        );
-    }
+    let name = account_name(event, config, lookups).await;
+    let attached = attached_policy(event, config, lookups).await;
+    let looked_up = LookedUp {
+        account_name: name.as_deref(),
+        attached: attached.as_ref(),
+    };
     let n = render_named(event, config.format, &config.accounts, looked_up);
     if let Some(reason) = suppressed(event, &n, &config.noise) {
         tracing::info!(
@@ -227,6 +207,30 @@ fn triage(event: &Event, config: &Config, looked_up: LookedUp<'_>) -> Triage {
         );
     }
     Triage::Alert(Box::new(n))
+}
+
+/// The stack's heartbeat or, in central mode, a member's: counted (a metric line), its
+/// answer returned; `None` for any other event.
+fn counted(event: &Event, config: &Config) -> Option<Value> {
+    if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(event)) {
+        let event_id = event.detail.event_id.as_deref();
+        tracing::info!(
+            eventID = %event_id.unwrap_or("-"), outcome = "heartbeat", canary = %canary.role_arn(),
+            "heartbeat received: the path from CloudTrail to this function works"
+        );
+        println!("{}", canary.metric_line(event_id, now_ms()));
+        return Some(json!({"heartbeat": true, "eventID": event_id}));
+    }
+    if let Some(account) = member_heartbeat(event).filter(|_| config.accounts.central) {
+        let event_id = event.detail.event_id.as_deref();
+        tracing::info!(
+            eventID = %event_id.unwrap_or("-"), outcome = "heartbeat", account = %account,
+            "member account heartbeat received: its forwarder reaches this function"
+        );
+        println!("{}", member_metric_line(account, event_id, now_ms()));
+        return Some(json!({"heartbeat": true, "eventID": event_id, "account": account}));
+    }
+    None
 }
 
 /// Publishes `n` to the alert topic, and to the operations topic when it is about the
@@ -357,13 +361,7 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
                 continue;
             }
         }
-        let name = account_name(&event, config, publisher).await;
-        let attached = attached_policy(&event, config, publisher).await;
-        let looked_up = LookedUp {
-            account_name: name.as_deref(),
-            attached: attached.as_ref(),
-        };
-        if let Triage::Alert(n) = triage(&event, config, looked_up) {
+        if let Triage::Alert(n) = triage(&event, config, publisher).await {
             alerts.push((id, event, *n));
         }
     }

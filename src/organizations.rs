@@ -259,6 +259,20 @@ pub struct OrganizationsApi {
 /// The most one lookup may add to an alert's time (both attempts and the pause between).
 pub const BUDGET: Duration = Duration::from_millis(1_500);
 
+/// `lookup`, or a failure once [`BUDGET`] has passed (every name source's limit).
+pub async fn within_budget(
+    lookup: impl Future<Output = Result<String, LookupError>>,
+) -> Result<String, LookupError> {
+    tokio::time::timeout(BUDGET, lookup)
+        .await
+        .unwrap_or_else(|_| {
+            Err(LookupError::Failed(format!(
+                "no answer within {} ms",
+                BUDGET.as_millis()
+            )))
+        })
+}
+
 /// Organizations' endpoint (a global service, served from us-east-1).
 const ORGANIZATIONS_ENDPOINT: &str = "https://organizations.us-east-1.amazonaws.com/";
 
@@ -352,13 +366,7 @@ fn read_answer(answer: &signed_call::Answer) -> Result<String, LookupError> {
 
 impl DescribeAccount for OrganizationsApi {
     async fn describe_account(&self, account: &str) -> Result<String, LookupError> {
-        match tokio::time::timeout(BUDGET, self.describe(account)).await {
-            Ok(answer) => answer,
-            Err(_) => Err(LookupError::Failed(format!(
-                "no answer within {} ms",
-                BUDGET.as_millis()
-            ))),
-        }
+        within_budget(self.describe(account)).await
     }
 }
 

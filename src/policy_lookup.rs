@@ -10,14 +10,13 @@ use crate::event::Event;
 use crate::organizations::AccountDirectory;
 use crate::publish::{PublishError, Publisher};
 use crate::render::Notification;
-use crate::signed_call::{self, Call};
+use crate::signed_call::{self, xml_text};
 use std::future::Future;
 use std::time::Duration;
 
 /// The most the lookup adds to an alert's time (both calls).
 pub const BUDGET: Duration = Duration::from_millis(2_000);
 
-const IAM_ENDPOINT: &str = "https://iam.amazonaws.com/";
 const ATTACH_CALLS: &[&str] = &["AttachRolePolicy", "AttachUserPolicy", "AttachGroupPolicy"];
 
 /// What the lookup found.
@@ -149,11 +148,10 @@ impl IamPolicies {
             None => crate::publish::shared_config().await,
         };
         let credentials = signed_call::credentials(config).await?;
-        let endpoint = config.endpoint_url().unwrap_or(IAM_ENDPOINT);
         let policy = urlencoding::encode(arn);
         let get_policy = format!("Action=GetPolicy&PolicyArn={policy}&Version=2010-05-08");
-        let answer = query(endpoint, &get_policy, credentials.clone()).await?;
-        let version = between(&answer, "<DefaultVersionId>", "</DefaultVersionId>")
+        let answer = query(config, &get_policy, credentials.clone()).await?;
+        let version = xml_text(&answer, "DefaultVersionId")
             .filter(|v| v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'))
             .ok_or("iam:GetPolicy answered without a default version")?
             .to_string();
@@ -161,8 +159,8 @@ impl IamPolicies {
             "Action=GetPolicyVersion&PolicyArn={policy}&VersionId={}&Version=2010-05-08",
             urlencoding::encode(&version)
         );
-        let answer = query(endpoint, &get_version, credentials).await?;
-        let encoded = between(&answer, "<Document>", "</Document>")
+        let answer = query(config, &get_version, credentials).await?;
+        let encoded = xml_text(&answer, "Document")
             .ok_or("iam:GetPolicyVersion answered without a document")?;
         // IAM URL-encodes the document inside the XML; the XML's own escapes go first.
         let text = encoded
@@ -207,23 +205,15 @@ impl PolicyLookup for IamPolicies {
 
 /// One IAM Query call; its XML answer, or why not (the error code IAM gave, in words).
 async fn query(
-    endpoint: &str,
+    config: &aws_config::SdkConfig,
     body: &str,
     credentials: aws_credential_types::Credentials,
 ) -> Result<String, String> {
-    let call = Call {
-        endpoint,
-        service: "iam",
-        region: "us-east-1",
-        content_type: "application/x-www-form-urlencoded; charset=utf-8",
-        target: None,
-        body,
-    };
-    let answer = signed_call::post(call, credentials).await?;
+    let answer = signed_call::iam_query(config, body, credentials).await?;
     if answer.ok() {
         return Ok(answer.body);
     }
-    let code = between(&answer.body, "<Code>", "</Code>").unwrap_or("an error");
+    let code = xml_text(&answer.body, "Code").unwrap_or("an error");
     Err(match code {
         "NoSuchEntity" => "the policy no longer exists (NoSuchEntity)".to_string(),
         "AccessDenied" => "the function may not read it (AccessDenied: its role needs \
@@ -236,11 +226,4 @@ async fn query(
             crate::redact::cap(other, 64)
         ),
     })
-}
-
-/// The text between the first `open` and the next `close`.
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let start = text.find(open)? + open.len();
-    let rest = text.get(start..)?;
-    rest.get(..rest.find(close)?)
 }

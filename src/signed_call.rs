@@ -119,6 +119,36 @@ pub async fn post(call: Call<'_>, credentials: Credentials) -> Result<Answer, St
     })
 }
 
+/// IAM's global endpoint (IAM is served from us-east-1).
+const IAM_ENDPOINT: &str = "https://iam.amazonaws.com/";
+
+/// One IAM Query API call (`Action=…&Version=2010-05-08`, form-encoded) at `config`'s
+/// endpoint (`AWS_ENDPOINT_URL`), else IAM's.
+pub async fn iam_query(
+    config: &aws_config::SdkConfig,
+    body: &str,
+    credentials: Credentials,
+) -> Result<Answer, String> {
+    let call = Call {
+        endpoint: config.endpoint_url().unwrap_or(IAM_ENDPOINT),
+        service: "iam",
+        region: "us-east-1",
+        content_type: "application/x-www-form-urlencoded; charset=utf-8",
+        target: None,
+        body,
+    };
+    post(call, credentials).await
+}
+
+/// The text of the first `<tag>` element of a Query API's XML answer (as written: callers
+/// read only fields whose values need no unescaping, or unescape them).
+pub fn xml_text<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let rest = xml.get(start..)?;
+    rest.get(..rest.find(&format!("</{tag}>"))?)
+}
+
 /// The credentials of `config` (the Lambda role's, from the environment).
 pub async fn credentials(config: &aws_config::SdkConfig) -> Result<Credentials, String> {
     use aws_credential_types::provider::ProvideCredentials;
