@@ -6,14 +6,12 @@
 
 mod common;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use common::fake::{Answer, FakeEndpoint, fake_endpoint, refusing_url};
+use common::fake::{Answer, FakeEndpoint, fake_endpoint, refusing_url, sdk_config};
 use iam_notify::account_alias::AliasApi;
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::handler::handle;
-use iam_notify::organizations::{BUDGET, Directory, OrganizationsApi, WithNames};
+use iam_notify::organizations::{AccountDirectory, BUDGET, Directory, OrganizationsApi, WithNames};
 use iam_notify::publish::RecordingPublisher;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -23,19 +21,6 @@ const MEMBER: &str = "444455556666";
 /// A JSON 1.1 answer of the fake Organizations endpoint.
 fn json(status: u16, body: &str) -> Answer {
     Answer::new(status, "application/x-amz-json-1.1", body)
-}
-
-/// The standard configuration, with an endpoint on loopback and fixed credentials.
-async fn sdk_config(url: &str) -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "tests",
-        )))
-        .http_client(iam_notify::publish::http_client())
-        .load()
-        .await
 }
 
 async fn names(url: &str) -> Directory<OrganizationsApi> {
@@ -55,12 +40,20 @@ fn member_event() -> Value {
     )
 }
 
-/// Handles the member's event twice through a directory on `url`: the subjects published,
-/// the time each took, and the requests the fake saw.
+/// Handles the member's event twice through Organizations at `server`: the subjects
+/// published and the time each took.
 async fn twice(server: &FakeEndpoint, mapping: &str) -> (Vec<String>, Vec<Duration>) {
+    twice_through(names(&server.url).await, mapping).await
+}
+
+/// Handles the member's event twice with `names` looking the account up.
+async fn twice_through<D: AccountDirectory>(
+    names: D,
+    mapping: &str,
+) -> (Vec<String>, Vec<Duration>) {
     let shell = WithNames {
         publisher: RecordingPublisher::new(),
-        names: names(&server.url).await,
+        names,
     };
     let config = central(mapping);
     let mut took = Vec::new();
@@ -207,28 +200,7 @@ async fn aliases(url: &str) -> Directory<AliasApi> {
 }
 
 async fn twice_by_alias(server: &FakeEndpoint, mapping: &str) -> (Vec<String>, Vec<Duration>) {
-    let shell = WithNames {
-        publisher: RecordingPublisher::new(),
-        names: aliases(&server.url).await,
-    };
-    let config = central(mapping);
-    let mut took = Vec::new();
-    for _ in 0..2 {
-        let started = Instant::now();
-        let out = handle(&member_event(), &config, &shell).await.unwrap();
-        took.push(started.elapsed());
-        assert!(
-            out["messageId"].is_string(),
-            "the alert is published: {out}"
-        );
-    }
-    let subjects = shell
-        .publisher
-        .sent()
-        .iter()
-        .map(|p| p.request.subject.clone())
-        .collect();
-    (subjects, took)
+    twice_through(aliases(&server.url).await, mapping).await
 }
 
 #[tokio::test]

@@ -7,9 +7,7 @@
 
 mod common;
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use common::fake::{Answer, FakeEndpoint, fake_endpoint};
+use common::fake::{Answer, FakeEndpoint, fake_endpoint, sdk_config};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::handler::handle;
@@ -113,16 +111,7 @@ fn another_policys_text_is_not_taken_for_this_one() {
 }
 
 async fn policies(url: &str) -> IamPolicies {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new("us-east-1"))
-        .endpoint_url(url)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing", "testing", None, None, "tests",
-        )))
-        .http_client(iam_notify::publish::http_client())
-        .load()
-        .await;
-    IamPolicies::with_config(config)
+    IamPolicies::with_config(sdk_config(url).await)
 }
 
 /// Handles `event` once through IAM at `server`: the subject and text published, the time.

@@ -139,3 +139,19 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<()> {
         }
     }
 }
+
+/// The standard AWS configuration, with `url` as every service's endpoint and fixed dummy
+/// credentials (what the lookups read, pointed at a fake endpoint).
+pub async fn sdk_config(url: &str) -> aws_config::SdkConfig {
+    use aws_credential_types::Credentials;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(url)
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing", "testing", None, None, "tests",
+        )))
+        .http_client(iam_notify::publish::http_client())
+        .load()
+        .await
+}
