@@ -6,7 +6,7 @@ use crate::event::{Event, InputError, Reading, read_text};
 use crate::heartbeat::{member_heartbeat, member_metric_line};
 use crate::noise::{metric_line, suppressed};
 use crate::organizations::AccountDirectory;
-use crate::policy_lookup::{Attached, PolicyLookup, wanted};
+use crate::policy_lookup::{PolicyLookup, Read, wants};
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
 use crate::render::{LookedUp, Notification, render_named};
@@ -166,15 +166,18 @@ async fn account_name<D: AccountDirectory>(
     }
 }
 
-/// What an attached customer-managed policy of the stack's own account grants, when
-/// enrichment is on and the function publishes.
-async fn attached_policy<L: PolicyLookup>(
-    event: &Event,
-    config: &Config,
-    policies: &L,
-) -> Option<Attached> {
-    let arn = wanted(event, config.own_account().filter(|_| config.enrich)?)?;
-    policies.attached_policy(&arn).await
+/// What IAM says about the change (an attached policy's text, the version a new one replaces,
+/// who holds the policy, who may assume the role), when enrichment is on and the function
+/// publishes; nothing is asked for a change that needs none of it.
+async fn iam_reads<L: PolicyLookup>(event: &Event, config: &Config, policies: &L) -> Read {
+    let Some(own) = config.own_account().filter(|_| config.enrich) else {
+        return Read::default();
+    };
+    let wants = wants(event, own);
+    if wants.is_empty() {
+        return Read::default();
+    }
+    policies.read(&wants).await
 }
 
 /// Counts a heartbeat (nothing is looked up for it), or looks up what the alert may say,
@@ -187,11 +190,13 @@ async fn triage<L: AccountDirectory + PolicyLookup>(
     if let Some(out) = counted(event, config) {
         return Triage::Heartbeat(out);
     }
-    let name = account_name(event, config, lookups).await;
-    let attached = attached_policy(event, config, lookups).await;
+    let (name, read) = tokio::join!(
+        account_name(event, config, lookups),
+        iam_reads(event, config, lookups)
+    );
     let looked_up = LookedUp {
         account_name: name.as_deref(),
-        attached: attached.as_ref(),
+        iam: &read,
     };
     let n = render_named(event, config.format, &config.accounts, looked_up);
     if let Some(reason) = suppressed(event, &n, &config.noise) {

@@ -40,32 +40,139 @@ impl Attached {
     }
 }
 
-/// Where the policy's text comes from: IAM, or nothing (lookups off, tests).
+/// A new version of a policy (CreatePolicyVersion, SetDefaultPolicyVersion), to compare with
+/// an older one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionQuery {
+    pub arn: String,
+    /// The new version's id.
+    pub version: String,
+    /// It is the policy's default now.
+    pub now_default: bool,
+    /// The record carries its document (CreatePolicyVersion): it is not read again.
+    pub in_record: bool,
+}
+
+/// Which version a new one was compared with, and how sure that is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// The policy's default version (the new one is not the default: nothing changed in force).
+    Default,
+    /// The only other version: it was the default before.
+    OnlyOther,
+    /// The version created just before the new one (IAM does not keep which was default).
+    Older,
+    /// The version created just after it (none is older).
+    Newer,
+}
+
+/// A version of a policy, as ListPolicyVersions lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub id: String,
+    pub default: bool,
+    /// ISO 8601, as IAM writes it (compares in time order).
+    pub created: String,
+}
+
+/// What was read about a new version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Versions {
+    Compared {
+        version: String,
+        /// The new version's document, when the record does not carry it.
+        document: Option<String>,
+        against: String,
+        against_document: String,
+        basis: Basis,
+    },
+    /// The policy has no other version.
+    Alone {
+        version: String,
+    },
+    NotRead {
+        why: String,
+    },
+}
+
+/// Who holds a policy (ListEntitiesForPolicy), or why that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Holders {
+    Listed {
+        roles: Vec<String>,
+        users: Vec<String>,
+        groups: Vec<String>,
+        /// IAM had more than one page: the counts are at least these.
+        more: bool,
+    },
+    NotRead {
+        why: String,
+    },
+}
+
+/// A role's trust policy (GetRole), or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleTrust {
+    Read { role: String, document: String },
+    NotRead { role: String, why: String },
+}
+
+/// What an alert asks IAM, decided from the record alone ([`wants`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Wants {
+    /// The attached customer-managed policy whose default version is read.
+    pub attached: Option<String>,
+    /// The new version to compare with an older one.
+    pub versions: Option<VersionQuery>,
+    /// The policy whose holders are listed (it has a new default version).
+    pub holders: Option<String>,
+    /// The role whose trust policy is read (its permissions changed).
+    pub role: Option<String>,
+}
+
+impl Wants {
+    pub fn is_empty(&self) -> bool {
+        *self == Wants::default()
+    }
+}
+
+/// What IAM answered (each part `None` when not asked).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Read {
+    pub attached: Option<Attached>,
+    pub versions: Option<Versions>,
+    pub holders: Option<Holders>,
+    pub trust: Option<RoleTrust>,
+}
+
+/// Where policies, their versions, holders and roles' trust come from: IAM, or nothing
+/// (lookups off, tests).
 pub trait PolicyLookup: Send + Sync {
-    /// `None`: not looked up at all (nothing is said).
-    fn attached_policy(&self, arn: &str) -> impl Future<Output = Option<Attached>> + Send;
+    /// Reads what `wants` asks, within [`BUDGET`]; never fails (a part that could not be
+    /// read says why).
+    fn read(&self, wants: &Wants) -> impl Future<Output = Read> + Send;
 }
 
 impl<L: PolicyLookup> PolicyLookup for Option<L> {
-    async fn attached_policy(&self, arn: &str) -> Option<Attached> {
+    async fn read(&self, wants: &Wants) -> Read {
         match self {
-            Some(l) => l.attached_policy(arn).await,
-            None => None,
+            Some(l) => l.read(wants).await,
+            None => Read::default(),
         }
     }
 }
 
 /// The SNS publisher alone reads nothing.
 impl PolicyLookup for crate::publish::SnsPublisher {
-    async fn attached_policy(&self, _arn: &str) -> Option<Attached> {
-        None
+    async fn read(&self, _wants: &Wants) -> Read {
+        Read::default()
     }
 }
 
 /// The recording fake reads nothing (wrap it in [`WithPolicies`] for tests that do).
 impl PolicyLookup for crate::publish::RecordingPublisher {
-    async fn attached_policy(&self, _arn: &str) -> Option<Attached> {
-        None
+    async fn read(&self, _wants: &Wants) -> Read {
+        Read::default()
     }
 }
 
@@ -94,15 +201,121 @@ impl<S: AccountDirectory, L: Send + Sync> AccountDirectory for WithPolicies<S, L
 }
 
 impl<S: Send + Sync, L: PolicyLookup> PolicyLookup for WithPolicies<S, L> {
-    fn attached_policy(&self, arn: &str) -> impl Future<Output = Option<Attached>> + Send {
-        self.policies.attached_policy(arn)
+    fn read(&self, wants: &Wants) -> impl Future<Output = Read> + Send {
+        self.policies.read(wants)
     }
 }
 
 impl<P: Send + Sync, D: Send + Sync> PolicyLookup for crate::organizations::WithNames<P, D> {
-    async fn attached_policy(&self, _arn: &str) -> Option<Attached> {
-        None
+    async fn read(&self, _wants: &Wants) -> Read {
+        Read::default()
     }
+}
+
+/// What the record asks IAM about, for a successful IAM call in `own_account`: the text of an
+/// attached customer-managed policy of that account ([`wanted`]); for a new version of such
+/// a policy, the version to compare it with and, when it is the default now, who holds the
+/// policy; for a role whose permissions changed (AttachRolePolicy, PutRolePolicy), who may
+/// assume it.
+pub fn wants(event: &Event, own_account: &str) -> Wants {
+    let d = &event.detail;
+    let mut w = Wants {
+        attached: wanted(event, own_account),
+        ..Wants::default()
+    };
+    if d.event_source.as_deref() != Some(crate::calls::IAM)
+        || d.error_code.is_some()
+        || event.account() != Some(own_account)
+    {
+        return w;
+    }
+    let call = d.event_name.as_deref().unwrap_or_default();
+    let own_policy = || {
+        let arn = event.request("policyArn")?;
+        let parsed = crate::arn::Arn::parse(&arn)?;
+        (parsed.service == "iam"
+            && parsed.account == own_account
+            && parsed.resource.starts_with("policy/"))
+        .then_some(arn)
+    };
+    let version_id = |v: String| {
+        (v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')).then_some(v)
+    };
+    match call {
+        "CreatePolicyVersion" => {
+            let default = match event.request_value("setAsDefault") {
+                Some(serde_json::Value::Bool(b)) => *b,
+                Some(serde_json::Value::String(s)) => s.eq_ignore_ascii_case("true"),
+                _ => false,
+            };
+            if let (Some(arn), Some(version)) = (
+                own_policy(),
+                event
+                    .response(&["policyVersion", "versionId"])
+                    .and_then(version_id),
+            ) {
+                w.holders = default.then(|| arn.clone());
+                w.versions = Some(VersionQuery {
+                    arn,
+                    version,
+                    now_default: default,
+                    in_record: event.request_value("policyDocument").is_some(),
+                });
+            }
+        }
+        "SetDefaultPolicyVersion" => {
+            if let (Some(arn), Some(version)) = (
+                own_policy(),
+                event.request("versionId").and_then(version_id),
+            ) {
+                w.holders = Some(arn.clone());
+                w.versions = Some(VersionQuery {
+                    arn,
+                    version,
+                    now_default: true,
+                    in_record: false,
+                });
+            }
+        }
+        "AttachRolePolicy" | "PutRolePolicy" => w.role = event.request("roleName"),
+        _ => {}
+    }
+    w
+}
+
+/// The version a new one is compared with: the default when the new one is not; the only
+/// other version; else the nearest older one, or the nearest newer when none is older.
+pub fn comparison(listed: &[Listed], query: &VersionQuery) -> Option<(String, Basis)> {
+    let order = |v: &Listed| {
+        let n: u64 = v.id.trim_start_matches('v').parse().unwrap_or(0);
+        (v.created.clone(), n)
+    };
+    let others: Vec<&Listed> = listed.iter().filter(|v| v.id != query.version).collect();
+    if !query.now_default {
+        if let Some(d) = others.iter().find(|v| v.default) {
+            return Some((d.id.clone(), Basis::Default));
+        }
+    }
+    if let [only] = others.as_slice() {
+        return Some((only.id.clone(), Basis::OnlyOther));
+    }
+    let Some(new) = listed.iter().find(|v| v.id == query.version) else {
+        // Deleted meanwhile: every other version is older.
+        let newest = others.iter().max_by_key(|v| order(v))?;
+        return Some((newest.id.clone(), Basis::Older));
+    };
+    let key = order(new);
+    if let Some(older) = others
+        .iter()
+        .filter(|v| order(v) < key)
+        .max_by_key(|v| order(v))
+    {
+        return Some((older.id.clone(), Basis::Older));
+    }
+    others
+        .iter()
+        .min_by_key(|v| order(v))
+        .map(|v| (v.id.clone(), Basis::Newer))
 }
 
 /// The policy an event attaches, when its text is worth reading: a successful
@@ -113,6 +326,7 @@ pub fn wanted(event: &Event, own_account: &str) -> Option<String> {
     if d.event_source.as_deref() != Some(crate::calls::IAM)
         || !ATTACH_CALLS.contains(&call)
         || d.error_code.is_some()
+        || event.account() != Some(own_account)
     {
         return None;
     }
@@ -142,83 +356,277 @@ impl IamPolicies {
         }
     }
 
-    async fn read(&self, arn: &str) -> Result<(String, String), String> {
+    /// The configuration and credentials every call uses.
+    async fn session(
+        &self,
+    ) -> Result<(&aws_config::SdkConfig, aws_credential_types::Credentials), String> {
         let config = match &self.config {
             Some(c) => c,
             None => crate::publish::shared_config().await,
         };
-        let credentials = signed_call::credentials(config).await?;
-        let policy = urlencoding::encode(arn);
-        let get_policy = format!("Action=GetPolicy&PolicyArn={policy}&Version=2010-05-08");
-        let answer = query(config, &get_policy, credentials.clone()).await?;
+        Ok((config, signed_call::credentials(config).await?))
+    }
+
+    /// A policy's default version: its id and document.
+    async fn default_version(&self, arn: &str) -> Result<(String, String), String> {
+        let (config, credentials) = self.session().await?;
+        let answer = query(
+            config,
+            &[("Action", "GetPolicy"), ("PolicyArn", arn)],
+            &credentials,
+        )
+        .await?;
         let version = xml_text(&answer, "DefaultVersionId")
             .filter(|v| v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'))
             .ok_or("iam:GetPolicy answered without a default version")?
             .to_string();
-        let get_version = format!(
-            "Action=GetPolicyVersion&PolicyArn={policy}&VersionId={}&Version=2010-05-08",
-            urlencoding::encode(&version)
-        );
-        let answer = query(config, &get_version, credentials).await?;
-        let encoded = xml_text(&answer, "Document")
-            .ok_or("iam:GetPolicyVersion answered without a document")?;
-        // IAM URL-encodes the document inside the XML; the XML's own escapes go first.
-        let text = encoded
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&amp;", "&");
-        let document = urlencoding::decode(&text)
-            .map_err(|_| "the document is not URL-encoded text".to_string())?
-            .into_owned();
+        let document = policy_version(config, &credentials, arn, &version).await?;
         Ok((version, document))
     }
+
+    /// The new version compared with the one [`comparison`] picks.
+    async fn versions(&self, q: &VersionQuery) -> Result<Versions, String> {
+        let (config, credentials) = self.session().await?;
+        let answer = query(
+            config,
+            &[("Action", "ListPolicyVersions"), ("PolicyArn", &q.arn)],
+            &credentials,
+        )
+        .await?;
+        let listed: Vec<Listed> = members(&answer)
+            .filter_map(|m| {
+                Some(Listed {
+                    id: xml_text(m, "VersionId")?.to_string(),
+                    default: xml_text(m, "IsDefaultVersion") == Some("true"),
+                    created: xml_text(m, "CreateDate").unwrap_or_default().to_string(),
+                })
+            })
+            .collect();
+        let Some((against, basis)) = comparison(&listed, q) else {
+            return Ok(Versions::Alone {
+                version: q.version.clone(),
+            });
+        };
+        let (against_document, document) = if q.in_record {
+            (
+                policy_version(config, &credentials, &q.arn, &against).await?,
+                None,
+            )
+        } else {
+            let (old, new) = tokio::join!(
+                policy_version(config, &credentials, &q.arn, &against),
+                policy_version(config, &credentials, &q.arn, &q.version)
+            );
+            (old?, Some(new?))
+        };
+        Ok(Versions::Compared {
+            version: q.version.clone(),
+            document,
+            against,
+            against_document,
+            basis,
+        })
+    }
+
+    /// Who holds the policy (one page of ListEntitiesForPolicy).
+    async fn holders(&self, arn: &str) -> Result<Holders, String> {
+        let (config, credentials) = self.session().await?;
+        let answer = query(
+            config,
+            &[
+                ("Action", "ListEntitiesForPolicy"),
+                ("PolicyArn", arn),
+                ("MaxItems", "1000"),
+            ],
+            &credentials,
+        )
+        .await?;
+        let names = |list: &str, name: &str| -> Vec<String> {
+            xml_text(&answer, list)
+                .map(|l| {
+                    members(l)
+                        .filter_map(|m| xml_text(m, name).map(unescape))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        Ok(Holders::Listed {
+            roles: names("PolicyRoles", "RoleName"),
+            users: names("PolicyUsers", "UserName"),
+            groups: names("PolicyGroups", "GroupName"),
+            more: xml_text(&answer, "IsTruncated") == Some("true"),
+        })
+    }
+
+    /// A role's trust policy.
+    async fn trust(&self, role: &str) -> Result<String, String> {
+        let (config, credentials) = self.session().await?;
+        let answer = query(
+            config,
+            &[("Action", "GetRole"), ("RoleName", role)],
+            &credentials,
+        )
+        .await?;
+        let encoded = xml_text(&answer, "AssumeRolePolicyDocument")
+            .ok_or("iam:GetRole answered without a trust policy")?;
+        decoded_document(encoded)
+    }
+}
+
+/// Waits for `work` at most [`BUDGET`]; a timeout is a reason like any other failure. The
+/// work lives on the heap: an HTTP call's future is large, and several run side by side.
+async fn within<T>(work: impl Future<Output = Result<T, String>>) -> Result<T, String> {
+    tokio::time::timeout(BUDGET, Box::pin(work))
+        .await
+        .unwrap_or_else(|_| {
+            Err(format!(
+                "IAM did not answer within {} ms",
+                BUDGET.as_millis()
+            ))
+        })
+}
+
+/// Logs what could not be read (the alert says it too).
+fn not_read(what: &str, subject: &str, why: &str) {
+    tracing::warn!(subject = %crate::redact::cap(subject, 512), reason = %why,
+        "{what} could not be read; the alert goes without it");
 }
 
 impl PolicyLookup for IamPolicies {
-    async fn attached_policy(&self, arn: &str) -> Option<Attached> {
-        let answer = match tokio::time::timeout(BUDGET, self.read(arn)).await {
-            Ok(answer) => answer,
-            Err(_) => Err(format!(
-                "IAM did not answer within {} ms",
-                BUDGET.as_millis()
-            )),
-        };
-        Some(match answer {
-            Ok((version, document)) => Attached::Read {
-                arn: arn.to_string(),
-                version,
-                document,
-            },
-            Err(why) => {
-                tracing::warn!(policyArn = %crate::redact::cap(arn, 512), reason = %why,
-                    "the attached policy's text could not be read; the alert goes without it");
-                Attached::NotRead {
+    async fn read(&self, wants: &Wants) -> Read {
+        let attached = async {
+            let arn = wants.attached.as_deref()?;
+            Some(match within(self.default_version(arn)).await {
+                Ok((version, document)) => Attached::Read {
                     arn: arn.to_string(),
-                    why,
+                    version,
+                    document,
+                },
+                Err(why) => {
+                    not_read("the attached policy's text", arn, &why);
+                    Attached::NotRead {
+                        arn: arn.to_string(),
+                        why,
+                    }
                 }
-            }
-        })
+            })
+        };
+        let versions = async {
+            let q = wants.versions.as_ref()?;
+            Some(within(self.versions(q)).await.unwrap_or_else(|why| {
+                not_read("the policy's earlier version", &q.arn, &why);
+                Versions::NotRead { why }
+            }))
+        };
+        let holders = async {
+            let arn = wants.holders.as_deref()?;
+            Some(within(self.holders(arn)).await.unwrap_or_else(|why| {
+                not_read("who holds the policy", arn, &why);
+                Holders::NotRead { why }
+            }))
+        };
+        let trust = async {
+            let role = wants.role.as_deref()?;
+            Some(match within(self.trust(role)).await {
+                Ok(document) => RoleTrust::Read {
+                    role: role.to_string(),
+                    document,
+                },
+                Err(why) => {
+                    not_read("the role's trust policy", role, &why);
+                    RoleTrust::NotRead {
+                        role: role.to_string(),
+                        why,
+                    }
+                }
+            })
+        };
+        let (attached, versions, holders, trust) = tokio::join!(attached, versions, holders, trust);
+        Read {
+            attached,
+            versions,
+            holders,
+            trust,
+        }
     }
 }
 
-/// One IAM Query call; its XML answer, or why not (the error code IAM gave, in words).
+/// One version's document (GetPolicyVersion).
+async fn policy_version(
+    config: &aws_config::SdkConfig,
+    credentials: &aws_credential_types::Credentials,
+    arn: &str,
+    version: &str,
+) -> Result<String, String> {
+    let answer = query(
+        config,
+        &[
+            ("Action", "GetPolicyVersion"),
+            ("PolicyArn", arn),
+            ("VersionId", version),
+        ],
+        credentials,
+    )
+    .await?;
+    let encoded =
+        xml_text(&answer, "Document").ok_or("iam:GetPolicyVersion answered without a document")?;
+    decoded_document(encoded)
+}
+
+/// A document as IAM answers it: URL-encoded inside the XML (whose own escapes go first);
+/// anything shaped like a secret access key masked, as in records.
+fn decoded_document(encoded: &str) -> Result<String, String> {
+    let text = unescape(encoded);
+    let document = urlencoding::decode(&text)
+        .map_err(|_| "the document is not URL-encoded text".to_string())?;
+    Ok(crate::redact::text(&document))
+}
+
+/// XML's five escapes undone.
+fn unescape(xml: &str) -> String {
+    xml.replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The `<member>` elements of a Query API list, in order.
+fn members(xml: &str) -> impl Iterator<Item = &str> {
+    xml.split("<member>")
+        .skip(1)
+        .filter_map(|m| m.split("</member>").next())
+}
+
+/// One IAM Query call (`params` form-encoded); its XML answer, or why not (the error code
+/// IAM gave, in words).
 async fn query(
     config: &aws_config::SdkConfig,
-    body: &str,
-    credentials: aws_credential_types::Credentials,
+    params: &[(&str, &str)],
+    credentials: &aws_credential_types::Credentials,
 ) -> Result<String, String> {
-    let answer = signed_call::iam_query(config, body, credentials).await?;
+    let mut body = String::from("Version=2010-05-08");
+    for (k, v) in params {
+        body.push('&');
+        body.push_str(k);
+        body.push('=');
+        body.push_str(&urlencoding::encode(v));
+    }
+    let action = params
+        .iter()
+        .find(|(k, _)| *k == "Action")
+        .map(|(_, v)| *v)
+        .unwrap_or_default();
+    let answer = signed_call::iam_query(config, &body, credentials.clone()).await?;
     if answer.ok() {
         return Ok(answer.body);
     }
     let code = xml_text(&answer.body, "Code").unwrap_or("an error");
     Err(match code {
-        "NoSuchEntity" => "the policy no longer exists (NoSuchEntity)".to_string(),
-        "AccessDenied" => "the function may not read it (AccessDenied: its role needs \
-                           iam:GetPolicy and iam:GetPolicyVersion)"
-            .to_string(),
+        "NoSuchEntity" => "it no longer exists (NoSuchEntity)".to_string(),
+        "AccessDenied" => {
+            format!("the function may not read it (AccessDenied: its role needs iam:{action})")
+        }
         "Throttling" => "IAM is throttling the function's calls (Throttling)".to_string(),
         other => format!(
             "IAM answered HTTP {} {}",
@@ -226,4 +634,138 @@ async fn query(
             crate::redact::cap(other, 64)
         ),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed(versions: &[(&str, bool, &str)]) -> Vec<Listed> {
+        versions
+            .iter()
+            .map(|(id, default, created)| Listed {
+                id: id.to_string(),
+                default: *default,
+                created: created.to_string(),
+            })
+            .collect()
+    }
+
+    fn query(version: &str, now_default: bool) -> VersionQuery {
+        VersionQuery {
+            arn: "arn:aws:iam::123456789012:policy/p".into(),
+            version: version.into(),
+            now_default,
+            in_record: true,
+        }
+    }
+
+    #[test]
+    fn the_version_compared_with_is_the_surest_one_iam_allows() {
+        let three = listed(&[
+            ("v1", false, "2026-01-01T00:00:00Z"),
+            ("v9", false, "2026-02-01T00:00:00Z"),
+            ("v10", true, "2026-02-01T00:00:00Z"),
+        ]);
+        // Not the default: the default is what is in force.
+        assert_eq!(
+            comparison(&three, &query("v9", false)),
+            Some(("v10".into(), Basis::Default))
+        );
+        // The default now: the nearest older version (v10 is newer than v9 at the same second).
+        assert_eq!(
+            comparison(&three, &query("v10", true)),
+            Some(("v9".into(), Basis::Older))
+        );
+        assert_eq!(
+            comparison(&three, &query("v1", true)),
+            Some(("v9".into(), Basis::Newer))
+        );
+        // Two versions: the other one was the default before.
+        let two = listed(&[("v1", false, "a"), ("v2", true, "b")]);
+        assert_eq!(
+            comparison(&two, &query("v2", true)),
+            Some(("v1".into(), Basis::OnlyOther))
+        );
+        assert_eq!(
+            comparison(&listed(&[("v1", true, "a")]), &query("v1", true)),
+            None
+        );
+        // The new version was deleted meanwhile: the newest of the others.
+        assert_eq!(
+            comparison(&three, &query("v11", true)),
+            Some(("v10".into(), Basis::Older))
+        );
+    }
+
+    fn event(name: &str, request: serde_json::Value, response: serde_json::Value) -> Event {
+        Event::parse(&serde_json::json!({
+            "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "account": "123456789012",
+            "detail": {"eventSource": "iam.amazonaws.com", "eventName": name,
+                "recipientAccountId": "123456789012", "requestParameters": request,
+                "responseElements": response}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn what_is_asked_follows_from_the_record() {
+        let own = "123456789012";
+        let arn = "arn:aws:iam::123456789012:policy/p";
+        let created = event(
+            "CreatePolicyVersion",
+            serde_json::json!({"policyArn": arn, "policyDocument": "{}", "setAsDefault": true}),
+            serde_json::json!({"policyVersion": {"versionId": "v4"}}),
+        );
+        let w = wants(&created, own);
+        assert_eq!(w.holders.as_deref(), Some(arn));
+        assert_eq!(
+            w.versions,
+            Some(VersionQuery {
+                in_record: true,
+                ..query("v4", true)
+            })
+        );
+        let not_default = event(
+            "CreatePolicyVersion",
+            serde_json::json!({"policyArn": arn, "setAsDefault": "false"}),
+            serde_json::json!({"policyVersion": {"versionId": "v4"}}),
+        );
+        let w = wants(&not_default, own);
+        assert_eq!(
+            (w.holders, w.versions.map(|v| (v.now_default, v.in_record))),
+            (None, Some((false, false)))
+        );
+        let set = event(
+            "SetDefaultPolicyVersion",
+            serde_json::json!({"policyArn": arn, "versionId": "v2"}),
+            serde_json::Value::Null,
+        );
+        assert_eq!(
+            wants(&set, own).versions,
+            Some(VersionQuery {
+                in_record: false,
+                ..query("v2", true)
+            })
+        );
+        // Another account's policy, a version id that is not one, an unlisted call: nothing.
+        let other = event(
+            "SetDefaultPolicyVersion",
+            serde_json::json!({"policyArn": "arn:aws:iam::999988887777:policy/p", "versionId": "v2"}),
+            serde_json::Value::Null,
+        );
+        let odd = event(
+            "SetDefaultPolicyVersion",
+            serde_json::json!({"policyArn": arn, "versionId": "v2&Action=DeleteRole"}),
+            serde_json::Value::Null,
+        );
+        let put = event(
+            "PutRolePolicy",
+            serde_json::json!({"roleName": "r"}),
+            serde_json::Value::Null,
+        );
+        assert!(wants(&other, own).is_empty() && wants(&odd, own).is_empty());
+        assert_eq!(wants(&put, own).role.as_deref(), Some("r"));
+        assert!(wants(&put, "999988887777").is_empty());
+    }
 }

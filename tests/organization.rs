@@ -316,7 +316,7 @@ proptest! {
         v["detail"]["recipientAccountId"] = json!(MEMBER);
         let e = parse(&v);
         let name = iam_notify::organizations::clean_name(&raw);
-        let looked_up = iam_notify::render::LookedUp { account_name: name.as_deref(), attached: None };
+        let looked_up = iam_notify::render::LookedUp { account_name: name.as_deref(), ..Default::default() };
         let n = iam_notify::render::render_named(&e, Format::Rich, &named(""), looked_up);
         assert_valid(&n, &file);
         let plain = render(&e, Format::Rich);

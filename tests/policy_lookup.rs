@@ -11,7 +11,7 @@ use common::fake::{Answer, FakeEndpoint, fake_endpoint, sdk_config};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::handler::handle;
-use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, WithPolicies};
+use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, Read, WithPolicies};
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render, render_named};
 use iam_notify::severity::Severity;
@@ -43,9 +43,13 @@ fn read(document: &str) -> Attached {
 
 fn rendered(attached: Option<&Attached>) -> iam_notify::Notification {
     let e = Event::parse(&attach()).unwrap();
+    let read = Read {
+        attached: attached.cloned(),
+        ..Read::default()
+    };
     let looked_up = LookedUp {
         account_name: None,
-        attached,
+        iam: &read,
     };
     render_named(&e, Format::Rich, &Accounts::NONE, looked_up)
 }
@@ -174,7 +178,11 @@ async fn the_default_version_is_read_from_iam_and_makes_the_alert_critical() {
         text.contains("v3 (its default version, read from IAM)"),
         "{text}"
     );
-    assert_eq!(server.hits(), 2, "GetPolicy, then GetPolicyVersion");
+    assert_eq!(
+        server.hits(),
+        3,
+        "GetPolicy, then GetPolicyVersion; GetRole for who may assume the role"
+    );
 }
 
 #[tokio::test]
@@ -216,17 +224,25 @@ async fn every_failure_still_publishes_and_says_why() {
 async fn nothing_is_read_where_it_should_not_be() {
     let server = fake_endpoint(error(403, "AccessDenied")).await;
     let publishing = common::config(false, Default::default());
-    // Another account's policy, an AWS managed one, a failed attach, a detach.
-    let mut other = attach();
+    // Another account's policy, an AWS managed one (to a user: a role's trust would be read),
+    // a failed attach, a detach, an attach in another account.
+    let to_user = |mut e: Value| {
+        e["detail"]["eventName"] = "AttachUserPolicy".into();
+        e["detail"]["requestParameters"]["userName"] = "alice".into();
+        e
+    };
+    let mut elsewhere = attach();
+    elsewhere["detail"]["recipientAccountId"] = "999988887777".into();
+    let mut other = to_user(attach());
     other["detail"]["requestParameters"]["policyArn"] = "arn:aws:iam::999988887777:policy/x".into();
-    let mut managed = attach();
+    let mut managed = to_user(attach());
     managed["detail"]["requestParameters"]["policyArn"] =
         "arn:aws:iam::aws:policy/AdministratorAccess".into();
     let mut failed = attach();
     failed["detail"]["errorCode"] = "AccessDenied".into();
     let mut detach = attach();
     detach["detail"]["eventName"] = "DetachRolePolicy".into();
-    for event in [other, managed, failed, detach] {
+    for event in [other, managed, failed, detach, elsewhere] {
         through(&server, &event, &publishing).await;
     }
     // ENRICH=false.

@@ -7,6 +7,8 @@ use crate::wildcard;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
+pub mod diff;
+
 /// A decoded policy document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Document {
@@ -233,7 +235,7 @@ pub fn statements(doc: &Value) -> Vec<Statement<'_>> {
 }
 
 /// A string or a list of strings.
-fn one_or_many(v: Option<&Value>) -> Vec<&str> {
+pub(crate) fn one_or_many(v: Option<&Value>) -> Vec<&str> {
     match v {
         Some(Value::String(s)) => vec![s.as_str()],
         Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
@@ -561,7 +563,7 @@ fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) 
 }
 
 /// The account of an AWS principal: a 12-digit id or the account field of an ARN.
-fn principal_account(p: &str) -> Option<&str> {
+pub(crate) fn principal_account(p: &str) -> Option<&str> {
     let account = match Arn::parse(p) {
         Some(arn) => arn.account,
         None if p.starts_with("arn:") => return None,

@@ -62,6 +62,7 @@ pub(super) fn rich_body(f: &Facts) -> Body {
     body.push('\n');
     body.push_str(&parts.links);
     note_lines(f, &mut body);
+    change_lines(f, &mut body);
     let header_len = body.len();
     append_document(f, &mut body);
     let (text, truncated) = fit_body(body);
@@ -304,6 +305,19 @@ fn fact_lines(f: &Facts, lines: &mut String) {
     for (label, value) in &t.facts {
         field(label, value);
     }
+    let said = &f.said;
+    for (label, value) in [
+        ("Compared with", &said.compared_with),
+        ("Held by", &said.held_by),
+        ("Assumable by", &said.assumable_by),
+    ] {
+        if let Some(value) = value {
+            field(label, value);
+        }
+    }
+    for why in &said.not_looked_up {
+        field("Not looked up", why);
+    }
     field("Who", &f.who.long);
     match (event.account(), f.account_name) {
         (Some(id), Some(name)) => field("Account", &format!("{id} ({name})")),
@@ -406,6 +420,22 @@ fn note_lines(f: &Facts, body: &mut String) {
             "Note: {} is not shaped like a CloudTrail record's (expected {}); received: {}",
             m.field, m.expected, m.received
         )));
+    }
+}
+
+/// What a new policy version changed, statement by statement (each line escaped; the diff
+/// itself is bounded in lines and items).
+fn change_lines(f: &Facts, body: &mut String) {
+    let Some(changes) = &f.said.changes else {
+        return;
+    };
+    body.push_str("\n\nWhat changed in what the policy grants:");
+    if changes.is_empty() {
+        body.push_str("\n  nothing: both versions grant the same");
+    }
+    for line in changes {
+        body.push_str("\n  ");
+        body.push_str(&one_line(&cap(line, 2_048)));
     }
 }
 

@@ -100,7 +100,7 @@ impl Serialize for AlertView<'_> {
         } else {
             d.policy_document_omitted
         };
-        let mut st = s.serialize_struct("AlertDocument", 16)?;
+        let mut st = s.serialize_struct("AlertDocument", 17)?;
         st.serialize_field("schema", d.schema)?;
         st.serialize_field("subject", &d.subject)?;
         st.serialize_field("summary", &d.summary)?;
@@ -111,6 +111,10 @@ impl Serialize for AlertView<'_> {
         st.serialize_field("actor", &d.actor)?;
         st.serialize_field("resource", &d.resource)?;
         st.serialize_field("policy", &d.policy)?;
+        match &d.looked_up {
+            Some(l) => st.serialize_field("lookedUp", l)?,
+            None => st.skip_field("lookedUp")?,
+        }
         let none: Option<Value> = None;
         st.serialize_field(
             "policyDocument",
@@ -157,6 +161,9 @@ pub struct AlertDocument {
     pub actor: ActorFields,
     pub resource: ResourceFields,
     pub policy: Option<PolicyFields>,
+    /// What was read from IAM about the change (enrichment): absent when nothing was.
+    #[serde(rename = "lookedUp", skip_serializing_if = "Option::is_none")]
+    pub looked_up: Option<super::looked_up::Said>,
     /// The decoded policy document the call carried (JSON, or the text as recorded).
     pub policy_document: Option<Value>,
     pub console_url: String,
@@ -183,6 +190,7 @@ impl AlertDocument {
     /// document, the most severe findings only, every text field short. Saying so in
     /// `policyDocumentOmitted`, `findingsOmitted` and `fieldsCut`.
     pub fn compact(&mut self) {
+        self.looked_up = None;
         if self.policy_document.take().is_some() {
             self.policy_document_omitted = Some(true);
         }
@@ -351,6 +359,17 @@ pub(super) fn document(
             aws_managed: p.is_aws_managed(),
             version_read: line(p.version_read.as_deref()),
             not_read: line(p.not_read.as_deref()),
+        }),
+        looked_up: (!f.said.is_empty()).then(|| {
+            let s = &f.said;
+            let lines = |v: &Vec<String>| v.iter().map(|l| one_line(l)).collect();
+            super::looked_up::Said {
+                compared_with: line(s.compared_with.as_deref()),
+                changes: s.changes.as_ref().map(lines),
+                held_by: line(s.held_by.as_deref()),
+                assumable_by: line(s.assumable_by.as_deref()),
+                not_looked_up: lines(&s.not_looked_up),
+            }
         }),
         policy_document: policy_document.map(|d| match d {
             policy::Document::Json(v) => v,

@@ -8,6 +8,7 @@
 
 pub mod body;
 pub mod document;
+pub mod looked_up;
 pub mod sms;
 pub mod subject;
 pub mod text;
@@ -124,6 +125,8 @@ struct Facts<'a> {
     account_name: Option<&'a str>,
     /// Alerts of several accounts go to the same people: the subject names the account.
     central: bool,
+    /// What the lookups add (IAM's answers in words).
+    said: looked_up::Said,
 }
 
 /// Renders `event` as a notification (a single-account stack: no account names).
@@ -137,14 +140,7 @@ pub fn render_in(event: &Event, format: Format, accounts: &Accounts) -> Notifica
     render_named(event, format, accounts, LookedUp::default())
 }
 
-/// What the shell looked up for an alert (nothing, by default).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct LookedUp<'a> {
-    /// The account's name (AWS Organizations, the alias): wins over `accounts`' own.
-    pub account_name: Option<&'a str>,
-    /// The attached policy's text, or why it could not be read.
-    pub attached: Option<&'a crate::policy_lookup::Attached>,
-}
+pub use looked_up::LookedUp;
 
 /// [`render_in`] with what was looked up at run time.
 pub fn render_named(
@@ -162,12 +158,13 @@ pub fn render_named(
         Some(c) => calls::resolve(event, c),
         None => calls::generic(event),
     };
-    if let Some(attached) = looked_up.attached {
-        with_attached_policy(&mut target, attached);
-    }
+    let (previous, mut said) = looked_up::apply(&mut target, looked_up.iam);
     let who = actor(event);
     let outcome = outcome(event);
-    let findings = assess(event, call, &target, &who, outcome);
+    let mut findings = assess(event, call, &target, &who, outcome, previous.as_ref());
+    findings.extend(looked_up::findings(looked_up.iam, event.account()));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
+    said.assumable_by = looked_up::assumable_by(looked_up.iam, event.account());
     let severity = severity::overall(
         &findings,
         matches!(outcome, Outcome::Denied | Outcome::Failed),
@@ -192,6 +189,7 @@ pub fn render_named(
             .account_name
             .or_else(|| event.account().and_then(|a| accounts.name(a))),
         central: accounts.central,
+        said,
     };
     let account_label = subject::account_label(&f);
     let subject = sanitize_subject(&subject::subject(&f, account_label.as_deref()));
@@ -232,34 +230,6 @@ pub fn render_named(
     }
 }
 
-/// The attached policy's text, as read from IAM, becomes the target's document (shown, and
-/// its findings made, as for a policy a request carries); or one line says why it is missing.
-fn with_attached_policy(t: &mut Target, attached: &crate::policy_lookup::Attached) {
-    use crate::policy_lookup::Attached;
-    if t.document.is_some() {
-        return;
-    }
-    let Some(p) = t
-        .policy
-        .as_mut()
-        .filter(|p| p.arn.as_deref() == Some(attached.arn()))
-    else {
-        return;
-    };
-    match attached {
-        Attached::Read {
-            version, document, ..
-        } => {
-            p.version_read = Some(version.clone());
-            t.document = Some(calls::CarriedDocument {
-                kind: policy::DocKind::Permissions,
-                document: policy::decode(&serde_json::Value::String(document.clone())),
-            });
-        }
-        Attached::NotRead { why, .. } => p.not_read = Some(why.clone()),
-    }
-}
-
 /// Every reason the alert matters: the call's own rule, the policy it attached, what its
 /// policy document grants, who made it, and whether it was denied.
 fn assess(
@@ -268,6 +238,7 @@ fn assess(
     t: &Target,
     who: &Actor,
     outcome: Outcome,
+    previous: Option<&looked_up::Previous>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     if who.is_root {
@@ -346,7 +317,11 @@ fn assess(
         ));
     }
     if let Some(c) = &t.document {
-        out.extend(policy::findings(&c.document, c.kind, event.account()));
+        let made = policy::findings(&c.document, c.kind, event.account());
+        out.extend(match previous {
+            Some(p) => looked_up::marked(made, p, event.account()),
+            None => made,
+        });
     }
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out

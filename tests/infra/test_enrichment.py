@@ -27,13 +27,20 @@ def test_the_function_may_read_this_accounts_policies_and_nothing_more():
         principal = {"AWS": stack.arn("FunctionRole")}
         identity = stack.identity_statements("FunctionRole")
         can = lambda action, resource: allowed(stack, principal, action, resource, identity=identity)  # noqa: E731
-        assert can("iam:GetPolicy", own) is expected and can("iam:GetPolicyVersion", own) is expected
+        role = f"arn:{PARTITION}:iam::{ACCOUNT}:role/ci-deploy"
+        for action in ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListEntitiesForPolicy"):
+            assert can(action, own) is expected, (enrich, action)
+        assert can("iam:GetRole", role) is expected
         _, fn = next(iter(stack.of_type("AWS::Lambda::Function").items()))
         assert fn["Environment"]["Variables"]["ENRICH"] == ("true" if expected else "false")
         for action, resource in (("iam:GetPolicy", f"arn:{PARTITION}:iam::999988887777:policy/x"),
                                  ("iam:GetPolicy", f"arn:{PARTITION}:iam::aws:policy/AdministratorAccess"),
-                                 ("iam:GetRole", f"arn:{PARTITION}:iam::{ACCOUNT}:role/x"),
-                                 ("iam:ListPolicyVersions", own), ("iam:CreatePolicyVersion", own),
+                                 ("iam:ListEntitiesForPolicy", f"arn:{PARTITION}:iam::999988887777:policy/x"),
+                                 ("iam:GetRole", f"arn:{PARTITION}:iam::999988887777:role/x"),
+                                 ("iam:GetRole", own), ("iam:GetPolicy", role),
+                                 ("iam:ListRolePolicies", role), ("iam:GetRolePolicy", role),
+                                 ("iam:CreatePolicyVersion", own), ("iam:SetDefaultPolicyVersion", own),
+                                 ("iam:UpdateAssumeRolePolicy", role),
                                  ("iam:CreateAccountAlias", "*"), ("iam:DeleteAccountAlias", "*")):
             assert not can(action, resource), (enrich, action, resource)
         assert can("iam:ListAccountAliases", "*") is expected
@@ -61,6 +68,72 @@ def test_an_attach_of_an_allow_all_policy_arrives_critical_with_what_it_grants(o
     _, delivered, _ = run_function(moto, tmp_path, event, mailbox_off, TOPIC_ARN=topic, ENRICH="false")
     [plain] = delivered
     assert plain.subject.startswith("[IAM] AttachRolePolicy") and "Policy version" not in plain.body
+
+
+def test_a_new_default_version_arrives_with_what_it_changed_and_who_holds_it(own_moto, tmp_path):
+    """moto's IAM holds billing-read v1 (narrow) and v2 (allow-all, now the default), attached
+    to a role and a user: the real function reads ListPolicyVersions, GetPolicyVersion and
+    ListEntitiesForPolicy and publishes the CreatePolicyVersion as critical, the risk marked
+    new, the diff and the holders shown; SetDefaultPolicyVersion back to v1 says what went."""
+    moto = own_moto
+    account = "123456789012"
+    iam = client("iam", moto)
+    narrow = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "ReadBilling", "Effect": "Allow", "Action": ["ce:Get*"], "Resource": "*"}]}
+    arn = iam.create_policy(PolicyName="billing-read", PolicyDocument=json.dumps(narrow))["Policy"]["Arn"]
+    v2 = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(ALLOW_ALL),
+                                   SetAsDefault=True)["PolicyVersion"]["VersionId"]
+    iam.create_role(RoleName="finance-reporting", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+    iam.attach_role_policy(RoleName="finance-reporting", PolicyArn=arn)
+    iam.create_user(UserName="alice")
+    iam.attach_user_policy(UserName="alice", PolicyArn=arn)
+    topic = client("sns", moto).create_topic(Name="versions")["TopicArn"]
+
+    sample = json.loads((ROOT / "events" / "CreatePolicyVersion.json").read_text().replace("111122223333", account))
+    detail = sample["detail"]
+    assert detail["requestParameters"]["policyArn"] == arn
+    detail["requestParameters"]["policyDocument"] = json.dumps(ALLOW_ALL)
+    detail["responseElements"]["policyVersion"]["versionId"] = v2
+    event = tmp_path / "create-version.json"
+    event.write_text(json.dumps(sample))
+    _, [alert], log = run_function(moto, tmp_path, event, mailbox_for(moto, topic, "versions-mailbox"), TOPIC_ARN=topic)
+    assert alert.subject.startswith("[IAM CRITICAL] CreatePolicyVersion billing-read"), (alert.subject, log[-2000:])
+    assert "(new: v1 did not grant this) [critical: allow-all]" in alert.body, alert.body
+    assert "\nCompared with:  v1, the policy's only other version (so the default before)\n" in alert.body
+    assert "\nHeld by:        1 role (finance-reporting), 1 user (alice), no groups\n" in alert.body
+    assert "\n  ~ changed the Allow statement on *: actions added: *; actions removed: ce:Get*\n" in alert.body
+
+    # Back to v1: the document is read from IAM, the allow-all goes.
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v1")
+    back = json.loads((ROOT / "events" / "SetDefaultPolicyVersion.json").read_text().replace("111122223333", account))
+    back["detail"]["requestParameters"]["versionId"] = "v1"
+    event = tmp_path / "set-default.json"
+    event.write_text(json.dumps(back))
+    _, [alert], _ = run_function(moto, tmp_path, event, mailbox_for(moto, topic, "back-mailbox"), TOPIC_ARN=topic)
+    assert alert.subject.startswith("[IAM WARNING] SetDefaultPolicyVersion billing-read v1"), alert.subject
+    assert '\n  ~ changed statement "ReadBilling": actions added: ce:Get*; actions removed: *\n' in alert.body, alert.body
+    assert '"ce:Get*"' in alert.body and "allow-all" not in alert.body
+
+
+def test_an_attach_to_a_role_says_who_may_assume_it(own_moto, tmp_path):
+    """The role in moto trusts another account: the real function reads it with GetRole."""
+    moto = own_moto
+    account = "123456789012"
+    iam = client("iam", moto)
+    iam.create_role(RoleName="ci-deploy", AssumeRolePolicyDocument=json.dumps({"Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999988887777:root"},
+                       "Action": "sts:AssumeRole"}]}))
+    topic = client("sns", moto).create_topic(Name="trust")["TopicArn"]
+    event = tmp_path / "attach-managed.json"
+    sample = json.loads((ROOT / "events" / "AttachRolePolicy.json").read_text().replace("111122223333", account))
+    sample["detail"]["requestParameters"]["policyArn"] = f"arn:{PARTITION}:iam::aws:policy/ReadOnlyAccess"
+    event.write_text(json.dumps(sample))
+    _, [alert], log = run_function(moto, tmp_path, event, mailbox_for(moto, topic, "trust-mailbox"), TOPIC_ARN=topic)
+    assert ("\nAssumable by:   account 999988887777 (outside this account: arn:aws:iam::999988887777:root)\n"
+            in alert.body), (alert.body, log[-2000:])
+    assert "role ci-deploy's trust policy (read from IAM): account 999988887777 may assume the role" in alert.body
+    assert alert.attributes["severity"] == "warning"
 
 
 def test_the_stacks_own_account_is_shown_with_its_alias(own_moto, tmp_path):
