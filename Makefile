@@ -59,7 +59,7 @@ test: lint test-rust test-infra ## Everything CI runs: lint, Rust tests, templat
 preview: ## Print the notification of every sample event, no AWS at all
 	cargo run --quiet --bin preview -- events/*.json
 
-demo: venv ## Offline demo: moto SNS+SQS, cargo lambda watch, invoke every sample (a few alerts and a table of all; ALL=1: every alert), a burst in digest mode, an organization's member account
+demo: venv ## Offline demo: moto SNS+SQS, cargo lambda watch, invoke every sample (a few alerts and a table of all; ALL=1: every alert), a burst in digest mode, an organization's member account, alerts enriched from moto's IAM and Identity Store
 	$(OFFLINE) $(PY) scripts/demo.py $(if $(ALL),--all)
 
 invoke: venv ## Invoke one event (EVENT=events/X.json) through cargo lambda watch in dry-run

@@ -23,6 +23,12 @@
    on its event bus as CloudTrail would; the forwarder's rules carry them to the central bus,
    where a rule stands in for the central stack's (a digest queue); the function, in central
    mode, names the account as Organizations does and counts the heartbeat by account.
+7. What a change means: moto's IAM gets the samples' policies (billing-read with three
+   versions, held by a role and a user; the allow-all deploy-permissions), a role another
+   account may assume, and moto's Identity Store the SSO user; four samples, moved into that
+   account, are invoked with enrichment on: each alert says what the new version changed and
+   who holds the policy, what the attached policy grants and who may assume the role, and who
+   the person behind the SSO session is.
 Every process started is stopped by PID, also on Ctrl-C or failure. Exits non-zero if an
 invoke failed or a notification is missing.
 """
@@ -103,6 +109,35 @@ class Organization:
                 and f"] {self.name}: " in self.deliveries[0].subject and len(self.heartbeat_metrics) == 1)
 
 
+# What each enriched sample's alert must say (step 7), by sample file.
+MEANING = {
+    "CreatePolicyVersion.json": ("Compared with:  v2, the version created before v3", "Held by:        1 role (finance-reporting), 1 user (alice)", "What changed in what the policy grants:"),
+    "SetDefaultPolicyVersion.json": ("Compared with:  v1, the version created before v2", "Held by:", "What changed in what the policy grants:"),
+    "AttachRolePolicy.json": ("Policy version: v1 (its default version, read from IAM)", "Assumable by:   account 999988887777 (outside this account"),
+    "AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user.json": ("Person:         Maria Garcia (user name maria.garcia@example.com",),
+}
+# The labels of the lines enrichment adds (what the demo prints of each enriched alert).
+MEANING_LABELS = ("Severity:", "  - ", "Policy version:", "Compared with:", "Held by:", "Assumable by:", "Person:",
+                  "Not looked up:", "What changed", "  ~ ", "  + ", "  - removed")
+
+
+@dataclass
+class Meaning:
+    """Step 7: samples whose alerts read from moto's IAM and Identity Store what they mean."""
+    invokes: list = field(default_factory=list)
+    deliveries: list = field(default_factory=list)
+
+    def delivery(self, name):
+        event_id = json.loads((ROOT / "events" / name).read_text())["detail"]["eventID"]
+        return next((d for d in self.deliveries if event_id in d.body), None)
+
+    @property
+    def ok(self):
+        return (len(self.invokes) == len(MEANING) and all(i.ok for i in self.invokes)
+                and all((d := self.delivery(name)) is not None and all(line in d.body for line in lines)
+                        for name, lines in MEANING.items()))
+
+
 @dataclass
 class Result:
     invokes: list = field(default_factory=list)
@@ -116,6 +151,8 @@ class Result:
     burst: Burst = None
     # The organization's run (with the burst).
     organization: Organization = None
+    # What a change means (with the burst).
+    meaning: Meaning = None
 
     @property
     def alerts_expected(self):
@@ -126,7 +163,8 @@ class Result:
         return (all(i.ok for i in self.invokes) and not self.missing
                 and len(self.deliveries) == self.alerts_expected
                 and (self.burst is None or self.burst.ok)
-                and (self.organization is None or self.organization.ok))
+                and (self.organization is None or self.organization.ok)
+                and (self.meaning is None or self.meaning.ok))
 
 
 # The samples' stack (events/TagRole-heartbeat-by-schedule.json): its heartbeat canary and the
@@ -297,13 +335,68 @@ def run_organization(moto, topic, mailbox_queue, log_dir, progress):
     return org
 
 
+# The samples' account, and the identity store the SSO sample's user is in (step 7).
+SAMPLE_ACCOUNT = "111122223333"
+DEMO_STORE = "d-1234567890"
+
+
+def run_meaning(moto, topic, mailbox_queue, log_dir, progress):
+    """Step 7: the samples' policies, roles and person in moto; four samples in that account."""
+    import boto3
+    offline = {"endpoint_url": moto.url, "region_name": "us-east-1"}
+    account = "123456789012"  # moto's default account: the stack's own
+    iam = boto3.client("iam", **offline)
+    meaning = Meaning()
+
+    def doc(*statements):
+        return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+    read = {"Sid": "ReadBilling", "Effect": "Allow", "Action": ["ce:Get*"], "Resource": "*"}
+    reports = {"Sid": "Reports", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::billing-reports/*"}
+    create = json.loads((ROOT / "events" / "CreatePolicyVersion.json").read_text())["detail"]["requestParameters"]
+    billing = iam.create_policy(PolicyName="billing-read", PolicyDocument=doc(read))["Policy"]["Arn"]
+    iam.create_policy_version(PolicyArn=billing, PolicyDocument=doc({**read, "Action": ["ce:Get*", "budgets:ViewBudget"]}, reports),
+                              SetAsDefault=True)
+    iam.create_policy_version(PolicyArn=billing, PolicyDocument=create["policyDocument"], SetAsDefault=True)
+    trust = lambda principal: doc({"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"})  # noqa: E731
+    iam.create_role(RoleName="finance-reporting", AssumeRolePolicyDocument=trust({"Service": "lambda.amazonaws.com"}))
+    iam.attach_role_policy(RoleName="finance-reporting", PolicyArn=billing)
+    iam.create_user(UserName="alice")
+    iam.attach_user_policy(UserName="alice", PolicyArn=billing)
+    iam.create_policy(PolicyName="deploy-permissions", PolicyDocument=doc({"Effect": "Allow", "Action": "*", "Resource": "*"}))
+    iam.create_role(RoleName="ci-deploy", AssumeRolePolicyDocument=trust({"AWS": "arn:aws:iam::999988887777:root"}))
+    boto3.client("identitystore", **offline).create_user(
+        IdentityStoreId=DEMO_STORE, UserName="maria.garcia@example.com", DisplayName="Maria Garcia",
+        Name={"GivenName": "Maria", "FamilyName": "Garcia"},
+        Emails=[{"Value": "maria.garcia@example.com", "Type": "work", "Primary": True}])
+    progress(f"      in account {account}: policy billing-read v1-v3 held by role finance-reporting and user alice; "
+             "policy deploy-permissions (allow-all); role ci-deploy, which account 999988887777 may assume; "
+             f"Identity Store {DEMO_STORE} with maria.garcia@example.com")
+    folder = Path(log_dir) / "meaning"
+    folder.mkdir(exist_ok=True)
+    with start_watch(folder, TOPIC_ARN=topic, IDENTITY_STORE_ID=DEMO_STORE, AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",
+                     **{k: v for k, v in offline_env().items() if k.startswith("AWS_")}) as watch:
+        for name in MEANING:
+            if name == "SetDefaultPolicyVersion.json":
+                iam.set_default_policy_version(PolicyArn=billing, VersionId="v2")  # what the sample records
+            path = folder / name
+            path.write_text((ROOT / "events" / name).read_text().replace(SAMPLE_ACCOUNT, account))
+            inv = invoke(watch, path, FIRST_INVOKE_TIMEOUT)
+            meaning.invokes.append(inv)
+            progress(f"      {name}: {'ok' if inv.ok else 'FAILED'}")
+            if not inv.ok:
+                progress("        " + inv.output.replace("\n", "\n        "))
+        read_mailbox(boto3.client("sqs", **offline), mailbox_queue, meaning.deliveries, len(MEANING))
+    progress(f"      {len(meaning.deliveries)} alerts arrived, each with what IAM and Identity Store say")
+    return meaning
+
+
 def run(files, log_dir, progress=say, burst=None):
     """Runs the whole path for `files` (and digest mode for the SQS batch `burst`, if given);
     returns what was invoked and what arrived."""
     import boto3
 
     result = Result()
-    steps = 4 if burst is None else 6
+    steps = 4 if burst is None else 7
     progress(f"[1/{steps}] starting moto_server (SNS + SQS) on 127.0.0.1")
     with moto_server(log_path=Path(log_dir) / "moto.log") as moto:
         offline = {"endpoint_url": moto.url, "region_name": "us-east-1",
@@ -348,15 +441,18 @@ def run(files, log_dir, progress=say, burst=None):
             if len(result.deliveries) > expected:
                 progress(f"      {len(result.deliveries) - expected} more notifications than invokes")
             if burst is not None:
-                progress(f"[5/6] digest mode: {burst.relative_to(ROOT) if burst.is_relative_to(ROOT) else burst} "
+                progress(f"[5/{steps}] digest mode: {burst.relative_to(ROOT) if burst.is_relative_to(ROOT) else burst} "
                          "through an SQS digest queue")
                 result.burst = run_burst(burst, sqs, watch, queue, log_dir, progress)
         if any(not i.ok for i in result.invokes):
             progress(f"      function log: {watch.log_path}")
         if burst is not None:
-            progress("[6/6] an organization: a member account's change through forwarder.yaml to the function "
-                     "in central mode")
+            progress(f"[6/{steps}] an organization: a member account's change through forwarder.yaml to the "
+                     "function in central mode")
             result.organization = run_organization(moto, topic, queue, log_dir, progress)
+            progress(f"[7/{steps}] what a change means: the samples' policies, roles and person in moto's IAM and "
+                     "Identity Store, read by the function")
+            result.meaning = run_meaning(moto, topic, queue, log_dir, progress)
     heartbeats = {i.file for i in result.invokes if i.heartbeat}
     for path in files:
         event_id = json.loads(path.read_text())["detail"].get("eventID")
@@ -445,6 +541,14 @@ def organization_line(org):
             f"naming it, {len(org.heartbeat_metrics)} heartbeat counted; ")
 
 
+def meaning_line(meaning):
+    """What a change means, in the closing line (nothing when it was not run)."""
+    if meaning is None:
+        return ""
+    enriched = sum(1 for name in MEANING if meaning.delivery(name) is not None)
+    return f"meaning: {len(meaning.invokes)} changes read from IAM and Identity Store, {enriched} alerts saying what they mean; "
+
+
 def invoke_only(path, log_dir):
     say(f"starting `cargo lambda watch` on 127.0.0.1 in dry-run (no SNS) for {path}")
     with start_watch(log_dir, DRY_RUN="true", RUST_LOG="info") as watch:
@@ -513,6 +617,21 @@ def main(argv=None):
             print_alert(d)
         for line in o.heartbeat_metrics:
             say(line)
+    if result.meaning is not None:
+        m = result.meaning
+        say("\n" + "=" * 100)
+        say("What a change means: what the function read from moto's IAM and Identity Store, the first in full:")
+        for n, name in enumerate(MEANING):
+            d = m.delivery(name)
+            if d is None:
+                say(f"\n(nothing arrived for {name})")
+            elif n == 0:
+                print_alert(d)
+            else:
+                say(f"\nSubject: {d.subject}")
+                for line in d.body.splitlines():
+                    if line.startswith(MEANING_LABELS):
+                        say(line)
     say("\n" + table(summary(files, result)))
     failed = [i.file for i in result.invokes if not i.ok]
     say("\n" + "=" * 100)
@@ -520,6 +639,7 @@ def main(argv=None):
     say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {heartbeats} heartbeat counted; "
         f"{len(result.deliveries)} notifications arrived in the alert mailbox, {len(result.ops_deliveries)} "
         f"in the ops mailbox; {digest_line(result.burst)}{organization_line(result.organization)}"
+        f"{meaning_line(result.meaning)}"
         f"{time.monotonic() - started:.0f}s; logs in {log_dir}")
     if failed:
         say("failed invokes: " + ", ".join(failed))
@@ -529,6 +649,10 @@ def main(argv=None):
         say(f"digest mode failed: {result.burst}")
     if result.organization is not None and not result.organization.ok:
         say(f"the organization's run failed: {result.organization}")
+    if result.meaning is not None and not result.meaning.ok:
+        say("what a change means: an alert did not say what was expected: "
+            + ", ".join(n for n, lines in MEANING.items()
+                        if (d := result.meaning.delivery(n)) is None or not all(x in d.body for x in lines)))
     return 0 if result.ok else 1
 
 

@@ -92,6 +92,11 @@ pub struct Config {
     /// Read what an attached customer-managed policy grants (`ENRICH`, default true; only
     /// when publishing, and only for policies of the topic's own account).
     pub enrich: bool,
+    /// The identity store whose users `AWSReservedSSO_*` sessions are (`IDENTITY_STORE_ID`).
+    pub identity_store: Option<String>,
+    /// Where IAM Identity Center runs (`IDENTITY_CENTER_REGION`), when not in the function's
+    /// region.
+    pub identity_center_region: Option<String>,
 }
 
 impl Config {
@@ -126,7 +131,9 @@ impl Config {
     ///   the role the heartbeat schedule acts as (see [`crate::heartbeat`]).
     /// - `ORGANIZATION_ID` (an organization's central stack: subjects name the account) and
     ///   `ACCOUNT_NAMES` (`<12-digit id>=<name>,…`): see [`Accounts::parse`].
-    /// - `ENRICH` (default true): read what an attached customer-managed policy grants.
+    /// - `ENRICH` (default true): read from IAM what a change means (see `policy_lookup`).
+    /// - `IDENTITY_STORE_ID` (`d-1234567890`, optional) and `IDENTITY_CENTER_REGION`
+    ///   (optional): name the person behind IAM Identity Center sessions (`identity_store`).
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
@@ -232,6 +239,31 @@ impl Config {
             Some(v) => parse_bool(&v)
                 .ok_or_else(|| ConfigError(format!("ENRICH must be true or false, not {v:?}")))?,
         };
+        let identity_store = value("IDENTITY_STORE_ID")
+            .map(|v| {
+                let ok = v.len() <= 64
+                    && (v.starts_with("d-") || v.len() == 36)
+                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+                ok.then_some(v.clone()).ok_or_else(|| {
+                    ConfigError(format!(
+                        "IDENTITY_STORE_ID must be an identity store id (d-1234567890), not {v:?}"
+                    ))
+                })
+            })
+            .transpose()?;
+        let identity_center_region = value("IDENTITY_CENTER_REGION")
+            .map(|v| {
+                let ok = v.len() <= 32
+                    && v.contains('-')
+                    && v.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+                ok.then_some(v.clone()).ok_or_else(|| {
+                    ConfigError(format!(
+                        "IDENTITY_CENTER_REGION must be a region (us-east-1), not {v:?}"
+                    ))
+                })
+            })
+            .transpose()?;
         let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
         let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
@@ -249,6 +281,8 @@ impl Config {
             heartbeat,
             accounts,
             enrich,
+            identity_store,
+            identity_center_region,
         })
     }
 }

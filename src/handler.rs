@@ -4,6 +4,7 @@ use crate::config::{Config, ConfigError, Delivery, TopicArn};
 use crate::digest::{Change, Message, plan};
 use crate::event::{Event, InputError, Reading, read_text};
 use crate::heartbeat::{member_heartbeat, member_metric_line};
+use crate::identity_store;
 use crate::noise::{metric_line, suppressed};
 use crate::organizations::AccountDirectory;
 use crate::policy_lookup::{PolicyLookup, Read, wants};
@@ -167,17 +168,37 @@ async fn account_name<D: AccountDirectory>(
 }
 
 /// What IAM says about the change (an attached policy's text, the version a new one replaces,
-/// who holds the policy, who may assume the role), when enrichment is on and the function
-/// publishes; nothing is asked for a change that needs none of it.
+/// who holds the policy, who may assume the role) and who the person behind an Identity
+/// Center session is, when enrichment is on and the function publishes; nothing is asked for
+/// a change that needs none of it.
 async fn iam_reads<L: PolicyLookup>(event: &Event, config: &Config, policies: &L) -> Read {
     let Some(own) = config.own_account().filter(|_| config.enrich) else {
         return Read::default();
     };
-    let wants = wants(event, own);
-    if wants.is_empty() {
-        return Read::default();
+    let mut wants = wants(event, own, config.accounts.central);
+    let person = identity_store::wanted(
+        event,
+        config.identity_store.as_deref(),
+        config.identity_center_region.as_deref(),
+    );
+    // A store in another account cannot be asked: the alert says so without asking.
+    let elsewhere = person
+        .as_ref()
+        .and_then(|q| identity_store::elsewhere(q, own));
+    if elsewhere.is_none() {
+        wants.person = person;
     }
-    policies.read(&wants).await
+    if wants.is_empty() {
+        return Read {
+            person: elsewhere,
+            ..Read::default()
+        };
+    }
+    let read = policies.read(&wants).await;
+    Read {
+        person: read.person.or(elsewhere),
+        ..read
+    }
 }
 
 /// Counts a heartbeat (nothing is looked up for it), or looks up what the alert may say,

@@ -22,6 +22,7 @@ pub mod emf;
 pub mod event;
 pub mod handler;
 pub mod heartbeat;
+pub mod identity_store;
 pub mod invariants;
 pub mod logging;
 pub mod noise;

@@ -35,10 +35,13 @@ async fn main() -> Result<(), Error> {
                         .then(|| Directory::new(AliasApi::new(config.own_account(), central))),
                 ),
             };
-            // What an attached customer-managed policy grants (ENRICH, default on).
+            // What a change means, read from IAM (ENRICH, default on): this account's, and in
+            // central mode the members' through their read role.
             let publisher = WithPolicies {
                 inner: named,
-                policies: config.enrich.then(IamPolicies::new),
+                policies: config
+                    .enrich
+                    .then(|| IamPolicies::new(config.own_account(), central)),
             };
             Ok((config, publisher))
         }

@@ -126,8 +126,10 @@ pub struct Wants {
     pub versions: Option<VersionQuery>,
     /// The policy whose holders are listed (it has a new default version).
     pub holders: Option<String>,
-    /// The role whose trust policy is read (its permissions changed).
-    pub role: Option<String>,
+    /// The role whose trust policy is read (its permissions changed): its account and name.
+    pub role: Option<(String, String)>,
+    /// The IAM Identity Center user behind the caller (`identity_store::wanted`).
+    pub person: Option<crate::identity_store::PersonQuery>,
 }
 
 impl Wants {
@@ -143,6 +145,7 @@ pub struct Read {
     pub versions: Option<Versions>,
     pub holders: Option<Holders>,
     pub trust: Option<RoleTrust>,
+    pub person: Option<crate::identity_store::Person>,
 }
 
 /// Where policies, their versions, holders and roles' trust come from: IAM, or nothing
@@ -217,16 +220,17 @@ impl<P: Send + Sync, D: Send + Sync> PolicyLookup for crate::organizations::With
 /// a policy, the version to compare it with and, when it is the default now, who holds the
 /// policy; for a role whose permissions changed (AttachRolePolicy, PutRolePolicy), who may
 /// assume it.
-pub fn wants(event: &Event, own_account: &str) -> Wants {
+pub fn wants(event: &Event, own_account: &str, members: bool) -> Wants {
     let d = &event.detail;
+    // The record's account, when its policies and roles may be read.
+    let Some(account) = event.account().filter(|a| *a == own_account || members) else {
+        return Wants::default();
+    };
     let mut w = Wants {
-        attached: wanted(event, own_account),
+        attached: wanted(event, account),
         ..Wants::default()
     };
-    if d.event_source.as_deref() != Some(crate::calls::IAM)
-        || d.error_code.is_some()
-        || event.account() != Some(own_account)
-    {
+    if d.event_source.as_deref() != Some(crate::calls::IAM) || d.error_code.is_some() {
         return w;
     }
     let call = d.event_name.as_deref().unwrap_or_default();
@@ -234,7 +238,7 @@ pub fn wants(event: &Event, own_account: &str) -> Wants {
         let arn = event.request("policyArn")?;
         let parsed = crate::arn::Arn::parse(&arn)?;
         (parsed.service == "iam"
-            && parsed.account == own_account
+            && parsed.account == account
             && parsed.resource.starts_with("policy/"))
         .then_some(arn)
     };
@@ -277,7 +281,9 @@ pub fn wants(event: &Event, own_account: &str) -> Wants {
                 });
             }
         }
-        "AttachRolePolicy" | "PutRolePolicy" => w.role = event.request("roleName"),
+        "AttachRolePolicy" | "PutRolePolicy" => {
+            w.role = event.request("roleName").map(|r| (account.to_string(), r))
+        }
         _ => {}
     }
     w
@@ -319,57 +325,161 @@ pub fn comparison(listed: &[Listed], query: &VersionQuery) -> Option<(String, Ba
 }
 
 /// The policy an event attaches, when its text is worth reading: a successful
-/// Attach{Role,User,Group}Policy of a customer-managed policy of `own_account`.
-pub fn wanted(event: &Event, own_account: &str) -> Option<String> {
+/// Attach{Role,User,Group}Policy in `account` of a customer-managed policy of that account.
+pub fn wanted(event: &Event, account: &str) -> Option<String> {
     let d = &event.detail;
     let call = d.event_name.as_deref()?;
     if d.event_source.as_deref() != Some(crate::calls::IAM)
         || !ATTACH_CALLS.contains(&call)
         || d.error_code.is_some()
-        || event.account() != Some(own_account)
+        || event.account() != Some(account)
     {
         return None;
     }
     let arn = event.request("policyArn")?;
     let parsed = crate::arn::Arn::parse(&arn)?;
-    (parsed.service == "iam"
-        && parsed.account == own_account
-        && parsed.resource.starts_with("policy/"))
-    .then(|| arn.to_string())
+    (parsed.service == "iam" && parsed.account == account && parsed.resource.starts_with("policy/"))
+        .then(|| arn.to_string())
 }
 
-/// IAM, with the shared configuration (the Lambda role, `AWS_ENDPOINT_URL`).
+/// IAM, with the shared configuration (the Lambda role, `AWS_ENDPOINT_URL`): the stack's own
+/// account with the function's credentials, and in an organization's central stack a member
+/// account through its `iam-notify-central-read` role (forwarder.yaml's, on request).
 #[derive(Debug, Default)]
 pub struct IamPolicies {
     config: Option<aws_config::SdkConfig>,
+    /// The stack's own account; `None`: every account is read with the function's own
+    /// credentials (tests against one endpoint).
+    own_account: Option<String>,
+    /// Other accounts are read through their read role (central mode).
+    members: bool,
+    /// A member's read-role credentials, kept until shortly before they expire.
+    member_credentials:
+        std::sync::Mutex<std::collections::HashMap<String, aws_credential_types::Credentials>>,
+    /// People found in identity stores, by store and user id or name.
+    people: std::sync::Mutex<
+        std::collections::HashMap<
+            (String, crate::identity_store::UserKey),
+            crate::identity_store::Person,
+        >,
+    >,
 }
 
 impl IamPolicies {
-    pub fn new() -> Self {
-        IamPolicies::default()
-    }
-
-    /// With `config` (tests: an endpoint on loopback, fixed credentials).
-    pub fn with_config(config: aws_config::SdkConfig) -> Self {
+    /// Reads `own_account` with the function's credentials and, with `members`, other
+    /// accounts through their read role.
+    pub fn new(own_account: Option<&str>, members: bool) -> Self {
         IamPolicies {
-            config: Some(config),
+            own_account: own_account.map(String::from),
+            members,
+            ..IamPolicies::default()
         }
     }
 
-    /// The configuration and credentials every call uses.
+    /// With `config` (tests: an endpoint on loopback, fixed credentials), every account read
+    /// with those credentials.
+    pub fn with_config(config: aws_config::SdkConfig) -> Self {
+        IamPolicies {
+            config: Some(config),
+            ..IamPolicies::default()
+        }
+    }
+
+    /// The same as [`IamPolicies::new`] with `config`.
+    pub fn with_config_for(
+        config: aws_config::SdkConfig,
+        own_account: &str,
+        members: bool,
+    ) -> Self {
+        IamPolicies {
+            config: Some(config),
+            ..IamPolicies::new(Some(own_account), members)
+        }
+    }
+
+    fn config(&self) -> impl Future<Output = &aws_config::SdkConfig> + Send {
+        async move {
+            match &self.config {
+                Some(c) => c,
+                None => crate::publish::shared_config().await,
+            }
+        }
+    }
+
+    /// The configuration and the function's own credentials.
     async fn session(
         &self,
     ) -> Result<(&aws_config::SdkConfig, aws_credential_types::Credentials), String> {
-        let config = match &self.config {
-            Some(c) => c,
-            None => crate::publish::shared_config().await,
-        };
+        let config = self.config().await;
         Ok((config, signed_call::credentials(config).await?))
+    }
+
+    /// The configuration and credentials that read `account`: the function's own for its own
+    /// account, a member's read role's for a member (central mode).
+    async fn session_in(
+        &self,
+        account: &str,
+    ) -> Result<(&aws_config::SdkConfig, aws_credential_types::Credentials), String> {
+        let own = self.own_account.as_deref();
+        if own.is_none() || own == Some(account) {
+            return self.session().await;
+        }
+        if !self.members {
+            return Err(format!("account {account} is not this stack's"));
+        }
+        let config = self.config().await;
+        let fresh = |c: &aws_credential_types::Credentials| {
+            c.expiry().is_none_or(|at| {
+                at > std::time::SystemTime::now() + std::time::Duration::from_secs(300)
+            })
+        };
+        let kept = self
+            .member_credentials
+            .lock()
+            .ok()
+            .and_then(|m| m.get(account).cloned())
+            .filter(fresh);
+        if let Some(credentials) = kept {
+            return Ok((config, credentials));
+        }
+        use aws_credential_types::provider::ProvideCredentials;
+        let role = format!(
+            "arn:aws:iam::{account}:role/{}",
+            crate::account_alias::READ_ROLE
+        );
+        // A task of its own: the STS client's futures are large and deep, and a task is
+        // polled from the top of the runtime's stack rather than under this alert's.
+        let sts_config = config.clone();
+        let assumed = tokio::spawn(async move {
+            aws_config::sts::AssumeRoleProvider::builder(role)
+                .session_name("iam-notify-enrich")
+                .configure(&sts_config)
+                .build()
+                .await
+                .provide_credentials()
+                .await
+                .map_err(|e| signed_call::error_chain(&e))
+        });
+        let credentials = assumed
+            .await
+            .map_err(|e| e.to_string())
+            .and_then(|r| r)
+            .map_err(|e| {
+                format!(
+                    "the function may not read account {account} (assuming its {} role: {e}; \
+                     deploy forwarder.yaml there with CentralFunctionRoleArn)",
+                    crate::account_alias::READ_ROLE
+                )
+            })?;
+        if let Ok(mut m) = self.member_credentials.lock() {
+            m.insert(account.to_string(), credentials.clone());
+        }
+        Ok((config, credentials))
     }
 
     /// A policy's default version: its id and document.
     async fn default_version(&self, arn: &str) -> Result<(String, String), String> {
-        let (config, credentials) = self.session().await?;
+        let (config, credentials) = self.session_in(account_of(arn)).await?;
         let answer = query(
             config,
             &[("Action", "GetPolicy"), ("PolicyArn", arn)],
@@ -386,7 +496,7 @@ impl IamPolicies {
 
     /// The new version compared with the one [`comparison`] picks.
     async fn versions(&self, q: &VersionQuery) -> Result<Versions, String> {
-        let (config, credentials) = self.session().await?;
+        let (config, credentials) = self.session_in(account_of(&q.arn)).await?;
         let answer = query(
             config,
             &[("Action", "ListPolicyVersions"), ("PolicyArn", &q.arn)],
@@ -430,7 +540,7 @@ impl IamPolicies {
 
     /// Who holds the policy (one page of ListEntitiesForPolicy).
     async fn holders(&self, arn: &str) -> Result<Holders, String> {
-        let (config, credentials) = self.session().await?;
+        let (config, credentials) = self.session_in(account_of(arn)).await?;
         let answer = query(
             config,
             &[
@@ -458,9 +568,43 @@ impl IamPolicies {
         })
     }
 
+    /// The person behind an Identity Center session: remembered once found (a burst of one
+    /// person's changes asks once per execution environment).
+    async fn person(
+        &self,
+        q: &crate::identity_store::PersonQuery,
+    ) -> crate::identity_store::Person {
+        use crate::identity_store::{Person, describe};
+        let key = (q.store.clone(), q.by.clone());
+        if let Some(found) = self.people.lock().ok().and_then(|p| p.get(&key).cloned()) {
+            return found;
+        }
+        let person = match within(async {
+            let (config, _) = self.session().await?;
+            Ok(describe(config, q).await)
+        })
+        .await
+        {
+            Ok(person) => person,
+            Err(why) => Person::NotRead {
+                who: q.by.words(),
+                why,
+            },
+        };
+        match &person {
+            Person::Found { .. } => {
+                if let Ok(mut people) = self.people.lock() {
+                    people.insert(key, person.clone());
+                }
+            }
+            Person::NotRead { who, why } => not_read("the person behind the session", who, why),
+        }
+        person
+    }
+
     /// A role's trust policy.
-    async fn trust(&self, role: &str) -> Result<String, String> {
-        let (config, credentials) = self.session().await?;
+    async fn trust(&self, account: &str, role: &str) -> Result<String, String> {
+        let (config, credentials) = self.session_in(account).await?;
         let answer = query(
             config,
             &[("Action", "GetRole"), ("RoleName", role)],
@@ -471,6 +615,11 @@ impl IamPolicies {
             .ok_or("iam:GetRole answered without a trust policy")?;
         decoded_document(encoded)
     }
+}
+
+/// The account of an ARN (empty when it has none: read as the stack's own).
+fn account_of(arn: &str) -> &str {
+    arn.split(':').nth(4).unwrap_or_default()
 }
 
 /// Waits for `work` at most [`BUDGET`]; a timeout is a reason like any other failure. The
@@ -526,8 +675,8 @@ impl PolicyLookup for IamPolicies {
             }))
         };
         let trust = async {
-            let role = wants.role.as_deref()?;
-            Some(match within(self.trust(role)).await {
+            let (account, role) = wants.role.as_ref()?;
+            Some(match within(self.trust(account, role)).await {
                 Ok(document) => RoleTrust::Read {
                     role: role.to_string(),
                     document,
@@ -541,12 +690,18 @@ impl PolicyLookup for IamPolicies {
                 }
             })
         };
-        let (attached, versions, holders, trust) = tokio::join!(attached, versions, holders, trust);
+        let person = async {
+            let q = wants.person.as_ref()?;
+            Some(self.person(q).await)
+        };
+        let (attached, versions, holders, trust, person) =
+            tokio::join!(attached, versions, holders, trust, person);
         Read {
             attached,
             versions,
             holders,
             trust,
+            person,
         }
     }
 }
@@ -717,7 +872,7 @@ mod tests {
             serde_json::json!({"policyArn": arn, "policyDocument": "{}", "setAsDefault": true}),
             serde_json::json!({"policyVersion": {"versionId": "v4"}}),
         );
-        let w = wants(&created, own);
+        let w = wants(&created, own, false);
         assert_eq!(w.holders.as_deref(), Some(arn));
         assert_eq!(
             w.versions,
@@ -731,7 +886,7 @@ mod tests {
             serde_json::json!({"policyArn": arn, "setAsDefault": "false"}),
             serde_json::json!({"policyVersion": {"versionId": "v4"}}),
         );
-        let w = wants(&not_default, own);
+        let w = wants(&not_default, own, false);
         assert_eq!(
             (w.holders, w.versions.map(|v| (v.now_default, v.in_record))),
             (None, Some((false, false)))
@@ -742,7 +897,7 @@ mod tests {
             serde_json::Value::Null,
         );
         assert_eq!(
-            wants(&set, own).versions,
+            wants(&set, own, false).versions,
             Some(VersionQuery {
                 in_record: false,
                 ..query("v2", true)
@@ -764,8 +919,17 @@ mod tests {
             serde_json::json!({"roleName": "r"}),
             serde_json::Value::Null,
         );
-        assert!(wants(&other, own).is_empty() && wants(&odd, own).is_empty());
-        assert_eq!(wants(&put, own).role.as_deref(), Some("r"));
-        assert!(wants(&put, "999988887777").is_empty());
+        assert!(wants(&other, own, false).is_empty() && wants(&odd, own, false).is_empty());
+        assert_eq!(wants(&put, own, false).role, Some((own.into(), "r".into())));
+        assert!(wants(&put, "999988887777", false).is_empty());
+        // Central mode: a member's role and policies, in the member's account.
+        assert_eq!(
+            wants(&put, "999988887777", true).role,
+            Some((own.into(), "r".into()))
+        );
+        assert_eq!(
+            wants(&set, "999988887777", true).holders.as_deref(),
+            Some(arn)
+        );
     }
 }

@@ -345,6 +345,57 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
 }
 
 #[tokio::test]
+async fn a_member_account_is_read_through_its_read_role_or_says_why_not() {
+    // Central mode: the record is a member's; STS refuses the member's read role.
+    let server = fake_endpoint(error(403, "AccessDenied")).await;
+    let shell = WithPolicies {
+        inner: RecordingPublisher::new(),
+        policies: Some(IamPolicies::with_config_for(
+            sdk_config(&server.url).await,
+            "210987654321",
+            true,
+        )),
+    };
+    let config = iam_notify::config::Config {
+        accounts: Accounts::parse(None, Some("o-a1b2c3d4e5")).unwrap(),
+        delivery: iam_notify::config::Delivery::Publish(
+            iam_notify::config::TopicArn::parse("arn:aws:sns:us-east-1:210987654321:iam-notify")
+                .unwrap(),
+        ),
+        ..common::config(false, Default::default())
+    };
+    let started = Instant::now();
+    handle(&own("SetDefaultPolicyVersion"), &config, &shell)
+        .await
+        .unwrap();
+    assert!(started.elapsed() < BUDGET + Duration::from_millis(500));
+    let text = shell.inner.sent()[0].message.clone();
+    assert!(
+        text.contains(
+            "Not looked up:  what changed from the earlier version: the function may not read \
+             account 123456789012 (assuming its iam-notify-central-read role: "
+        ),
+        "{text}"
+    );
+    assert!(text.contains("deploy forwarder.yaml there with CentralFunctionRoleArn)"));
+    // Without central mode, another account's record asks nothing.
+    let single = IamPolicies::with_config_for(sdk_config(&server.url).await, "210987654321", false);
+    let hits = server.hits();
+    let shell = WithPolicies {
+        inner: RecordingPublisher::new(),
+        policies: Some(single),
+    };
+    let single_config = iam_notify::config::Config {
+        accounts: Accounts::NONE,
+        ..config
+    };
+    handle(&own("SetDefaultPolicyVersion"), &single_config, &shell)
+        .await
+        .unwrap();
+    assert_eq!(server.hits(), hits);
+}
+
+#[tokio::test]
 async fn iams_answers_become_the_comparison_the_holders_and_the_trust() {
     // One canned answer serves every call: ListPolicyVersions (v1, v2), GetPolicyVersion (the
     // allow-all document), ListEntitiesForPolicy (one role, one user) and GetRole.

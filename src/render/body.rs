@@ -95,6 +95,7 @@ const ESSENTIAL_FACTS: &[&str] = &[
     "Outcome:",
     "Resource:",
     "Who:",
+    "Person:",
     "Account:",
     "Time:",
     "Event ID:",
@@ -319,6 +320,9 @@ fn fact_lines(f: &Facts, lines: &mut String) {
         field("Not looked up", why);
     }
     field("Who", &f.who.long);
+    if let Some(person) = &said.person {
+        field("Person", person);
+    }
     match (event.account(), f.account_name) {
         (Some(id), Some(name)) => field("Account", &format!("{id} ({name})")),
         (id, _) => field("Account", &recorded(id)),

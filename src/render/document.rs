@@ -368,6 +368,7 @@ pub(super) fn document(
                 changes: s.changes.as_ref().map(lines),
                 held_by: line(s.held_by.as_deref()),
                 assumable_by: line(s.assumable_by.as_deref()),
+                person: line(s.person.as_deref()),
                 not_looked_up: lines(&s.not_looked_up),
             }
         }),

@@ -4,6 +4,7 @@
 //! (escaped and bounded where it is shown).
 
 use crate::calls::{self, Target};
+use crate::identity_store::Person;
 use crate::policy::{self, DocKind, Document};
 use crate::policy_lookup::{Attached, Basis, Holders, Read, RoleTrust, Versions};
 use crate::severity::Finding;
@@ -23,6 +24,7 @@ static NOTHING_READ: Read = Read {
     versions: None,
     holders: None,
     trust: None,
+    person: None,
 };
 
 impl Default for LookedUp<'_> {
@@ -57,6 +59,9 @@ pub struct Said {
     /// "account 999988887777 (outside this account), service lambda.amazonaws.com".
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assumable_by: Option<String>,
+    /// "Maria Garcia (user name maria, maria@example.com; IAM Identity Center user 9067…)".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
     /// "what changed: <why>", one per lookup that failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub not_looked_up: Vec<String>,
@@ -131,6 +136,39 @@ pub(super) fn apply(t: &mut Target, read: &Read) -> (Option<Previous>, Said) {
         Some(Holders::NotRead { why }) => said
             .not_looked_up
             .push(format!("who holds the policy: {why}")),
+        None => {}
+    }
+    match &read.person {
+        Some(Person::Found {
+            user_id,
+            display_name,
+            user_name,
+            email,
+        }) => {
+            let short =
+                |s: &Option<String>| s.as_deref().map(|s| crate::redact::cap(s, NAME_BYTES));
+            let mut about: Vec<String> = Vec::new();
+            if let Some(n) = short(user_name) {
+                about.push(format!("user name {n}"));
+            }
+            if let Some(e) = short(email).filter(|e| Some(e) != short(user_name).as_ref()) {
+                about.push(e);
+            }
+            let id = format!(
+                "IAM Identity Center user {}",
+                crate::redact::cap(user_id, NAME_BYTES)
+            );
+            said.person = Some(match short(display_name) {
+                Some(name) if !about.is_empty() => format!("{name} ({}; {id})", about.join(", ")),
+                Some(name) => format!("{name} ({id})"),
+                None if !about.is_empty() => format!("{} ({id})", about.join(", ")),
+                None => id,
+            });
+        }
+        Some(Person::NotRead { who, why }) => said.not_looked_up.push(format!(
+            "the person behind the session ({}): {why}",
+            crate::redact::cap(who, NAME_BYTES * 2)
+        )),
         None => {}
     }
     match &read.trust {

@@ -75,6 +75,8 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
         heartbeat: None,
         accounts: Default::default(),
         enrich: true,
+        identity_store: None,
+        identity_center_region: None,
     }
 }
 

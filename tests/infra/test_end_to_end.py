@@ -77,6 +77,19 @@ def test_an_organizations_member_change_arrives_named_and_its_heartbeat_is_count
     assert org.ok
 
 
+def test_alerts_say_what_a_change_means_from_what_moto_holds(delivered):
+    """Step 7: each enriched sample's alert says what the demo's fixtures in moto's IAM and
+    Identity Store make true (the diff, the holders, the attached text, the trust, the person)."""
+    _, result = delivered
+    meaning = result.meaning
+    assert meaning is not None and meaning.ok, [d.body for d in meaning.deliveries]
+    created = meaning.delivery("CreatePolicyVersion.json").body
+    assert '\n  ~ changed statement "ReadBilling": actions added: ce:Describe*\n' in created
+    attach = meaning.delivery("AttachRolePolicy.json")
+    assert attach.attributes["severity"] == "critical" and "[critical: allow-all]" in attach.body
+    assert demo.meaning_line(meaning) in (ROOT / "README.md").read_text()
+
+
 def test_the_burst_fixture_is_what_its_script_builds():
     """events/burst/terraform-apply.json is `scripts/sqs_batch.py --preset terraform-apply`."""
     import importlib.util
@@ -206,7 +219,7 @@ def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_
 def test_the_readme_transcript_counts_every_sample():
     count = len(list((ROOT / "events").glob("*.json")))
     readme = (ROOT / "README.md").read_text()
-    assert f"[3/6] invoking {count} events" in readme
+    assert f"[3/7] invoking {count} events" in readme
     tamper = len(TAMPER)
     assert (f"{count} events invoked, 0 failed; 1 heartbeat counted; {count - 1} notifications arrived in the "
             f"alert mailbox, {tamper} in the ops mailbox") in readme

@@ -31,8 +31,16 @@ def test_the_function_may_read_this_accounts_policies_and_nothing_more():
         for action in ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListEntitiesForPolicy"):
             assert can(action, own) is expected, (enrich, action)
         assert can("iam:GetRole", role) is expected
+        store = f"arn:{PARTITION}:identitystore::{ACCOUNT}:identitystore/d-1234567890"
+        user = f"arn:{PARTITION}:identitystore:::user/9067-ab"
+        for action in ("identitystore:DescribeUser", "identitystore:GetUserId"):
+            assert can(action, store) is expected and can(action, user) is expected, (enrich, action)
+            assert not can(action, f"arn:{PARTITION}:identitystore::999988887777:identitystore/d-1234567890")
+        for action in ("identitystore:ListUsers", "identitystore:UpdateUser", "identitystore:DeleteUser"):
+            assert not can(action, store) and not can(action, user), action
         _, fn = next(iter(stack.of_type("AWS::Lambda::Function").items()))
         assert fn["Environment"]["Variables"]["ENRICH"] == ("true" if expected else "false")
+        assert fn["Environment"]["Variables"]["IDENTITY_STORE_ID"] == ""
         for action, resource in (("iam:GetPolicy", f"arn:{PARTITION}:iam::999988887777:policy/x"),
                                  ("iam:GetPolicy", f"arn:{PARTITION}:iam::aws:policy/AdministratorAccess"),
                                  ("iam:ListEntitiesForPolicy", f"arn:{PARTITION}:iam::999988887777:policy/x"),
@@ -134,6 +142,27 @@ def test_an_attach_to_a_role_says_who_may_assume_it(own_moto, tmp_path):
             in alert.body), (alert.body, log[-2000:])
     assert "role ci-deploy's trust policy (read from IAM): account 999988887777 may assume the role" in alert.body
     assert alert.attributes["severity"] == "warning"
+
+
+def test_an_identity_center_session_is_named_by_the_identity_store(own_moto, tmp_path):
+    """moto's Identity Store holds maria.garcia@example.com: the real function, given the
+    store's id, finds her by the session's name and names her under Who."""
+    moto = own_moto
+    account = "123456789012"
+    store = "d-1234567890"
+    client("identitystore", moto).create_user(
+        IdentityStoreId=store, UserName="maria.garcia@example.com", DisplayName="Maria Garcia",
+        Name={"GivenName": "Maria", "FamilyName": "Garcia"},
+        Emails=[{"Value": "maria@example.com", "Type": "work", "Primary": True}])
+    topic = client("sns", moto).create_topic(Name="person")["TopicArn"]
+    event = tmp_path / "sso.json"
+    event.write_text((ROOT / "events" / "AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user.json")
+                     .read_text().replace("111122223333", account))
+    _, [alert], log = run_function(moto, tmp_path, event, mailbox_for(moto, topic, "person-mailbox"),
+                                   TOPIC_ARN=topic, IDENTITY_STORE_ID=store)
+    line = next((l for l in alert.body.splitlines() if l.startswith("Person:")), None)
+    assert line and line.startswith("Person:         Maria Garcia (user name maria.garcia@example.com, "
+                                    "maria@example.com; IAM Identity Center user "), (alert.body, log[-2000:])
 
 
 def test_the_stacks_own_account_is_shown_with_its_alias(own_moto, tmp_path):

@@ -469,6 +469,46 @@ def test_without_access_to_organizations_the_alias_then_the_mapping_names_the_ac
     assert "account name" in log, log[-2000:]
 
 
+def test_a_members_attached_policy_is_read_through_its_read_role(own_moto, tmp_path):
+    """Central mode: the member's policy and role live in the member's account; the real
+    function assumes the member's iam-notify-central-read role (moto's STS) and reads them
+    there: the attach of the member's allow-all policy arrives critical, with who may assume
+    the member's role. A member without the policy: the alert, and one line saying why not
+    (a role that cannot be assumed: tests/policy_versions.rs, against a fake STS)."""
+    moto = own_moto
+    central = "210987654321"
+    member, bare = "444455558888", "444455559999"
+    iam = member_client(moto, member, "iam")
+    iam.create_role(RoleName="iam-notify-central-read", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": f"arn:aws:iam::{central}:root"}}]}))
+    iam.create_policy(PolicyName="deploy-permissions", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    iam.create_role(RoleName="ci-deploy", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRoleWithWebIdentity",
+                                                "Principal": {"Federated": f"arn:aws:iam::{member}:oidc-provider/token.actions.githubusercontent.com"}}]}))
+    creds = client("sts", moto).assume_role(RoleArn=f"arn:aws:iam::{central}:role/admin",
+                                           RoleSessionName="central")["Credentials"]
+    as_central = {"AWS_ACCESS_KEY_ID": creds["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                  "AWS_SESSION_TOKEN": creds["SessionToken"]}
+    topic = client("sns", moto).create_topic(Name="member-policies")["TopicArn"]
+    for account in (member, bare):
+        event = tmp_path / f"attach-{account}.json"
+        event.write_text((ROOT / "events/organization/AttachRolePolicy-in-member-account.json").read_text()
+                         .replace(MEMBER, account))
+        _, [alert], log = run_function(moto, tmp_path, event, mailbox_for(moto, topic, f"member-policies-{account}"),
+                                       TOPIC_ARN=topic, ORGANIZATION_ID=ORG, **as_central)
+        if account == member:
+            assert alert.subject.startswith(f"[IAM CRITICAL] {member}: AttachRolePolicy deploy-permissions"), \
+                (alert.subject, log[-3000:])
+            assert "Policy version: v1 (its default version, read from IAM)" in alert.body
+            assert "\nAssumable by:   federated arn:aws:iam::444455558888:oidc-provider/token.actions.githubusercontent.com (outside this account)\n" in alert.body
+        else:
+            # moto's STS lets any role be assumed; the policy is not in that account.
+            assert alert.subject.startswith(f"[IAM] {bare}: AttachRolePolicy"), alert.subject
+            assert "Not looked up:  what the policy grants: it no longer exists (NoSuchEntity)" in alert.body
+
+
 def test_the_readme_gives_the_stacksets_commands_the_script_prints():
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "stacksets.py"), "--central", "111122223333",
                           "--targets", "r-a1b2"], capture_output=True, text=True, timeout=60, check=True).stdout
