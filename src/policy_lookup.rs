@@ -397,12 +397,10 @@ impl IamPolicies {
         }
     }
 
-    fn config(&self) -> impl Future<Output = &aws_config::SdkConfig> + Send {
-        async move {
-            match &self.config {
-                Some(c) => c,
-                None => crate::publish::shared_config().await,
-            }
+    async fn config(&self) -> &aws_config::SdkConfig {
+        match &self.config {
+            Some(c) => c,
+            None => crate::publish::shared_config().await,
         }
     }
 
