@@ -90,10 +90,11 @@ deploy: build-sam ## sam deploy --guided to your AWS account (us-east-1), answer
 	test -f samconfig.local.toml || cp samconfig.toml samconfig.local.toml
 	SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam deploy --guided --config-file samconfig.local.toml
 
-bench: venv build-lambda ## Benchmarks: criterion costs, cold start, memory, render vs the Python baseline, the arm64 zip; a table of targets met/missed (BENCHMARKS.md)
+bench: venv build-lambda ## Benchmarks: criterion costs, cold start, memory, render vs the Python baseline, the arm64 zip; a table of targets met/missed; what enrichment adds against moto (BENCHMARKS.md)
 	cargo bench --bench render -- --noplot
 	cargo build --release --bin iam-notify
 	$(OFFLINE) $(PY) bench/run.py
+	$(OFFLINE) $(PY) bench/enrichment.py
 
 FUZZ_RUNS ?= 1000000
 fuzz: ## Fuzz parse+render (cargo-fuzz, nightly): FUZZ_RUNS executions of each target

@@ -2,8 +2,8 @@
 
 It serves `GET /2018-06-01/runtime/invocation/next` with the given events (cycling) up to a
 limit, takes `POST …/response` and `…/error`, and records when the first request for work and
-the first response arrived (time.monotonic_ns), so a harness can time init and the first
-invocation from the moment it started the process.
+the first and the last response arrived (time.monotonic_ns), so a harness can time init, the
+first invocation from the moment it started the process, and the invocations after it.
 """
 
 import itertools
@@ -23,6 +23,7 @@ class RuntimeStub:
         self.errors = []
         self.first_next_ns = None
         self.first_response_ns = None
+        self.last_response_ns = None
         self.done = threading.Event()
         self._lock = threading.Lock()
         stub = self
@@ -74,8 +75,9 @@ class RuntimeStub:
                 with stub._lock:
                     if self.path.endswith("/response"):
                         stub.responses += 1
+                        stub.last_response_ns = time.monotonic_ns()
                         if stub.first_response_ns is None:
-                            stub.first_response_ns = time.monotonic_ns()
+                            stub.first_response_ns = stub.last_response_ns
                     else:
                         stub.errors.append(payload[:500].decode(errors="replace"))
                 self.send_response(202)

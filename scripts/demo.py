@@ -340,13 +340,13 @@ SAMPLE_ACCOUNT = "111122223333"
 DEMO_STORE = "d-1234567890"
 
 
-def run_meaning(moto, topic, mailbox_queue, log_dir, progress):
-    """Step 7: the samples' policies, roles and person in moto; four samples in that account."""
+def meaning_fixtures(moto, progress):
+    """What the four enriched samples refer to, in moto's default account: policies, versions,
+    holders, roles, the SSO user. Returns billing-read's ARN."""
     import boto3
     offline = {"endpoint_url": moto.url, "region_name": "us-east-1"}
     account = "123456789012"  # moto's default account: the stack's own
     iam = boto3.client("iam", **offline)
-    meaning = Meaning()
 
     def doc(*statements):
         return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
@@ -371,6 +371,17 @@ def run_meaning(moto, topic, mailbox_queue, log_dir, progress):
     progress(f"      in account {account}: policy billing-read v1-v3 held by role finance-reporting and user alice; "
              "policy deploy-permissions (allow-all); role ci-deploy, which account 999988887777 may assume; "
              f"Identity Store {DEMO_STORE} with maria.garcia@example.com")
+    return billing
+
+
+def run_meaning(moto, topic, mailbox_queue, log_dir, progress):
+    """Step 7: the samples' policies, roles and person in moto; four samples in that account."""
+    import boto3
+    offline = {"endpoint_url": moto.url, "region_name": "us-east-1"}
+    account = "123456789012"  # moto's default account: the stack's own
+    iam = boto3.client("iam", **offline)
+    meaning = Meaning()
+    billing = meaning_fixtures(moto, progress)
     folder = Path(log_dir) / "meaning"
     folder.mkdir(exist_ok=True)
     with start_watch(folder, TOPIC_ARN=topic, IDENTITY_STORE_ID=DEMO_STORE, AWS_ENDPOINT_URL=moto.url, RUST_LOG="info",

@@ -92,6 +92,8 @@ pub struct Config {
     /// Read what an attached customer-managed policy grants (`ENRICH`, default true; only
     /// when publishing, and only for policies of the topic's own account).
     pub enrich: bool,
+    /// The most the lookups add to an alert's time (`ENRICH_BUDGET_MS`, default 2000).
+    pub enrich_budget: Duration,
     /// The identity store whose users `AWSReservedSSO_*` sessions are (`IDENTITY_STORE_ID`).
     pub identity_store: Option<String>,
     /// Where IAM Identity Center runs (`IDENTITY_CENTER_REGION`), when not in the function's
@@ -132,6 +134,7 @@ impl Config {
     /// - `ORGANIZATION_ID` (an organization's central stack: subjects name the account) and
     ///   `ACCOUNT_NAMES` (`<12-digit id>=<name>,…`): see [`Accounts::parse`].
     /// - `ENRICH` (default true): read from IAM what a change means (see `policy_lookup`).
+    /// - `ENRICH_BUDGET_MS` (default 2000, 100 to 5000): the most the lookups add to an alert.
     /// - `IDENTITY_STORE_ID` (`d-1234567890`, optional) and `IDENTITY_CENTER_REGION`
     ///   (optional): name the person behind IAM Identity Center sessions (`identity_store`).
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
@@ -264,6 +267,12 @@ impl Config {
                 })
             })
             .transpose()?;
+        let enrich_budget = Duration::from_millis(number(
+            "ENRICH_BUDGET_MS",
+            crate::policy_lookup::BUDGET.as_millis() as u64,
+            100,
+            crate::policy_lookup::MAX_BUDGET.as_millis() as u64,
+        )?);
         let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
         let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
@@ -281,6 +290,7 @@ impl Config {
             heartbeat,
             accounts,
             enrich,
+            enrich_budget,
             identity_store,
             identity_center_region,
         })

@@ -39,9 +39,10 @@ async fn main() -> Result<(), Error> {
             // central mode the members' through their read role.
             let publisher = WithPolicies {
                 inner: named,
-                policies: config
-                    .enrich
-                    .then(|| IamPolicies::new(config.own_account(), central)),
+                policies: config.enrich.then(|| {
+                    IamPolicies::new(config.own_account(), central)
+                        .with_budget(config.enrich_budget)
+                }),
             };
             Ok((config, publisher))
         }

@@ -1,10 +1,12 @@
-//! What an attached customer-managed policy grants (shell): for a successful
-//! `Attach{Role,User,Group}Policy` of a policy of the stack's own account, its default version
-//! is read from IAM (`iam:GetPolicy`, `iam:GetPolicyVersion`, two [`crate::signed_call`]s)
-//! within [`BUDGET`], and the renderer shows it and runs the same findings on it as on a
-//! policy a request carries: attaching a customer-managed allow-all policy is critical. Any
-//! failure gives the alert without it and one line saying what could not be read and why.
-//! AWS managed policies keep the built-in knowledge and are not read.
+//! What a change means, read from IAM (shell, with its pure choices). From the record alone
+//! ([`wants`]): the text of an attached customer-managed policy, the version a new policy
+//! version is compared with ([`comparison`]), who holds a policy with a new default version,
+//! who may assume a role whose permissions changed, and the person behind an Identity Center
+//! session ([`crate::identity_store`]). [`IamPolicies`] reads them side by side, each a few
+//! [`crate::signed_call`]s, all within the alert's budget ([`BUDGET`] unless configured); the
+//! renderer (`render::looked_up`) says what they mean. Any failure gives the alert without that
+//! part and one line saying what could not be read and why. AWS managed policies keep the
+//! built-in knowledge and are not read.
 
 use crate::event::Event;
 use crate::organizations::AccountDirectory;
@@ -14,8 +16,10 @@ use crate::signed_call::{self, xml_text};
 use std::future::Future;
 use std::time::Duration;
 
-/// The most the lookup adds to an alert's time (both calls).
+/// The most the lookups add to an alert's time, by default (`ENRICH_BUDGET_MS`).
 pub const BUDGET: Duration = Duration::from_millis(2_000);
+/// The most `ENRICH_BUDGET_MS` may be (the template's Lambda timeout is sized for it).
+pub const MAX_BUDGET: Duration = Duration::from_millis(5_000);
 
 const ATTACH_CALLS: &[&str] = &["AttachRolePolicy", "AttachUserPolicy", "AttachGroupPolicy"];
 
@@ -353,6 +357,8 @@ pub struct IamPolicies {
     own_account: Option<String>,
     /// Other accounts are read through their read role (central mode).
     members: bool,
+    /// The most the lookups add to an alert's time ([`BUDGET`] when zero).
+    budget: Duration,
     /// A member's read-role credentials, kept until shortly before they expire.
     member_credentials:
         std::sync::Mutex<std::collections::HashMap<String, aws_credential_types::Credentials>>,
@@ -382,6 +388,19 @@ impl IamPolicies {
         IamPolicies {
             config: Some(config),
             ..IamPolicies::default()
+        }
+    }
+
+    /// Within `budget` per alert instead of [`BUDGET`].
+    pub fn with_budget(self, budget: Duration) -> Self {
+        IamPolicies { budget, ..self }
+    }
+
+    fn budget(&self) -> Duration {
+        if self.budget.is_zero() {
+            BUDGET
+        } else {
+            self.budget
         }
     }
 
@@ -577,7 +596,7 @@ impl IamPolicies {
         if let Some(found) = self.people.lock().ok().and_then(|p| p.get(&key).cloned()) {
             return found;
         }
-        let person = match within(async {
+        let person = match within(self.budget(), async {
             let (config, _) = self.session().await?;
             Ok(describe(config, q).await)
         })
@@ -620,17 +639,15 @@ fn account_of(arn: &str) -> &str {
     arn.split(':').nth(4).unwrap_or_default()
 }
 
-/// Waits for `work` at most [`BUDGET`]; a timeout is a reason like any other failure. The
+/// Waits for `work` at most `budget`; a timeout is a reason like any other failure. The
 /// work lives on the heap: an HTTP call's future is large, and several run side by side.
-async fn within<T>(work: impl Future<Output = Result<T, String>>) -> Result<T, String> {
-    tokio::time::timeout(BUDGET, Box::pin(work))
+async fn within<T>(
+    budget: Duration,
+    work: impl Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(budget, Box::pin(work))
         .await
-        .unwrap_or_else(|_| {
-            Err(format!(
-                "IAM did not answer within {} ms",
-                BUDGET.as_millis()
-            ))
-        })
+        .unwrap_or_else(|_| Err(format!("no answer within {} ms", budget.as_millis())))
 }
 
 /// Logs what could not be read (the alert says it too).
@@ -643,50 +660,62 @@ impl PolicyLookup for IamPolicies {
     async fn read(&self, wants: &Wants) -> Read {
         let attached = async {
             let arn = wants.attached.as_deref()?;
-            Some(match within(self.default_version(arn)).await {
-                Ok((version, document)) => Attached::Read {
-                    arn: arn.to_string(),
-                    version,
-                    document,
-                },
-                Err(why) => {
-                    not_read("the attached policy's text", arn, &why);
-                    Attached::NotRead {
+            Some(
+                match within(self.budget(), self.default_version(arn)).await {
+                    Ok((version, document)) => Attached::Read {
                         arn: arn.to_string(),
-                        why,
+                        version,
+                        document,
+                    },
+                    Err(why) => {
+                        not_read("the attached policy's text", arn, &why);
+                        Attached::NotRead {
+                            arn: arn.to_string(),
+                            why,
+                        }
                     }
-                }
-            })
+                },
+            )
         };
         let versions = async {
             let q = wants.versions.as_ref()?;
-            Some(within(self.versions(q)).await.unwrap_or_else(|why| {
-                not_read("the policy's earlier version", &q.arn, &why);
-                Versions::NotRead { why }
-            }))
+            Some(
+                within(self.budget(), self.versions(q))
+                    .await
+                    .unwrap_or_else(|why| {
+                        not_read("the policy's earlier version", &q.arn, &why);
+                        Versions::NotRead { why }
+                    }),
+            )
         };
         let holders = async {
             let arn = wants.holders.as_deref()?;
-            Some(within(self.holders(arn)).await.unwrap_or_else(|why| {
-                not_read("who holds the policy", arn, &why);
-                Holders::NotRead { why }
-            }))
+            Some(
+                within(self.budget(), self.holders(arn))
+                    .await
+                    .unwrap_or_else(|why| {
+                        not_read("who holds the policy", arn, &why);
+                        Holders::NotRead { why }
+                    }),
+            )
         };
         let trust = async {
             let (account, role) = wants.role.as_ref()?;
-            Some(match within(self.trust(account, role)).await {
-                Ok(document) => RoleTrust::Read {
-                    role: role.to_string(),
-                    document,
-                },
-                Err(why) => {
-                    not_read("the role's trust policy", role, &why);
-                    RoleTrust::NotRead {
+            Some(
+                match within(self.budget(), self.trust(account, role)).await {
+                    Ok(document) => RoleTrust::Read {
                         role: role.to_string(),
-                        why,
+                        document,
+                    },
+                    Err(why) => {
+                        not_read("the role's trust policy", role, &why);
+                        RoleTrust::NotRead {
+                            role: role.to_string(),
+                            why,
+                        }
                     }
-                }
-            })
+                },
+            )
         };
         let person = async {
             let q = wants.person.as_ref()?;

@@ -11,7 +11,7 @@ use common::fake::{Answer, FakeEndpoint, fake_endpoint, sdk_config};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::handler::handle;
-use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, Read, WithPolicies};
+use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, MAX_BUDGET, Read, WithPolicies};
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render, render_named};
 use iam_notify::severity::Severity;
@@ -205,7 +205,7 @@ async fn every_failure_still_publishes_and_says_why() {
         ),
         (
             Answer::silence(Duration::from_secs(10)),
-            "did not answer within 2000 ms",
+            "no answer within 2000 ms",
         ),
     ] {
         let server = fake_endpoint(answer).await;
@@ -265,11 +265,77 @@ async fn nothing_is_read_where_it_should_not_be() {
 
 #[test]
 fn the_budget_fits_the_template_timeout_with_everything_else() {
-    // Two SNS budgets (16.6 s each), two account-name lookups (1.5 s each), this lookup.
-    let lookups = iam_notify::organizations::BUDGET * 2 + BUDGET;
+    // Two SNS budgets (16.6 s each), and the lookups: the account name (Organizations, then the
+    // alias: 1.5 s each, one after the other) side by side with IAM's reads (at most
+    // MAX_BUDGET, the largest EnrichBudgetMs the template accepts).
+    let names = iam_notify::organizations::BUDGET * 2;
+    let lookups = names.max(MAX_BUDGET);
     let sns = Config::from_lookup(|k| (k == "DRY_RUN").then(|| "true".to_string()))
         .unwrap()
         .sdk
         .operation_timeout;
     assert!(sns * 2 + lookups + Duration::from_secs(5) <= Duration::from_secs(45));
+    // The template says the same: the parameter's range and default, the function's timeout.
+    let template = std::fs::read_to_string(common::root().join("template.yaml")).unwrap();
+    let block = template.split("  EnrichBudgetMs:\n").nth(1).unwrap();
+    let lines: Vec<&str> = block
+        .lines()
+        .take_while(|l| l.starts_with("    "))
+        .map(str::trim)
+        .collect();
+    let max = format!("MaxValue: {}", MAX_BUDGET.as_millis());
+    let default = format!("Default: {}", BUDGET.as_millis());
+    for line in [max.as_str(), default.as_str(), "MinValue: 100"] {
+        assert!(lines.contains(&line), "{line}: {lines:?}");
+    }
+    assert!(template.contains("      Timeout: !If [Digest, 300, 45]\n"));
+    assert!(template.contains("          ENRICH_BUDGET_MS: !Ref EnrichBudgetMs\n"));
+    let read = |v: &str| {
+        Config::from_lookup(|k| match k {
+            "DRY_RUN" => Some("true".into()),
+            "ENRICH_BUDGET_MS" => Some(v.into()),
+            _ => None,
+        })
+    };
+    assert_eq!(
+        read("100").unwrap().enrich_budget,
+        Duration::from_millis(100)
+    );
+    assert_eq!(read("5000").unwrap().enrich_budget, MAX_BUDGET);
+    for bad in ["99", "5001", "2s"] {
+        let e = read(bad).unwrap_err().to_string();
+        assert!(
+            e.contains("ENRICH_BUDGET_MS must be a whole number from 100 to 5000"),
+            "{e}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_configured_budget_bounds_the_lookups() {
+    let server = fake_endpoint(Answer::silence(Duration::from_secs(10))).await;
+    let shell = WithPolicies {
+        inner: RecordingPublisher::new(),
+        policies: Some(
+            IamPolicies::with_config(sdk_config(&server.url).await)
+                .with_budget(Duration::from_millis(300)),
+        ),
+    };
+    let started = Instant::now();
+    handle(
+        &attach(),
+        &common::config(false, Default::default()),
+        &shell,
+    )
+    .await
+    .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_millis(800), "{took:?}");
+    assert!(
+        shell.inner.sent()[0]
+            .message
+            .contains("what the policy grants: no answer within 300 ms"),
+        "{}",
+        shell.inner.sent()[0].message
+    );
 }

@@ -311,7 +311,7 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
         ),
         (
             Answer::silence(Duration::from_secs(10)),
-            "did not answer within 2000 ms",
+            "no answer within 2000 ms",
         ),
     ] {
         let server = fake_endpoint(answer).await;

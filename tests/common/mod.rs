@@ -75,6 +75,7 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
         heartbeat: None,
         accounts: Default::default(),
         enrich: true,
+        enrich_budget: iam_notify::policy_lookup::BUDGET,
         identity_store: None,
         identity_center_region: None,
     }
