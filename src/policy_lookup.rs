@@ -134,6 +134,8 @@ pub struct Wants {
     pub role: Option<(String, String)>,
     /// The IAM Identity Center user behind the caller (`identity_store::wanted`).
     pub person: Option<crate::identity_store::PersonQuery>,
+    /// An inline policy was put: IAM keeps no earlier text to compare with (said, not read).
+    pub inline: bool,
 }
 
 impl Wants {
@@ -150,6 +152,8 @@ pub struct Read {
     pub holders: Option<Holders>,
     pub trust: Option<RoleTrust>,
     pub person: Option<crate::identity_store::Person>,
+    /// An inline policy was put (from [`Wants::inline`]): nothing to compare it with.
+    pub inline: bool,
 }
 
 /// Where policies, their versions, holders and roles' trust come from: IAM, or nothing
@@ -286,8 +290,10 @@ pub fn wants(event: &Event, own_account: &str, members: bool) -> Wants {
             }
         }
         "AttachRolePolicy" | "PutRolePolicy" => {
-            w.role = event.request("roleName").map(|r| (account.to_string(), r))
+            w.role = event.request("roleName").map(|r| (account.to_string(), r));
+            w.inline = call == "PutRolePolicy";
         }
+        "PutUserPolicy" | "PutGroupPolicy" => w.inline = true,
         _ => {}
     }
     w
@@ -729,6 +735,7 @@ impl PolicyLookup for IamPolicies {
             holders,
             trust,
             person,
+            inline: wants.inline,
         }
     }
 }
@@ -948,6 +955,13 @@ mod tests {
         );
         assert!(wants(&other, own, false).is_empty() && wants(&odd, own, false).is_empty());
         assert_eq!(wants(&put, own, false).role, Some((own.into(), "r".into())));
+        assert!(wants(&put, own, false).inline);
+        let user = event(
+            "PutUserPolicy",
+            serde_json::json!({"userName": "u"}),
+            serde_json::Value::Null,
+        );
+        assert!(wants(&user, own, false).inline && wants(&user, own, false).role.is_none());
         assert!(wants(&put, "999988887777", false).is_empty());
         // Central mode: a member's role and policies, in the member's account.
         assert_eq!(

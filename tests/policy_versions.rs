@@ -185,6 +185,27 @@ fn a_version_that_is_not_the_default_is_compared_with_the_default() {
 }
 
 #[test]
+fn an_inline_policy_put_says_there_is_nothing_to_compare_with() {
+    let read = Read {
+        inline: true,
+        ..Read::default()
+    };
+    for sample in ["PutRolePolicy", "PutUserPolicy", "PutGroupPolicy"] {
+        let n = rendered(sample, &read);
+        assert!(
+            n.body.contains(
+                "\nCompared with:  nothing: IAM keeps no earlier text of an inline policy (if this \
+                 one replaced another of the same name, its text is in that earlier call's \
+                 CloudTrail record)\n"
+            ),
+            "{sample}: {}",
+            n.body
+        );
+        assert!(!n.body.contains("What changed"), "no diff is guessed");
+    }
+}
+
+#[test]
 fn a_role_whose_permissions_changed_says_who_may_assume_it() {
     let trust = r#"{"Version":"2012-10-17","Statement":[
       {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"sts:AssumeRole"},

@@ -25,6 +25,7 @@ static NOTHING_READ: Read = Read {
     holders: None,
     trust: None,
     person: None,
+    inline: false,
 };
 
 impl Default for LookedUp<'_> {
@@ -112,6 +113,13 @@ pub(super) fn apply(t: &mut Target, read: &Read) -> (Option<Previous>, Said) {
             .not_looked_up
             .push(format!("what changed from the earlier version: {why}")),
         None => {}
+    }
+    if read.inline {
+        said.compared_with = Some(
+            "nothing: IAM keeps no earlier text of an inline policy (if this one replaced \
+             another of the same name, its text is in that earlier call's CloudTrail record)"
+                .into(),
+        );
     }
     if let (Some(p), Some(new)) = (&previous, &t.document) {
         said.changes = Some(policy::diff::diff(&p.document, &new.document));
