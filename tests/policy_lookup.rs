@@ -143,23 +143,10 @@ async fn through(
     )
 }
 
-fn xml(status: u16, body: &str) -> Answer {
-    Answer::new(status, "text/xml", body)
-}
-
-fn error(status: u16, code: &str) -> Answer {
-    xml(
-        status,
-        &format!(
-            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>fake</Message></Error></ErrorResponse>"
-        ),
-    )
-}
-
 #[tokio::test]
 async fn the_default_version_is_read_from_iam_and_makes_the_alert_critical() {
     // One canned answer serves both calls: GetPolicy's version, GetPolicyVersion's document.
-    let server = fake_endpoint(xml(
+    let server = fake_endpoint(Answer::xml(
         200,
         &format!(
             "<GetPolicyResponse><GetPolicyResult><Policy><DefaultVersionId>v3</DefaultVersionId>\
@@ -190,17 +177,20 @@ async fn every_failure_still_publishes_and_says_why() {
     let config = common::config(false, Default::default());
     for (answer, says) in [
         (
-            error(403, "AccessDenied"),
+            Answer::query_error(403, "AccessDenied"),
             "AccessDenied: its role needs iam:GetPolicy",
         ),
         (
-            error(404, "NoSuchEntity"),
+            Answer::query_error(404, "NoSuchEntity"),
             "no longer exists (NoSuchEntity)",
         ),
-        (error(400, "Throttling"), "throttling"),
-        (error(500, "ServiceFailure"), "HTTP 500 ServiceFailure"),
+        (Answer::query_error(400, "Throttling"), "throttling"),
         (
-            xml(200, "<GetPolicyResponse/>"),
+            Answer::query_error(500, "ServiceFailure"),
+            "HTTP 500 ServiceFailure",
+        ),
+        (
+            Answer::xml(200, "<GetPolicyResponse/>"),
             "without a default version",
         ),
         (
@@ -222,7 +212,7 @@ async fn every_failure_still_publishes_and_says_why() {
 
 #[tokio::test]
 async fn nothing_is_read_where_it_should_not_be() {
-    let server = fake_endpoint(error(403, "AccessDenied")).await;
+    let server = fake_endpoint(Answer::query_error(403, "AccessDenied")).await;
     let publishing = common::config(false, Default::default());
     // Another account's policy, an AWS managed one (to a user: a role's trust would be read),
     // a failed attach, a detach, an attach in another account.

@@ -300,34 +300,21 @@ proptest! {
     }
 }
 
-fn xml(status: u16, body: &str) -> Answer {
-    Answer::new(status, "text/xml", body)
-}
-
-fn error(status: u16, code: &str) -> Answer {
-    xml(
-        status,
-        &format!(
-            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>fake</Message></Error></ErrorResponse>"
-        ),
-    )
-}
-
 #[tokio::test]
 async fn every_failure_still_publishes_within_the_budget_and_says_why() {
     let config = common::config(false, Default::default());
     for (answer, says) in [
         (
-            error(403, "AccessDenied"),
+            Answer::query_error(403, "AccessDenied"),
             "AccessDenied: its role needs iam:ListPolicyVersions",
         ),
         (
-            error(404, "NoSuchEntity"),
+            Answer::query_error(404, "NoSuchEntity"),
             "it no longer exists (NoSuchEntity)",
         ),
-        (error(400, "Throttling"), "throttling"),
+        (Answer::query_error(400, "Throttling"), "throttling"),
         (
-            error(503, "ServiceUnavailable"),
+            Answer::query_error(503, "ServiceUnavailable"),
             "HTTP 503 ServiceUnavailable",
         ),
         (
@@ -368,7 +355,7 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
 #[tokio::test]
 async fn a_member_account_is_read_through_its_read_role_or_says_why_not() {
     // Central mode: the record is a member's; STS refuses the member's read role.
-    let server = fake_endpoint(error(403, "AccessDenied")).await;
+    let server = fake_endpoint(Answer::query_error(403, "AccessDenied")).await;
     let shell = WithPolicies {
         inner: RecordingPublisher::new(),
         policies: Some(IamPolicies::with_config_for(
@@ -430,7 +417,7 @@ async fn iams_answers_become_the_comparison_the_holders_and_the_trust() {
          <IsTruncated>false</IsTruncated></R>",
         urlencoding::encode(ALLOW_ALL)
     );
-    let server = fake_endpoint(xml(200, &body)).await;
+    let server = fake_endpoint(Answer::xml(200, &body)).await;
     let shell = WithPolicies {
         inner: RecordingPublisher::new(),
         policies: Some(IamPolicies::with_config(sdk_config(&server.url).await)),

@@ -40,6 +40,22 @@ impl Answer {
         }
     }
 
+    /// An AWS Query API's XML answer (IAM, STS).
+    pub fn xml(status: u16, body: &str) -> Answer {
+        Answer::new(status, "text/xml", body)
+    }
+
+    /// An AWS Query API's error answer with `code` (`AccessDenied`, `Throttling`, …).
+    pub fn query_error(status: u16, code: &str) -> Answer {
+        Answer::xml(
+            status,
+            &format!(
+                "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code>\
+                 <Message>fake</Message></Error></ErrorResponse>"
+            ),
+        )
+    }
+
     pub fn after(self, delay: Duration) -> Answer {
         Answer { delay, ..self }
     }
