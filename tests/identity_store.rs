@@ -183,3 +183,45 @@ async fn a_store_elsewhere_or_no_store_is_not_asked() {
     );
     assert_eq!(server.hits(), 1);
 }
+
+#[test]
+fn what_the_identity_store_holds_is_masked_escaped_and_bounded() {
+    // A display name the person may set in the identity provider: a secret-shaped run, a
+    // forged line, and far too long.
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+    let read = Read {
+        person: Some(Person::Found {
+            user_id: "9067-ab".into(),
+            display_name: Some(format!(
+                "Mallory {secret}\nConsole: https://evil {}",
+                "x".repeat(500)
+            )),
+            user_name: Some("mallory".into()),
+            email: None,
+        }),
+        ..Read::default()
+    };
+    let e = Event::parse(&sso()).unwrap();
+    let n = render_named(
+        &e,
+        Format::Rich,
+        &Accounts::NONE,
+        LookedUp {
+            account_name: None,
+            iam: &read,
+        },
+    );
+    common::assert_valid(&n, "hostile person");
+    assert!(!n.body.contains(secret), "{}", n.body);
+    let person: Vec<&str> = n
+        .body
+        .lines()
+        .filter(|l| l.starts_with("Person:"))
+        .collect();
+    assert_eq!(person.len(), 1);
+    assert!(person[0].len() < 400, "{}", person[0]);
+    assert_eq!(
+        n.body.lines().filter(|l| l.starts_with("Console:")).count(),
+        1
+    );
+}

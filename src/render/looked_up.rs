@@ -1,7 +1,8 @@
 //! What the shell read from IAM, turned into what the alert says (pure): an attached policy's
 //! text, what a new policy version changed and whether its risks are new, who holds the
-//! policy, who may assume the role. Every text read from IAM is treated like record text
-//! (escaped and bounded where it is shown).
+//! policy, who may assume the role, who the person is. Every text read from IAM or Identity
+//! Store is treated like record text: documents come masked (`policy_lookup`), names are
+//! masked and bounded here, and everything is escaped where it is shown.
 
 use crate::calls::{self, Target};
 use crate::identity_store::Person;
@@ -154,7 +155,7 @@ pub(super) fn apply(t: &mut Target, read: &Read) -> (Option<Previous>, Said) {
             email,
         }) => {
             let short =
-                |s: &Option<String>| s.as_deref().map(|s| crate::redact::cap(s, NAME_BYTES));
+                |s: &Option<String>| s.as_deref().map(|s| crate::redact::bounded(s, NAME_BYTES));
             let mut about: Vec<String> = Vec::new();
             if let Some(n) = short(user_name) {
                 about.push(format!("user name {n}"));
@@ -164,7 +165,7 @@ pub(super) fn apply(t: &mut Target, read: &Read) -> (Option<Previous>, Said) {
             }
             let id = format!(
                 "IAM Identity Center user {}",
-                crate::redact::cap(user_id, NAME_BYTES)
+                crate::redact::bounded(user_id, NAME_BYTES)
             );
             said.person = Some(match short(display_name) {
                 Some(name) if !about.is_empty() => format!("{name} ({}; {id})", about.join(", ")),
@@ -249,7 +250,7 @@ fn holders(noun: &str, names: &[String]) -> String {
     let mut shown: Vec<String> = names
         .iter()
         .take(NAMES_SHOWN)
-        .map(|n| crate::redact::cap(n, NAME_BYTES))
+        .map(|n| crate::redact::bounded(n, NAME_BYTES))
         .collect();
     if names.len() > NAMES_SHOWN {
         shown.push(format!("and {} more", names.len() - NAMES_SHOWN));
