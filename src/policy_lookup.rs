@@ -242,24 +242,12 @@ pub fn wants(event: &Event, own_account: &str, members: bool) -> Wants {
         return w;
     }
     let call = d.event_name.as_deref().unwrap_or_default();
-    let own_policy = || {
-        let arn = event.request("policyArn")?;
-        let parsed = crate::arn::Arn::parse(&arn)?;
-        (parsed.service == "iam"
-            && parsed.account == account
-            && parsed.resource.starts_with("policy/"))
-        .then_some(arn)
-    };
-    let version_id = |v: String| {
-        (v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')).then_some(v)
-    };
+    let own_policy = || policy_in(event, account);
+    let version_id = |v: String| is_version_id(&v).then_some(v);
     match call {
         "CreatePolicyVersion" => {
-            let default = match event.request_value("setAsDefault") {
-                Some(serde_json::Value::Bool(b)) => *b,
-                Some(serde_json::Value::String(s)) => s.eq_ignore_ascii_case("true"),
-                _ => false,
-            };
+            // As the alert's own "Set as default" line says it.
+            let default = crate::calls::policies::set_as_default(event) == Some(true);
             if let (Some(arn), Some(version)) = (
                 own_policy(),
                 event
@@ -346,10 +334,20 @@ pub fn wanted(event: &Event, account: &str) -> Option<String> {
     {
         return None;
     }
+    policy_in(event, account)
+}
+
+/// The request's `policyArn`, when it is a customer-managed policy of `account`.
+fn policy_in(event: &Event, account: &str) -> Option<String> {
     let arn = event.request("policyArn")?;
     let parsed = crate::arn::Arn::parse(&arn)?;
     (parsed.service == "iam" && parsed.account == account && parsed.resource.starts_with("policy/"))
-        .then(|| arn.to_string())
+        .then_some(arn)
+}
+
+/// Whether `v` can be a policy version id IAM wrote (`v3`): nothing else goes into a request.
+fn is_version_id(v: &str) -> bool {
+    v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.')
 }
 
 /// IAM, with the shared configuration (the Lambda role, `AWS_ENDPOINT_URL`): the stack's own
@@ -510,7 +508,7 @@ impl IamPolicies {
         )
         .await?;
         let version = xml_text(&answer, "DefaultVersionId")
-            .filter(|v| v.len() <= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'))
+            .filter(|v| is_version_id(v))
             .ok_or("iam:GetPolicy answered without a default version")?
             .to_string();
         let document = policy_version(config, &credentials, arn, &version).await?;
@@ -602,18 +600,15 @@ impl IamPolicies {
         if let Some(found) = self.people.lock().ok().and_then(|p| p.get(&key).cloned()) {
             return found;
         }
-        let person = match within(self.budget(), async {
-            let (config, _) = self.session().await?;
-            Ok(describe(config, q).await)
+        // The store is asked with the function's own credentials, which `describe` gets.
+        let person = within(self.budget(), async {
+            Ok(describe(self.config().await, q).await)
         })
         .await
-        {
-            Ok(person) => person,
-            Err(why) => Person::NotRead {
-                who: q.by.words(),
-                why,
-            },
-        };
+        .unwrap_or_else(|why| Person::NotRead {
+            who: q.by.words(),
+            why,
+        });
         match &person {
             Person::Found { .. } => {
                 if let Ok(mut people) = self.people.lock() {
@@ -646,14 +641,18 @@ fn account_of(arn: &str) -> &str {
 }
 
 /// Waits for `work` at most `budget`; a timeout is a reason like any other failure. The
-/// work lives on the heap: an HTTP call's future is large, and several run side by side.
-async fn within<T>(
+/// work is put on the heap at once, before anything awaits it: an HTTP call's future is
+/// large, and several run side by side.
+fn within<'a, T: Send + 'a>(
     budget: Duration,
-    work: impl Future<Output = Result<T, String>>,
-) -> Result<T, String> {
-    tokio::time::timeout(budget, Box::pin(work))
-        .await
-        .unwrap_or_else(|_| Err(format!("no answer within {} ms", budget.as_millis())))
+    work: impl Future<Output = Result<T, String>> + Send + 'a,
+) -> impl Future<Output = Result<T, String>> + Send + 'a {
+    let work = Box::pin(work);
+    async move {
+        tokio::time::timeout(budget, work)
+            .await
+            .unwrap_or_else(|_| Err(format!("no answer within {} ms", budget.as_millis())))
+    }
 }
 
 /// Logs what could not be read (the alert says it too).
@@ -662,66 +661,66 @@ fn not_read(what: &str, subject: &str, why: &str) {
         "{what} could not be read; the alert goes without it");
 }
 
+impl IamPolicies {
+    /// `work` within the budget; a failure is logged (`what` about `subject` could not be
+    /// read) and returned, for the alert to say.
+    fn attempt<'a, T: Send + 'a>(
+        &self,
+        what: &'a str,
+        subject: &'a str,
+        work: impl Future<Output = Result<T, String>> + Send + 'a,
+    ) -> impl Future<Output = Result<T, String>> + Send + 'a {
+        let bounded = within(self.budget(), work);
+        async move {
+            let result = bounded.await;
+            if let Err(why) = &result {
+                not_read(what, subject, why);
+            }
+            result
+        }
+    }
+}
+
 impl PolicyLookup for IamPolicies {
     async fn read(&self, wants: &Wants) -> Read {
         let attached = async {
             let arn = wants.attached.as_deref()?;
-            Some(
-                match within(self.budget(), self.default_version(arn)).await {
-                    Ok((version, document)) => Attached::Read {
-                        arn: arn.to_string(),
-                        version,
-                        document,
-                    },
-                    Err(why) => {
-                        not_read("the attached policy's text", arn, &why);
-                        Attached::NotRead {
-                            arn: arn.to_string(),
-                            why,
-                        }
-                    }
+            let read = self.attempt("the attached policy's text", arn, self.default_version(arn));
+            Some(match read.await {
+                Ok((version, document)) => Attached::Read {
+                    arn: arn.to_string(),
+                    version,
+                    document,
                 },
-            )
+                Err(why) => Attached::NotRead {
+                    arn: arn.to_string(),
+                    why,
+                },
+            })
         };
         let versions = async {
             let q = wants.versions.as_ref()?;
-            Some(
-                within(self.budget(), self.versions(q))
-                    .await
-                    .unwrap_or_else(|why| {
-                        not_read("the policy's earlier version", &q.arn, &why);
-                        Versions::NotRead { why }
-                    }),
-            )
+            let read = self.attempt("the policy's earlier version", &q.arn, self.versions(q));
+            Some(read.await.unwrap_or_else(|why| Versions::NotRead { why }))
         };
         let holders = async {
             let arn = wants.holders.as_deref()?;
-            Some(
-                within(self.budget(), self.holders(arn))
-                    .await
-                    .unwrap_or_else(|why| {
-                        not_read("who holds the policy", arn, &why);
-                        Holders::NotRead { why }
-                    }),
-            )
+            let read = self.attempt("who holds the policy", arn, self.holders(arn));
+            Some(read.await.unwrap_or_else(|why| Holders::NotRead { why }))
         };
         let trust = async {
             let (account, role) = wants.role.as_ref()?;
-            Some(
-                match within(self.budget(), self.trust(account, role)).await {
-                    Ok(document) => RoleTrust::Read {
-                        role: role.to_string(),
-                        document,
-                    },
-                    Err(why) => {
-                        not_read("the role's trust policy", role, &why);
-                        RoleTrust::NotRead {
-                            role: role.to_string(),
-                            why,
-                        }
-                    }
+            let read = self.attempt("the role's trust policy", role, self.trust(account, role));
+            Some(match read.await {
+                Ok(document) => RoleTrust::Read {
+                    role: role.to_string(),
+                    document,
                 },
-            )
+                Err(why) => RoleTrust::NotRead {
+                    role: role.to_string(),
+                    why,
+                },
+            })
         };
         let person = async {
             let q = wants.person.as_ref()?;

@@ -55,7 +55,7 @@ pub(super) fn policy_version(cx: &Context, change: Change) -> Target {
     t.section = Some("versions");
     match change {
         Change::Create => {
-            let default = set_as_default(cx);
+            let default = set_as_default(cx.event);
             let version_words = match &version {
                 Some(v) => format!("policy version {v}"),
                 None => "a new policy version".to_string(),
@@ -98,10 +98,10 @@ pub(super) fn policy_version(cx: &Context, change: Change) -> Target {
     t
 }
 
-/// Whether a new version was made the default: the request's `setAsDefault` (a boolean or
-/// its text), else the response's `isDefaultVersion`.
-fn set_as_default(cx: &Context) -> Option<bool> {
-    cx.event
+/// Whether a CreatePolicyVersion made the new version the default: the request's
+/// `setAsDefault` (a boolean or its text), else the response's `isDefaultVersion`.
+pub fn set_as_default(event: &crate::event::Event) -> Option<bool> {
+    event
         .request_value("setAsDefault")
         .and_then(|v| match v {
             Value::Bool(b) => Some(*b),
@@ -109,7 +109,7 @@ fn set_as_default(cx: &Context) -> Option<bool> {
             _ => None,
         })
         .or_else(|| {
-            cx.event
+            event
                 .response_value(&["policyVersion", "isDefaultVersion"])
                 .and_then(Value::as_bool)
         })
