@@ -16,7 +16,7 @@ const MAX_ITEMS: usize = 8;
 const MAX_CONDITION: usize = 200;
 
 /// One statement, in the terms the diff compares.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 struct Canon {
     sid: Option<String>,
     effect: String,
@@ -61,13 +61,12 @@ impl Canon {
 
     /// Equal but for the statement id.
     fn same_grant(&self, other: &Canon) -> bool {
-        Canon {
-            sid: None,
-            ..self.clone()
-        } == Canon {
-            sid: None,
-            ..other.clone()
-        }
+        self.effect == other.effect
+            && self.action_key == other.action_key
+            && self.actions == other.actions
+            && self.resource_key == other.resource_key
+            && self.resources == other.resources
+            && self.condition == other.condition
     }
 
     /// "Allow s3:getobject, s3:putobject on arn:aws:s3:::b/* when {…}".

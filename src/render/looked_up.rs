@@ -81,11 +81,21 @@ pub(super) struct Previous {
     document: Document,
 }
 
+/// What IAM's answers add to an alert, besides the target's document.
+pub(super) struct Applied {
+    /// The earlier version to compare the new one with (its findings marked new or not).
+    pub previous: Option<Previous>,
+    /// What the alert says.
+    pub said: Said,
+    /// Findings made from what was read (a role's trust policy).
+    pub findings: Vec<Finding>,
+}
+
 /// Applies what IAM answered to `t` (an attached policy's or a new default version's text
-/// becomes the document shown and assessed); returns the earlier version to compare with and
-/// what the alert says.
-pub(super) fn apply(t: &mut Target, read: &Read) -> (Option<Previous>, Said) {
+/// becomes the document shown and assessed), for an alert about `own_account`.
+pub(super) fn apply(t: &mut Target, read: &Read, own_account: Option<&str>) -> Applied {
     let mut said = Said::default();
+    let mut findings = Vec::new();
     if let Some(attached) = &read.attached {
         with_attached_policy(t, attached);
     }
@@ -181,13 +191,22 @@ pub(super) fn apply(t: &mut Target, read: &Read) -> (Option<Previous>, Said) {
         None => {}
     }
     match &read.trust {
+        Some(RoleTrust::Read { role, document }) => {
+            let doc = policy::decode(&serde_json::Value::String(document.clone()));
+            said.assumable_by = Some(assumable_by(&doc, own_account));
+            findings = trust_findings(role, &doc, own_account);
+        }
         Some(RoleTrust::NotRead { role, why }) => said.not_looked_up.push(format!(
             "who may assume role {}: {why}",
             crate::redact::cap(role, NAME_BYTES)
         )),
-        Some(RoleTrust::Read { .. }) | None => {}
+        None => {}
     }
-    (previous, said)
+    Applied {
+        previous,
+        said,
+        findings,
+    }
 }
 
 /// The attached policy's text, as read from IAM, becomes the target's document (shown, and
@@ -258,14 +277,10 @@ fn holders(noun: &str, names: &[String]) -> String {
     format!("{} {noun}{plural} ({})", names.len(), shown.join(", "))
 }
 
-/// The findings the alert makes from what was read: the role's trust policy (who may assume
-/// the role whose permissions changed), each reason saying where it comes from.
-pub(super) fn findings(read: &Read, own_account: Option<&str>) -> Vec<Finding> {
-    let Some(RoleTrust::Read { role, document }) = &read.trust else {
-        return Vec::new();
-    };
-    let doc = policy::decode(&serde_json::Value::String(document.clone()));
-    policy::findings(&doc, DocKind::Trust, own_account)
+/// The findings of the trust policy of `role` (whose permissions changed), each reason saying
+/// where it comes from.
+fn trust_findings(role: &str, doc: &Document, own_account: Option<&str>) -> Vec<Finding> {
+    policy::findings(doc, DocKind::Trust, own_account)
         .into_iter()
         .map(|f| Finding {
             reason: format!(
@@ -279,12 +294,9 @@ pub(super) fn findings(read: &Read, own_account: Option<&str>) -> Vec<Finding> {
 }
 
 /// Who may assume the role, in words, those outside `own_account` marked.
-pub(super) fn assumable_by(read: &Read, own_account: Option<&str>) -> Option<String> {
-    let RoleTrust::Read { document, .. } = read.trust.as_ref()? else {
-        return None;
-    };
-    let Document::Json(doc) = policy::decode(&serde_json::Value::String(document.clone())) else {
-        return Some("(the trust policy is not JSON)".into());
+fn assumable_by(doc: &Document, own_account: Option<&str>) -> String {
+    let Document::Json(doc) = doc else {
+        return "(the trust policy is not JSON)".into();
     };
     let mut who: Vec<String> = Vec::new();
     let mut add = |s: String| {
@@ -292,7 +304,7 @@ pub(super) fn assumable_by(read: &Read, own_account: Option<&str>) -> Option<Str
             who.push(s);
         }
     };
-    for s in policy::statements(&doc).into_iter().filter(|s| s.allow) {
+    for s in policy::statements(doc).into_iter().filter(|s| s.allow) {
         let when = if s.has_condition {
             " (with conditions)"
         } else {
@@ -321,14 +333,14 @@ pub(super) fn assumable_by(read: &Read, own_account: Option<&str>) -> Option<Str
         }
     }
     if who.is_empty() {
-        return Some("no one (no statement allows it)".into());
+        return "no one (no statement allows it)".into();
     }
     let total = who.len();
     who.truncate(PRINCIPALS_SHOWN);
     if total > PRINCIPALS_SHOWN {
         who.push(format!("and {} more", total - PRINCIPALS_SHOWN));
     }
-    Some(who.join(", "))
+    who.join(", ")
 }
 
 /// Marks each finding the new version's document makes as new in it or already granted by

@@ -158,13 +158,22 @@ pub fn render_named(
         Some(c) => calls::resolve(event, c),
         None => calls::generic(event),
     };
-    let (previous, mut said) = looked_up::apply(&mut target, looked_up.iam);
+    let looked_up::Applied {
+        previous,
+        said,
+        findings: read_findings,
+    } = looked_up::apply(&mut target, looked_up.iam, event.account());
     let who = actor(event);
     let outcome = outcome(event);
-    let mut findings = assess(event, call, &target, &who, outcome, previous.as_ref());
-    findings.extend(looked_up::findings(looked_up.iam, event.account()));
-    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
-    said.assumable_by = looked_up::assumable_by(looked_up.iam, event.account());
+    let findings = assess(
+        event,
+        call,
+        &target,
+        &who,
+        outcome,
+        previous.as_ref(),
+        read_findings,
+    );
     let severity = severity::overall(
         &findings,
         matches!(outcome, Outcome::Denied | Outcome::Failed),
@@ -231,7 +240,8 @@ pub fn render_named(
 }
 
 /// Every reason the alert matters: the call's own rule, the policy it attached, what its
-/// policy document grants, who made it, and whether it was denied.
+/// policy document grants (marked new or not against `previous`), who made it, whether it was
+/// denied, and what was read about it (`read_findings`).
 fn assess(
     event: &Event,
     call: Option<&Call>,
@@ -239,6 +249,7 @@ fn assess(
     who: &Actor,
     outcome: Outcome,
     previous: Option<&looked_up::Previous>,
+    read_findings: Vec<Finding>,
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     if who.is_root {
@@ -323,6 +334,7 @@ fn assess(
             None => made,
         });
     }
+    out.extend(read_findings);
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
 }
