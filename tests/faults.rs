@@ -245,10 +245,12 @@ fn production_retries_fit_inside_the_template_timeout() {
         ("SNS_ATTEMPT_TIMEOUT_MS", attempt_ms.to_string()),
     ]);
     let cfg = Config::from_lookup(|k| env.get(k).cloned()).unwrap();
-    // A change to the monitor is published twice (alert topic, then ops topic); in central
-    // mode the account's name may be looked up first (Organizations, then the alias), and an
-    // attached policy's text.
-    let lookup = iam_notify::organizations::BUDGET * 2 + iam_notify::policy_lookup::BUDGET;
+    // A change to the monitor is published twice (alert topic, then ops topic). Before that
+    // the account's name may be looked up (Organizations, then the alias: one after the
+    // other), side by side with what IAM is asked about the change (at most the largest
+    // EnrichBudgetMs the template accepts).
+    let names = iam_notify::organizations::BUDGET * 2;
+    let lookup = names.max(iam_notify::policy_lookup::MAX_BUDGET);
     assert!(
         cfg.sdk.operation_timeout * 2 + lookup + Duration::from_secs(5) <= timeout,
         "twice {:?} of SDK time and {lookup:?} of lookups must fit, with start-up room, in the \
