@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import boto3  # noqa: E402
 import demo  # noqa: E402
-from local_servers import moto_server, offline_env  # noqa: E402
+from local_servers import moto_server  # noqa: E402
+from run import lambda_env  # noqa: E402
 from runtime_stub import RuntimeStub  # noqa: E402
 
 ACCOUNT = "123456789012"  # moto's default account: the stack's own
@@ -36,11 +37,9 @@ ACCOUNT = "123456789012"  # moto's default account: the stack's own
 def run(binary, events, invocations, moto, topic, enrich):
     """One process, `invocations` events: (first invocation ms, mean ms of the others)."""
     stub = RuntimeStub(events, invocations)
-    env = offline_env(
-        AWS_LAMBDA_RUNTIME_API=stub.url, AWS_LAMBDA_FUNCTION_NAME="iam-notify",
-        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128", AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
-        TOPIC_ARN=topic, AWS_ENDPOINT_URL=moto.url, ENRICH="true" if enrich else "false",
-        IDENTITY_STORE_ID=demo.DEMO_STORE, RUST_LOG="warn")
+    # The Lambda environment bench/run.py gives the function, publishing to moto instead.
+    env = {**lambda_env(stub), "DRY_RUN": "false", "TOPIC_ARN": topic, "AWS_ENDPOINT_URL": moto.url,
+           "ENRICH": "true" if enrich else "false", "IDENTITY_STORE_ID": demo.DEMO_STORE, "RUST_LOG": "warn"}
     proc = subprocess.Popen([binary], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:

@@ -529,8 +529,13 @@ def featured(deliveries):
     return picks
 
 
+def rule():
+    """The line that opens each part of the demo's report."""
+    rule()
+
+
 def print_alert(d):
-    say("\n" + "=" * 100)
+    rule()
     say(f"Subject: {d.subject}")
     say(f"Attributes: {json.dumps(d.attributes, sort_keys=True)}")
     say("-" * 100)
@@ -601,12 +606,12 @@ def main(argv=None):
     for d in shown:
         print_alert(d)
     if result.ops_deliveries:
-        say("\n" + "=" * 100)
+        rule()
         say(f"The ops topic's mailbox: {len(result.ops_deliveries)} alerts about changes to the monitor itself "
             "(each also on the alert topic), the first in full:")
         print_alert(result.ops_deliveries[0])
     for line in result.heartbeat_metrics:
-        say("\n" + "=" * 100)
+        rule()
         say("The heartbeat: no alert, one CloudWatch embedded-metric line in the function's log "
             "(the heartbeat-missing alarm watches it):")
         say(line)
@@ -614,14 +619,14 @@ def main(argv=None):
         say(f"\n({len(shown)} of {len(result.deliveries)} alerts shown in full; `make demo ALL=1` prints every one)")
     if result.burst is not None:
         b = result.burst
-        say("\n" + "=" * 100)
+        rule()
         say(f"Digest mode ({b.file}): {b.records} changes in one batch became {len(b.deliveries)} emails: "
             "each warning or critical alert at once, one digest for the rest of the session:")
         for d in b.deliveries:
             print_alert(d)
     if result.organization is not None:
         o = result.organization
-        say("\n" + "=" * 100)
+        rule()
         say(f"An organization: account {o.member} ({o.name}) forwarded {o.forwarded} events to the central bus; "
             "the change arrived named as AWS Organizations names the account, the heartbeat was counted:")
         for d in o.deliveries:
@@ -630,7 +635,7 @@ def main(argv=None):
             say(line)
     if result.meaning is not None:
         m = result.meaning
-        say("\n" + "=" * 100)
+        rule()
         say("What a change means: what the function read from moto's IAM and Identity Store, the first in full:")
         for n, name in enumerate(MEANING):
             d = m.delivery(name)
@@ -645,7 +650,7 @@ def main(argv=None):
                         say(line)
     say("\n" + table(summary(files, result)))
     failed = [i.file for i in result.invokes if not i.ok]
-    say("\n" + "=" * 100)
+    rule()
     heartbeats = sum(1 for i in result.invokes if i.heartbeat)
     say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {heartbeats} heartbeat counted; "
         f"{len(result.deliveries)} notifications arrived in the alert mailbox, {len(result.ops_deliveries)} "
