@@ -16,6 +16,44 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 
+/// What the handler is given (`main.rs`: the SNS publisher, the account-name directory, IAM):
+/// a publisher, where account names come from, and where IAM's answers about a change come
+/// from; `()` for either: nothing looked up.
+#[derive(Debug)]
+pub struct Shell<P, D = (), L = ()> {
+    pub publisher: P,
+    pub names: D,
+    pub policies: L,
+}
+
+impl<P: Publisher, D: Send + Sync, L: Send + Sync> Publisher for Shell<P, D, L> {
+    fn publish(
+        &self,
+        topic_arn: &str,
+        notification: &Notification,
+    ) -> impl std::future::Future<Output = Result<String, PublishError>> + Send {
+        self.publisher.publish(topic_arn, notification)
+    }
+}
+
+impl<P: Send + Sync, D: AccountDirectory, L: Send + Sync> AccountDirectory for Shell<P, D, L> {
+    fn account_name(
+        &self,
+        account: &str,
+    ) -> impl std::future::Future<Output = Option<String>> + Send {
+        self.names.account_name(account)
+    }
+}
+
+impl<P: Send + Sync, D: Send + Sync, L: PolicyLookup> PolicyLookup for Shell<P, D, L> {
+    fn read(
+        &self,
+        wants: &crate::policy_lookup::Wants,
+    ) -> impl std::future::Future<Output = Read> + Send {
+        self.policies.read(wants)
+    }
+}
+
 /// CloudWatch Logs takes events of up to 256 KB: a logged body is cut well below that (JSON
 /// escaping can double it), other logged texts shorter still.
 const MAX_LOGGED_BODY_BYTES: usize = 64 * 1024;

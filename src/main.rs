@@ -6,10 +6,10 @@
 
 use iam_notify::account_alias::AliasApi;
 use iam_notify::config::Config;
-use iam_notify::handler::{handle_text, unconfigured, usable_deadline};
+use iam_notify::handler::{Shell, handle_text, unconfigured, usable_deadline};
 use iam_notify::logging::LogSettings;
-use iam_notify::organizations::{Directory, FirstOf, OrganizationsApi, WithNames};
-use iam_notify::policy_lookup::{IamPolicies, WithPolicies};
+use iam_notify::organizations::{Directory, FirstOf, OrganizationsApi};
+use iam_notify::policy_lookup::IamPolicies;
 use iam_notify::publish::SnsPublisher;
 use iam_notify::strict::StrictJsonLayer;
 use lambda_runtime::layers::TracingLayer;
@@ -27,18 +27,15 @@ async fn main() -> Result<(), Error> {
             // Account names: in an organization's central stack from AWS Organizations, else
             // the member's alias; the stack's own account's alias (enrichment on).
             let central = config.accounts.organization_id.is_some();
-            let named = WithNames {
+            let publisher = Shell {
                 publisher: SnsPublisher::from_env(&config.sdk, config.chat),
                 names: FirstOf(
                     central.then(|| Directory::new(OrganizationsApi::new())),
                     (central || config.enrich)
                         .then(|| Directory::new(AliasApi::new(config.own_account(), central))),
                 ),
-            };
-            // What a change means, read from IAM (ENRICH, default on): this account's, and in
-            // central mode the members' through their read role.
-            let publisher = WithPolicies {
-                inner: named,
+                // What a change means, read from IAM (ENRICH, default on): this account's, and
+                // in central mode the members' through their read role.
                 policies: config.enrich.then(|| {
                     IamPolicies::new(config.own_account(), central)
                         .with_budget(config.enrich_budget)

@@ -17,8 +17,7 @@
 //! characters) and escaped by the renderer like any other field.
 
 use crate::accounts::MAX_NAME_CHARS;
-use crate::publish::{PublishError, Publisher, RecordingPublisher, SnsPublisher};
-use crate::render::Notification;
+use crate::publish::{RecordingPublisher, SnsPublisher};
 use crate::signed_call::{self, Call};
 use std::collections::HashMap;
 use std::future::Future;
@@ -64,27 +63,10 @@ impl<A: AccountDirectory, B: AccountDirectory> AccountDirectory for FirstOf<A, B
     }
 }
 
-/// A publisher and a directory: what the handler is given (`main.rs`: the SNS publisher,
-/// and in central mode the Organizations directory).
-#[derive(Debug)]
-pub struct WithNames<P, D> {
-    pub publisher: P,
-    pub names: D,
-}
-
-impl<P: Publisher, D: Send + Sync> Publisher for WithNames<P, D> {
-    fn publish(
-        &self,
-        topic_arn: &str,
-        notification: &Notification,
-    ) -> impl Future<Output = Result<String, PublishError>> + Send {
-        self.publisher.publish(topic_arn, notification)
-    }
-}
-
-impl<P: Send + Sync, D: AccountDirectory> AccountDirectory for WithNames<P, D> {
-    fn account_name(&self, account: &str) -> impl Future<Output = Option<String>> + Send {
-        self.names.account_name(account)
+/// No directory: no names (a [`crate::handler::Shell`] without account names).
+impl AccountDirectory for () {
+    async fn account_name(&self, _account: &str) -> Option<String> {
+        None
     }
 }
 
@@ -95,7 +77,7 @@ impl AccountDirectory for SnsPublisher {
     }
 }
 
-/// The recording fake looks nothing up (wrap it in [`WithNames`] for tests that do).
+/// The recording fake looks nothing up (put it in a [`crate::handler::Shell`] for tests that do).
 impl AccountDirectory for RecordingPublisher {
     async fn account_name(&self, _account: &str) -> Option<String> {
         None

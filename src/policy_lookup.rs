@@ -9,9 +9,6 @@
 //! built-in knowledge and are not read.
 
 use crate::event::Event;
-use crate::organizations::AccountDirectory;
-use crate::publish::{PublishError, Publisher};
-use crate::render::Notification;
 use crate::signed_call::{self, xml_text};
 use std::future::Future;
 use std::time::Duration;
@@ -180,44 +177,15 @@ impl PolicyLookup for crate::publish::SnsPublisher {
     }
 }
 
-/// The recording fake reads nothing (wrap it in [`WithPolicies`] for tests that do).
+/// The recording fake reads nothing (put it in a [`crate::handler::Shell`] for tests that do).
 impl PolicyLookup for crate::publish::RecordingPublisher {
     async fn read(&self, _wants: &Wants) -> Read {
         Read::default()
     }
 }
 
-/// A publisher (with its account directory) and a policy lookup: what `main.rs` hands the
-/// handler.
-#[derive(Debug)]
-pub struct WithPolicies<S, L> {
-    pub inner: S,
-    pub policies: L,
-}
-
-impl<S: Publisher, L: Send + Sync> Publisher for WithPolicies<S, L> {
-    fn publish(
-        &self,
-        topic_arn: &str,
-        notification: &Notification,
-    ) -> impl Future<Output = Result<String, PublishError>> + Send {
-        self.inner.publish(topic_arn, notification)
-    }
-}
-
-impl<S: AccountDirectory, L: Send + Sync> AccountDirectory for WithPolicies<S, L> {
-    fn account_name(&self, account: &str) -> impl Future<Output = Option<String>> + Send {
-        self.inner.account_name(account)
-    }
-}
-
-impl<S: Send + Sync, L: PolicyLookup> PolicyLookup for WithPolicies<S, L> {
-    fn read(&self, wants: &Wants) -> impl Future<Output = Read> + Send {
-        self.policies.read(wants)
-    }
-}
-
-impl<P: Send + Sync, D: Send + Sync> PolicyLookup for crate::organizations::WithNames<P, D> {
+/// Nothing is looked up (a [`crate::handler::Shell`] without IAM reads).
+impl PolicyLookup for () {
     async fn read(&self, _wants: &Wants) -> Read {
         Read::default()
     }

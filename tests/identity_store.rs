@@ -9,9 +9,9 @@ mod common;
 use common::fake::{Answer, fake_endpoint, sdk_config};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
-use iam_notify::handler::handle;
+use iam_notify::handler::{Shell, handle};
 use iam_notify::identity_store::Person;
-use iam_notify::policy_lookup::{BUDGET, IamPolicies, Read, WithPolicies};
+use iam_notify::policy_lookup::{BUDGET, IamPolicies, Read};
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render_named};
 use iam_notify::{Event, Format};
@@ -76,15 +76,16 @@ fn json_answer(status: u16, body: Value) -> Answer {
 }
 
 async fn through(server_url: &str, event: &Value, config: &Config) -> (String, Duration) {
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(IamPolicies::with_config(sdk_config(server_url).await)),
     };
     let started = Instant::now();
     let out = handle(event, config, &shell).await.unwrap();
     let took = started.elapsed();
     assert!(out["messageId"].is_string(), "published: {out}");
-    (shell.inner.sent()[0].message.clone(), took)
+    (shell.publisher.sent()[0].message.clone(), took)
 }
 
 #[tokio::test]
@@ -97,14 +98,15 @@ async fn a_session_name_becomes_a_person_once_per_environment() {
                {"Value": "maria@example.com", "Primary": true}]}),
     ))
     .await;
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(IamPolicies::with_config(sdk_config(&server.url).await)),
     };
     for _ in 0..3 {
         handle(&sso(), &with_store(), &shell).await.unwrap();
     }
-    let text = shell.inner.sent()[2].message.clone();
+    let text = shell.publisher.sent()[2].message.clone();
     assert!(
         text.contains("\nPerson:         Maria Garcia (user name maria.garcia@example.com, maria@example.com; IAM Identity Center user 9067-ab)\n"),
         "{text}"

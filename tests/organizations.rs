@@ -10,8 +10,8 @@ use common::fake::{Answer, FakeEndpoint, fake_endpoint, refusing_url, sdk_config
 use iam_notify::account_alias::AliasApi;
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
-use iam_notify::handler::handle;
-use iam_notify::organizations::{AccountDirectory, BUDGET, Directory, OrganizationsApi, WithNames};
+use iam_notify::handler::{Shell, handle};
+use iam_notify::organizations::{AccountDirectory, BUDGET, Directory, OrganizationsApi};
 use iam_notify::publish::RecordingPublisher;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -51,9 +51,10 @@ async fn twice_through<D: AccountDirectory>(
     names: D,
     mapping: &str,
 ) -> (Vec<String>, Vec<Duration>) {
-    let shell = WithNames {
+    let shell = Shell {
         publisher: RecordingPublisher::new(),
         names,
+        policies: (),
     };
     let config = central(mapping);
     let mut took = Vec::new();
@@ -162,9 +163,10 @@ async fn a_silent_endpoint_costs_at_most_the_budget() {
 #[tokio::test]
 async fn a_refused_connection_still_publishes() {
     let url = refusing_url();
-    let shell = WithNames {
+    let shell = Shell {
         publisher: RecordingPublisher::new(),
         names: names(&url).await,
+        policies: (),
     };
     let out = handle(&member_event(), &central(""), &shell).await.unwrap();
     assert!(out["messageId"].is_string());
@@ -179,9 +181,10 @@ async fn a_refused_connection_still_publishes() {
 #[tokio::test]
 async fn a_single_account_stack_asks_nothing() {
     let server = fake_endpoint(json(200, r#"{"Account":{"Name":"x"}}"#)).await;
-    let shell = WithNames {
+    let shell = Shell {
         publisher: RecordingPublisher::new(),
         names: names(&server.url).await,
+        policies: (),
     };
     handle(
         &member_event(),

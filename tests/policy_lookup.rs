@@ -10,8 +10,8 @@ mod common;
 use common::fake::{Answer, FakeEndpoint, fake_endpoint, sdk_config};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
-use iam_notify::handler::handle;
-use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, MAX_BUDGET, Read, WithPolicies};
+use iam_notify::handler::{Shell, handle};
+use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, MAX_BUDGET, Read};
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render, render_named};
 use iam_notify::severity::Severity;
@@ -124,8 +124,9 @@ async fn through(
     event: &Value,
     config: &Config,
 ) -> (String, String, Duration) {
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(policies(&server.url).await),
     };
     let started = Instant::now();
@@ -135,7 +136,7 @@ async fn through(
         out["messageId"].is_string(),
         "the alert is published: {out}"
     );
-    let sent = shell.inner.sent();
+    let sent = shell.publisher.sent();
     (
         sent[0].request.subject.clone(),
         sent[0].message.clone(),
@@ -243,8 +244,9 @@ async fn nothing_is_read_where_it_should_not_be() {
     through(&server, &attach(), &off).await;
     assert_eq!(server.hits(), 0);
     // Dry-run reads nothing either (no account to read in, nothing published).
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(policies(&server.url).await),
     };
     handle(&attach(), &common::config(true, Default::default()), &shell)
@@ -294,8 +296,9 @@ fn the_budget_parameter_is_the_codes_range_and_default() {
 #[tokio::test]
 async fn the_configured_budget_bounds_the_lookups() {
     let server = fake_endpoint(Answer::silence(Duration::from_secs(10))).await;
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(
             IamPolicies::with_config(sdk_config(&server.url).await)
                 .with_budget(Duration::from_millis(300)),
@@ -312,10 +315,10 @@ async fn the_configured_budget_bounds_the_lookups() {
     let took = started.elapsed();
     assert!(took < Duration::from_millis(800), "{took:?}");
     assert!(
-        shell.inner.sent()[0]
+        shell.publisher.sent()[0]
             .message
             .contains("what the policy grants: no answer within 300 ms"),
         "{}",
-        shell.inner.sent()[0].message
+        shell.publisher.sent()[0].message
     );
 }

@@ -9,10 +9,8 @@ mod common;
 
 use common::fake::{Answer, fake_endpoint, sdk_config};
 use iam_notify::accounts::Accounts;
-use iam_notify::handler::handle;
-use iam_notify::policy_lookup::{
-    BUDGET, Basis, Holders, IamPolicies, Read, RoleTrust, Versions, WithPolicies,
-};
+use iam_notify::handler::{Shell, handle};
+use iam_notify::policy_lookup::{BUDGET, Basis, Holders, IamPolicies, Read, RoleTrust, Versions};
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render, render_named};
 use iam_notify::severity::Severity;
@@ -323,8 +321,9 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
         ),
     ] {
         let server = fake_endpoint(answer).await;
-        let shell = WithPolicies {
-            inner: RecordingPublisher::new(),
+        let shell = Shell {
+            publisher: RecordingPublisher::new(),
+            names: (),
             policies: Some(IamPolicies::with_config(sdk_config(&server.url).await)),
         };
         let started = Instant::now();
@@ -333,7 +332,7 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
             .unwrap();
         let took = started.elapsed();
         assert!(out["messageId"].is_string(), "published: {out}");
-        let text = shell.inner.sent()[0].message.clone();
+        let text = shell.publisher.sent()[0].message.clone();
         assert!(
             text.contains("Not looked up:  what changed from the earlier version: "),
             "{text}"
@@ -356,8 +355,9 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
 async fn a_member_account_is_read_through_its_read_role_or_says_why_not() {
     // Central mode: the record is a member's; STS refuses the member's read role.
     let server = fake_endpoint(Answer::query_error(403, "AccessDenied")).await;
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(IamPolicies::with_config_for(
             sdk_config(&server.url).await,
             "210987654321",
@@ -377,7 +377,7 @@ async fn a_member_account_is_read_through_its_read_role_or_says_why_not() {
         .await
         .unwrap();
     assert!(started.elapsed() < BUDGET + Duration::from_millis(500));
-    let text = shell.inner.sent()[0].message.clone();
+    let text = shell.publisher.sent()[0].message.clone();
     assert!(
         text.contains(
             "Not looked up:  what changed from the earlier version: the function may not read \
@@ -389,8 +389,9 @@ async fn a_member_account_is_read_through_its_read_role_or_says_why_not() {
     // Without central mode, another account's record asks nothing.
     let single = IamPolicies::with_config_for(sdk_config(&server.url).await, "210987654321", false);
     let hits = server.hits();
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(single),
     };
     let single_config = iam_notify::config::Config {
@@ -418,15 +419,16 @@ async fn iams_answers_become_the_comparison_the_holders_and_the_trust() {
         urlencoding::encode(ALLOW_ALL)
     );
     let server = fake_endpoint(Answer::xml(200, &body)).await;
-    let shell = WithPolicies {
-        inner: RecordingPublisher::new(),
+    let shell = Shell {
+        publisher: RecordingPublisher::new(),
+        names: (),
         policies: Some(IamPolicies::with_config(sdk_config(&server.url).await)),
     };
     let config = common::config(false, Default::default());
     handle(&own("SetDefaultPolicyVersion"), &config, &shell)
         .await
         .unwrap();
-    let text = shell.inner.sent()[0].message.clone();
+    let text = shell.publisher.sent()[0].message.clone();
     assert!(
         text.contains(
             "\nCompared with:  v1, the policy's only other version (so the default before)\n"
