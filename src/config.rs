@@ -89,8 +89,8 @@ pub struct Config {
     /// Accounts in words (`ACCOUNT_NAMES`), and whether subjects name the account (an
     /// organization's central stack: `ORGANIZATION_ID`).
     pub accounts: Accounts,
-    /// Read what an attached customer-managed policy grants (`ENRICH`, default true; only
-    /// when publishing, and only for policies of the topic's own account).
+    /// Read from IAM and Identity Store what a change means (`ENRICH`, default true; only when
+    /// publishing: the topic's own account, and members' in central mode; `policy_lookup`).
     pub enrich: bool,
     /// The most the lookups add to an alert's time (`ENRICH_BUDGET_MS`, default 2000).
     pub enrich_budget: Duration,
