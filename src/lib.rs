@@ -21,6 +21,7 @@ pub mod digest;
 pub mod emf;
 pub mod event;
 pub mod handler;
+pub mod heap;
 pub mod heartbeat;
 pub mod identity_store;
 pub mod invariants;

@@ -22,6 +22,7 @@ use std::time::SystemTime;
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     LogSettings::from_lookup(|k| std::env::var(k).ok()).init();
+    iam_notify::heap::keep_freed_memory();
     let setup = match Config::from_env() {
         Ok(config) => {
             // Account names: in an organization's central stack from AWS Organizations, else
