@@ -2,6 +2,7 @@
 //! message attributes subscribers filter on, and the whole kept under SNS's size limit.
 
 pub mod amazon_q;
+pub(crate) mod quoted;
 
 use crate::redact::cap;
 use crate::render::Notification;
@@ -95,8 +96,10 @@ pub fn whole_size(n: &Notification, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
     let machine = match chat {
-        ChatFormat::None => n.document.to_json(&n.body, true, false),
-        ChatFormat::AmazonQ => amazon_q::notification(n, &n.body, false).to_string(),
+        ChatFormat::None => n.document.to_quoted_json(&n.body, true, false),
+        ChatFormat::AmazonQ => {
+            quoted::to_string(&amazon_q::notification(n, &n.body, false)).unwrap_or_default()
+        }
     };
     fixed + per_protocol(&n.body, &n.sms, &machine).len()
 }
@@ -123,9 +126,12 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
         } else {
             shortened_text(n, budget)
         };
+        // The machine document written straight as the string that carries it.
         let machine = match chat {
-            ChatFormat::None => n.document.to_json(&text, with_document, compact),
-            ChatFormat::AmazonQ => amazon_q::notification(n, &text, compact).to_string(),
+            ChatFormat::None => n.document.to_quoted_json(&text, with_document, compact),
+            ChatFormat::AmazonQ => {
+                quoted::to_string(&amazon_q::notification(n, &text, compact)).unwrap_or_default()
+            }
         };
         let message = per_protocol(&text, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
@@ -148,23 +154,27 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
     }
 }
 
-/// The body cut to `budget` bytes, saying so when cut.
+/// `s` as a JSON string literal.
+fn quoted(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+}
+
 /// The `MessageStructure=json` message: `{"default":…,"email":…,"sms":…,"sqs":…,"lambda":…,
-/// "http":…,"https":…}`, each value a JSON string. Each distinct value is escaped once and
+/// "http":…,"https":…}`, each value a JSON string; `machine` comes as its JSON string
+/// literal already (see [`quoted::to_string`]). Each distinct value is escaped once and
 /// copied, instead of building a map of copies and escaping each (the machine document is
 /// in it four times).
 fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
-    let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
-    let (text, sms, machine) = (quoted(text), quoted(sms), quoted(machine));
+    let (text, sms) = (quoted(text), quoted(sms));
     let mut out = String::with_capacity(2 * text.len() + sms.len() + 4 * machine.len() + 80);
     for (i, (key, value)) in [
-        ("default", &text),
+        ("default", text.as_str()),
         ("email", &text),
         ("sms", &sms),
-        ("sqs", &machine),
-        ("lambda", &machine),
-        ("http", &machine),
-        ("https", &machine),
+        ("sqs", machine),
+        ("lambda", machine),
+        ("http", machine),
+        ("https", machine),
     ]
     .into_iter()
     .enumerate()
@@ -179,6 +189,7 @@ fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
     out
 }
 
+/// The body cut to `budget` bytes, saying so when cut.
 fn shortened_text(n: &Notification, budget: usize) -> Cow<'_, str> {
     let (kept, cut) = cut_utf8(&n.body, budget);
     if cut {
@@ -244,7 +255,10 @@ mod tests {
         ] {
             let expected = json!({"default": text, "email": text, "sms": sms, "sqs": machine,
                                   "lambda": machine, "http": machine, "https": machine});
-            assert_eq!(per_protocol(text, sms, machine), expected.to_string());
+            assert_eq!(
+                per_protocol(text, sms, &quoted(machine)),
+                expected.to_string()
+            );
         }
     }
 }

@@ -87,39 +87,41 @@ pub struct Statement<'a> {
 
 impl<'a> Statement<'a> {
     fn read(v: &'a Value) -> Statement<'a> {
-        let principal = v.get("Principal");
-        Statement {
-            allow: v.get("Effect").and_then(Value::as_str) == Some("Allow"),
-            actions: one_or_many(v.get("Action")),
-            not_action: v.get("NotAction").is_some(),
-            resources: one_or_many(v.get("Resource")),
-            not_resource: v.get("NotResource").is_some(),
-            aws_principals: match principal {
-                Some(Value::String(p)) => vec![p.as_str()],
-                Some(Value::Object(o)) => one_or_many(o.get("AWS")),
-                _ => Vec::new(),
-            },
-            federated: principal
-                .and_then(Value::as_object)
-                .map(|o| one_or_many(o.get("Federated")))
-                .unwrap_or_default(),
-            services: principal
-                .and_then(Value::as_object)
-                .map(|o| one_or_many(o.get("Service")))
-                .unwrap_or_default(),
-            not_principal: v.get("NotPrincipal").is_some(),
-            has_condition: v.get("Condition").is_some(),
-            condition_keys: v
-                .get("Condition")
-                .and_then(Value::as_object)
-                .map(|ops| {
-                    ops.values()
-                        .filter_map(Value::as_object)
-                        .flat_map(|keys| keys.keys().map(String::as_str))
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let mut s = Statement::default();
+        // One pass over the statement's elements (a statement that is not an object has none).
+        for (key, value) in v.as_object().into_iter().flatten() {
+            match key.as_str() {
+                "Effect" => s.allow = value.as_str() == Some("Allow"),
+                "Action" => s.actions = one_or_many(Some(value)),
+                "NotAction" => s.not_action = true,
+                "Resource" => s.resources = one_or_many(Some(value)),
+                "NotResource" => s.not_resource = true,
+                "Principal" => match value {
+                    Value::String(p) => s.aws_principals = vec![p.as_str()],
+                    Value::Object(o) => {
+                        s.aws_principals = one_or_many(o.get("AWS"));
+                        s.federated = one_or_many(o.get("Federated"));
+                        s.services = one_or_many(o.get("Service"));
+                    }
+                    _ => {}
+                },
+                "NotPrincipal" => s.not_principal = true,
+                "Condition" => {
+                    s.has_condition = true;
+                    s.condition_keys = value
+                        .as_object()
+                        .map(|ops| {
+                            ops.values()
+                                .filter_map(Value::as_object)
+                                .flat_map(|keys| keys.keys().map(String::as_str))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                }
+                _ => {}
+            }
         }
+        s
     }
 
     /// The statement applies to every resource of `service` (every service for `None`): a
@@ -440,8 +442,14 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
     }
     for a in &s.actions {
         let lower = a.to_ascii_lowercase();
-        let all = is_all_actions(&lower);
-        let service = if all { None } else { service_wide(&lower) };
+        // A pattern without wildcards is one action: neither every action nor a service's.
+        let literal = !lower.contains(['*', '?']);
+        let all = !literal && is_all_actions(&lower);
+        let service = if all || literal {
+            None
+        } else {
+            service_wide(&lower)
+        };
         if all && s.on_everything(None) {
             out.push(Finding::new(
                 Rule::AllowAll,

@@ -55,29 +55,56 @@ impl Document {
     /// The document as JSON text carrying `text` as its body: whole, without its policy
     /// document (`with_policy_document` false), or compacted (see [`AlertDocument::compact`]).
     pub fn to_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
+        serde_json::to_string(&self.carrying(text, with_policy_document, compact))
+            .unwrap_or_default()
+    }
+
+    /// [`Document::to_json`] as a JSON string literal, as the per-protocol message carries it
+    /// (written in one pass; see `delivery::quoted`).
+    pub fn to_quoted_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
+        crate::delivery::quoted::to_string(&self.carrying(text, with_policy_document, compact))
+            .unwrap_or_else(|_| "\"\"".into())
+    }
+
+    /// What [`Document::to_json`] writes: the alert borrowed when it travels whole, else a
+    /// changed copy.
+    fn carrying<'a>(
+        &'a self,
+        text: &'a str,
+        with_policy_document: bool,
+        compact: bool,
+    ) -> Carried<'a> {
         match self {
-            Document::Alert(d) if !compact => serde_json::to_string(&AlertView {
+            Document::Alert(d) if !compact => Carried::View(AlertView {
                 doc: d,
                 text,
                 policy_document: with_policy_document,
-            })
-            .unwrap_or_default(),
+            }),
             Document::Alert(d) => {
-                let mut doc = (**d).clone();
+                let mut doc = d.clone();
                 doc.text = text.to_string();
                 doc.compact();
-                serde_json::to_string(&doc).unwrap_or_default()
+                Carried::Alert(doc)
             }
             Document::Digest(d) => {
-                let mut doc = (**d).clone();
+                let mut doc = d.clone();
                 doc.text = text.to_string();
                 if compact {
                     doc.compact();
                 }
-                serde_json::to_string(&doc).unwrap_or_default()
+                Carried::Digest(doc)
             }
         }
     }
+}
+
+/// A document as it travels (see [`Document::carrying`]).
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Carried<'a> {
+    View(AlertView<'a>),
+    Alert(Box<AlertDocument>),
+    Digest(Box<crate::digest::DigestDocument>),
 }
 
 /// An [`AlertDocument`] as it travels, borrowed: with the text the message carries and,

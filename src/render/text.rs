@@ -33,6 +33,18 @@ fn push_one_line(out: &mut String, s: &str) {
 /// one of ours: keeps line breaks and tabs, escapes the rest.
 pub fn multi_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8 + 16);
+    // Printable ASCII and line breaks (a re-indented policy document): nothing to escape,
+    // only the indent to add to every line.
+    if s.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b)) {
+        for line in s.split_inclusive('\n') {
+            out.push_str("  ");
+            out.push_str(line);
+        }
+        if s.is_empty() || s.ends_with('\n') {
+            out.push_str("  ");
+        }
+        return out;
+    }
     for (i, line) in s.split('\n').enumerate() {
         if i > 0 {
             out.push('\n');
@@ -145,6 +157,19 @@ pub fn push_labelled_line(out: &mut String, label: &str, value: &str) {
 /// characters `?`.
 pub fn clean_ascii(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len().min(128));
+    if raw.is_ascii() {
+        // Byte-wise, as below: graphic kept, whitespace and controls one space.
+        for b in raw.bytes() {
+            if b.is_ascii_graphic() {
+                out.push(char::from(b));
+            } else if !(out.is_empty() || out.ends_with(' ')) {
+                out.push(' ');
+            }
+        }
+        let len = out.trim_end().len();
+        out.truncate(len);
+        return out;
+    }
     for c in raw.chars() {
         let c = match c {
             c if c.is_ascii_graphic() => c,
@@ -255,5 +280,56 @@ mod tests {
     #[test]
     fn multi_line_indents_every_line() {
         assert_eq!(multi_line("a\n\tb\r\nc\u{7}"), "  a\n  \tb\n  c\\u{7}");
+        // Printable ASCII and line breaks only (the quick way), at the edges too.
+        for (text, shown) in [
+            ("", "  "),
+            ("a", "  a"),
+            ("a\nb", "  a\n  b"),
+            ("a\n", "  a\n  "),
+            ("\n\n", "  \n  \n  "),
+        ] {
+            assert_eq!(multi_line(text), shown, "{text:?}");
+        }
+    }
+
+    /// The quick ways (printable ASCII and line breaks; ASCII) give what the general ones do.
+    #[test]
+    fn the_ascii_ways_are_the_general_ones() {
+        use proptest::prelude::*;
+        let general_multi = |s: &str| {
+            let mut out = String::new();
+            for (i, line) in s.split('\n').enumerate() {
+                if i > 0 {
+                    out.push('\n');
+                }
+                out.push_str("  ");
+                for (j, part) in line.split('\t').enumerate() {
+                    if j > 0 {
+                        out.push('\t');
+                    }
+                    push_one_line(&mut out, part.trim_end_matches('\r'));
+                }
+            }
+            out
+        };
+        let general_clean = |raw: &str| {
+            let mut out = String::new();
+            for c in raw.chars() {
+                let c = match c {
+                    c if c.is_ascii_graphic() => c,
+                    c if c.is_whitespace() || c.is_control() => ' ',
+                    _ => '?',
+                };
+                if c == ' ' && (out.is_empty() || out.ends_with(' ')) {
+                    continue;
+                }
+                out.push(c);
+            }
+            out.trim_end().to_string()
+        };
+        proptest!(|(s in "[ -~\n\t\r\u{0}-\u{1f}\u{7f}]{0,40}")| {
+            prop_assert_eq!(multi_line(&s), general_multi(&s));
+            prop_assert_eq!(clean_ascii(&s), general_clean(&s));
+        });
     }
 }

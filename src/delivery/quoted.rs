@@ -1,0 +1,120 @@
+//! A JSON document written straight as the JSON string that carries it: what
+//! `serde_json::to_string(&serde_json::to_string(value)?)` gives, in one pass and without the
+//! intermediate text. The per-protocol message carries the machine document as a string
+//! (four times); escaping its text after writing it was a second pass over every byte.
+
+use serde::Serialize;
+use serde_json::ser::{CharEscape, Formatter};
+use std::io::{self, Write};
+
+/// `value` as JSON, itself as a JSON string literal (quotes included).
+pub fn to_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
+    let mut out = Vec::with_capacity(512);
+    out.push(b'"');
+    value.serialize(&mut serde_json::Serializer::with_formatter(
+        &mut out, InString,
+    ))?;
+    out.push(b'"');
+    // Only whole UTF-8 text was written (serde_json writes str fragments and ASCII).
+    String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
+}
+
+/// serde_json's compact output with every byte that a JSON string must escape escaped once
+/// more. What the compact formatter writes outside strings (`{}[],:`, numbers, `true`,
+/// `false`, `null`) needs no escaping, nor do string fragments (serde_json hands over the
+/// characters that need escaping separately, as [`CharEscape`]s): only the quotes around
+/// strings and the escapes within them change.
+struct InString;
+
+impl Formatter for InString {
+    fn begin_string<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b"\\\"")
+    }
+
+    fn write_char_escape<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        escape: CharEscape,
+    ) -> io::Result<()> {
+        // The escape as the compact formatter writes it (`\n`, `\"`, `\u001f`), escaped for
+        // the outer string: its backslash doubled, a quote escaped.
+        let twice: &[u8] = match escape {
+            CharEscape::Quote => b"\\\\\\\"",
+            CharEscape::ReverseSolidus => b"\\\\\\\\",
+            CharEscape::Solidus => b"\\\\/",
+            CharEscape::Backspace => b"\\\\b",
+            CharEscape::FormFeed => b"\\\\f",
+            CharEscape::LineFeed => b"\\\\n",
+            CharEscape::CarriageReturn => b"\\\\r",
+            CharEscape::Tab => b"\\\\t",
+            CharEscape::AsciiControl(byte) => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                let digit = |d: u8| HEX.get(usize::from(d & 0xf)).copied().unwrap_or(b'0');
+                return w.write_all(&[
+                    b'\\',
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    digit(byte >> 4),
+                    digit(byte),
+                ]);
+            }
+        };
+        w.write_all(twice)
+    }
+
+    fn write_raw_fragment<W: ?Sized + Write>(
+        &mut self,
+        w: &mut W,
+        fragment: &str,
+    ) -> io::Result<()> {
+        write_escaped(w, fragment.as_bytes())
+    }
+}
+
+/// `bytes` escaped as serde_json escapes a string's contents.
+fn write_escaped<W: ?Sized + Write>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
+    let text = String::from_utf8_lossy(bytes);
+    let quoted = serde_json::to_string(text.as_ref()).map_err(io::Error::other)?;
+    let inner = quoted
+        .strip_prefix('"')
+        .and_then(|q| q.strip_suffix('"'))
+        .unwrap_or_default();
+    w.write_all(inner.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    fn twice<T: Serialize>(value: &T) -> String {
+        serde_json::to_string(&serde_json::to_string(value).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn it_is_the_json_text_quoted() {
+        for value in [
+            json!(null),
+            json!({"a": "line\n\"quoted\" \\ \u{7} \u{1f} \u{7f} \u{202e} é 😀", "n": [1, -2, 2.5, 1e300, true, false, null]}),
+            json!({"": {"": []}, "k\"ey\n": {}}),
+            json!("just a string"),
+        ] {
+            assert_eq!(to_string(&value).unwrap(), twice(&value), "{value}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_in_any_place(key in any::<String>(), text in any::<String>(), n in any::<i64>(), x in any::<f64>()) {
+            let value = json!({key.clone(): [text.clone(), n, x], "text": {key: text}});
+            prop_assert_eq!(to_string(&value).unwrap(), twice(&value));
+        }
+    }
+}
