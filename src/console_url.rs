@@ -50,12 +50,11 @@ pub fn principal(partition: &str, kind: Kind, name: &str, section: Option<&str>)
 }
 
 fn details(partition: &str, kind: Kind, key: &str, section: Option<&str>) -> String {
-    let mut url = format!(
-        "{}{}/details/{}",
-        iam_base(partition),
-        list_path(kind),
-        urlencoding::encode(key)
-    );
+    let mut url = iam_base(partition);
+    url.reserve(key.len() + 48);
+    url.push_str(list_path(kind));
+    url.push_str("/details/");
+    url.push_str(&urlencoding::encode(key));
     if let Some(s) = section {
         url.push_str("?section=");
         url.push_str(&urlencoding::encode(s));

@@ -105,8 +105,8 @@ impl Event {
     /// to the typed fields: every text bounded and secret-shaped text masked, the raw
     /// sub-records walked as a whole.
     fn redact(&mut self) {
-        use crate::redact::{bounded, value};
-        let text = |s: &mut String| *s = bounded(s, crate::redact::MAX_TEXT_BYTES);
+        use crate::redact::{bound, value_in_place};
+        let text = |s: &mut String| bound(s, crate::redact::MAX_TEXT_BYTES);
         let opt = |s: &mut Option<String>| s.iter_mut().for_each(text);
         text(&mut self.detail_type);
         text(&mut self.source);
@@ -140,7 +140,7 @@ impl Event {
         .into_iter()
         .flatten()
         {
-            *raw = value(raw);
+            value_in_place(raw);
         }
         let Some(u) = d.user_identity.as_mut() else {
             return;

@@ -37,14 +37,18 @@ pub const SECRET_KEY_ENDINGS: &[&str] = &[
     "apikey",
 ];
 
-/// `true` when values under `key` are secrets.
+/// `true` when values under `key` are secrets: the key without `_` and `-`, lower-cased,
+/// ends in one of [`SECRET_KEY_ENDINGS`] (compared from the end, without a copy).
 pub fn is_secret_key(key: &str) -> bool {
-    let normal: String = key
-        .chars()
-        .filter(|c| *c != '_' && *c != '-')
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    SECRET_KEY_ENDINGS.iter().any(|end| normal.ends_with(end))
+    let normal = key
+        .bytes()
+        .rev()
+        .filter(|b| *b != b'_' && *b != b'-')
+        .map(|b| b.to_ascii_lowercase());
+    SECRET_KEY_ENDINGS.iter().any(|end| {
+        let mut from_end = normal.clone();
+        end.bytes().rev().all(|e| from_end.next() == Some(e))
+    })
 }
 
 /// The longest text kept from a record (names, user agents, error messages, …). IAM's own
@@ -105,16 +109,66 @@ fn walk(v: &Value, max_text: usize) -> Value {
     }
 }
 
+/// [`value`] done to `v` itself: only what changes is written (the typed reading's raw
+/// parts, which nothing else holds). The same result as [`value`] (property-tested).
+pub fn value_in_place(v: &mut Value) {
+    walk_in_place(v, MAX_TEXT_BYTES);
+}
+
+fn walk_in_place(v: &mut Value, max_text: usize) {
+    match v {
+        Value::String(s) => bound(s, max_text),
+        Value::Array(items) => {
+            let more = items.len().saturating_sub(MAX_ITEMS);
+            items.truncate(MAX_ITEMS);
+            items.iter_mut().for_each(|i| walk_in_place(i, max_text));
+            if more > 0 {
+                items.push(Value::String(format!("(and {more} more items, cut)")));
+            }
+        }
+        Value::Object(map) => {
+            // Keys cannot change in place: a map that is cut or has a key to mask or cut is
+            // written anew, as `value` writes it.
+            if map.len() > MAX_ITEMS || map.keys().any(|k| !is_bounded(k, MAX_TEXT_BYTES)) {
+                *v = walk(v, max_text);
+                return;
+            }
+            for (k, value) in map.iter_mut() {
+                match value {
+                    Value::Null | Value::Bool(_) => {}
+                    _ if is_secret_key(k) => *value = Value::String(REDACTED.into()),
+                    _ if is_document_key(k) => walk_in_place(value, MAX_DOCUMENT_BYTES),
+                    _ => walk_in_place(value, max_text),
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Keys holding a policy document (`policyDocument`, `assumeRolePolicyDocument`).
 fn is_document_key(key: &str) -> bool {
-    key.to_ascii_lowercase().ends_with("policydocument")
+    const END: &[u8] = b"policydocument";
+    key.len()
+        .checked_sub(END.len())
+        .and_then(|start| key.as_bytes().get(start..))
+        .is_some_and(|end| end.eq_ignore_ascii_case(END))
 }
 
 /// `s` cut to at most `max` bytes (plus the marker) at a character boundary, saying so.
 pub fn cap(s: &str, max: usize) -> String {
-    match cut_utf8(s, max) {
-        (kept, true) => format!("{kept}[... cut: {} of {} bytes shown]", kept.len(), s.len()),
-        (kept, false) => kept.to_string(),
+    let mut out = String::with_capacity(s.len().min(max) + 48);
+    push_capped(&mut out, s, max);
+    out
+}
+
+/// [`cap`], appended to `out`.
+pub fn push_capped(out: &mut String, s: &str, max: usize) {
+    use std::fmt::Write;
+    let (kept, cut) = cut_utf8(s, max);
+    out.push_str(kept);
+    if cut {
+        let _ = write!(out, "[... cut: {} of {} bytes shown]", kept.len(), s.len());
     }
 }
 
@@ -139,6 +193,20 @@ pub fn text(s: &str) -> String {
     masked(s).into_owned()
 }
 
+/// The characters of a secret access key's run: `A-Z a-z 0-9 / +` and `=` padding (a table:
+/// every byte of every record is looked up). Built at compile time; `b` stays below 256.
+#[allow(clippy::indexing_slicing)]
+static IN_RUN: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric() || c == b'/' || c == b'+' || c == b'=';
+        b += 1;
+    }
+    table
+};
+
 /// [`text`] without a copy when nothing is masked (nearly always).
 fn masked(s: &str) -> std::borrow::Cow<'_, str> {
     // No run of 40 characters fits in fewer.
@@ -146,7 +214,7 @@ fn masked(s: &str) -> std::borrow::Cow<'_, str> {
         return std::borrow::Cow::Borrowed(s);
     }
     let bytes = s.as_bytes();
-    let in_run = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+' || b == b'=';
+    let in_run = |b: u8| IN_RUN.get(usize::from(b)).copied().unwrap_or(false);
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut i = 0;
@@ -187,6 +255,18 @@ pub fn bounded(s: &str, max: usize) -> String {
     }
 }
 
+/// [`bounded`] done to `s` itself: written only when masking or cutting changes it.
+pub fn bound(s: &mut String, max: usize) {
+    if !is_bounded(s, max) {
+        *s = bounded(s, max);
+    }
+}
+
+/// Whether [`bounded`] leaves `s` as it is.
+fn is_bounded(s: &str, max: usize) -> bool {
+    s.len() <= max && matches!(masked(s), std::borrow::Cow::Borrowed(_))
+}
+
 fn looks_like_secret_key(run: &str) -> bool {
     let body = run.trim_end_matches('=');
     body.len() == 40
@@ -199,7 +279,80 @@ fn looks_like_secret_key(run: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    /// Keys and texts that exercise every rule: secret keys in any spelling, document keys,
+    /// secret-shaped and over-long keys and texts, hidden characters.
+    fn tricky_text() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("newPassword".to_string()),
+            Just("Secret_Access-KEY".to_string()),
+            Just("assumeRolePOLICYDocument".to_string()),
+            Just("policyDocument".to_string()),
+            Just(KEY.to_string()),
+            Just(format!("x {KEY}== y")),
+            Just("é".repeat(1_100)),
+            "[a-zA-Z_-]{0,20}",
+            ".{0,30}",
+        ]
+    }
+
+    fn tricky_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            tricky_text().prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::vec((tricky_text(), inner), 0..6)
+                    .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn in_place_is_the_copy(v in tricky_json()) {
+            let mut changed = v.clone();
+            value_in_place(&mut changed);
+            prop_assert_eq!(changed, value(&v));
+        }
+
+        #[test]
+        fn secret_keys_are_found_without_a_copy(key in "[a-zA-Z_é-]{0,24}", end in 0..SECRET_KEY_ENDINGS.len()) {
+            let copied = |k: &str| {
+                let normal: String = k
+                    .chars()
+                    .filter(|c| *c != '_' && *c != '-')
+                    .map(|c| c.to_ascii_lowercase())
+                    .collect();
+                SECRET_KEY_ENDINGS.iter().any(|e| normal.ends_with(e))
+            };
+            let with_end = format!("{key}{}", SECRET_KEY_ENDINGS[end].to_uppercase());
+            for k in [key.as_str(), with_end.as_str()] {
+                prop_assert_eq!(is_secret_key(k), copied(k), "{}", k);
+            }
+        }
+    }
+
+    #[test]
+    fn in_place_cuts_long_lists_and_maps_as_the_copy_does() {
+        let list = Value::Array((0..MAX_ITEMS + 3).map(|i| json!(i)).collect());
+        let map = Value::Object(
+            (0..MAX_ITEMS + 2)
+                .map(|i| (format!("k{i}"), json!(i)))
+                .collect(),
+        );
+        for v in [list, map] {
+            let mut changed = v.clone();
+            value_in_place(&mut changed);
+            assert_eq!(changed, value(&v));
+        }
+    }
 
     const KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 

@@ -7,7 +7,7 @@ use crate::calls::Kind;
 use crate::console_url;
 use crate::delivery::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
 use crate::policy;
-use crate::redact::cap;
+use crate::redact::{cap, push_capped};
 use crate::severity::Rule;
 
 /// Our body limit: SNS's, less room for message attributes.
@@ -106,35 +106,39 @@ const ESSENTIAL_FACTS: &[&str] = &[
 /// console link. Bounded whatever the record holds (a few KiB); used when the whole body
 /// cannot travel in one SNS message.
 fn essentials(f: &Facts, parts: &Parts) -> String {
-    let mut lines = vec![cap(&parts.sentence, ESSENTIAL_VALUE_BYTES), String::new()];
-    lines.push(labelled(
+    use std::fmt::Write;
+    // One buffer, line after line (each line after the first begins with its line break).
+    let mut out = String::with_capacity(1_024);
+    push_capped(&mut out, &parts.sentence, ESSENTIAL_VALUE_BYTES);
+    out.push_str("\n\n");
+    out.push_str(&labelled(
         "Severity",
         &f.severity.word().to_ascii_uppercase(),
     ));
     for finding in f.findings.iter().take(ESSENTIAL_FINDINGS) {
-        lines.push(format!(
-            "  - {} [{}: {}]",
-            cap(&one_line(&finding.reason), ESSENTIAL_VALUE_BYTES),
-            finding.severity.word(),
-            finding.rule
-        ));
+        out.push_str("\n  - ");
+        push_capped(&mut out, &one_line(&finding.reason), ESSENTIAL_VALUE_BYTES);
+        let _ = write!(out, " [{}: {}]", finding.severity.word(), finding.rule);
     }
     if f.findings.len() > ESSENTIAL_FINDINGS {
-        lines.push(format!(
-            "  - ... and {} more findings",
+        let _ = write!(
+            out,
+            "\n  - ... and {} more findings",
             f.findings.len() - ESSENTIAL_FINDINGS
-        ));
+        );
     }
-    lines.push(String::new());
+    out.push('\n');
     for line in parts
         .facts
         .split('\n')
         .filter(|l| ESSENTIAL_FACTS.iter().any(|w| l.starts_with(w)))
     {
-        lines.push(cap(line, ESSENTIAL_VALUE_BYTES + 16));
+        out.push('\n');
+        push_capped(&mut out, line, ESSENTIAL_VALUE_BYTES + 16);
     }
-    lines.extend(parts.links.split('\n').take(1).map(String::from));
-    lines.join("\n")
+    out.push('\n');
+    out.push_str(parts.links.split('\n').next().unwrap_or_default());
+    out
 }
 
 /// The first sentence: who did what, or that the change did not happen.

@@ -110,7 +110,16 @@ pub fn is_hidden(c: char) -> bool {
 
 /// Whether `s` holds a character [`is_hidden`] finds; printable ASCII is answered byte-wise.
 pub fn has_hidden(s: &str) -> bool {
-    !s.bytes().all(|b| (b' '..=b'~').contains(&b)) && s.chars().any(is_hidden)
+    !printable_ascii(s.as_bytes()) && s.chars().any(is_hidden)
+}
+
+/// Whether every byte is printable ASCII: 16 bytes at a time, without stopping inside a
+/// block, so that the compiler compares a block at once.
+fn printable_ascii(bytes: &[u8]) -> bool {
+    let printable = |b: &u8| b.wrapping_sub(b' ') <= b'~' - b' ';
+    let mut blocks = bytes.chunks_exact(16);
+    blocks.all(|block| block.iter().fold(true, |all, b| all & printable(b)))
+        && blocks.remainder().iter().all(printable)
 }
 
 /// The column labelled values start after (`Label:` padded to it, then a space).
@@ -158,17 +167,23 @@ pub fn push_labelled_line(out: &mut String, label: &str, value: &str) {
 pub fn clean_ascii(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len().min(128));
     if raw.is_ascii() {
-        // Byte-wise, as below: graphic kept, whitespace and controls one space.
+        // Byte-wise, as below: graphic kept, a run of whitespace and controls one space,
+        // none at either end.
+        let mut bytes = Vec::with_capacity(raw.len());
+        let mut after_space = true;
         for b in raw.bytes() {
             if b.is_ascii_graphic() {
-                out.push(char::from(b));
-            } else if !(out.is_empty() || out.ends_with(' ')) {
-                out.push(' ');
+                bytes.push(b);
+                after_space = false;
+            } else if !after_space {
+                bytes.push(b' ');
+                after_space = true;
             }
         }
-        let len = out.trim_end().len();
-        out.truncate(len);
-        return out;
+        if bytes.last() == Some(&b' ') {
+            bytes.pop();
+        }
+        return String::from_utf8(bytes).unwrap_or_default();
     }
     for c in raw.chars() {
         let c = match c {
@@ -290,6 +305,17 @@ mod tests {
         ] {
             assert_eq!(multi_line(text), shown, "{text:?}");
         }
+    }
+
+    #[test]
+    fn printable_ascii_is_every_byte_printable() {
+        use proptest::prelude::*;
+        proptest!(|(s in "[ -~]{0,40}[\\x00-\\x{ff}]?[ -~]{0,40}")| {
+            prop_assert_eq!(
+                printable_ascii(s.as_bytes()),
+                s.bytes().all(|b| (b' '..=b'~').contains(&b))
+            );
+        });
     }
 
     /// The quick ways (printable ASCII and line breaks; ASCII) give what the general ones do.
