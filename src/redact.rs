@@ -209,31 +209,43 @@ static IN_RUN: [bool; 256] = {
 
 /// [`text`] without a copy when nothing is masked (nearly always).
 fn masked(s: &str) -> std::borrow::Cow<'_, str> {
-    // No run of 40 characters fits in fewer.
-    if s.len() < 40 {
-        return std::borrow::Cow::Borrowed(s);
-    }
     let bytes = s.as_bytes();
-    let in_run = |b: u8| IN_RUN.get(usize::from(b)).copied().unwrap_or(false);
+    let in_run = |i: usize| {
+        bytes
+            .get(i)
+            .is_some_and(|b| IN_RUN.get(usize::from(*b)).copied().unwrap_or(false))
+    };
     let mut out: Option<String> = None;
     let mut copied = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        if !bytes.get(i).copied().is_some_and(in_run) {
-            i += 1;
+    // Only a run of at least SECRET_RUN characters can be a key. From `from` on (where the
+    // byte before, if any, is not in a run), such a run would hold the byte SECRET_RUN - 1
+    // further: when that byte is not in a run, the next SECRET_RUN bytes hold none, and the
+    // search moves past them without reading them.
+    let mut from: usize = 0;
+    while let Some(probe) = from
+        .checked_add(SECRET_RUN - 1)
+        .filter(|p| *p < bytes.len())
+    {
+        if !in_run(probe) {
+            from = probe + 1;
             continue;
         }
-        let start = i;
-        while bytes.get(i).copied().is_some_and(in_run) {
-            i += 1;
+        let mut start = probe;
+        while start > from && in_run(start - 1) {
+            start -= 1;
         }
-        let run = s.get(start..i).unwrap_or_default();
+        let mut end = probe + 1;
+        while in_run(end) {
+            end += 1;
+        }
+        let run = s.get(start..end).unwrap_or_default();
         if looks_like_secret_key(run) {
             let buf = out.get_or_insert_with(|| String::with_capacity(s.len()));
             buf.push_str(s.get(copied..start).unwrap_or_default());
             buf.push_str(REDACTED);
-            copied = i;
+            copied = end;
         }
+        from = end + 1;
     }
     match out {
         Some(mut buf) => {
@@ -243,6 +255,9 @@ fn masked(s: &str) -> std::borrow::Cow<'_, str> {
         None => std::borrow::Cow::Borrowed(s),
     }
 }
+
+/// The characters of a secret access key (before any `=` padding).
+const SECRET_RUN: usize = 40;
 
 /// `s` masked ([`text`]) and cut to `max` bytes ([`cap`]), in one allocation when neither
 /// changes it.
@@ -269,7 +284,7 @@ fn is_bounded(s: &str, max: usize) -> bool {
 
 fn looks_like_secret_key(run: &str) -> bool {
     let body = run.trim_end_matches('=');
-    body.len() == 40
+    body.len() == SECRET_RUN
         && !body.contains('=')
         && body.bytes().any(|b| b.is_ascii_uppercase())
         && body.bytes().any(|b| b.is_ascii_lowercase())
@@ -336,6 +351,47 @@ mod tests {
             for k in [key.as_str(), with_end.as_str()] {
                 prop_assert_eq!(is_secret_key(k), copied(k), "{}", k);
             }
+        }
+    }
+
+    /// Every run of key characters looked at one by one: what `masked` skips through.
+    fn masked_run_by_run(s: &str) -> String {
+        let bytes = s.as_bytes();
+        let in_run = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+' || b == b'=';
+        let (mut out, mut copied, mut i) = (String::new(), 0, 0);
+        while i < bytes.len() {
+            if !in_run(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && in_run(bytes[i]) {
+                i += 1;
+            }
+            if looks_like_secret_key(&s[start..i]) {
+                out.push_str(&s[copied..start]);
+                out.push_str(REDACTED);
+                copied = i;
+            }
+        }
+        out.push_str(&s[copied..]);
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn skipping_finds_every_key_run_by_run_does(
+            parts in proptest::collection::vec(prop_oneof![
+                Just(KEY.to_string()),
+                Just(format!("{KEY}==")),
+                Just(format!("A{KEY}")),
+                "[A-Za-z0-9/+=]{30,45}",
+                "[A-Za-z0-9/+=%é ]{0,12}",
+                "[ %:\"é]{1,3}",
+            ], 0..8)
+        ) {
+            let s = parts.concat();
+            prop_assert_eq!(masked(&s).into_owned(), masked_run_by_run(&s));
         }
     }
 

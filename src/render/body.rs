@@ -1,7 +1,7 @@
 //! The text body email subscribers read: a sentence, the severity and its findings, one
 //! labelled line per fact, the console links, notes, and the policy document.
 
-use super::text::{cut_utf8, labelled, multi_line, one_line, push_labelled, push_labelled_line};
+use super::text::{cut_utf8, labelled, multi_line, one_line, push_labelled, push_labelled_parts};
 use super::{Facts, Outcome};
 use crate::calls::Kind;
 use crate::console_url;
@@ -250,39 +250,42 @@ fn severity_lines(f: &Facts, body: &mut String) {
 fn fact_lines(f: &Facts, lines: &mut String) {
     let (event, t) = (f.event, &f.target);
     let d = &event.detail;
-    let mut field = |label: &str, value: &str| push_labelled_line(lines, label, value);
-    let recorded = |v: Option<&str>| v.unwrap_or("(not recorded)").to_string();
+    // Each value written in parts, straight into the buffer (no string per value).
+    let mut field = |label: &str, parts: &[&str]| push_labelled_parts(lines, label, parts);
+    fn recorded(v: Option<&str>) -> &str {
+        v.unwrap_or("(not recorded)")
+    }
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let source = d.event_source.as_deref().unwrap_or(event.source.as_str());
-    field("Action", &format!("{event_name} ({source})"));
-    let message = d
-        .error_message
-        .as_deref()
-        .map(|m| format!(": {m}"))
-        .unwrap_or_default();
+    field("Action", &[event_name, " (", source, ")"]);
+    let message = d.error_message.as_deref();
+    let (colon, message) = match message {
+        Some(m) => (": ", m),
+        None => ("", ""),
+    };
     match (&d.error_code, f.outcome) {
-        (None, Outcome::Failed | Outcome::Denied) => field("Outcome", &format!("failed{message}")),
+        (None, Outcome::Failed | Outcome::Denied) => field("Outcome", &["failed", colon, message]),
         (Some(code), outcome) => {
             let how = if outcome == Outcome::Denied {
                 "denied"
             } else {
                 "failed"
             };
-            field("Outcome", &format!("{how} with {code}{message}"));
+            field("Outcome", &[how, " with ", code, colon, message]);
         }
         (None, Outcome::Event) => {}
-        (None, _) => field("Outcome", "succeeded"),
+        (None, _) => field("Outcome", &["succeeded"]),
     }
     if t.kind != Kind::Other || t.name.is_some() {
         let state = if t.gone { " (deleted)" } else { "" };
         let name = t.name.as_deref().unwrap_or("(name not recorded)");
         let noun = t.noun.unwrap_or(t.kind.noun());
-        field("Resource", &format!("{noun} {name}{state}"));
+        field("Resource", &[noun, " ", name, state]);
         match &t.arn {
-            Some(arn) => field("Resource ARN", arn),
+            Some(arn) => field("Resource ARN", &[arn]),
             // An account setting has no ARN of its own.
             None if !matches!(t.kind, Kind::Other | Kind::AccountSetting) => {
-                field("Resource ARN", "(not in the record)")
+                field("Resource ARN", &["(not in the record)"])
             }
             None => {}
         }
@@ -293,22 +296,22 @@ fn fact_lines(f: &Facts, lines: &mut String) {
         } else {
             ""
         };
-        field("Policy", &format!("{}{managed}", p.name));
+        field("Policy", &[&p.name, managed]);
         if let Some(arn) = &p.arn {
-            field("Policy ARN", arn);
+            field("Policy ARN", &[arn]);
         }
         if let Some(version) = &p.version_read {
             field(
                 "Policy version",
-                &format!("{version} (its default version, read from IAM)"),
+                &[version, " (its default version, read from IAM)"],
             );
         }
         if let Some(why) = &p.not_read {
-            field("Not looked up", &format!("what the policy grants: {why}"));
+            field("Not looked up", &["what the policy grants: ", why]);
         }
     }
     for (label, value) in &t.facts {
-        field(label, value);
+        field(label, &[value]);
     }
     let said = &f.said;
     for (label, value) in [
@@ -317,32 +320,32 @@ fn fact_lines(f: &Facts, lines: &mut String) {
         ("Assumable by", &said.assumable_by),
     ] {
         if let Some(value) = value {
-            field(label, value);
+            field(label, &[value]);
         }
     }
     for why in &said.not_looked_up {
-        field("Not looked up", why);
+        field("Not looked up", &[why]);
     }
-    field("Who", &f.who.long);
+    field("Who", &[&f.who.long]);
     if let Some(person) = &said.person {
-        field("Person", person);
+        field("Person", &[person]);
     }
     match (event.account(), f.account_name) {
-        (Some(id), Some(name)) => field("Account", &format!("{id} ({name})")),
-        (id, _) => field("Account", &recorded(id)),
+        (Some(id), Some(name)) => field("Account", &[id, " (", name, ")"]),
+        (id, _) => field("Account", &[recorded(id)]),
     }
-    field("Region", &recorded(event.region()));
-    field("Time", &recorded(event.time()));
-    field("Source IP", &recorded(d.source_ip_address.as_deref()));
+    field("Region", &[recorded(event.region())]);
+    field("Time", &[recorded(event.time())]);
+    field("Source IP", &[recorded(d.source_ip_address.as_deref())]);
     match d.user_agent.as_deref() {
         Some(ua) => field(
             "User agent",
-            &format!("{ua} [{}]", crate::actor::user_agent_kind(ua)),
+            &[ua, " [", crate::actor::user_agent_kind(ua), "]"],
         ),
-        None => field("User agent", "(not recorded)"),
+        None => field("User agent", &["(not recorded)"]),
     }
-    field("Event ID", &recorded(d.event_id.as_deref()));
-    field("Request ID", &recorded(d.request_id.as_deref()));
+    field("Event ID", &[recorded(d.event_id.as_deref())]);
+    field("Request ID", &[recorded(d.request_id.as_deref())]);
 }
 
 /// The console link (or the CloudTrail event), and the policy's own page when the alert is

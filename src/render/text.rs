@@ -155,17 +155,25 @@ pub fn push_labelled(out: &mut String, label: &str, value: &str) {
 
 /// A line of [`labelled_line`] appended to `out`, after a line break unless `out` is empty.
 pub fn push_labelled_line(out: &mut String, label: &str, value: &str) {
+    push_labelled_parts(out, label, &[value]);
+}
+
+/// [`push_labelled_line`] of the value `parts` make one after the other (escaping works
+/// character by character: the parts escaped one by one are the whole escaped), without
+/// joining them first.
+pub fn push_labelled_parts(out: &mut String, label: &str, parts: &[&str]) {
     if !out.is_empty() {
         out.push('\n');
     }
     push_label(out, label);
-    push_one_line(out, value);
+    for part in parts {
+        push_one_line(out, part);
+    }
 }
 
 /// Printable ASCII with single spaces: other whitespace and controls become spaces, other
 /// characters `?`.
 pub fn clean_ascii(raw: &str) -> String {
-    let mut out = String::with_capacity(raw.len().min(128));
     if raw.is_ascii() {
         // Byte-wise, as below: graphic kept, a run of whitespace and controls one space,
         // none at either end.
@@ -185,6 +193,7 @@ pub fn clean_ascii(raw: &str) -> String {
         }
         return String::from_utf8(bytes).unwrap_or_default();
     }
+    let mut out = String::with_capacity(raw.len().min(128));
     for c in raw.chars() {
         let c = match c {
             c if c.is_ascii_graphic() => c,
