@@ -241,7 +241,12 @@ fn last_segment(arn: &str, marker: &str) -> Option<String> {
 
 /// What kind of client a `userAgent` is, for the body's "User agent" line.
 pub fn user_agent_kind(user_agent: &str) -> &'static str {
-    let ua = user_agent.to_ascii_lowercase();
+    // Lower-cased only when it has upper case (rarely: user agents are mostly lower case).
+    let ua: std::borrow::Cow<'_, str> = if user_agent.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(user_agent.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(user_agent)
+    };
     if ua.starts_with("aws-internal/") {
         "AWS internal"
     } else if ua.contains("cloudformation") {

@@ -109,18 +109,23 @@ pub(super) fn label(name: &Option<String>) -> String {
 pub fn partition(event: &Event) -> String {
     let d = &event.detail;
     let identity = d.user_identity.as_ref();
-    identity
-        .and_then(|u| u.arn.clone())
-        .or_else(|| event.request("policyArn"))
+    // The caller's ARN is borrowed; the others are read as text.
+    let arn: Option<std::borrow::Cow<'_, str>> = identity
+        .and_then(|u| u.arn.as_deref())
+        .map(std::borrow::Cow::Borrowed)
+        .or_else(|| event.request("policyArn").map(std::borrow::Cow::Owned))
         .or_else(|| {
             d.response_elements
                 .as_ref()
                 .and_then(|r| r.as_object())
                 .and_then(|o| o.values().find_map(|v| v.get("arn")))
                 .and_then(scalar_text)
-        })
-        .and_then(|a| arn::partition(&a).map(String::from))
-        .unwrap_or_else(|| "aws".to_string())
+                .map(std::borrow::Cow::Owned)
+        });
+    arn.as_deref()
+        .and_then(arn::partition)
+        .unwrap_or("aws")
+        .to_string()
 }
 
 /// What an AccessDenied `errorMessage` says the target was.

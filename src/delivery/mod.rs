@@ -4,7 +4,7 @@
 pub mod amazon_q;
 pub(crate) mod quoted;
 
-use crate::redact::cap;
+use crate::redact::{cap, shorten};
 use crate::render::Notification;
 use crate::render::text::{cut_utf8, one_line};
 use serde::Serialize;
@@ -234,7 +234,11 @@ pub fn attributes(n: &Notification) -> Vec<(&'static str, String)> {
         ("actorType", n.actor_type.as_str()),
     ]
     .into_iter()
-    .map(|(name, value)| (name, cap(&one_line(value), MAX_ATTRIBUTE_BYTES)))
+    .map(|(name, value)| {
+        let mut value = one_line(value);
+        shorten(&mut value, MAX_ATTRIBUTE_BYTES);
+        (name, value)
+    })
     .filter(|(_, v)| !v.is_empty())
     .collect()
 }

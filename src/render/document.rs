@@ -346,8 +346,9 @@ pub(super) fn document(
             .findings
             .iter()
             .map(|x| Finding {
+                rule: x.rule,
+                severity: x.severity,
                 reason: one_line(&x.reason),
-                ..x.clone()
             })
             .collect(),
         outcome: f.outcome,

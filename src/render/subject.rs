@@ -18,14 +18,18 @@ const MIN_TARGET_CHARS: usize = 12;
 /// [`MIN_ACTOR_CHARS`]), so the target of the change survives; then the target;
 /// [`sanitize_subject`] is the final guard.
 pub(super) fn subject(f: &Facts, account: Option<&str>) -> String {
-    let service = if f.is_iam { "IAM" } else { "AWS" };
     // Failed calls say so (the change did not happen); others show their severity.
-    let tag = match (f.outcome, f.severity) {
-        (Outcome::Denied, _) => format!("[{service} DENIED]"),
-        (Outcome::Failed, _) => format!("[{service} FAILED]"),
-        (_, Severity::Critical) => format!("[{service} CRITICAL]"),
-        (_, Severity::Warning) => format!("[{service} WARNING]"),
-        _ => format!("[{service}]"),
+    let tag = match (f.is_iam, f.outcome, f.severity) {
+        (true, Outcome::Denied, _) => "[IAM DENIED]",
+        (true, Outcome::Failed, _) => "[IAM FAILED]",
+        (true, _, Severity::Critical) => "[IAM CRITICAL]",
+        (true, _, Severity::Warning) => "[IAM WARNING]",
+        (true, _, _) => "[IAM]",
+        (false, Outcome::Denied, _) => "[AWS DENIED]",
+        (false, Outcome::Failed, _) => "[AWS FAILED]",
+        (false, _, Severity::Critical) => "[AWS CRITICAL]",
+        (false, _, Severity::Warning) => "[AWS WARNING]",
+        (false, _, _) => "[AWS]",
     };
     if f.outcome == Outcome::Event {
         return format!("{tag} {} from {}", f.event.detail_type, f.event.source);
