@@ -155,7 +155,7 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
 }
 
 /// `s` as a JSON string literal.
-fn quoted(s: &str) -> String {
+fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
@@ -165,7 +165,7 @@ fn quoted(s: &str) -> String {
 /// copied, instead of building a map of copies and escaping each (the machine document is
 /// in it four times).
 fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
-    let (text, sms) = (quoted(text), quoted(sms));
+    let (text, sms) = (json_string(text), json_string(sms));
     let mut out = String::with_capacity(2 * text.len() + sms.len() + 4 * machine.len() + 80);
     for (i, (key, value)) in [
         ("default", text.as_str()),
@@ -260,7 +260,7 @@ mod tests {
             let expected = json!({"default": text, "email": text, "sms": sms, "sqs": machine,
                                   "lambda": machine, "http": machine, "https": machine});
             assert_eq!(
-                per_protocol(text, sms, &quoted(machine)),
+                per_protocol(text, sms, &json_string(machine)),
                 expected.to_string()
             );
         }

@@ -258,11 +258,7 @@ fn fact_lines(f: &Facts, lines: &mut String) {
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let source = d.event_source.as_deref().unwrap_or(event.source.as_str());
     field("Action", &[event_name, " (", source, ")"]);
-    let message = d.error_message.as_deref();
-    let (colon, message) = match message {
-        Some(m) => (": ", m),
-        None => ("", ""),
-    };
+    let (colon, message) = d.error_message.as_deref().map_or(("", ""), |m| (": ", m));
     match (&d.error_code, f.outcome) {
         (None, Outcome::Failed | Outcome::Denied) => field("Outcome", &["failed", colon, message]),
         (Some(code), outcome) => {

@@ -19,18 +19,14 @@ const MIN_TARGET_CHARS: usize = 12;
 /// [`sanitize_subject`] is the final guard.
 pub(super) fn subject(f: &Facts, account: Option<&str>) -> String {
     // Failed calls say so (the change did not happen); others show their severity.
-    let tag = match (f.is_iam, f.outcome, f.severity) {
-        (true, Outcome::Denied, _) => "[IAM DENIED]",
-        (true, Outcome::Failed, _) => "[IAM FAILED]",
-        (true, _, Severity::Critical) => "[IAM CRITICAL]",
-        (true, _, Severity::Warning) => "[IAM WARNING]",
-        (true, _, _) => "[IAM]",
-        (false, Outcome::Denied, _) => "[AWS DENIED]",
-        (false, Outcome::Failed, _) => "[AWS FAILED]",
-        (false, _, Severity::Critical) => "[AWS CRITICAL]",
-        (false, _, Severity::Warning) => "[AWS WARNING]",
-        (false, _, _) => "[AWS]",
+    let (iam, aws) = match (f.outcome, f.severity) {
+        (Outcome::Denied, _) => ("[IAM DENIED]", "[AWS DENIED]"),
+        (Outcome::Failed, _) => ("[IAM FAILED]", "[AWS FAILED]"),
+        (_, Severity::Critical) => ("[IAM CRITICAL]", "[AWS CRITICAL]"),
+        (_, Severity::Warning) => ("[IAM WARNING]", "[AWS WARNING]"),
+        _ => ("[IAM]", "[AWS]"),
     };
+    let tag = if f.is_iam { iam } else { aws };
     if f.outcome == Outcome::Event {
         return format!("{tag} {} from {}", f.event.detail_type, f.event.source);
     }
