@@ -22,7 +22,7 @@ const SSO_ROLE_PREFIX: &str = "AWSReservedSSO_";
 
 /// Reads the caller of `event`. Never fails and never returns an empty name: when the record
 /// says nothing about the caller, the text says so.
-pub fn actor(event: &Event) -> Actor {
+pub fn actor(event: &Event<'_>) -> Actor {
     let mut who = match event.detail.user_identity.as_ref() {
         Some(identity) => from_identity(identity),
         None => Actor {
@@ -45,7 +45,7 @@ pub fn actor(event: &Event) -> Actor {
 
 /// MFA as the record states it: the session's `mfaAuthenticated`, else a console sign-in's
 /// `additionalEventData.MFAUsed` (`Yes`/`No`).
-fn mfa(event: &Event) -> Option<bool> {
+fn mfa(event: &Event<'_>) -> Option<bool> {
     let session = event
         .detail
         .user_identity
@@ -72,7 +72,11 @@ fn mfa(event: &Event) -> Option<bool> {
 }
 
 fn from_identity(u: &UserIdentity) -> Actor {
-    let kind = u.kind.clone().unwrap_or_else(|| "Unknown".into());
+    let kind = u
+        .kind
+        .as_deref()
+        .map(str::to_string)
+        .unwrap_or_else(|| "Unknown".into());
     let (short, long) = match kind.as_str() {
         "Root" => (
             "ROOT".to_string(),
@@ -91,7 +95,11 @@ fn from_identity(u: &UserIdentity) -> Actor {
         "SAMLUser" | "WebIdentityUser" => federated_identity(u, &kind),
         "IdentityCenterUser" => identity_center_user(u),
         "AWSService" => {
-            let svc = u.invoked_by.clone().unwrap_or_else(|| fallback_id(u));
+            let svc = u
+                .invoked_by
+                .as_deref()
+                .map(str::to_string)
+                .unwrap_or_else(|| fallback_id(u));
             let long = match u.arn.as_deref() {
                 Some(a) => format!("AWS service {svc} ({a})"),
                 None => format!("AWS service {svc}"),
@@ -99,7 +107,11 @@ fn from_identity(u: &UserIdentity) -> Actor {
             (svc, long)
         }
         "AWSAccount" => {
-            let acct = u.account_id.clone().unwrap_or_else(|| fallback_id(u));
+            let acct = u
+                .account_id
+                .as_deref()
+                .map(str::to_string)
+                .unwrap_or_else(|| fallback_id(u));
             let principal = u
                 .principal_id
                 .as_deref()
@@ -143,7 +155,8 @@ fn with_arn(u: &UserIdentity, text: String) -> String {
 fn iam_user(u: &UserIdentity) -> (String, String) {
     let name = u
         .user_name
-        .clone()
+        .as_deref()
+        .map(str::to_string)
         .or_else(|| u.arn.as_deref().and_then(|a| last_segment(a, "user/")))
         .unwrap_or_else(|| fallback_id(u));
     (name.clone(), with_arn(u, format!("IAM user {name}")))
@@ -156,7 +169,7 @@ fn assumed_role(u: &UserIdentity) -> (String, String) {
         .session_context
         .as_ref()
         .and_then(|c| c.session_issuer.as_ref())
-        .and_then(|i| i.user_name.clone())
+        .and_then(|i| i.user_name.as_deref().map(str::to_string))
         .or_else(|| parts.clone().map(|(r, _)| r));
     let session = parts.map(|(_, s)| s);
     match (role, session) {
@@ -181,7 +194,11 @@ fn assumed_role(u: &UserIdentity) -> (String, String) {
 
 /// A SAML or web identity user, with the provider that vouched for them.
 fn federated_identity(u: &UserIdentity, kind: &str) -> (String, String) {
-    let name = u.user_name.clone().unwrap_or_else(|| fallback_id(u));
+    let name = u
+        .user_name
+        .as_deref()
+        .map(str::to_string)
+        .unwrap_or_else(|| fallback_id(u));
     let provider = u
         .identity_provider
         .as_deref()
@@ -201,7 +218,7 @@ fn federated_identity(u: &UserIdentity, kind: &str) -> (String, String) {
 fn identity_center_user(u: &UserIdentity) -> (String, String) {
     let behalf = u.on_behalf_of.as_ref();
     let id = behalf
-        .and_then(|o| o.user_id.clone())
+        .and_then(|o| o.user_id.as_deref().map(str::to_string))
         .unwrap_or_else(|| fallback_id(u));
     let store = behalf
         .and_then(|o| o.identity_store_arn.as_deref())
@@ -216,9 +233,10 @@ fn identity_center_user(u: &UserIdentity) -> (String, String) {
 /// The most exact thing the record has about an identity it does not name.
 fn fallback_id(u: &UserIdentity) -> String {
     u.arn
-        .clone()
-        .or_else(|| u.principal_id.clone())
-        .or_else(|| u.user_name.clone())
+        .as_deref()
+        .map(str::to_string)
+        .or_else(|| u.principal_id.as_deref().map(str::to_string))
+        .or_else(|| u.user_name.as_deref().map(str::to_string))
         .or_else(|| u.account_id.as_ref().map(|a| format!("account {a}")))
         .unwrap_or_else(|| "unidentified caller".into())
 }

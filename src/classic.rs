@@ -22,7 +22,7 @@ pub const PRINCIPAL_TEMPLATE: &str = "\"API Call '<eventName>' was issued on '<u
 
 /// The article's message for an event of one of its two rules; `None` for calls the article
 /// does not monitor (those keep the rich body).
-pub fn render(event: &Event, group: RuleGroup) -> Option<String> {
+pub fn render(event: &Event<'_>, group: RuleGroup) -> Option<String> {
     let template = match group {
         RuleGroup::Policy => POLICY_TEMPLATE,
         RuleGroup::Principal => PRINCIPAL_TEMPLATE,

@@ -30,7 +30,7 @@ pub const DIGEST_EVENT_NAME: &str = "Digest";
 /// One change of a digest: the record and its rendered alert.
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
-    pub event: &'a Event,
+    pub event: &'a Event<'a>,
     pub notification: &'a Notification,
 }
 
@@ -38,7 +38,7 @@ pub struct Change<'a> {
 /// same key. Built from `userIdentity` (written by AWS): the account, the caller's type and
 /// ARN (an assumed role's ARN names its session), the access key the call was signed with
 /// (one per session), else the principal id or the service that made it.
-pub fn session_key(event: &Event) -> String {
+pub fn session_key(event: &Event<'_>) -> String {
     let account = event.account().unwrap_or("-");
     let Some(u) = event.detail.user_identity.as_ref() else {
         return format!("{account}|no-identity");

@@ -1,6 +1,12 @@
 //! The EventBridge envelope and a lenient CloudTrail `detail`.
 //!
-//! The envelope is `aws_lambda_events`' typed [`EventBridgeEvent`]. The `detail` is our own
+//! A well-formed event's text is read straight into [`Event`], whose texts borrow from the
+//! payload (an allocation only for text with JSON escapes in it, or that redaction changes):
+//! the function reads every field of every alert once, and allocating each was a third of the
+//! reading. The envelope is read as `aws_lambda_events`' [`EventBridgeEvent`] reads it (same
+//! fields, same types, the time normalised by chrono); that struct itself takes only a `detail`
+//! that owns its data (`DeserializeOwned`), so it reads the trees of misshapen payloads
+//! ([`Event::parse`]), and a property test holds both readings equal. The `detail` is our own
 //! struct rather than the crate's `AWSAPICall`, which drops `errorCode`, `errorMessage`,
 //! `recipientAccountId` and `readOnly`, and insists on fields that real records omit
 //! (`userAgent`, `sessionContext.attributes`, an `mfaAuthenticated` string, a typed
@@ -11,6 +17,11 @@
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
+use std::borrow::Cow;
+
+/// A text field of the record: borrowed from the payload's text, owned when it had escapes,
+/// was given as a number or boolean, or was changed by redaction. Absent when null or empty.
+pub type Text<'a> = Option<Cow<'a, str>>;
 
 /// Why an input cannot be treated as an EventBridge event at all. Lambda records the failure
 /// and the event goes to the async retries and the on-failure destination.
@@ -23,15 +34,15 @@ pub const CLOUDFORMATION: &str = "cloudformation.amazonaws.com";
 
 /// An EventBridge event whose `detail` has been read as leniently as possible.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
-    pub detail_type: String,
-    pub source: String,
-    pub id: Option<String>,
-    pub account: Option<String>,
+pub struct Event<'a> {
+    pub detail_type: Cow<'a, str>,
+    pub source: Cow<'a, str>,
+    pub id: Text<'a>,
+    pub account: Text<'a>,
     /// The envelope's time, already normalised to RFC 3339 UTC by the typed envelope.
     pub time: Option<String>,
-    pub region: Option<String>,
-    pub detail: CloudTrailDetail,
+    pub region: Text<'a>,
+    pub detail: CloudTrailDetail<'a>,
     /// Fields not shaped as AWS writes them (an object given as text, a time without a
     /// zone). Each degrades only itself: the rest of the record keeps its meaning, and the
     /// alert shows what arrived.
@@ -59,10 +70,11 @@ const OBJECT_FIELDS: &[&[&str]] = &[
     &["additionalEventData"],
 ];
 
-impl Event {
+impl Event<'static> {
     /// Reads a Lambda payload. Fails only when the payload is not an EventBridge event at all
     /// (not an object, no `detail` object, no `detail-type` or `source` text), naming the field.
-    pub fn parse(payload: &Value) -> Result<Event, InputError> {
+    /// The event owns its texts.
+    pub fn parse(payload: &Value) -> Result<Event<'static>, InputError> {
         // Secrets are gone before anything reads the event (see `redact`).
         let payload = &crate::redact::value(payload);
         Event::parse_redacted(payload).map_err(|e| {
@@ -71,17 +83,84 @@ impl Event {
         })
     }
 
+    fn parse_redacted(payload: &Value) -> Result<Event<'static>, InputError> {
+        let Some(fields) = payload.as_object() else {
+            return Err(InputError(format!(
+                "expected a JSON object, got {}",
+                json_kind(payload)
+            )));
+        };
+        let detail = match fields.get("detail") {
+            Some(d @ Value::Object(_)) => d,
+            Some(other) => {
+                return Err(InputError(format!(
+                    "`detail` must be a JSON object, got {}",
+                    json_kind(other)
+                )));
+            }
+            None => return Err(InputError("missing field `detail`".into())),
+        };
+        let malformed = malformed_fields(detail);
+        // The typed envelope reads well-formed events in one pass.
+        if let Ok(envelope) = EventBridgeEvent::<OwnedDetail>::deserialize(payload) {
+            return Ok(Event {
+                detail_type: Cow::Owned(envelope.detail_type),
+                source: Cow::Owned(envelope.source),
+                id: envelope.id.map(Cow::Owned),
+                account: envelope.account.map(Cow::Owned),
+                time: envelope.time.map(rfc3339),
+                region: envelope.region.map(Cow::Owned),
+                detail: envelope.detail.0,
+                malformed,
+            });
+        }
+        // Otherwise each envelope field on its own: one of the wrong type degrades itself.
+        let required = |key: &str| match fields.get(key) {
+            Some(Value::String(s)) => Ok(Cow::Owned(s.clone())),
+            Some(other) => Err(InputError(format!(
+                "`{key}` must be text, got {}",
+                json_kind(other)
+            ))),
+            None => Err(InputError(format!("missing field `{key}`"))),
+        };
+        let optional = |key: &str| fields.get(key).and_then(scalar_text).map(Cow::Owned);
+        let mut event = Event {
+            detail_type: required("detail-type")?,
+            source: required("source")?,
+            id: optional("id"),
+            account: optional("account"),
+            region: optional("region"),
+            time: None,
+            detail: CloudTrailDetail::deserialize(detail.clone())
+                .map_err(|e| InputError(format!("`detail`: {e}")))?,
+            malformed,
+        };
+        if let Some(t) = optional("time") {
+            match chrono::DateTime::parse_from_rfc3339(&t) {
+                Ok(parsed) => event.time = Some(rfc3339(parsed.with_timezone(&chrono::Utc))),
+                Err(_) => event.malformed.push(Malformed {
+                    field: "time".into(),
+                    expected: "an RFC 3339 time with a zone",
+                    received: shown(fields.get("time").unwrap_or(&Value::Null)),
+                }),
+            }
+        }
+        Ok(event)
+    }
+}
+
+impl<'a> Event<'a> {
     /// Reads a Lambda payload from its JSON text: the same event as [`Event::parse`] of the
     /// parsed text, cheaper. A well-formed event is read straight into the typed record (no
     /// tree of the whole payload) and redacted field by field; anything else (a field of the
     /// wrong shape, not an event at all) goes through [`Event::parse`], which says what.
-    pub fn parse_json(text: &str) -> Result<Event, InputError> {
+    pub fn parse_json(text: &'a str) -> Result<Event<'a>, InputError> {
         Event::parse_json_of(text, "the payload")
     }
 
     /// [`Event::parse_json`] of a text that `what` names in the error when it is not one
     /// JSON document (`the SQS message body`).
-    pub fn parse_json_of(text: &str, what: &str) -> Result<Event, InputError> {
+    pub fn parse_json_of(text: &'a str, what: &str) -> Result<Event<'a>, InputError> {
         match read_text(text, what)? {
             Reading::Event(event) => Ok(*event),
             Reading::Tree(payload) => Event::parse(&payload),
@@ -90,13 +169,22 @@ impl Event {
 
     /// The typed reading of a well-formed event, redacted; `None` when any part is not shaped
     /// as AWS writes it (then [`Event::parse`] of the tree says what).
-    pub fn parse_typed(text: &str) -> Option<Event> {
+    pub fn parse_typed(text: &'a str) -> Option<Event<'a>> {
         DROPPED.with(|d| d.set(false));
-        let envelope = serde_json::from_str::<EventBridgeEvent<DetailObject>>(text).ok()?;
+        let envelope = serde_json::from_str::<Envelope<'a>>(text).ok()?;
         if DROPPED.with(std::cell::Cell::get) {
             return None;
         }
-        let mut event = Event::from_envelope(envelope, Vec::new());
+        let mut event = Event {
+            detail_type: envelope.detail_type,
+            source: envelope.source,
+            id: envelope.id,
+            account: envelope.account,
+            time: envelope.time.map(rfc3339),
+            region: envelope.region,
+            detail: envelope.detail.0,
+            malformed: Vec::new(),
+        };
         event.redact();
         Some(event)
     }
@@ -105,9 +193,9 @@ impl Event {
     /// to the typed fields: every text bounded and secret-shaped text masked, the raw
     /// sub-records walked as a whole.
     fn redact(&mut self) {
-        use crate::redact::{bound, value_in_place};
-        let text = |s: &mut String| bound(s, crate::redact::MAX_TEXT_BYTES);
-        let opt = |s: &mut Option<String>| s.iter_mut().for_each(text);
+        use crate::redact::{bound_cow, value_in_place};
+        let text = |s: &mut Cow<'a, str>| bound_cow(s, crate::redact::MAX_TEXT_BYTES);
+        let opt = |s: &mut Text<'a>| s.iter_mut().for_each(text);
         text(&mut self.detail_type);
         text(&mut self.source);
         for f in [&mut self.id, &mut self.account, &mut self.region] {
@@ -181,87 +269,6 @@ impl Event {
             }
         }
     }
-
-    fn parse_redacted(payload: &Value) -> Result<Event, InputError> {
-        let Some(fields) = payload.as_object() else {
-            return Err(InputError(format!(
-                "expected a JSON object, got {}",
-                json_kind(payload)
-            )));
-        };
-        let detail = match fields.get("detail") {
-            Some(d @ Value::Object(_)) => d,
-            Some(other) => {
-                return Err(InputError(format!(
-                    "`detail` must be a JSON object, got {}",
-                    json_kind(other)
-                )));
-            }
-            None => return Err(InputError("missing field `detail`".into())),
-        };
-        let malformed = malformed_fields(detail);
-        // The typed envelope reads well-formed events in one pass.
-        if let Ok(envelope) = EventBridgeEvent::<CloudTrailDetail>::deserialize(payload) {
-            return Ok(Event::from_envelope(envelope, malformed));
-        }
-        // Otherwise each envelope field on its own: one of the wrong type degrades itself.
-        let required = |key: &str| match fields.get(key) {
-            Some(Value::String(s)) => Ok(s.clone()),
-            Some(other) => Err(InputError(format!(
-                "`{key}` must be text, got {}",
-                json_kind(other)
-            ))),
-            None => Err(InputError(format!("missing field `{key}`"))),
-        };
-        let optional = |key: &str| fields.get(key).and_then(scalar_text);
-        let mut event = Event {
-            detail_type: required("detail-type")?,
-            source: required("source")?,
-            id: optional("id"),
-            account: optional("account"),
-            region: optional("region"),
-            time: None,
-            detail: CloudTrailDetail::deserialize(detail)
-                .map_err(|e| InputError(format!("`detail`: {e}")))?,
-            malformed,
-        };
-        if let Some(t) = optional("time") {
-            match chrono::DateTime::parse_from_rfc3339(&t) {
-                Ok(parsed) => {
-                    event.time = Some(
-                        parsed
-                            .with_timezone(&chrono::Utc)
-                            .to_rfc3339_opts(chrono_secs(), true),
-                    )
-                }
-                Err(_) => event.malformed.push(Malformed {
-                    field: "time".into(),
-                    expected: "an RFC 3339 time with a zone",
-                    received: shown(fields.get("time").unwrap_or(&Value::Null)),
-                }),
-            }
-        }
-        Ok(event)
-    }
-
-    fn from_envelope<D: Into<CloudTrailDetail> + serde::Serialize + serde::de::DeserializeOwned>(
-        envelope: EventBridgeEvent<D>,
-        malformed: Vec<Malformed>,
-    ) -> Event {
-        Event {
-            detail_type: envelope.detail_type,
-            source: envelope.source,
-            id: envelope.id,
-            account: envelope.account,
-            time: envelope
-                .time
-                .map(|t| t.to_rfc3339_opts(chrono_secs(), true)),
-            region: envelope.region,
-            detail: envelope.detail.into(),
-            malformed,
-        }
-    }
-
     /// The account the change happened in: the record's recipient, else the caller's, else the
     /// envelope's.
     pub fn account(&self) -> Option<&str> {
@@ -356,7 +363,7 @@ impl Event {
 
     /// The raw `responseElements.<a>.<b>…`.
     pub fn response_value(&self, path: &[&str]) -> Option<&Value> {
-        let mut v = self.detail.response_elements.as_ref()?;
+        let mut v: &Value = self.detail.response_elements.as_deref()?;
         for key in path {
             v = v.get(key)?;
         }
@@ -366,16 +373,16 @@ impl Event {
 
 /// What a payload's text holds.
 #[derive(Debug)]
-pub enum Reading {
+pub enum Reading<'a> {
     /// A well-formed event, read typed and redacted ([`Event::parse_typed`]).
-    Event(Box<Event>),
+    Event(Box<Event<'a>>),
     /// Anything else, as a tree: an event with a misshapen field, a batch, not an event.
     Tree(Value),
 }
 
 /// Reads a payload's text: typed when it is a well-formed event, else as a tree; an error
 /// (naming it `what`) when it is not one JSON document.
-pub fn read_text(text: &str, what: &str) -> Result<Reading, InputError> {
+pub fn read_text<'a>(text: &'a str, what: &str) -> Result<Reading<'a>, InputError> {
     if let Some(event) = Event::parse_typed(text) {
         return Ok(Reading::Event(Box::new(event)));
     }
@@ -387,8 +394,9 @@ pub fn read_text(text: &str, what: &str) -> Result<Reading, InputError> {
     })
 }
 
-fn chrono_secs() -> chrono::SecondsFormat {
-    chrono::SecondsFormat::AutoSi
+/// The envelope's time as `aws_lambda_events` gives it, written as RFC 3339 UTC (`Z`).
+fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// The text of a JSON scalar; `None` for null, objects and arrays. Empty strings count as
@@ -416,108 +424,108 @@ fn json_kind(v: &Value) -> &'static str {
 
 /// A CloudTrail record (`detail` of "AWS API Call via CloudTrail" and its siblings).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct CloudTrailDetail {
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
+pub struct CloudTrailDetail<'a> {
     #[serde(deserialize_with = "text")]
-    pub event_version: Option<String>,
+    pub event_version: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub event_source: Option<String>,
+    pub event_source: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub event_name: Option<String>,
+    pub event_name: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub event_time: Option<String>,
+    pub event_time: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub event_type: Option<String>,
+    pub event_type: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub event_category: Option<String>,
+    pub event_category: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub aws_region: Option<String>,
+    pub aws_region: Text<'a>,
     #[serde(rename = "sourceIPAddress", deserialize_with = "text")]
-    pub source_ip_address: Option<String>,
+    pub source_ip_address: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub user_agent: Option<String>,
+    pub user_agent: Text<'a>,
     #[serde(deserialize_with = "object")]
-    pub user_identity: Option<UserIdentity>,
-    pub request_parameters: Option<Value>,
-    pub response_elements: Option<Value>,
+    pub user_identity: Option<Box<UserIdentity<'a>>>,
+    pub request_parameters: Option<Box<Value>>,
+    pub response_elements: Option<Box<Value>>,
     #[serde(deserialize_with = "text")]
-    pub error_code: Option<String>,
+    pub error_code: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub error_message: Option<String>,
+    pub error_message: Text<'a>,
     #[serde(rename = "eventID", deserialize_with = "text")]
-    pub event_id: Option<String>,
+    pub event_id: Text<'a>,
     #[serde(rename = "requestID", deserialize_with = "text")]
-    pub request_id: Option<String>,
+    pub request_id: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub recipient_account_id: Option<String>,
+    pub recipient_account_id: Text<'a>,
     #[serde(deserialize_with = "flag")]
     pub read_only: Option<bool>,
     #[serde(deserialize_with = "flag")]
     pub management_event: Option<bool>,
     /// Sign-in events put `MFAUsed`, `LoginTo` here.
-    pub additional_event_data: Option<Value>,
+    pub additional_event_data: Option<Box<Value>>,
 }
 
 /// `userIdentity`: who made the call.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct UserIdentity {
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
+pub struct UserIdentity<'a> {
     #[serde(rename = "type", deserialize_with = "text")]
-    pub kind: Option<String>,
+    pub kind: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub principal_id: Option<String>,
+    pub principal_id: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub arn: Option<String>,
+    pub arn: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub account_id: Option<String>,
+    pub account_id: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub access_key_id: Option<String>,
+    pub access_key_id: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub user_name: Option<String>,
+    pub user_name: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub invoked_by: Option<String>,
+    pub invoked_by: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub identity_provider: Option<String>,
+    pub identity_provider: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub credential_id: Option<String>,
+    pub credential_id: Text<'a>,
     #[serde(deserialize_with = "object")]
-    pub session_context: Option<SessionContext>,
+    pub session_context: Option<SessionContext<'a>>,
     #[serde(deserialize_with = "object")]
-    pub on_behalf_of: Option<OnBehalfOf>,
+    pub on_behalf_of: Option<OnBehalfOf<'a>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SessionContext {
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
+pub struct SessionContext<'a> {
     #[serde(deserialize_with = "object")]
-    pub session_issuer: Option<SessionIssuer>,
+    pub session_issuer: Option<SessionIssuer<'a>>,
     #[serde(deserialize_with = "object")]
-    pub attributes: Option<SessionAttributes>,
+    pub attributes: Option<SessionAttributes<'a>>,
     #[serde(deserialize_with = "text")]
-    pub source_identity: Option<String>,
+    pub source_identity: Text<'a>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SessionIssuer {
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
+pub struct SessionIssuer<'a> {
     #[serde(rename = "type", deserialize_with = "text")]
-    pub kind: Option<String>,
+    pub kind: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub principal_id: Option<String>,
+    pub principal_id: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub arn: Option<String>,
+    pub arn: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub account_id: Option<String>,
+    pub account_id: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub user_name: Option<String>,
+    pub user_name: Text<'a>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct SessionAttributes {
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
+pub struct SessionAttributes<'a> {
     /// Kept as text: ISO 8601 in new records, other shapes in old ones.
     #[serde(deserialize_with = "text")]
-    pub creation_date: Option<String>,
+    pub creation_date: Text<'a>,
     /// `"true"` / `"false"` in most records, a real boolean in some.
     #[serde(deserialize_with = "flag")]
     pub mfa_authenticated: Option<bool>,
@@ -525,44 +533,48 @@ pub struct SessionAttributes {
 
 /// Identity Center (`IdentityCenterUser`) callers.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct OnBehalfOf {
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
+pub struct OnBehalfOf<'a> {
     #[serde(deserialize_with = "text")]
-    pub user_id: Option<String>,
+    pub user_id: Text<'a>,
     #[serde(deserialize_with = "text")]
-    pub identity_store_arn: Option<String>,
+    pub identity_store_arn: Text<'a>,
 }
 
 /// Any JSON scalar as text; null, empty strings, objects and arrays as absent. A visitor
-/// rather than a `Value` round trip: no intermediate allocation per field.
-fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-    struct Text;
-    impl<'de> serde::de::Visitor<'de> for Text {
-        type Value = Option<String>;
+/// rather than a `Value` round trip: text without escapes is borrowed from the payload, and
+/// only numbers, booleans and escaped text are written anew.
+fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Text<'de>, D::Error> {
+    struct Scalar;
+    impl<'de> serde::de::Visitor<'de> for Scalar {
+        type Value = Text<'de>;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
             f.write_str("any JSON value")
         }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok((!v.is_empty()).then_some(Cow::Borrowed(v)))
+        }
         fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-            Ok((!v.is_empty()).then(|| v.to_string()))
+            Ok((!v.is_empty()).then(|| Cow::Owned(v.to_string())))
         }
         fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-            Ok((!v.is_empty()).then_some(v))
+            Ok((!v.is_empty()).then_some(Cow::Owned(v)))
         }
         fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
+            Ok(Some(Cow::Borrowed(if v { "true" } else { "false" })))
         }
         fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
+            Ok(Some(Cow::Owned(v.to_string())))
         }
         fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-            Ok(Some(v.to_string()))
+            Ok(Some(Cow::Owned(v.to_string())))
         }
         fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-            Ok(Some(
+            Ok(Some(Cow::Owned(
                 serde_json::Number::from_f64(v)
                     .map(|n| n.to_string())
                     .unwrap_or_default(),
-            ))
+            )))
         }
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok(None)
@@ -571,7 +583,7 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
             Ok(None)
         }
         fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
-            d.deserialize_any(Text)
+            d.deserialize_any(Scalar)
         }
         fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
             skip_seq(seq).map(|()| None)
@@ -580,7 +592,105 @@ fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
             skip_map(map).map(|()| None)
         }
     }
-    d.deserialize_any(Text)
+    d.deserialize_any(Scalar)
+}
+
+/// A JSON string (borrowed when it has no escapes) or null, as `String` and `Option<String>`
+/// fields read: anything else is an error (the typed reading then defers to the tree's).
+fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>, D::Error> {
+    struct Str;
+    impl<'de> serde::de::Visitor<'de> for Str {
+        type Value = Option<Cow<'de, str>>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a string")
+        }
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Borrowed(v)))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v.to_string())))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+            Ok(Some(Cow::Owned(v)))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_none<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Self::Value, D2::Error> {
+            d.deserialize_any(Str)
+        }
+    }
+    d.deserialize_any(Str)
+}
+
+/// A required JSON string (see [`string`]): null is an error too.
+fn required<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
+    string(d)?
+        .ok_or_else(|| serde::de::Error::invalid_type(serde::de::Unexpected::Unit, &"a string"))
+}
+
+/// `resources`, read as `Option<Vec<String>>` reads it (a list of strings, or null) and
+/// kept nowhere: the alert does not use it.
+fn strings<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+    struct Strings;
+    impl<'de> serde::de::Visitor<'de> for Strings {
+        type Value = ();
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list of strings")
+        }
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_none<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+        fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<(), D2::Error> {
+            d.deserialize_any(Strings)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            while seq.next_element::<Item>()?.is_some() {}
+            Ok(())
+        }
+    }
+    /// One string of the list.
+    struct Item;
+    impl<'de> Deserialize<'de> for Item {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            required(d).map(|_| Item)
+        }
+    }
+    d.deserialize_any(Strings)
+}
+
+/// The envelope of the typed reading: `EventBridgeEvent`'s fields with its types (strings,
+/// `resources` a list of strings, the time by chrono), the texts borrowed.
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case", bound(deserialize = "'de: 'a"))]
+struct Envelope<'a> {
+    /// Read only to check its type, as `EventBridgeEvent` does (a payload that it rejects
+    /// goes the tree's way, whose field-by-field reading may differ), like `resources`.
+    #[serde(default, deserialize_with = "string")]
+    #[allow(dead_code)]
+    version: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "string")]
+    id: Option<Cow<'a, str>>,
+    #[serde(deserialize_with = "required")]
+    detail_type: Cow<'a, str>,
+    #[serde(deserialize_with = "required")]
+    source: Cow<'a, str>,
+    #[serde(default, deserialize_with = "string")]
+    account: Option<Cow<'a, str>>,
+    #[serde(default)]
+    time: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(default, deserialize_with = "string")]
+    region: Option<Cow<'a, str>>,
+    #[serde(default, deserialize_with = "strings")]
+    #[allow(dead_code)]
+    resources: (),
+    detail: DetailObject<'a>,
 }
 
 /// Reads past a JSON array, for a field that does not take one.
@@ -661,22 +771,29 @@ fn dropped<T>() -> Option<T> {
 
 /// The `detail` of the typed fast path: read only from a JSON object (a struct would
 /// otherwise also be read from an array).
-#[derive(Debug, Default, Serialize)]
-#[serde(transparent)]
-struct DetailObject(CloudTrailDetail);
+struct DetailObject<'a>(CloudTrailDetail<'a>);
 
-impl<'de> Deserialize<'de> for DetailObject {
+impl<'de: 'a, 'a> Deserialize<'de> for DetailObject<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match object::<D, CloudTrailDetail>(d)? {
+        match object::<D, CloudTrailDetail<'a>>(d)? {
             Some(detail) => Ok(DetailObject(detail)),
             None => Err(serde::de::Error::custom("`detail` must be a JSON object")),
         }
     }
 }
 
-impl From<DetailObject> for CloudTrailDetail {
-    fn from(d: DetailObject) -> Self {
-        d.0
+/// The `detail` of the tree reading, owning its texts: what `EventBridgeEvent` takes.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+struct OwnedDetail(CloudTrailDetail<'static>);
+
+impl<'de> Deserialize<'de> for OwnedDetail {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Read from an owned tree, whose strings the record takes over.
+        let tree = Value::deserialize(d)?;
+        CloudTrailDetail::deserialize(tree)
+            .map(OwnedDetail)
+            .map_err(serde::de::Error::custom)
     }
 }
 

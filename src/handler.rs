@@ -160,7 +160,7 @@ pub async fn handle_text<P: Publisher + AccountDirectory + PolicyLookup>(
 
 /// One event: counted (heartbeat), suppressed, or delivered.
 async fn handle_event<P: Publisher + AccountDirectory + PolicyLookup>(
-    event: &Event,
+    event: &Event<'_>,
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
@@ -192,7 +192,7 @@ enum Triage {
 /// The name the directory has for the event's account: in an organization's central stack
 /// for any account, else for the stack's own (its alias, with enrichment on).
 async fn account_name<D: AccountDirectory>(
-    event: &Event,
+    event: &Event<'_>,
     config: &Config,
     names: &D,
 ) -> Option<String> {
@@ -209,7 +209,7 @@ async fn account_name<D: AccountDirectory>(
 /// who holds the policy, who may assume the role) and who the person behind an Identity
 /// Center session is, when enrichment is on and the function publishes; nothing is asked for
 /// a change that needs none of it.
-async fn iam_reads<L: PolicyLookup>(event: &Event, config: &Config, policies: &L) -> Read {
+async fn iam_reads<L: PolicyLookup>(event: &Event<'_>, config: &Config, policies: &L) -> Read {
     let Some(own) = config.own_account().filter(|_| config.enrich) else {
         return Read::default();
     };
@@ -242,7 +242,7 @@ async fn iam_reads<L: PolicyLookup>(event: &Event, config: &Config, policies: &L
 /// Counts a heartbeat (nothing is looked up for it), or looks up what the alert may say,
 /// renders it and applies the noise rules. Logs what it decided.
 async fn triage<L: AccountDirectory + PolicyLookup>(
-    event: &Event,
+    event: &Event<'_>,
     config: &Config,
     lookups: &L,
 ) -> Triage {
@@ -275,7 +275,7 @@ async fn triage<L: AccountDirectory + PolicyLookup>(
 
 /// The stack's heartbeat or, in central mode, a member's: counted (a metric line), its
 /// answer returned; `None` for any other event.
-fn counted(event: &Event, config: &Config) -> Option<Value> {
+fn counted(event: &Event<'_>, config: &Config) -> Option<Value> {
     if let Some(canary) = config.heartbeat.as_ref().filter(|c| c.is_heartbeat(event)) {
         let event_id = event.detail.event_id.as_deref();
         tracing::info!(
@@ -334,7 +334,7 @@ async fn deliver<P: Publisher>(
 }
 
 /// The EventBridge event an SQS message carries.
-pub fn record_event(body: Option<&str>) -> Result<Event, InputError> {
+pub fn record_event(body: Option<&str>) -> Result<Event<'_>, InputError> {
     let body = body.ok_or_else(|| InputError("the SQS message has no body".into()))?;
     Event::parse_json_of(body, "the SQS message body")
 }

@@ -42,7 +42,7 @@ impl Canary {
     }
 
     /// `event` is the schedule's successful TagRole of the canary.
-    pub fn is_heartbeat(&self, event: &Event) -> bool {
+    pub fn is_heartbeat(&self, event: &Event<'_>) -> bool {
         let d = &event.detail;
         d.event_source.as_deref() == Some(crate::calls::IAM)
             && d.event_name.as_deref() == Some("TagRole")
@@ -72,7 +72,7 @@ pub const MEMBER_SCHEDULER_ROLE: &str = "iam-notify-forwarder-heartbeat";
 /// In an organization's central stack: the account whose forwarder heartbeat `event` is —
 /// its schedule's successful TagRole of its canary, both roles named by forwarder.yaml and in
 /// the account the event was recorded in (the caller's role ARN is AWS-written).
-pub fn member_heartbeat(event: &Event) -> Option<&str> {
+pub fn member_heartbeat<'e>(event: &'e Event<'_>) -> Option<&'e str> {
     let d = &event.detail;
     let account = event.account()?;
     let issuer = Arn::parse(event.session_issuer_arn()?)?;
@@ -105,7 +105,7 @@ mod tests {
     const ROLE: &str = "arn:aws:iam::111122223333:role/iam-notify-heartbeat";
     const CALLER: &str = "arn:aws:iam::111122223333:role/iam-notify-heartbeat-scheduler";
 
-    fn tag_role(role: &str, account: &str, issuer: &str, extra: Value) -> Event {
+    fn tag_role(role: &str, account: &str, issuer: &str, extra: Value) -> Event<'static> {
         let mut v = json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
             "account": account,
             "detail": {"eventSource": "iam.amazonaws.com", "eventName": "TagRole",

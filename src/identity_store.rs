@@ -68,7 +68,7 @@ fn is_id(s: &str) -> bool {
 /// The user the record's caller is, when an identity store can say who that is: `onBehalfOf`
 /// (its store named by ARN), else an `AWSReservedSSO_*` session in the account the stack
 /// watches, looked up by user name in `store` (the stack's `IdentityStoreId`).
-pub fn wanted(event: &Event, store: Option<&str>, region: Option<&str>) -> Option<PersonQuery> {
+pub fn wanted(event: &Event<'_>, store: Option<&str>, region: Option<&str>) -> Option<PersonQuery> {
     let u = event.detail.user_identity.as_ref()?;
     let region = region.map(String::from);
     if let Some(behalf) = &u.on_behalf_of {
@@ -248,7 +248,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn event(identity: serde_json::Value) -> Event {
+    fn event(identity: serde_json::Value) -> Event<'static> {
         Event::parse(
             &json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
             "detail": {"eventSource": "iam.amazonaws.com", "eventName": "CreateRole",

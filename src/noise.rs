@@ -28,7 +28,7 @@ pub struct NoiseRules {
 }
 
 /// Why `n` is not sent, or `None` to send it. Critical alerts are always sent.
-pub fn suppressed(event: &Event, n: &Notification, rules: &NoiseRules) -> Option<String> {
+pub fn suppressed(event: &Event<'_>, n: &Notification, rules: &NoiseRules) -> Option<String> {
     if n.severity == Severity::Critical {
         return None;
     }
@@ -85,7 +85,7 @@ mod tests {
     use crate::{Format, render};
     use serde_json::{Value, json};
 
-    fn event(identity: Value, user_agent: &str, policy_arn: &str) -> Event {
+    fn event(identity: Value, user_agent: &str, policy_arn: &str) -> Event<'static> {
         Event::parse(&json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.iam",
             "detail": {"eventSource": "iam.amazonaws.com", "eventName": "AttachRolePolicy", "eventID": "e",
                        "userAgent": user_agent, "userIdentity": identity,
@@ -93,7 +93,7 @@ mod tests {
         .unwrap()
     }
 
-    fn why(e: &Event, rules: &NoiseRules) -> Option<String> {
+    fn why(e: &Event<'_>, rules: &NoiseRules) -> Option<String> {
         suppressed(e, &render(e, Format::Rich), rules)
     }
 

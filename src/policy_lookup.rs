@@ -196,7 +196,7 @@ impl PolicyLookup for () {
 /// a policy, the version to compare it with and, when it is the default now, who holds the
 /// policy; for a role whose permissions changed (AttachRolePolicy, PutRolePolicy), who may
 /// assume it.
-pub fn wants(event: &Event, own_account: &str, members: bool) -> Wants {
+pub fn wants(event: &Event<'_>, own_account: &str, members: bool) -> Wants {
     let d = &event.detail;
     // The record's account, when its policies and roles may be read.
     let Some(account) = event.account().filter(|a| *a == own_account || members) else {
@@ -292,7 +292,7 @@ pub fn comparison(listed: &[Listed], query: &VersionQuery) -> Option<(String, Ba
 
 /// The policy an event attaches, when its text is worth reading: a successful
 /// Attach{Role,User,Group}Policy in `account` of a customer-managed policy of that account.
-pub fn wanted(event: &Event, account: &str) -> Option<String> {
+pub fn wanted(event: &Event<'_>, account: &str) -> Option<String> {
     let d = &event.detail;
     let call = d.event_name.as_deref()?;
     if d.event_source.as_deref() != Some(crate::calls::IAM)
@@ -306,7 +306,7 @@ pub fn wanted(event: &Event, account: &str) -> Option<String> {
 }
 
 /// The request's `policyArn`, when it is a customer-managed policy of `account`.
-fn policy_in(event: &Event, account: &str) -> Option<String> {
+fn policy_in(event: &Event<'_>, account: &str) -> Option<String> {
     let arn = event.request("policyArn")?;
     let parsed = crate::arn::Arn::parse(&arn)?;
     (parsed.service == "iam" && parsed.account == account && parsed.resource.starts_with("policy/"))
@@ -854,7 +854,11 @@ mod tests {
         );
     }
 
-    fn event(name: &str, request: serde_json::Value, response: serde_json::Value) -> Event {
+    fn event(
+        name: &str,
+        request: serde_json::Value,
+        response: serde_json::Value,
+    ) -> Event<'static> {
         Event::parse(&serde_json::json!({
             "detail-type": "AWS API Call via CloudTrail", "source": "aws.iam", "account": "123456789012",
             "detail": {"eventSource": "iam.amazonaws.com", "eventName": name,

@@ -257,6 +257,14 @@ pub fn bound(s: &mut String, max: usize) {
     }
 }
 
+/// [`bound`] for text that may be borrowed: a copy is made only when masking or cutting
+/// changes it.
+pub fn bound_cow(s: &mut std::borrow::Cow<'_, str>, max: usize) {
+    if !is_bounded(s, max) {
+        *s = std::borrow::Cow::Owned(bounded(s, max));
+    }
+}
+
 /// Whether [`bounded`] leaves `s` as it is.
 fn is_bounded(s: &str, max: usize) -> bool {
     s.len() <= max && matches!(masked(s), std::borrow::Cow::Borrowed(_))

@@ -303,7 +303,7 @@ async fn a_heartbeat_in_a_batch_is_counted_and_sends_nothing() {
 #[test]
 fn a_digest_lists_the_most_severe_changes_first() {
     let ci = sample("AttachRolePolicy");
-    let events: Vec<Event> = ["CreateUser", "CreateAccessKey", "UpdateUser"]
+    let events: Vec<Event<'static>> = ["CreateUser", "CreateAccessKey", "UpdateUser"]
         .iter()
         .map(|name| Event::parse(&by(&ci, &sample(name))).unwrap())
         .collect();
@@ -386,9 +386,9 @@ async fn a_batch_that_is_not_sqs_shaped_is_rejected_saying_why() {
 }
 
 /// `n` changes by one session, each on its own role named from `name`.
-fn many(n: usize, name: &str) -> (Vec<Event>, Vec<iam_notify::Notification>) {
+fn many(n: usize, name: &str) -> (Vec<Event<'static>>, Vec<iam_notify::Notification>) {
     let template = sample("CreateRole");
-    let events: Vec<Event> = (0..n)
+    let events: Vec<Event<'static>> = (0..n)
         .map(|i| {
             let mut e = template.clone();
             e["detail"]["requestParameters"]["roleName"] = json!(format!("{name}-{i}"));
@@ -456,7 +456,7 @@ proptest! {
     ) {
         let long = name.repeat(repeat);
         let template = sample("UpdateRole");
-        let events: Vec<Event> = (0..count)
+        let events: Vec<Event<'static>> = (0..count)
             .map(|i| {
                 let mut e = template.clone();
                 e["detail"]["requestParameters"]["roleName"] = json!(format!("{long}{i}"));

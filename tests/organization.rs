@@ -33,7 +33,7 @@ fn central(dry_run: bool, names: &str) -> Config {
     }
 }
 
-fn parse(v: &Value) -> Event {
+fn parse(v: &Value) -> Event<'static> {
     Event::parse(v).unwrap()
 }
 

@@ -239,10 +239,67 @@ proptest! {
         event["detail"]["requestParameters"]["newPassword"] = json!(text);
         samples.push(event);
         for v in samples {
-            let from_text = iam_notify::Event::parse_json(&v.to_string());
+            let payload = v.to_string();
+            let from_text = iam_notify::Event::parse_json(&payload);
             let from_tree = iam_notify::Event::parse(&v);
             prop_assert_eq!(from_text, from_tree);
         }
+    }
+}
+
+/// What an envelope field may hold: any JSON, empty and escaped text, times in and out of
+/// RFC 3339, lists of strings and of other things.
+fn any_envelope_value() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any_json(1),
+        Just(json!("")),
+        Just(json!("esc\"aped\\ \u{e9}\n")),
+        Just(json!("2024-08-01T13:37:41Z")),
+        Just(json!("2024-08-01T13:37:41.250+02:00")),
+        Just(json!("2024-08-01 13:37:41Z")),
+        Just(json!("2024-08-01T13:37:41")),
+        Just(json!(["arn:aws:iam::1:role/x", "y"])),
+        Just(json!(["x", 1])),
+        Just(json!(111_122_223_333u64)),
+    ]
+}
+
+/// The envelope's fields, as EventBridge writes them.
+const ENVELOPE_KEYS: [&str; 8] = [
+    "version",
+    "id",
+    "detail-type",
+    "source",
+    "account",
+    "time",
+    "region",
+    "resources",
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+
+    /// The typed reading's envelope is `aws_lambda_events`' `EventBridgeEvent` (what the tree
+    /// reading uses, with its field-by-field fallback): any envelope field of any type, or
+    /// left out, reads the same from the text as from the tree, or fails the same way.
+    #[test]
+    fn reading_the_envelope_from_text_is_reading_it_from_the_tree(
+        changes in proptest::collection::vec((0usize..8, proptest::option::of(any_envelope_value())), 0..6)
+    ) {
+        let mut event = json!({"version": "0", "id": "e1", "detail-type": "AWS API Call via CloudTrail",
+            "source": "aws.iam", "account": "111122223333", "time": "2024-08-01T13:37:41Z",
+            "region": "us-east-1", "resources": [], "detail": {"eventName": "CreateUser"}});
+        for (i, value) in changes {
+            let key = ENVELOPE_KEYS[i];
+            match value {
+                Some(v) => event[key] = v,
+                None => {
+                    event.as_object_mut().unwrap().remove(key);
+                }
+            }
+        }
+        let payload = event.to_string();
+        prop_assert_eq!(iam_notify::Event::parse_json(&payload), iam_notify::Event::parse(&event));
     }
 }
 

@@ -11,7 +11,7 @@ pub(super) const UNRECORDED: &str = "(name not recorded)";
 
 /// The record, with the facts every call family needs worked out once.
 pub(super) struct Context<'a> {
-    pub event: &'a Event,
+    pub event: &'a Event<'a>,
     /// The call failed (any `errorCode`): the change did not happen.
     pub failed: bool,
     denied: Option<Denied>,
@@ -20,7 +20,7 @@ pub(super) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub fn new(event: &'a Event) -> Context<'a> {
+    pub fn new(event: &'a Event<'a>) -> Context<'a> {
         Context {
             event,
             failed: event.detail.error_code.is_some(),
@@ -106,7 +106,7 @@ pub(super) fn label(name: &Option<String>) -> String {
 }
 
 /// The partition of the account the event is in, from the first ARN the record has.
-pub fn partition(event: &Event) -> String {
+pub fn partition(event: &Event<'_>) -> String {
     let d = &event.detail;
     let identity = d.user_identity.as_ref();
     // The caller's ARN is borrowed; the others are read as text.
@@ -139,7 +139,7 @@ pub(super) struct Denied {
 }
 
 /// Reads `… on resource: <ARN or "kind name"> because …` from the error message.
-fn denied_resource(event: &Event) -> Option<Denied> {
+fn denied_resource(event: &Event<'_>) -> Option<Denied> {
     let message = event.detail.error_message.as_deref()?;
     let rest = message.split_once(" on resource: ")?.1;
     let resource = rest.split(" because ").next().unwrap_or(rest).trim();

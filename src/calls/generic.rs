@@ -9,7 +9,7 @@ use serde_json::Value;
 const MAX_REQUEST_FACTS: usize = 12;
 
 /// A notification for a call we have no words for: its name, its source, its parameters.
-pub fn generic(event: &Event) -> Target {
+pub fn generic(event: &Event<'_>) -> Target {
     let cx = Context::new(event);
     let name = event
         .detail
@@ -20,7 +20,7 @@ pub fn generic(event: &Event) -> Target {
         .detail
         .event_source
         .as_deref()
-        .unwrap_or(event.source.as_str());
+        .unwrap_or(&event.source);
     // An IAM call we have no words for: its name says enough. Another service: say which.
     let headline = if source == IAM {
         String::new()
@@ -28,7 +28,7 @@ pub fn generic(event: &Event) -> Target {
         source.to_string()
     };
     let mut t = Target::new(Kind::Other, format!("called {name} on {source}"), headline);
-    if let Some(Value::Object(params)) = &event.detail.request_parameters {
+    if let Some(Value::Object(params)) = event.detail.request_parameters.as_deref() {
         for (k, v) in params.iter().take(MAX_REQUEST_FACTS) {
             let text = scalar_text(v).unwrap_or_else(|| v.to_string());
             t.facts.push(("Request", format!("{k} = {text}")));

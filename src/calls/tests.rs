@@ -4,7 +4,7 @@ use super::*;
 use crate::event::Event;
 use serde_json::{Value, json};
 
-fn ev(name: &str, detail_extra: Value) -> Event {
+fn ev(name: &str, detail_extra: Value) -> Event<'static> {
     let mut detail = json!({"eventSource":"iam.amazonaws.com","eventName":name,
         "recipientAccountId":"111122223333",
         "userIdentity":{"type":"IAMUser","userName":"alice","arn":"arn:aws:iam::111122223333:user/alice"}});

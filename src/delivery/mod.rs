@@ -97,9 +97,11 @@ pub fn whole_size(n: &Notification, chat: ChatFormat) -> usize {
     let fixed = n.subject.len() + attributes_size(&attributes);
     let machine = match chat {
         ChatFormat::None => n.document.to_quoted_json(&n.body, true, false),
-        ChatFormat::AmazonQ => {
-            quoted::to_string(&amazon_q::notification(n, &n.body, false)).unwrap_or_default()
-        }
+        ChatFormat::AmazonQ => quoted::to_string(
+            &amazon_q::notification(n, &n.body, false),
+            machine_room(&n.body),
+        )
+        .unwrap_or_default(),
     };
     fixed + per_protocol(&n.body, &n.sms, &machine).len()
 }
@@ -129,9 +131,11 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
         // The machine document written straight as the string that carries it.
         let machine = match chat {
             ChatFormat::None => n.document.to_quoted_json(&text, with_document, compact),
-            ChatFormat::AmazonQ => {
-                quoted::to_string(&amazon_q::notification(n, &text, compact)).unwrap_or_default()
-            }
+            ChatFormat::AmazonQ => quoted::to_string(
+                &amazon_q::notification(n, &text, compact),
+                machine_room(&text),
+            )
+            .unwrap_or_default(),
         };
         let message = per_protocol(&text, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
@@ -154,9 +158,20 @@ fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
     }
 }
 
-/// `s` as a JSON string literal.
+/// `s` as a JSON string literal, in a buffer sized for it (most text escapes a few line
+/// breaks).
 fn json_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+    let mut out = Vec::with_capacity(s.len() + s.len() / 8 + 2);
+    match serde_json::to_writer(&mut out, s) {
+        Ok(()) => String::from_utf8(out).unwrap_or_else(|_| "\"\"".into()),
+        Err(_) => "\"\"".into(),
+    }
+}
+
+/// Room to begin with for a machine document (or Amazon Q notification) that carries `text`:
+/// the text with its escapes escaped again, and the other fields.
+pub(crate) fn machine_room(text: &str) -> usize {
+    text.len() + text.len() / 4 + 2_048
 }
 
 /// The `MessageStructure=json` message: `{"default":…,"email":…,"sms":…,"sqs":…,"lambda":…,

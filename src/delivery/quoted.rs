@@ -7,9 +7,11 @@ use serde::Serialize;
 use serde_json::ser::{CharEscape, Formatter};
 use std::io::{self, Write};
 
-/// `value` as JSON, itself as a JSON string literal (quotes included).
-pub fn to_string<T: Serialize + ?Sized>(value: &T) -> serde_json::Result<String> {
-    let mut out = Vec::with_capacity(512);
+/// `value` as JSON, itself as a JSON string literal (quotes included), written into a buffer
+/// of `capacity` bytes to begin with (the caller's estimate: growing it copies what is
+/// written so far).
+pub fn to_string<T: Serialize + ?Sized>(value: &T, capacity: usize) -> serde_json::Result<String> {
+    let mut out = Vec::with_capacity(capacity);
     out.push(b'"');
     value.serialize(&mut serde_json::Serializer::with_formatter(
         &mut out, InString,
@@ -106,7 +108,7 @@ mod tests {
             json!({"": {"": []}, "k\"ey\n": {}}),
             json!("just a string"),
         ] {
-            assert_eq!(to_string(&value).unwrap(), twice(&value), "{value}");
+            assert_eq!(to_string(&value, 0).unwrap(), twice(&value), "{value}");
         }
     }
 
@@ -114,7 +116,7 @@ mod tests {
         #[test]
         fn any_text_in_any_place(key in any::<String>(), text in any::<String>(), n in any::<i64>(), x in any::<f64>()) {
             let value = json!({key.clone(): [text.clone(), n, x], "text": {key: text}});
-            prop_assert_eq!(to_string(&value).unwrap(), twice(&value));
+            prop_assert_eq!(to_string(&value, 0).unwrap(), twice(&value));
         }
     }
 }

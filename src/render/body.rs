@@ -256,7 +256,7 @@ fn fact_lines(f: &Facts, lines: &mut String) {
         v.unwrap_or("(not recorded)")
     }
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
-    let source = d.event_source.as_deref().unwrap_or(event.source.as_str());
+    let source = d.event_source.as_deref().unwrap_or(&event.source);
     field("Action", &[event_name, " (", source, ")"]);
     let (colon, message) = d.error_message.as_deref().map_or(("", ""), |m| (": ", m));
     match (&d.error_code, f.outcome) {

@@ -62,8 +62,11 @@ impl Document {
     /// [`Document::to_json`] as a JSON string literal, as the per-protocol message carries it
     /// (written in one pass; see `delivery::quoted`).
     pub fn to_quoted_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
-        crate::delivery::quoted::to_string(&self.carrying(text, with_policy_document, compact))
-            .unwrap_or_else(|_| "\"\"".into())
+        crate::delivery::quoted::to_string(
+            &self.carrying(text, with_policy_document, compact),
+            crate::delivery::machine_room(text),
+        )
+        .unwrap_or_else(|_| "\"\"".into())
     }
 
     /// What [`Document::to_json`] writes: the alert borrowed when it travels whole, else a
@@ -354,7 +357,7 @@ pub(super) fn document(
         outcome: f.outcome,
         event: EventFields {
             name: line(d.event_name.as_deref()),
-            source: one_line(d.event_source.as_deref().unwrap_or(event.source.as_str())),
+            source: one_line(d.event_source.as_deref().unwrap_or(&event.source)),
             detail_type: one_line(&event.detail_type),
             id: line(d.event_id.as_deref()),
             request_id: line(d.request_id.as_deref()),

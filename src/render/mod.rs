@@ -111,7 +111,7 @@ impl Notification {
 
 /// What the parts of a notification are written from.
 struct Facts<'a> {
-    event: &'a Event,
+    event: &'a Event<'a>,
     /// A call of our table, or any IAM call: the subject says `[IAM …]`.
     is_iam: bool,
     target: Target,
@@ -130,13 +130,13 @@ struct Facts<'a> {
 }
 
 /// Renders `event` as a notification (a single-account stack: no account names).
-pub fn render(event: &Event, format: Format) -> Notification {
+pub fn render(event: &Event<'_>, format: Format) -> Notification {
     render_in(event, format, &Accounts::NONE)
 }
 
 /// Renders `event` as a notification, naming its account as `accounts` says (an
 /// organization's central stack).
-pub fn render_in(event: &Event, format: Format, accounts: &Accounts) -> Notification {
+pub fn render_in(event: &Event<'_>, format: Format, accounts: &Accounts) -> Notification {
     render_named(event, format, accounts, LookedUp::default())
 }
 
@@ -144,7 +144,7 @@ pub use looked_up::LookedUp;
 
 /// [`render_in`] with what was looked up at run time.
 pub fn render_named(
-    event: &Event,
+    event: &Event<'_>,
     format: Format,
     accounts: &Accounts,
     looked_up: LookedUp<'_>,
@@ -182,8 +182,9 @@ pub fn render_named(
     let event_name = event
         .detail
         .event_name
-        .clone()
-        .unwrap_or_else(|| event.detail_type.clone());
+        .as_deref()
+        .unwrap_or(&event.detail_type)
+        .to_string();
     let mut f = Facts {
         event,
         is_iam: call.is_some() || event.is_iam_call(),
@@ -222,7 +223,7 @@ pub fn render_named(
         subject,
         body,
         event_name: f.event_name,
-        event_id: event.detail.event_id.clone(),
+        event_id: event.detail.event_id.as_deref().map(str::to_string),
         outcome: f.outcome,
         truncated,
         severity: f.severity,
@@ -243,7 +244,7 @@ pub fn render_named(
 /// policy document grants (marked new or not against `previous`), who made it, whether it was
 /// denied, and what was read about it (`read_findings`).
 fn assess(
-    event: &Event,
+    event: &Event<'_>,
     call: Option<&Call>,
     t: &Target,
     who: &Actor,
@@ -378,7 +379,7 @@ const BROAD_POLICIES: &[&str] = &[
     "SecretsManagerReadWrite",
 ];
 
-fn outcome(event: &Event) -> Outcome {
+fn outcome(event: &Event<'_>) -> Outcome {
     match event.detail.error_code.as_deref() {
         Some(code) if is_denial(code) => Outcome::Denied,
         Some(_) => Outcome::Failed,
@@ -390,7 +391,7 @@ fn outcome(event: &Event) -> Outcome {
 }
 
 /// A call that only reads (`readOnly`, or a Get, List, Describe, Simulate or Generate call).
-pub(crate) fn is_read_only(event: &Event) -> bool {
+pub(crate) fn is_read_only(event: &Event<'_>) -> bool {
     event.detail.read_only == Some(true)
         || event.detail.event_name.as_deref().is_some_and(|name| {
             ["Get", "List", "Describe", "Simulate", "Generate"]
@@ -407,7 +408,7 @@ fn is_denial(code: &str) -> bool {
 
 /// The page the alert links to: the resource, its list when it is gone, or the CloudTrail
 /// event for calls that name no IAM resource.
-fn link(event: &Event, t: &Target, partition: &str) -> String {
+fn link(event: &Event<'_>, t: &Target, partition: &str) -> String {
     let list = || console_url::list(partition, t.kind);
     match t.kind {
         Kind::Other => console_url::cloudtrail_event(
