@@ -17,8 +17,14 @@ pub fn host(partition: &str) -> &'static str {
     }
 }
 
-fn iam_base(partition: &str) -> String {
-    format!("https://{}/iam/home#/", host(partition))
+/// `https://<console>/iam/home#/`, with room for `more` bytes after it.
+fn iam_base(partition: &str, more: usize) -> String {
+    let host = host(partition);
+    let mut url = String::with_capacity(8 + host.len() + 11 + more);
+    url.push_str("https://");
+    url.push_str(host);
+    url.push_str("/iam/home#/");
+    url
 }
 
 fn list_path(kind: Kind) -> &'static str {
@@ -35,7 +41,9 @@ fn list_path(kind: Kind) -> &'static str {
 
 /// The list page of a kind (for deleted resources and when the record names nothing).
 pub fn list(partition: &str, kind: Kind) -> String {
-    format!("{}{}", iam_base(partition), list_path(kind))
+    let mut url = iam_base(partition, 24);
+    url.push_str(list_path(kind));
+    url
 }
 
 /// A policy's page, by its ARN (AWS managed policies included).
@@ -50,8 +58,7 @@ pub fn principal(partition: &str, kind: Kind, name: &str, section: Option<&str>)
 }
 
 fn details(partition: &str, kind: Kind, key: &str, section: Option<&str>) -> String {
-    let mut url = iam_base(partition);
-    url.reserve(key.len() + 48);
+    let mut url = iam_base(partition, key.len() + 48);
     url.push_str(list_path(kind));
     url.push_str("/details/");
     url.push_str(&urlencoding::encode(key));

@@ -1,7 +1,10 @@
 //! The text body email subscribers read: a sentence, the severity and its findings, one
 //! labelled line per fact, the console links, notes, and the policy document.
 
-use super::text::{cut_utf8, labelled, multi_line, one_line, push_labelled, push_labelled_parts};
+use super::text::{
+    cut_utf8, labelled, multi_line, one_line, push_label, push_labelled, push_labelled_parts,
+    push_one_line,
+};
 use super::{Facts, Outcome};
 use crate::calls::Kind;
 use crate::console_url;
@@ -9,6 +12,7 @@ use crate::delivery::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
 use crate::policy;
 use crate::redact::{cap, push_capped};
 use crate::severity::Rule;
+use std::borrow::Cow;
 
 /// Our body limit: SNS's, less room for message attributes.
 pub const MAX_BODY_BYTES: usize = SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM;
@@ -147,25 +151,25 @@ fn sentence(f: &Facts) -> String {
     let d = &event.detail;
     // Names are case-sensitive: only our own words get a capital letter.
     let actor = if f.who.is_root {
-        "The account root user".to_string()
+        "The account root user"
     } else {
-        f.who.short.clone()
+        f.who.short.as_str()
     };
     let actor = if d
         .user_agent
         .as_deref()
         .is_some_and(|ua| ua.starts_with("aws-internal/"))
     {
-        format!("AWS itself ({actor}, an AWS-internal caller)")
+        Cow::Owned(format!("AWS itself ({actor}, an AWS-internal caller)"))
     } else {
-        actor
+        Cow::Borrowed(actor)
     };
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let sign_in = event.is_sign_in();
     match f.outcome {
         Outcome::Succeeded => match identity_center_routine(f) {
             Some(words) => format!("{words} (routine provisioning by {actor})."),
-            None => format!("{actor} {}.", t.summary),
+            None => [&*actor, " ", &t.summary, "."].concat(),
         },
         // Not a change that did not happen: a sign-in that was refused. Whoever tried is not
         // known to be root: they typed root's e-mail address.
@@ -231,18 +235,20 @@ fn identity_center_routine(f: &Facts) -> Option<String> {
 
 /// The severity line and one line per finding, appended to `body` (no line break before).
 fn severity_lines(f: &Facts, body: &mut String) {
-    body.push_str(&labelled(
-        "Severity",
-        &f.severity.word().to_ascii_uppercase(),
-    ));
+    push_label(body, "Severity");
+    let at = body.len();
+    body.push_str(f.severity.word());
+    if let Some(word) = body.get_mut(at..) {
+        word.make_ascii_uppercase();
+    }
     for finding in &f.findings {
-        body.push('\n');
-        body.push_str(&one_line(&format!(
-            "  - {} [{}: {}]",
-            finding.reason,
-            finding.severity.word(),
-            finding.rule
-        )));
+        // `  - <reason> [<severity>: <rule>]`, one line: the reason escaped (the word and
+        // the rule's id are ours, lower-case ASCII).
+        body.push_str("\n  - ");
+        push_one_line(body, &finding.reason);
+        for part in [" [", finding.severity.word(), ": ", finding.rule.id(), "]"] {
+            body.push_str(part);
+        }
     }
 }
 

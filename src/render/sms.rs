@@ -9,17 +9,26 @@ pub const MAX_SMS_BYTES: usize = 140;
 /// `CRITICAL IAM AttachRolePolicy AdministratorAccess -> role ci-deploy by alice in 1111…`.
 pub(super) fn sms(f: &Facts) -> String {
     let tag = match f.outcome {
-        Outcome::Denied => "DENIED".to_string(),
-        Outcome::Failed => "FAILED".to_string(),
-        _ => f.severity.word().to_ascii_uppercase(),
+        Outcome::Denied => "DENIED",
+        Outcome::Failed => "FAILED",
+        _ => f.severity.word(),
     };
-    let raw = format!(
-        "{tag} IAM {} {} by {} in {}",
-        f.event_name,
-        f.target.headline,
-        f.who.short,
-        f.event.account().unwrap_or("?")
-    );
+    let mut raw = [
+        tag,
+        " IAM ",
+        &f.event_name,
+        " ",
+        &f.target.headline,
+        " by ",
+        &f.who.short,
+        " in ",
+        f.event.account().unwrap_or("?"),
+    ]
+    .concat();
+    // The tag in capitals (the severity's word is lower-case).
+    if let Some(head) = raw.get_mut(..tag.len()) {
+        head.make_ascii_uppercase();
+    }
     let mut line = clean_ascii(&raw);
     ellipsize(&mut line, MAX_SMS_BYTES);
     line

@@ -28,13 +28,13 @@ pub(super) fn subject(f: &Facts, account: Option<&str>) -> String {
     };
     let tag = if f.is_iam { iam } else { aws };
     if f.outcome == Outcome::Event {
-        return format!("{tag} {} from {}", f.event.detail_type, f.event.source);
+        return [tag, " ", &f.event.detail_type, " from ", &f.event.source].concat();
     }
     let head = match account {
-        Some(account) => clean_ascii(&format!("{tag} {account}: {}", f.event_name)),
-        None => clean_ascii(&format!("{tag} {}", f.event_name)),
+        Some(account) => clean_ascii(&[tag, " ", account, ": ", &f.event_name].concat()),
+        None => clean_ascii(&[tag, " ", &f.event_name].concat()),
     };
-    let mut tail = clean_ascii(&format!("by {}", f.who.short));
+    let mut tail = clean_ascii(&["by ", &f.who.short].concat());
     let mut middle = clean_ascii(&f.target.headline);
     let spaces = if middle.is_empty() { 1 } else { 2 };
     let over = (head.len() + middle.len() + tail.len() + spaces).saturating_sub(MAX_SUBJECT_CHARS);
@@ -47,9 +47,9 @@ pub(super) fn subject(f: &Facts, account: Option<&str>) -> String {
         ellipsize(&mut middle, room);
     }
     if middle.is_empty() {
-        format!("{head} {tail}")
+        [head.as_str(), " ", &tail].concat()
     } else {
-        format!("{head} {middle} {tail}")
+        [head.as_str(), " ", &middle, " ", &tail].concat()
     }
 }
 

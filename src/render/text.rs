@@ -12,7 +12,7 @@ pub fn one_line(s: &str) -> String {
 }
 
 /// [`one_line`], appended to `out`.
-fn push_one_line(out: &mut String, s: &str) {
+pub fn push_one_line(out: &mut String, s: &str) {
     if !has_hidden(s) {
         out.push_str(s);
         return;
@@ -139,7 +139,7 @@ pub fn labelled(label: &str, value: &str) -> String {
 }
 
 /// `Label:` padded to [`LABEL_WIDTH`] characters and a space, appended to `out`.
-fn push_label(out: &mut String, label: &str) {
+pub fn push_label(out: &mut String, label: &str) {
     out.push_str(label);
     out.push(':');
     let width = label.chars().count() + 1;
