@@ -31,7 +31,7 @@ pub const DIGEST_EVENT_NAME: &str = "Digest";
 #[derive(Debug, Clone, Copy)]
 pub struct Change<'a> {
     pub event: &'a Event<'a>,
-    pub notification: &'a Notification,
+    pub notification: &'a Notification<'a>,
 }
 
 /// The session a change was made in: the same person, pipeline or role session gives the
@@ -58,7 +58,7 @@ pub fn session_key(event: &Event<'_>) -> String {
 
 /// Whether an alert is sent at once, never held for a digest: warning and critical alerts,
 /// and every change to the monitor itself.
-pub fn sent_at_once(n: &Notification) -> bool {
+pub fn sent_at_once(n: &Notification<'_>) -> bool {
     n.severity >= Severity::Warning || n.ops
 }
 
@@ -73,12 +73,12 @@ pub struct Outgoing<'a> {
 /// An alert sent as it is, or a digest of several.
 #[derive(Debug, Clone)]
 pub enum Message<'a> {
-    Alert(&'a Notification),
-    Digest(Box<Notification>),
+    Alert(&'a Notification<'a>),
+    Digest(Box<Notification<'static>>),
 }
 
 impl Message<'_> {
-    pub fn notification(&self) -> &Notification {
+    pub fn notification(&self) -> &Notification<'_> {
         match self {
             Message::Alert(n) => n,
             Message::Digest(n) => n,
@@ -133,7 +133,7 @@ pub struct DigestDocument {
     pub severity: Severity,
     /// How many changes the session made in this batch (listed or not).
     pub count: usize,
-    pub actor: ActorFields,
+    pub actor: ActorFields<'static>,
     pub account: Option<String>,
     /// The account's name from the stack's `AccountNames` (absent when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -180,7 +180,7 @@ pub struct ChangeEvent {
 }
 
 impl DigestChange {
-    fn of(d: &AlertDocument) -> DigestChange {
+    fn of(d: &AlertDocument<'_>) -> DigestChange {
         DigestChange {
             subject: d.subject.clone(),
             summary: d.summary.clone(),
@@ -188,11 +188,11 @@ impl DigestChange {
             findings: d.findings.clone(),
             outcome: d.outcome,
             event: ChangeEvent {
-                name: d.event.name.clone(),
-                id: d.event.id.clone(),
-                time: d.event.time.clone(),
-                region: d.event.region.clone(),
-                error_code: d.event.error_code.clone(),
+                name: d.event.name.as_deref().map(str::to_string),
+                id: d.event.id.as_deref().map(str::to_string),
+                time: d.event.time.as_deref().map(str::to_string),
+                region: d.event.region.as_deref().map(str::to_string),
+                error_code: d.event.error_code.as_deref().map(str::to_string),
             },
             resource: d.resource.clone(),
             policy: d.policy.clone(),
@@ -258,14 +258,14 @@ impl DigestDocument {
         ] {
             shorten(field, COMPACT_FIELD_BYTES);
         }
-        shorten_opt(&mut self.actor.arn, COMPACT_FIELD_BYTES);
+        crate::redact::shorten_cow_opt(&mut self.actor.arn, COMPACT_FIELD_BYTES);
     }
 }
 
 /// The digest of `changes` (one session's; `None` when there are none). Lists as many
 /// changes as fit in one SNS Publish with every delivery protocol and says how many it
 /// leaves out.
-pub fn digest(changes: &[Change]) -> Option<Notification> {
+pub fn digest(changes: &[Change]) -> Option<Notification<'static>> {
     let first = changes.first()?;
     // Each change's resource, named once.
     let mut order: Vec<(String, &Change)> = changes
@@ -306,7 +306,7 @@ pub fn digest(changes: &[Change]) -> Option<Notification> {
 }
 
 /// `<kind> <name>` of the resource a change is about, for grouping and headings.
-fn resource_of(n: &Notification) -> String {
+fn resource_of(n: &Notification<'_>) -> String {
     match &n.document {
         Document::Alert(d) => match &d.resource.name {
             Some(name) => format!("{} {name}", d.resource.kind),
@@ -326,7 +326,7 @@ fn build(
     changes: &[Change],
     groups: &[(String, Vec<&Change>)],
     listed: usize,
-) -> Notification {
+) -> Notification<'static> {
     let count = changes.len();
     let severity = changes
         .iter()
@@ -342,7 +342,7 @@ fn build(
         }
     };
     let actor = match &first.notification.document {
-        Document::Alert(d) => d.actor.clone(),
+        Document::Alert(d) => d.actor.clone().into_owned(),
         Document::Digest(d) => d.actor.clone(),
     };
     let mut times: Vec<&str> = changes.iter().filter_map(time_of).collect();

@@ -30,7 +30,7 @@ impl<P: Publisher, D: Send + Sync, L: Send + Sync> Publisher for Shell<P, D, L> 
     fn publish(
         &self,
         topic_arn: &str,
-        notification: &Notification,
+        notification: &Notification<'_>,
     ) -> impl std::future::Future<Output = Result<String, PublishError>> + Send {
         self.publisher.publish(topic_arn, notification)
     }
@@ -180,13 +180,13 @@ fn rejected(e: InputError) -> HandlerError {
 }
 
 /// What becomes of one event before anything is sent.
-enum Triage {
+enum Triage<'a> {
     /// The monitor's own heartbeat, counted (its answer).
     Heartbeat(Value),
     /// Not sent, by the noise rules (its answer).
     Suppressed(Value),
     /// An alert to deliver.
-    Alert(Box<Notification>),
+    Alert(Box<Notification<'a>>),
 }
 
 /// The name the directory has for the event's account: in an organization's central stack
@@ -241,11 +241,11 @@ async fn iam_reads<L: PolicyLookup>(event: &Event<'_>, config: &Config, policies
 
 /// Counts a heartbeat (nothing is looked up for it), or looks up what the alert may say,
 /// renders it and applies the noise rules. Logs what it decided.
-async fn triage<L: AccountDirectory + PolicyLookup>(
-    event: &Event<'_>,
+async fn triage<'e, L: AccountDirectory + PolicyLookup>(
+    event: &'e Event<'_>,
     config: &Config,
     lookups: &L,
-) -> Triage {
+) -> Triage<'e> {
     if let Some(out) = counted(event, config) {
         return Triage::Heartbeat(out);
     }
@@ -300,7 +300,7 @@ fn counted(event: &Event<'_>, config: &Config) -> Option<Value> {
 /// Publishes `n` to the alert topic, and to the operations topic when it is about the
 /// monitor; in dry-run, logs it instead.
 async fn deliver<P: Publisher>(
-    n: &Notification,
+    n: &Notification<'_>,
     config: &Config,
     publisher: &P,
 ) -> Result<Value, HandlerError> {
@@ -395,8 +395,8 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
         HandlerError::Input(e)
     })?;
     let mut failed: Vec<String> = Vec::new();
-    // (message id, event, alert) of the alerts to send, in arrival order.
-    let mut alerts: Vec<(String, Event, Notification)> = Vec::new();
+    // (message id, event) of the records read, in arrival order.
+    let mut events: Vec<(String, Event)> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, record) in batch.records.iter().enumerate() {
         let id = record
@@ -425,7 +425,12 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
                 continue;
             }
         }
-        if let Triage::Alert(n) = triage(&event, config, publisher).await {
+        events.push((id, event));
+    }
+    // (message id, event, alert) of the alerts to send, in arrival order.
+    let mut alerts: Vec<(&str, &Event, Notification)> = Vec::new();
+    for (id, event) in &events {
+        if let Triage::Alert(n) = triage(event, config, publisher).await {
             alerts.push((id, event, *n));
         }
     }
@@ -454,7 +459,7 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
         }
         if !in_time || deliver(n, config, publisher).await.is_err() {
             let ids = out.members.iter().filter_map(|&i| alerts.get(i));
-            failed.extend(ids.map(|(id, _, _)| id.clone()));
+            failed.extend(ids.map(|(id, _, _)| id.to_string()));
         }
     }
     if postponed > 0 {
@@ -491,7 +496,7 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
 async fn publish_to<P: Publisher>(
     publisher: &P,
     topic: &TopicArn,
-    n: &Notification,
+    n: &Notification<'_>,
     which: &str,
 ) -> Result<String, HandlerError> {
     let event_id = n.event_id.as_deref().unwrap_or("-");

@@ -7,7 +7,7 @@ use crate::render::text::is_hidden;
 use crate::render::{Document, MAX_BODY_BYTES, MAX_SMS_BYTES, MAX_SUBJECT_CHARS};
 
 /// The first invariant `n` breaks, in words; `Ok` when it keeps them all.
-pub fn check(n: &Notification) -> Result<(), String> {
+pub fn check(n: &Notification<'_>) -> Result<(), String> {
     let subject = &n.subject;
     if subject.len() > MAX_SUBJECT_CHARS {
         return Err(format!(
@@ -55,7 +55,7 @@ pub const DIGEST_ESSENTIAL_LABELS: &[&str] = &["Severity:", "Changes:", "Who:", 
 /// What the exact Publish request for `n` must satisfy: within SNS's 256 KiB as SNS counts
 /// it, a body for every protocol, the essential lines kept, no escape codes, and nothing
 /// hidden in what people read.
-pub fn check_request(n: &Notification, r: &PublishRequest) -> Result<(), String> {
+pub fn check_request(n: &Notification<'_>, r: &PublishRequest) -> Result<(), String> {
     if r.size() > SNS_MAX_MESSAGE_BYTES {
         return Err(format!("Publish request of {} bytes", r.size()));
     }

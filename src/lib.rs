@@ -43,7 +43,7 @@ pub use render::{Format, Notification, render};
 
 /// Parses and renders a payload in one step, from its JSON text as the function reads the
 /// bytes Lambda hands over (preview, tests, benchmarks).
-pub fn render_json(text: &str, format: Format) -> Result<Notification, event::InputError> {
+pub fn render_json(text: &str, format: Format) -> Result<Notification<'static>, event::InputError> {
     render_json_in(text, format, &accounts::Accounts::NONE)
 }
 
@@ -52,8 +52,8 @@ pub fn render_json_in(
     text: &str,
     format: Format,
     accounts: &accounts::Accounts,
-) -> Result<Notification, event::InputError> {
-    Event::parse_json(text).map(|e| render::render_in(&e, format, accounts))
+) -> Result<Notification<'static>, event::InputError> {
+    Event::parse_json(text).map(|e| render::render_in(&e, format, accounts).into_owned())
 }
 
 /// [`render_json`] of a parsed payload (its text is read again: the tests that use this go
@@ -61,7 +61,7 @@ pub fn render_json_in(
 pub fn render_payload(
     payload: &serde_json::Value,
     format: Format,
-) -> Result<Notification, event::InputError> {
+) -> Result<Notification<'static>, event::InputError> {
     render_json(&payload.to_string(), format)
 }
 
@@ -71,7 +71,7 @@ pub fn render_payload(
 pub fn render_batch(
     payload: &serde_json::Value,
     format: Format,
-) -> Result<Vec<Notification>, event::InputError> {
+) -> Result<Vec<Notification<'static>>, event::InputError> {
     render_batch_in(payload, format, &accounts::Accounts::NONE)
 }
 
@@ -80,7 +80,7 @@ pub fn render_batch_in(
     payload: &serde_json::Value,
     format: Format,
     accounts: &accounts::Accounts,
-) -> Result<Vec<Notification>, event::InputError> {
+) -> Result<Vec<Notification<'static>>, event::InputError> {
     let batch = handler::read_batch(payload)?;
     let events = batch
         .records
@@ -105,7 +105,7 @@ pub fn render_batch_in(
         .collect();
     Ok(digest::plan(&changes)
         .into_iter()
-        .map(|o| o.message.notification().clone())
+        .map(|o| o.message.notification().clone().into_owned())
         .collect())
 }
 

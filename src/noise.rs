@@ -28,7 +28,7 @@ pub struct NoiseRules {
 }
 
 /// Why `n` is not sent, or `None` to send it. Critical alerts are always sent.
-pub fn suppressed(event: &Event<'_>, n: &Notification, rules: &NoiseRules) -> Option<String> {
+pub fn suppressed(event: &Event<'_>, n: &Notification<'_>, rules: &NoiseRules) -> Option<String> {
     if n.severity == Severity::Critical {
         return None;
     }
@@ -70,7 +70,7 @@ pub fn suppressed(event: &Event<'_>, n: &Notification, rules: &NoiseRules) -> Op
 
 /// A CloudWatch embedded-metric-format log line counting one suppressed alert
 /// (namespace `iam-notify`, metric `SuppressedAlerts`, dimension `EventName`).
-pub fn metric_line(n: &Notification, reason: &str, timestamp_ms: u128) -> String {
+pub fn metric_line(n: &Notification<'_>, reason: &str, timestamp_ms: u128) -> String {
     crate::emf::count_line(
         "SuppressedAlerts",
         ("EventName", &n.event_name),

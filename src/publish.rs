@@ -103,7 +103,7 @@ pub trait Publisher: Send + Sync {
     fn publish(
         &self,
         topic_arn: &str,
-        notification: &Notification,
+        notification: &Notification<'_>,
     ) -> impl Future<Output = Result<String, PublishError>> + Send;
 }
 
@@ -206,7 +206,7 @@ pub fn with_settings(
 }
 
 impl Publisher for SnsPublisher {
-    async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, PublishError> {
+    async fn publish(&self, topic_arn: &str, n: &Notification<'_>) -> Result<String, PublishError> {
         let PublishRequest {
             subject,
             message,
@@ -312,7 +312,7 @@ impl RecordingPublisher {
 }
 
 impl Publisher for RecordingPublisher {
-    async fn publish(&self, topic_arn: &str, n: &Notification) -> Result<String, PublishError> {
+    async fn publish(&self, topic_arn: &str, n: &Notification<'_>) -> Result<String, PublishError> {
         if let Some(e) = self
             .fail_with
             .as_ref()

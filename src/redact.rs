@@ -166,6 +166,20 @@ pub fn shorten_opt(s: &mut Option<String>, max: usize) {
     }
 }
 
+/// [`shorten`] for text that may be borrowed.
+pub fn shorten_cow(s: &mut std::borrow::Cow<'_, str>, max: usize) {
+    if s.len() > max {
+        *s = std::borrow::Cow::Owned(cap(s, max));
+    }
+}
+
+/// [`shorten_cow`] for a field that may be absent.
+pub fn shorten_cow_opt(s: &mut Option<std::borrow::Cow<'_, str>>, max: usize) {
+    if let Some(s) = s {
+        shorten_cow(s, max);
+    }
+}
+
 /// `s` with every run shaped like an AWS secret access key masked: exactly 40 characters of
 /// `A-Z a-z 0-9 / +` (with any `=` padding) holding upper case, lower case and a digit.
 /// Hex digests (OIDC thumbprints) and UUIDs do not have that shape.

@@ -13,7 +13,7 @@ use iam_notify::render::{Format, MAX_SMS_BYTES};
 use iam_notify::render_payload;
 use serde_json::{Value, json};
 
-fn structured(name: &str, chat: ChatFormat) -> (iam_notify::Notification, Value) {
+fn structured(name: &str, chat: ChatFormat) -> (iam_notify::Notification<'static>, Value) {
     let n = render_payload(&sample(name), Format::Rich).unwrap();
     let message: Value = serde_json::from_str(&sns_message(&n, chat)).unwrap();
     (n, message)

@@ -386,7 +386,7 @@ async fn a_batch_that_is_not_sqs_shaped_is_rejected_saying_why() {
 }
 
 /// `n` changes by one session, each on its own role named from `name`.
-fn many(n: usize, name: &str) -> (Vec<Event<'static>>, Vec<iam_notify::Notification>) {
+fn many(n: usize, name: &str) -> (Vec<Event<'static>>, Vec<iam_notify::Notification<'static>>) {
     let template = sample("CreateRole");
     let events: Vec<Event<'static>> = (0..n)
         .map(|i| {
@@ -396,11 +396,17 @@ fn many(n: usize, name: &str) -> (Vec<Event<'static>>, Vec<iam_notify::Notificat
             Event::parse(&e).unwrap()
         })
         .collect();
-    let alerts = events.iter().map(|e| render(e, Format::Rich)).collect();
+    let alerts = events
+        .iter()
+        .map(|e| render(e, Format::Rich).into_owned())
+        .collect();
     (events, alerts)
 }
 
-fn digest_of(events: &[Event], alerts: &[iam_notify::Notification]) -> iam_notify::Notification {
+fn digest_of(
+    events: &[Event],
+    alerts: &[iam_notify::Notification],
+) -> iam_notify::Notification<'static> {
     let changes: Vec<Change> = events
         .iter()
         .zip(alerts)

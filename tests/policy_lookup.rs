@@ -41,7 +41,7 @@ fn read(document: &str) -> Attached {
     }
 }
 
-fn rendered(attached: Option<&Attached>) -> iam_notify::Notification {
+fn rendered(attached: Option<&Attached>) -> iam_notify::Notification<'static> {
     let e = Event::parse(&attach()).unwrap();
     let read = Read {
         attached: attached.cloned(),
@@ -51,7 +51,7 @@ fn rendered(attached: Option<&Attached>) -> iam_notify::Notification {
         account_name: None,
         iam: &read,
     };
-    render_named(&e, Format::Rich, &Accounts::NONE, looked_up)
+    render_named(&e, Format::Rich, &Accounts::NONE, looked_up).into_owned()
 }
 
 #[test]
@@ -69,7 +69,8 @@ fn attaching_a_customer_managed_allow_all_policy_is_critical_and_shows_what_it_g
     assert_eq!(doc["policy"]["versionRead"], "v3");
     assert_eq!(doc["policyDocument"]["Statement"][0]["Action"], "*");
     // The same attach, unread: as before.
-    let plain = render(&Event::parse(&attach()).unwrap(), Format::Rich);
+    let event = Event::parse(&attach()).unwrap();
+    let plain = render(&event, Format::Rich);
     assert_eq!(plain.severity, Severity::Info);
     assert_eq!(rendered(None), plain);
 }

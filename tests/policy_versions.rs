@@ -35,7 +35,7 @@ fn own(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn rendered(name: &str, read: &Read) -> Notification {
+fn rendered(name: &str, read: &Read) -> Notification<'static> {
     let e = Event::parse(&own(name)).unwrap();
     let looked_up = LookedUp {
         account_name: None,
@@ -43,10 +43,10 @@ fn rendered(name: &str, read: &Read) -> Notification {
     };
     let n = render_named(&e, Format::Rich, &Accounts::NONE, looked_up);
     common::assert_valid(&n, name);
-    n
+    n.into_owned()
 }
 
-fn document(n: &Notification) -> Value {
+fn document(n: &Notification<'_>) -> Value {
     serde_json::from_str(&n.document.to_json(&n.body, true, false)).unwrap()
 }
 

@@ -5,6 +5,7 @@ mod common;
 
 use common::{fixture, load, samples};
 use iam_notify::calls::{self, RuleGroup};
+use iam_notify::delivery::{ChatFormat, publish_request};
 use iam_notify::severity::Severity;
 use iam_notify::{Format, render_payload};
 use serde_json::Value;
@@ -24,6 +25,40 @@ fn every_sample_event_renders_as_its_snapshot() {
         let n = render_payload(&load(path), Format::Rich)
             .expect("sample events are EventBridge events");
         insta::assert_snapshot!(n.to_text());
+    });
+}
+
+/// The exact Publish request of every sample: subject, message attributes, the SMS line and
+/// the machine document sqs, lambda, http and https subscribers receive (the text body that
+/// `default` and `email` carry is the snapshot above).
+#[test]
+fn every_sample_publishes_its_snapshot_request() {
+    insta::glob!("../events", "*.json", |path| {
+        let n = render_payload(&load(path), Format::Rich)
+            .expect("sample events are EventBridge events");
+        let request = publish_request(&n, ChatFormat::None);
+        let message: Value = serde_json::from_str(&request.message).unwrap();
+        assert_eq!(message["default"], n.body.as_str());
+        assert_eq!(message["email"], n.body.as_str());
+        let machine = message["sqs"].as_str().unwrap();
+        for protocol in ["lambda", "http", "https"] {
+            assert_eq!(message[protocol], machine, "{protocol}");
+        }
+        let mut document: Value = serde_json::from_str(machine).unwrap();
+        assert_eq!(document["text"], n.body.as_str());
+        document["text"] = Value::from("(the text body)");
+        let attributes: Vec<String> = request
+            .attributes
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        insta::assert_snapshot!(format!(
+            "Subject: {}\nAttributes: {}\nSMS: {}\n\n{}",
+            request.subject,
+            attributes.join(", "),
+            message["sms"].as_str().unwrap(),
+            serde_json::to_string_pretty(&document).unwrap()
+        ));
     });
 }
 

@@ -117,7 +117,11 @@ fn choice<T: Copy>(
 
 /// What the function sends for an event file: one notification for an EventBridge event,
 /// each message of digest mode for an SQS batch (see `render_batch`).
-fn rendered(text: &str, format: Format, accounts: &Accounts) -> Result<Vec<Notification>, String> {
+fn rendered(
+    text: &str,
+    format: Format,
+    accounts: &Accounts,
+) -> Result<Vec<Notification<'static>>, String> {
     let payload = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
     if is_sqs_batch(&payload) {
         return render_batch_in(&payload, format, accounts).map_err(|e| e.to_string());

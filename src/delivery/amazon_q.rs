@@ -20,7 +20,7 @@ const FINDINGS_BYTES: usize = 3_000;
 /// as its description holds. Every value from the record is one line with markdown escaped,
 /// the text sits in a code fence longer than any backtick run inside it, and the description
 /// stays under its cap. `compact` also shortens the other fields (see `message_within`).
-pub fn notification(n: &Notification, text: &str, compact: bool) -> Value {
+pub fn notification(n: &Notification<'_>, text: &str, compact: bool) -> Value {
     let emoji = match (n.outcome, n.severity) {
         (Outcome::Denied | Outcome::Failed, _) => ":no_entry:",
         (_, Severity::Critical) => ":rotating_light:",

@@ -79,7 +79,7 @@ fn attributes_size(attributes: &[(&'static str, String)]) -> usize {
 
 /// The Publish request for `n`: its subject, attributes and per-protocol message, the whole
 /// within SNS's limit whatever the record held.
-pub fn publish_request(n: &Notification, chat: ChatFormat) -> PublishRequest {
+pub fn publish_request(n: &Notification<'_>, chat: ChatFormat) -> PublishRequest {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
     PublishRequest {
@@ -92,7 +92,7 @@ pub fn publish_request(n: &Notification, chat: ChatFormat) -> PublishRequest {
 
 /// The size SNS would hold against its limit for `n` published whole (nothing cut, nothing
 /// left out) with `chat`: what `publish_request` sends when it fits.
-pub fn whole_size(n: &Notification, chat: ChatFormat) -> usize {
+pub fn whole_size(n: &Notification<'_>, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
     let machine = match chat {
@@ -108,7 +108,7 @@ pub fn whole_size(n: &Notification, chat: ChatFormat) -> usize {
 
 /// The `MessageStructure=json` message with room kept for the subject and attributes (see
 /// [`publish_request`] for the exact request).
-pub fn sns_message(n: &Notification, chat: ChatFormat) -> String {
+pub fn sns_message(n: &Notification<'_>, chat: ChatFormat) -> String {
     message_within(n, chat, SNS_MAX_MESSAGE_BYTES - ATTRIBUTE_ROOM)
 }
 
@@ -118,7 +118,7 @@ pub fn sns_message(n: &Notification, chat: ChatFormat) -> String {
 /// policy document leaves the machine document, then the text is cut from its end (never
 /// into its labelled lines), then the alert falls back to its essential lines and a compact
 /// document. Each cut is said in the message.
-fn message_within(n: &Notification, chat: ChatFormat, limit: usize) -> String {
+fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> String {
     let mut budget = n.body.len();
     let mut with_document = true;
     let mut compact = false;
@@ -205,7 +205,7 @@ fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
 }
 
 /// The body cut to `budget` bytes, saying so when cut.
-fn shortened_text(n: &Notification, budget: usize) -> Cow<'_, str> {
+fn shortened_text<'n>(n: &'n Notification<'_>, budget: usize) -> Cow<'n, str> {
     let (kept, cut) = cut_utf8(&n.body, budget);
     if cut {
         Cow::Owned(format!(
@@ -219,7 +219,7 @@ fn shortened_text(n: &Notification, budget: usize) -> Cow<'_, str> {
 }
 
 /// The essential lines (cut to `budget` bytes if even they must be), saying the rest is cut.
-fn essentials_text(n: &Notification, budget: usize) -> Cow<'_, str> {
+fn essentials_text<'n>(n: &'n Notification<'_>, budget: usize) -> Cow<'n, str> {
     let (kept, _) = cut_utf8(&n.essentials, budget);
     Cow::Owned(format!(
         "{kept}\n\n[only the essential lines of this alert fit the SNS message limit; \
@@ -228,7 +228,7 @@ fn essentials_text(n: &Notification, budget: usize) -> Cow<'_, str> {
     ))
 }
 
-fn event_id(n: &Notification) -> String {
+fn event_id(n: &Notification<'_>) -> String {
     cap(
         &one_line(n.event_id.as_deref().unwrap_or("(not recorded)")),
         256,
@@ -240,7 +240,7 @@ const MAX_ATTRIBUTE_BYTES: usize = 256;
 
 /// SNS message attributes subscribers can filter on (`{"severity": ["critical"]}`). Values
 /// are one line and short; empty values are left out (SNS rejects them).
-pub fn attributes(n: &Notification) -> Vec<(&'static str, String)> {
+pub fn attributes(n: &Notification<'_>) -> Vec<(&'static str, String)> {
     [
         ("eventName", n.event_name.as_str()),
         ("severity", n.severity.word()),

@@ -1,24 +1,34 @@
 //! The machine-readable alert, schema `iam-notify/1` (README, "Per-protocol delivery"), for
 //! sqs, lambda, http and https subscribers. Stable: fields are only ever added.
 
-use super::text::one_line;
+use super::text::{one_line, one_line_cow, one_line_owned};
 use super::{Facts, Outcome};
 use crate::actor::user_agent_kind;
+use crate::event::Event;
 use crate::policy;
-use crate::redact::{shorten, shorten_opt};
+use crate::redact::{shorten, shorten_cow, shorten_cow_opt, shorten_opt};
 use crate::severity::{Finding, Severity};
 use serde::Serialize;
 use serde_json::Value;
+use std::borrow::Cow;
 
 /// What machines receive: one alert's document, or a digest's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
-pub enum Document {
-    Alert(Box<AlertDocument>),
+pub enum Document<'a> {
+    Alert(Box<AlertDocument<'a>>),
     Digest(Box<crate::digest::DigestDocument>),
 }
 
-impl Document {
+impl<'a> Document<'a> {
+    /// The document owning every text.
+    pub fn into_owned(self) -> Document<'static> {
+        match self {
+            Document::Alert(d) => Document::Alert(Box::new(d.into_owned())),
+            Document::Digest(d) => Document::Digest(d),
+        }
+    }
+
     /// One line saying what happened.
     pub fn summary(&self) -> &str {
         match self {
@@ -71,12 +81,12 @@ impl Document {
 
     /// What [`Document::to_json`] writes: the alert borrowed when it travels whole, else a
     /// changed copy.
-    fn carrying<'a>(
-        &'a self,
-        text: &'a str,
+    fn carrying<'v>(
+        &'v self,
+        text: &'v str,
         with_policy_document: bool,
         compact: bool,
-    ) -> Carried<'a> {
+    ) -> Carried<'v, 'a> {
         match self {
             Document::Alert(d) if !compact => Carried::View(AlertView {
                 doc: d,
@@ -104,9 +114,9 @@ impl Document {
 /// A document as it travels (see [`Document::carrying`]).
 #[derive(Serialize)]
 #[serde(untagged)]
-enum Carried<'a> {
-    View(AlertView<'a>),
-    Alert(Box<AlertDocument>),
+enum Carried<'v, 'a> {
+    View(AlertView<'v, 'a>),
+    Alert(Box<AlertDocument<'a>>),
     Digest(Box<crate::digest::DigestDocument>),
 }
 
@@ -114,13 +124,13 @@ enum Carried<'a> {
 /// unless `policy_document`, without its policy document (then `policyDocumentOmitted`).
 /// Serialises exactly as the document would with those two changes (tested), without
 /// copying it.
-struct AlertView<'a> {
-    doc: &'a AlertDocument,
-    text: &'a str,
+struct AlertView<'v, 'a> {
+    doc: &'v AlertDocument<'a>,
+    text: &'v str,
     policy_document: bool,
 }
 
-impl Serialize for AlertView<'_> {
+impl Serialize for AlertView<'_, '_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let d = self.doc;
@@ -180,15 +190,15 @@ const RELATED_ARNS: usize = 10;
 /// The `iam-notify/1` document. Field order is the wire order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AlertDocument {
+pub struct AlertDocument<'a> {
     pub schema: &'static str,
     pub subject: String,
     pub summary: String,
     pub severity: Severity,
     pub findings: Vec<Finding>,
     pub outcome: Outcome,
-    pub event: EventFields,
-    pub actor: ActorFields,
+    pub event: EventFields<'a>,
+    pub actor: ActorFields<'a>,
     pub resource: ResourceFields,
     pub policy: Option<PolicyFields>,
     /// What was read from IAM about the change (enrichment): absent when nothing was.
@@ -215,7 +225,47 @@ const COMPACT_FINDINGS: usize = 5;
 /// The longest text field of a compacted document.
 const COMPACT_FIELD_BYTES: usize = 256;
 
-impl AlertDocument {
+impl AlertDocument<'_> {
+    /// The document owning every text.
+    pub fn into_owned(self) -> AlertDocument<'static> {
+        let e = self.event;
+        let owned = |v: Option<Cow<'_, str>>| v.map(|v| Cow::Owned(v.into_owned()));
+        AlertDocument {
+            schema: self.schema,
+            subject: self.subject,
+            summary: self.summary,
+            severity: self.severity,
+            findings: self.findings,
+            outcome: self.outcome,
+            event: EventFields {
+                name: owned(e.name),
+                source: Cow::Owned(e.source.into_owned()),
+                detail_type: Cow::Owned(e.detail_type.into_owned()),
+                id: owned(e.id),
+                request_id: owned(e.request_id),
+                time: owned(e.time),
+                account: owned(e.account),
+                account_name: e.account_name,
+                region: owned(e.region),
+                source_ip_address: owned(e.source_ip_address),
+                user_agent: owned(e.user_agent),
+                user_agent_kind: e.user_agent_kind,
+                error_code: owned(e.error_code),
+                error_message: owned(e.error_message),
+            },
+            actor: self.actor.into_owned(),
+            resource: self.resource,
+            policy: self.policy,
+            looked_up: self.looked_up,
+            policy_document: self.policy_document,
+            console_url: self.console_url,
+            text: self.text,
+            policy_document_omitted: self.policy_document_omitted,
+            findings_omitted: self.findings_omitted,
+            fields_cut: self.fields_cut,
+        }
+    }
+
     /// The document made small enough to travel whatever the record held: no policy
     /// document, the most severe findings only, every text field short. Saying so in
     /// `policyDocumentOmitted`, `findingsOmitted` and `fieldsCut`.
@@ -230,6 +280,8 @@ impl AlertDocument {
         }
         let short = |s: &mut String| shorten(s, COMPACT_FIELD_BYTES);
         let short_opt = |s: &mut Option<String>| shorten_opt(s, COMPACT_FIELD_BYTES);
+        let short_cow = |s: &mut Cow<'_, str>| shorten_cow(s, COMPACT_FIELD_BYTES);
+        let short_cow_opt = |s: &mut Option<Cow<'_, str>>| shorten_cow_opt(s, COMPACT_FIELD_BYTES);
         short(&mut self.summary);
         for f in &mut self.findings {
             short(&mut f.reason);
@@ -247,15 +299,15 @@ impl AlertDocument {
             &mut e.error_code,
             &mut e.error_message,
         ] {
-            short_opt(field);
+            short_cow_opt(field);
         }
-        short(&mut e.source);
-        short(&mut e.detail_type);
+        short_cow(&mut e.source);
+        short_cow(&mut e.detail_type);
         let a = &mut self.actor;
         for field in [&mut a.kind, &mut a.name, &mut a.description] {
             short(field);
         }
-        short_opt(&mut a.arn);
+        short_cow_opt(&mut a.arn);
         short_opt(&mut self.resource.name);
         short_opt(&mut self.resource.arn);
         if let Some(p) = &mut self.policy {
@@ -270,35 +322,48 @@ impl AlertDocument {
 /// What CloudTrail recorded about the call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct EventFields {
-    pub name: Option<String>,
-    pub source: String,
-    pub detail_type: String,
-    pub id: Option<String>,
-    pub request_id: Option<String>,
-    pub time: Option<String>,
-    pub account: Option<String>,
+pub struct EventFields<'a> {
+    pub name: Option<Cow<'a, str>>,
+    pub source: Cow<'a, str>,
+    pub detail_type: Cow<'a, str>,
+    pub id: Option<Cow<'a, str>>,
+    pub request_id: Option<Cow<'a, str>>,
+    pub time: Option<Cow<'a, str>>,
+    pub account: Option<Cow<'a, str>>,
     /// The account's name from the stack's `AccountNames` (absent when it has none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account_name: Option<String>,
-    pub region: Option<String>,
+    pub region: Option<Cow<'a, str>>,
     #[serde(rename = "sourceIPAddress")]
-    pub source_ip_address: Option<String>,
-    pub user_agent: Option<String>,
+    pub source_ip_address: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
     pub user_agent_kind: Option<&'static str>,
-    pub error_code: Option<String>,
-    pub error_message: Option<String>,
+    pub error_code: Option<Cow<'a, str>>,
+    pub error_message: Option<Cow<'a, str>>,
 }
 
 /// Who made the call.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ActorFields {
+pub struct ActorFields<'a> {
     #[serde(rename = "type")]
     pub kind: String,
     pub name: String,
     pub description: String,
-    pub arn: Option<String>,
+    pub arn: Option<Cow<'a, str>>,
     pub root: bool,
+}
+
+impl ActorFields<'_> {
+    /// The fields owning their texts (a digest outlives the records it lists).
+    pub fn into_owned(self) -> ActorFields<'static> {
+        ActorFields {
+            kind: self.kind,
+            name: self.name,
+            description: self.description,
+            arn: self.arn.map(|a| Cow::Owned(a.into_owned())),
+            root: self.root,
+        }
+    }
 }
 
 /// The resource the call changed.
@@ -331,19 +396,25 @@ pub struct PolicyFields {
 ///
 /// `policy_document` is the call's decoded document, moved in: the renderer has no further use
 /// for it, and a large one is costly to copy.
-pub(super) fn document(
-    f: &Facts,
+pub(super) fn document<'e>(
+    f: &mut Facts<'_>,
+    event: &'e Event<'_>,
     subject: &str,
     text: &str,
     policy_document: Option<policy::Document>,
-) -> AlertDocument {
-    let (event, t, who) = (f.event, &f.target, &f.who);
+) -> AlertDocument<'e> {
+    // The renderer's own texts that nothing reads after the document are moved into it.
+    let (t, who) = (&mut f.target, &mut f.who);
+    let taken = |s: &mut String| one_line_owned(std::mem::take(s));
+    let taken_opt = |s: &mut Option<String>| s.take().map(one_line_owned);
     let d = &event.detail;
     let line = |v: Option<&str>| v.map(one_line);
+    // The record's own texts, borrowed from the event unless escaping changes them.
+    let borrowed = |v: Option<&'e str>| v.map(one_line_cow);
     AlertDocument {
         schema: "iam-notify/1",
         subject: subject.to_string(),
-        summary: one_line(&t.summary),
+        summary: taken(&mut t.summary),
         severity: f.severity,
         findings: f
             .findings
@@ -356,40 +427,43 @@ pub(super) fn document(
             .collect(),
         outcome: f.outcome,
         event: EventFields {
-            name: line(d.event_name.as_deref()),
-            source: one_line(d.event_source.as_deref().unwrap_or(&event.source)),
-            detail_type: one_line(&event.detail_type),
-            id: line(d.event_id.as_deref()),
-            request_id: line(d.request_id.as_deref()),
-            time: line(event.time()),
-            account: line(event.account()),
+            name: borrowed(d.event_name.as_deref()),
+            source: one_line_cow(d.event_source.as_deref().unwrap_or(&event.source)),
+            detail_type: one_line_cow(&event.detail_type),
+            id: borrowed(d.event_id.as_deref()),
+            request_id: borrowed(d.request_id.as_deref()),
+            time: borrowed(event.time()),
+            account: borrowed(event.account()),
             account_name: f.account_name.map(one_line),
-            region: line(event.region()),
-            source_ip_address: line(d.source_ip_address.as_deref()),
-            user_agent: line(d.user_agent.as_deref()),
+            region: borrowed(event.region()),
+            source_ip_address: borrowed(d.source_ip_address.as_deref()),
+            user_agent: borrowed(d.user_agent.as_deref()),
             user_agent_kind: d.user_agent.as_deref().map(user_agent_kind),
-            error_code: line(d.error_code.as_deref()),
-            error_message: line(d.error_message.as_deref()),
+            error_code: borrowed(d.error_code.as_deref()),
+            error_message: borrowed(d.error_message.as_deref()),
         },
         actor: ActorFields {
             kind: one_line(&who.kind),
-            name: one_line(&who.short),
-            description: one_line(&who.long),
-            arn: line(d.user_identity.as_ref().and_then(|u| u.arn.as_deref())),
+            name: taken(&mut who.short),
+            description: taken(&mut who.long),
+            arn: borrowed(d.user_identity.as_ref().and_then(|u| u.arn.as_deref())),
             root: who.is_root,
         },
         resource: ResourceFields {
             kind: t.kind.noun(),
-            name: line(t.name.as_deref()),
-            arn: line(t.arn.as_deref()),
+            name: taken_opt(&mut t.name),
+            arn: taken_opt(&mut t.arn),
             deleted: t.gone,
         },
-        policy: t.policy.as_ref().map(|p| PolicyFields {
-            name: one_line(&p.name),
-            arn: line(p.arn.as_deref()),
-            aws_managed: p.is_aws_managed(),
-            version_read: line(p.version_read.as_deref()),
-            not_read: line(p.not_read.as_deref()),
+        policy: t.policy.as_mut().map(|p| {
+            let aws_managed = p.is_aws_managed();
+            PolicyFields {
+                name: taken(&mut p.name),
+                arn: taken_opt(&mut p.arn),
+                aws_managed,
+                version_read: line(p.version_read.as_deref()),
+                not_read: line(p.not_read.as_deref()),
+            }
         }),
         looked_up: (!f.said.is_empty()).then(|| {
             let s = &f.said;

@@ -62,7 +62,7 @@ impl Outcome {
 
 /// A rendered notification.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Notification {
+pub struct Notification<'a> {
     pub subject: String,
     pub body: String,
     pub link: String,
@@ -85,7 +85,7 @@ pub struct Notification {
     pub actor_type: String,
     /// The machine-readable alert (schema `iam-notify/1`, or `iam-notify-digest/1` for a
     /// digest; both documented in the README) for sqs, lambda, http and https subscribers.
-    pub document: Document,
+    pub document: Document<'a>,
     /// A change to the monitor itself: also sent to the operations topic, if there is one.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub ops: bool,
@@ -99,7 +99,30 @@ pub struct Notification {
     pub header_len: usize,
 }
 
-impl Notification {
+impl Notification<'_> {
+    /// The notification owning every text (for one that outlives its event).
+    pub fn into_owned(self) -> Notification<'static> {
+        Notification {
+            subject: self.subject,
+            body: self.body,
+            link: self.link,
+            event_name: self.event_name,
+            event_id: self.event_id,
+            outcome: self.outcome,
+            truncated: self.truncated,
+            severity: self.severity,
+            findings: self.findings,
+            sms: self.sms,
+            account: self.account,
+            account_label: self.account_label,
+            actor_type: self.actor_type,
+            document: self.document.into_owned(),
+            ops: self.ops,
+            essentials: self.essentials,
+            header_len: self.header_len,
+        }
+    }
+
     /// Subject, body and link as a person reads them (preview, demo, snapshots).
     pub fn to_text(&self) -> String {
         format!(
@@ -130,25 +153,29 @@ struct Facts<'a> {
 }
 
 /// Renders `event` as a notification (a single-account stack: no account names).
-pub fn render(event: &Event<'_>, format: Format) -> Notification {
+pub fn render<'e>(event: &'e Event<'_>, format: Format) -> Notification<'e> {
     render_in(event, format, &Accounts::NONE)
 }
 
 /// Renders `event` as a notification, naming its account as `accounts` says (an
 /// organization's central stack).
-pub fn render_in(event: &Event<'_>, format: Format, accounts: &Accounts) -> Notification {
+pub fn render_in<'e>(
+    event: &'e Event<'_>,
+    format: Format,
+    accounts: &Accounts,
+) -> Notification<'e> {
     render_named(event, format, accounts, LookedUp::default())
 }
 
 pub use looked_up::LookedUp;
 
 /// [`render_in`] with what was looked up at run time.
-pub fn render_named(
-    event: &Event<'_>,
+pub fn render_named<'e>(
+    event: &'e Event<'_>,
     format: Format,
     accounts: &Accounts,
     looked_up: LookedUp<'_>,
-) -> Notification {
+) -> Notification<'e> {
     let call = event
         .detail
         .event_name
@@ -218,7 +245,7 @@ pub fn render_named(
     };
     let sms = sms::sms(&f);
     let policy_document = f.target.document.take().map(|c| c.document);
-    let document = document::document(&f, &subject, &body, policy_document);
+    let document = document::document(&mut f, event, &subject, &body, policy_document);
     Notification {
         subject,
         body,

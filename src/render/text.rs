@@ -11,6 +11,20 @@ pub fn one_line(s: &str) -> String {
     out
 }
 
+/// [`one_line`], borrowing `s` when it has nothing to escape.
+pub fn one_line_cow(s: &str) -> std::borrow::Cow<'_, str> {
+    if has_hidden(s) {
+        std::borrow::Cow::Owned(one_line(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+/// [`one_line`] of a text the caller gives up: itself when it has nothing to escape.
+pub fn one_line_owned(s: String) -> String {
+    if has_hidden(&s) { one_line(&s) } else { s }
+}
+
 /// [`one_line`], appended to `out`.
 pub fn push_one_line(out: &mut String, s: &str) {
     if !has_hidden(s) {

@@ -82,7 +82,7 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
 }
 
 /// The library's invariants (the fuzz targets check the same), as a test failure.
-pub fn assert_valid(n: &Notification, context: &str) {
+pub fn assert_valid(n: &Notification<'_>, context: &str) {
     if let Err(broken) = invariants::check(n) {
         panic!("{context}: {broken}");
     }
