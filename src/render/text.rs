@@ -48,15 +48,16 @@ pub fn push_one_line(out: &mut String, s: &str) {
 pub fn multi_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8 + 16);
     // Printable ASCII and line breaks (a re-indented policy document): nothing to escape,
-    // only the indent to add to every line.
-    if s.bytes().all(|b| b == b'\n' || (b' '..=b'~').contains(&b)) {
-        for line in s.split_inclusive('\n') {
+    // only the indent to add at the start and after every line break.
+    if every_byte(s.as_bytes(), |b| printable(b) || b == b'\n') {
+        out.push_str("  ");
+        let mut start = 0;
+        for at in memchr::memchr_iter(b'\n', s.as_bytes()) {
+            out.push_str(s.get(start..=at).unwrap_or_default());
             out.push_str("  ");
-            out.push_str(line);
+            start = at + 1;
         }
-        if s.is_empty() || s.ends_with('\n') {
-            out.push_str("  ");
-        }
+        out.push_str(s.get(start..).unwrap_or_default());
         return out;
     }
     push_multi_line(&mut out, s);
@@ -132,13 +133,22 @@ pub fn has_hidden(s: &str) -> bool {
     !printable_ascii(s.as_bytes()) && s.chars().any(is_hidden)
 }
 
-/// Whether every byte is printable ASCII: 16 bytes at a time, without stopping inside a
-/// block, so that the compiler compares a block at once.
+/// Whether every byte is printable ASCII.
 fn printable_ascii(bytes: &[u8]) -> bool {
-    let printable = |b: &u8| b.wrapping_sub(b' ') <= b'~' - b' ';
+    every_byte(bytes, printable)
+}
+
+/// A printable ASCII byte.
+fn printable(b: u8) -> bool {
+    b.wrapping_sub(b' ') <= b'~' - b' '
+}
+
+/// Whether `test` holds for every byte: 16 bytes at a time, without stopping inside a
+/// block, so that the compiler tests a block at once.
+fn every_byte(bytes: &[u8], test: impl Fn(u8) -> bool) -> bool {
     let mut blocks = bytes.chunks_exact(16);
-    blocks.all(|block| block.iter().fold(true, |all, b| all & printable(b)))
-        && blocks.remainder().iter().all(printable)
+    blocks.all(|block| block.iter().fold(true, |all, &b| all & test(b)))
+        && blocks.remainder().iter().all(|&b| test(b))
 }
 
 /// The column labelled values start after (`Label:` padded to it, then a space).
@@ -363,6 +373,13 @@ mod tests {
         proptest!(|(s in "[ -~\n\t\r\u{0}-\u{1f}\u{7f}]{0,40}")| {
             prop_assert_eq!(multi_line(&s), general_multi(&s));
             prop_assert_eq!(clean_ascii(&s), clean_chars(&s));
+        });
+        // Printable ASCII and line breaks only (the quick way of `multi_line`), over several
+        // 16-byte blocks, line breaks anywhere (first, last, several in a row).
+        proptest!(|(s in "[ -~\n]{0,80}", lead in "\n{0,2}", trail in "\n{0,2}", odd in "[\t\u{0}\u{202e}]?")| {
+            for s in [s.clone(), format!("{lead}{s}{trail}"), format!("{s}{odd}{s}")] {
+                prop_assert_eq!(multi_line(&s), general_multi(&s));
+            }
         });
     }
 }
