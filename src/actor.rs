@@ -72,11 +72,7 @@ fn mfa(event: &Event<'_>) -> Option<bool> {
 }
 
 fn from_identity(u: &UserIdentity) -> Actor {
-    let kind = u
-        .kind
-        .as_deref()
-        .map(str::to_string)
-        .unwrap_or_else(|| "Unknown".into());
+    let kind = u.kind.as_deref().unwrap_or("Unknown").to_string();
     let (short, long) = match kind.as_str() {
         "Root" => (
             "ROOT".to_string(),
@@ -85,21 +81,18 @@ fn from_identity(u: &UserIdentity) -> Actor {
         "IAMUser" => iam_user(u),
         "AssumedRole" => assumed_role(u),
         "FederatedUser" => {
-            let name = u
-                .arn
-                .as_deref()
-                .and_then(|a| last_segment(a, "federated-user/"))
-                .unwrap_or_else(|| fallback_id(u));
+            let name = or_fallback(
+                u.arn
+                    .as_deref()
+                    .and_then(|a| last_segment(a, "federated-user/")),
+                u,
+            );
             (name.clone(), with_arn(u, format!("federated user {name}")))
         }
         "SAMLUser" | "WebIdentityUser" => federated_identity(u, &kind),
         "IdentityCenterUser" => identity_center_user(u),
         "AWSService" => {
-            let svc = u
-                .invoked_by
-                .as_deref()
-                .map(str::to_string)
-                .unwrap_or_else(|| fallback_id(u));
+            let svc = or_fallback(u.invoked_by.as_deref(), u);
             let long = match u.arn.as_deref() {
                 Some(a) => format!("AWS service {svc} ({a})"),
                 None => format!("AWS service {svc}"),
@@ -107,11 +100,7 @@ fn from_identity(u: &UserIdentity) -> Actor {
             (svc, long)
         }
         "AWSAccount" => {
-            let acct = u
-                .account_id
-                .as_deref()
-                .map(str::to_string)
-                .unwrap_or_else(|| fallback_id(u));
+            let acct = or_fallback(u.account_id.as_deref(), u);
             let principal = u
                 .principal_id
                 .as_deref()
@@ -153,12 +142,12 @@ fn with_arn(u: &UserIdentity, text: String) -> String {
 }
 
 fn iam_user(u: &UserIdentity) -> (String, String) {
-    let name = u
-        .user_name
-        .as_deref()
-        .map(str::to_string)
-        .or_else(|| u.arn.as_deref().and_then(|a| last_segment(a, "user/")))
-        .unwrap_or_else(|| fallback_id(u));
+    let name = or_fallback(
+        u.user_name
+            .as_deref()
+            .or_else(|| u.arn.as_deref().and_then(|a| last_segment(a, "user/"))),
+        u,
+    );
     (name.clone(), with_arn(u, format!("IAM user {name}")))
 }
 
@@ -194,11 +183,7 @@ fn assumed_role(u: &UserIdentity) -> (String, String) {
 
 /// A SAML or web identity user, with the provider that vouched for them.
 fn federated_identity(u: &UserIdentity, kind: &str) -> (String, String) {
-    let name = u
-        .user_name
-        .as_deref()
-        .map(str::to_string)
-        .unwrap_or_else(|| fallback_id(u));
+    let name = or_fallback(u.user_name.as_deref(), u);
     let provider = u
         .identity_provider
         .as_deref()
@@ -217,9 +202,7 @@ fn federated_identity(u: &UserIdentity, kind: &str) -> (String, String) {
 
 fn identity_center_user(u: &UserIdentity) -> (String, String) {
     let behalf = u.on_behalf_of.as_ref();
-    let id = behalf
-        .and_then(|o| o.user_id.as_deref().map(str::to_string))
-        .unwrap_or_else(|| fallback_id(u));
+    let id = or_fallback(behalf.and_then(|o| o.user_id.as_deref()), u);
     let store = behalf
         .and_then(|o| o.identity_store_arn.as_deref())
         .map(|s| format!(" in {s}"))
@@ -230,15 +213,23 @@ fn identity_center_user(u: &UserIdentity) -> (String, String) {
     )
 }
 
+/// `name` as recorded, else [`fallback_id`].
+fn or_fallback(name: Option<&str>, u: &UserIdentity) -> String {
+    name.map_or_else(|| fallback_id(u), str::to_string)
+}
+
 /// The most exact thing the record has about an identity it does not name.
 fn fallback_id(u: &UserIdentity) -> String {
-    u.arn
+    let named = u
+        .arn
         .as_deref()
-        .map(str::to_string)
-        .or_else(|| u.principal_id.as_deref().map(str::to_string))
-        .or_else(|| u.user_name.as_deref().map(str::to_string))
-        .or_else(|| u.account_id.as_ref().map(|a| format!("account {a}")))
-        .unwrap_or_else(|| "unidentified caller".into())
+        .or(u.principal_id.as_deref())
+        .or(u.user_name.as_deref());
+    match (named, u.account_id.as_deref()) {
+        (Some(name), _) => name.to_string(),
+        (None, Some(account)) => format!("account {account}"),
+        (None, None) => "unidentified caller".into(),
+    }
 }
 
 /// `arn:aws:sts::123:assumed-role/Role/session` -> (`Role`, `session`).
@@ -249,12 +240,9 @@ fn assumed_role_parts(arn: &str) -> Option<(String, String)> {
 }
 
 /// The last `/` segment after `marker` in an ARN.
-fn last_segment(arn: &str, marker: &str) -> Option<String> {
+fn last_segment<'a>(arn: &'a str, marker: &str) -> Option<&'a str> {
     let rest = arn.split_once(marker)?.1;
-    rest.rsplit('/')
-        .next()
-        .filter(|s| !s.is_empty())
-        .map(String::from)
+    rest.rsplit('/').next().filter(|s| !s.is_empty())
 }
 
 /// What kind of client a `userAgent` is, for the body's "User agent" line.
