@@ -2,8 +2,7 @@
 //! labelled line per fact, the console links, notes, and the policy document.
 
 use super::text::{
-    cut_utf8, labelled, multi_line, one_line, push_label, push_labelled, push_labelled_parts,
-    push_one_line,
+    cut_utf8, multi_line, one_line, one_line_cow, push_label, push_labelled, push_labelled_parts,
 };
 use super::{Facts, Outcome};
 use crate::calls::Kind;
@@ -60,7 +59,7 @@ pub(super) fn rich_body(f: &Facts) -> Body {
         String::with_capacity(parts.sentence.len() + parts.facts.len() + parts.links.len() + 1_024);
     body.push_str(&parts.sentence);
     body.push_str("\n\n");
-    severity_lines(f, &mut body);
+    severity_lines(f, &mut body, usize::MAX, usize::MAX);
     body.push_str("\n\n");
     body.push_str(&parts.facts);
     body.push('\n');
@@ -115,15 +114,7 @@ fn essentials(f: &Facts, parts: &Parts) -> String {
     let mut out = String::with_capacity(1_024);
     push_capped(&mut out, &parts.sentence, ESSENTIAL_VALUE_BYTES);
     out.push_str("\n\n");
-    out.push_str(&labelled(
-        "Severity",
-        &f.severity.word().to_ascii_uppercase(),
-    ));
-    for finding in f.findings.iter().take(ESSENTIAL_FINDINGS) {
-        out.push_str("\n  - ");
-        push_capped(&mut out, &one_line(&finding.reason), ESSENTIAL_VALUE_BYTES);
-        let _ = write!(out, " [{}: {}]", finding.severity.word(), finding.rule);
-    }
+    severity_lines(f, &mut out, ESSENTIAL_FINDINGS, ESSENTIAL_VALUE_BYTES);
     if f.findings.len() > ESSENTIAL_FINDINGS {
         let _ = write!(
             out,
@@ -233,21 +224,23 @@ fn identity_center_routine(f: &Facts) -> Option<String> {
     })
 }
 
-/// The severity line and one line per finding, appended to `body` (no line break before).
-fn severity_lines(f: &Facts, body: &mut String) {
-    push_label(body, "Severity");
-    let at = body.len();
-    body.push_str(f.severity.word());
-    if let Some(word) = body.get_mut(at..) {
+/// The severity line and a line for each of the first `shown` findings, its reason cut to
+/// `reason_bytes`, appended to `out` (no line break before): the body's (every finding,
+/// uncut) and the essential lines'.
+fn severity_lines(f: &Facts, out: &mut String, shown: usize, reason_bytes: usize) {
+    push_label(out, "Severity");
+    let at = out.len();
+    out.push_str(f.severity.word());
+    if let Some(word) = out.get_mut(at..) {
         word.make_ascii_uppercase();
     }
-    for finding in &f.findings {
+    for finding in f.findings.iter().take(shown) {
         // `  - <reason> [<severity>: <rule>]`, one line: the reason escaped (the word and
         // the rule's id are ours, lower-case ASCII).
-        body.push_str("\n  - ");
-        push_one_line(body, &finding.reason);
+        out.push_str("\n  - ");
+        push_capped(out, &one_line_cow(&finding.reason), reason_bytes);
         for part in [" [", finding.severity.word(), ": ", finding.rule.id(), "]"] {
-            body.push_str(part);
+            out.push_str(part);
         }
     }
 }

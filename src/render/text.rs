@@ -26,7 +26,7 @@ pub fn one_line_owned(s: String) -> String {
 }
 
 /// [`one_line`], appended to `out`.
-pub fn push_one_line(out: &mut String, s: &str) {
+fn push_one_line(out: &mut String, s: &str) {
     if !has_hidden(s) {
         out.push_str(s);
         return;
