@@ -95,15 +95,13 @@ pub fn publish_request(n: &Notification<'_>, chat: ChatFormat) -> PublishRequest
 pub fn whole_size(n: &Notification<'_>, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
-    let machine = match chat {
-        ChatFormat::None => n.document.to_quoted_json(&n.body, true, false),
-        ChatFormat::AmazonQ => quoted::to_string(
-            &amazon_q::notification(n, &n.body, false),
-            machine_room(&n.body),
+    fixed
+        + per_protocol(
+            &n.body,
+            &n.sms,
+            &machine_body(n, chat, &n.body, true, false),
         )
-        .unwrap_or_default(),
-    };
-    fixed + per_protocol(&n.body, &n.sms, &machine).len()
+        .len()
 }
 
 /// The `MessageStructure=json` message with room kept for the subject and attributes (see
@@ -128,15 +126,7 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
         } else {
             shortened_text(n, budget)
         };
-        // The machine document written straight as the string that carries it.
-        let machine = match chat {
-            ChatFormat::None => n.document.to_quoted_json(&text, with_document, compact),
-            ChatFormat::AmazonQ => quoted::to_string(
-                &amazon_q::notification(n, &text, compact),
-                machine_room(&text),
-            )
-            .unwrap_or_default(),
-        };
+        let machine = machine_body(n, chat, &text, with_document, compact);
         let message = per_protocol(&text, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
             return message;
@@ -155,6 +145,26 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
         } else {
             budget = next;
         }
+    }
+}
+
+/// What sqs, lambda, http and https subscribers receive, carrying `text`, written straight
+/// as the JSON string the message carries it in: the `iam-notify/1` document (with or
+/// without its policy document, or compacted) or the Amazon Q notification.
+fn machine_body(
+    n: &Notification<'_>,
+    chat: ChatFormat,
+    text: &str,
+    with_document: bool,
+    compact: bool,
+) -> String {
+    match chat {
+        ChatFormat::None => n.document.to_quoted_json(text, with_document, compact),
+        ChatFormat::AmazonQ => quoted::to_string(
+            &amazon_q::notification(n, text, compact),
+            machine_room(text),
+        )
+        .unwrap_or_default(),
     }
 }
 
