@@ -4,7 +4,6 @@
 use super::text::{one_line, one_line_cow, one_line_owned};
 use super::{Facts, Outcome};
 use crate::actor::user_agent_kind;
-use crate::event::Event;
 use crate::policy;
 use crate::redact::{shorten, shorten_cow, shorten_cow_opt, shorten_opt};
 use crate::severity::{Finding, Severity};
@@ -397,12 +396,12 @@ pub struct PolicyFields {
 /// `policy_document` is the call's decoded document, moved in: the renderer has no further use
 /// for it, and a large one is costly to copy.
 pub(super) fn document<'e>(
-    f: &mut Facts<'_>,
-    event: &'e Event<'_>,
+    f: &mut Facts<'e, '_>,
     subject: &str,
     text: &str,
     policy_document: Option<policy::Document>,
 ) -> AlertDocument<'e> {
+    let event = f.event;
     // The renderer's own texts that nothing reads after the document are moved into it.
     let (t, who) = (&mut f.target, &mut f.who);
     let taken = |s: &mut String| one_line_owned(std::mem::take(s));

@@ -132,9 +132,10 @@ impl Notification<'_> {
     }
 }
 
-/// What the parts of a notification are written from.
-struct Facts<'a> {
-    event: &'a Event<'a>,
+/// What the parts of a notification are written from: the event (whose texts the
+/// machine document borrows, for `'e`) and what the stack knows (`'a`).
+struct Facts<'e, 'a> {
+    event: &'e Event<'e>,
     /// A call of our table, or any IAM call: the subject says `[IAM …]`.
     is_iam: bool,
     target: Target,
@@ -245,7 +246,7 @@ pub fn render_named<'e>(
     };
     let sms = sms::sms(&f);
     let policy_document = f.target.document.take().map(|c| c.document);
-    let document = document::document(&mut f, event, &subject, &body, policy_document);
+    let document = document::document(&mut f, &subject, &body, policy_document);
     Notification {
         subject,
         body,
