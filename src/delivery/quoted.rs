@@ -82,12 +82,24 @@ impl Formatter for InString {
 /// `bytes` escaped as serde_json escapes a string's contents.
 fn write_escaped<W: ?Sized + Write>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
     let text = String::from_utf8_lossy(bytes);
-    let quoted = serde_json::to_string(text.as_ref()).map_err(io::Error::other)?;
-    let inner = quoted
-        .strip_prefix('"')
-        .and_then(|q| q.strip_suffix('"'))
-        .unwrap_or_default();
-    w.write_all(inner.as_bytes())
+    serde::Serializer::serialize_str(
+        &mut serde_json::Serializer::with_formatter(w, Unquoted),
+        &text,
+    )
+    .map_err(io::Error::other)
+}
+
+/// The compact formatter without the quotes around strings.
+struct Unquoted;
+
+impl Formatter for Unquoted {
+    fn begin_string<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn end_string<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! order of a list, a single value written as a one-element list and the case of an action
 //! do not count as changes.
 
-use super::{Document, one_or_many};
+use super::Document;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -116,6 +116,15 @@ impl Canon {
 }
 
 /// A JSON value as compact text with object keys sorted (so key order does not count).
+/// A string or a list of strings.
+fn one_or_many(v: Option<&Value>) -> Vec<&str> {
+    match v {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn sorted_json(v: &Value) -> String {
     fn sort(v: &Value) -> Value {
         match v {
@@ -169,8 +178,8 @@ pub fn diff(old: &Document, new: &Document) -> Vec<String> {
             vec!["~ the documents differ, but one of them is not JSON: compare them in the IAM console".into()]
         };
     };
-    let mut old: Vec<Option<Canon>> = statements(old).into_iter().map(Some).collect();
-    let mut new: Vec<Option<Canon>> = statements(new).into_iter().map(Some).collect();
+    let mut old: Vec<Option<Canon>> = statements(&old.tree()).into_iter().map(Some).collect();
+    let mut new: Vec<Option<Canon>> = statements(&new.tree()).into_iter().map(Some).collect();
     // The same grant in both (its id may have changed): no change.
     for n in new.iter_mut() {
         let Some(nc) = n.as_ref() else { continue };
@@ -288,7 +297,9 @@ mod tests {
     use serde_json::json;
 
     fn doc(statements: Value) -> Document {
-        Document::Json(json!({"Version": "2012-10-17", "Statement": statements}))
+        Document::Json(super::super::Json::of(
+            &json!({"Version": "2012-10-17", "Statement": statements}),
+        ))
     }
 
     #[test]

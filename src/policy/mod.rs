@@ -4,40 +4,53 @@
 use crate::arn::{Arn, is_account_id};
 use crate::severity::{Finding, Rule};
 use crate::wildcard;
+use read::Statements;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 pub mod diff;
+mod json;
+mod read;
+
+pub use json::Json;
 
 /// A decoded policy document.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Document {
-    /// Parsed JSON.
-    Json(Value),
+    /// JSON, as compact text (see [`Json`]).
+    Json(Json),
     /// Text that is not JSON, even after URL-decoding: shown as recorded.
     Text(String),
+}
+
+/// The document in the machine document: the JSON itself, or the text as a string.
+impl serde::Serialize for Document {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Document::Json(json) => json.serialize(s),
+            Document::Text(text) => s.serialize_str(text),
+        }
+    }
 }
 
 /// Decodes a recorded policy document.
 pub fn decode(raw: &Value) -> Document {
     match raw {
         Value::String(s) => decode_text(s),
-        other => Document::Json(other.clone()),
+        other => Document::Json(Json::of(other)),
     }
 }
 
-fn decode_text(s: &str) -> Document {
-    if let Ok(v) = serde_json::from_str::<Value>(s) {
-        if v.is_object() || v.is_array() {
-            return Document::Json(v);
-        }
+/// Decodes a policy document's text (as IAM returns it, or as a request carries it).
+pub fn decode_text(s: &str) -> Document {
+    if let Some(json) = Json::read(s) {
+        return Document::Json(json);
     }
     if s.contains('%') {
         if let Ok(decoded) = urlencoding::decode(s) {
-            if let Ok(v) = serde_json::from_str::<Value>(&decoded) {
-                if v.is_object() || v.is_array() {
-                    return Document::Json(v);
-                }
+            if let Some(json) = Json::read(&decoded) {
+                return Document::Json(json);
             }
             return Document::Text(decoded.into_owned());
         }
@@ -48,7 +61,7 @@ fn decode_text(s: &str) -> Document {
 /// The document as indented text, ready for a plain-text body.
 pub fn pretty(doc: &Document) -> String {
     match doc {
-        Document::Json(v) => serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string()),
+        Document::Json(json) => json.pretty(),
         Document::Text(t) => t.clone(),
     }
 }
@@ -67,63 +80,25 @@ pub struct Statement<'a> {
     /// `Effect` is exactly `Allow`.
     pub allow: bool,
     /// `Action`: a string or a list of strings (non-strings in a list are skipped).
-    pub actions: Vec<&'a str>,
+    pub actions: Vec<Cow<'a, str>>,
     pub not_action: bool,
     /// `Resource`, like `Action`.
-    pub resources: Vec<&'a str>,
+    pub resources: Vec<Cow<'a, str>>,
     pub not_resource: bool,
     /// The `AWS` principals of a trust statement (`"Principal": "*"` counts as `["*"]`).
-    pub aws_principals: Vec<&'a str>,
+    pub aws_principals: Vec<Cow<'a, str>>,
     /// `Federated` principals (OIDC and SAML providers).
-    pub federated: Vec<&'a str>,
+    pub federated: Vec<Cow<'a, str>>,
     /// `Service` principals.
-    pub services: Vec<&'a str>,
+    pub services: Vec<Cow<'a, str>>,
     /// The statement names its principals with `NotPrincipal`.
     pub not_principal: bool,
     pub has_condition: bool,
     /// The condition keys under every operator, as written.
-    pub condition_keys: Vec<&'a str>,
+    pub condition_keys: Vec<Cow<'a, str>>,
 }
 
-impl<'a> Statement<'a> {
-    fn read(v: &'a Value) -> Statement<'a> {
-        let mut s = Statement::default();
-        // One pass over the statement's elements (a statement that is not an object has none).
-        for (key, value) in v.as_object().into_iter().flatten() {
-            match key.as_str() {
-                "Effect" => s.allow = value.as_str() == Some("Allow"),
-                "Action" => s.actions = one_or_many(Some(value)),
-                "NotAction" => s.not_action = true,
-                "Resource" => s.resources = one_or_many(Some(value)),
-                "NotResource" => s.not_resource = true,
-                "Principal" => match value {
-                    Value::String(p) => s.aws_principals = vec![p.as_str()],
-                    Value::Object(o) => {
-                        s.aws_principals = one_or_many(o.get("AWS"));
-                        s.federated = one_or_many(o.get("Federated"));
-                        s.services = one_or_many(o.get("Service"));
-                    }
-                    _ => {}
-                },
-                "NotPrincipal" => s.not_principal = true,
-                "Condition" => {
-                    s.has_condition = true;
-                    s.condition_keys = value
-                        .as_object()
-                        .map(|ops| {
-                            ops.values()
-                                .filter_map(Value::as_object)
-                                .flat_map(|keys| keys.keys().map(String::as_str))
-                                .collect()
-                        })
-                        .unwrap_or_default();
-                }
-                _ => {}
-            }
-        }
-        s
-    }
-
+impl Statement<'_> {
     /// The statement applies to every resource of `service` (every service for `None`): a
     /// resource pattern that matches all of them counts as `"*"` (`arn:*:*:*:*:*`,
     /// `arn:aws:iam::*:*`, `*:*`), and so does `NotResource`.
@@ -228,21 +203,10 @@ fn service_wide(lower: &str) -> Option<&str> {
 }
 
 /// The statements of a document: `Statement` as a list or a single object.
-pub fn statements(doc: &Value) -> Vec<Statement<'_>> {
-    match doc.get("Statement") {
-        Some(Value::Array(items)) => items.iter().map(Statement::read).collect(),
-        Some(one @ Value::Object(_)) => vec![Statement::read(one)],
-        _ => Vec::new(),
-    }
-}
-
-/// A string or a list of strings.
-pub(crate) fn one_or_many(v: Option<&Value>) -> Vec<&str> {
-    match v {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    }
+pub fn statements(doc: &Json) -> Vec<Statement<'_>> {
+    serde_json::from_str::<Statements>(doc.text())
+        .map(|s| s.0)
+        .unwrap_or_default()
 }
 
 /// Whether a lower-cased action pattern can match some `iam:` action: its text before the
@@ -514,7 +478,7 @@ fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) 
     if let Some(p) = s.aws_principals.iter().find(|p| anyone(p)) {
         out.push(Finding::new(
             Rule::TrustAnyone,
-            match (*p, s.has_condition) {
+            match (p.as_ref(), s.has_condition) {
                 ("*", true) => {
                     "any principal (\"*\") may assume the role, limited only by its Condition"
                         .to_string()

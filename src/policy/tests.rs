@@ -3,11 +3,16 @@
 use super::*;
 use serde_json::{Value, json};
 
+/// A JSON document of a tree.
+fn json_doc(tree: Value) -> Document {
+    Document::Json(Json::of(&tree))
+}
+
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 
 #[test]
 fn url_encoded_json_string_and_object_decode_alike() {
-    let expected = Document::Json(serde_json::from_str(POLICY).unwrap());
+    let expected = json_doc(serde_json::from_str(POLICY).unwrap());
     let encoded = urlencoding::encode(POLICY).into_owned();
     assert_eq!(decode(&json!(encoded)), expected);
     assert_eq!(decode(&json!(POLICY)), expected);
@@ -39,7 +44,7 @@ fn pretty_prints_with_indentation() {
 }
 
 fn rules(doc: Value, kind: DocKind) -> Vec<&'static str> {
-    findings(&Document::Json(doc), kind, Some("111122223333"))
+    findings(&json_doc(doc), kind, Some("111122223333"))
         .into_iter()
         .map(|f| f.rule.id())
         .collect()
@@ -105,7 +110,7 @@ fn not_action_with_allow() {
 #[test]
 fn escalation_actions_are_named() {
     let f = findings(
-        &Document::Json(allow(
+        &json_doc(allow(
             json!([
                 "iam:CreatePolicyVersion",
                 "iam:Put*Policy",
@@ -125,7 +130,7 @@ fn escalation_actions_are_named() {
     let lambda = json!({"Statement": [
         {"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"},
         {"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/fn"}]});
-    let f = findings(&Document::Json(lambda), DocKind::Permissions, None);
+    let f = findings(&json_doc(lambda), DocKind::Permissions, None);
     assert_eq!(
         f[0].reason,
         "grants privilege escalation paths: lambda:CreateFunction with iam:PassRole"
@@ -193,7 +198,7 @@ fn many_findings_of_one_kind_are_grouped() {
     // (The cost per action is shown by benches/render.rs, not timed here.)
     let actions: Vec<String> = (0..50_000).map(|i| format!("svc{i}:*")).collect();
     let f = findings(
-        &Document::Json(allow(json!(actions), json!("*"))),
+        &json_doc(allow(json!(actions), json!("*"))),
         DocKind::Permissions,
         None,
     );
@@ -213,7 +218,7 @@ fn many_findings_of_one_kind_are_grouped() {
     );
     // Up to five stay separate, each with its own words.
     let few = findings(
-        &Document::Json(allow(json!(["s3:*", "ec2:*"]), json!("*"))),
+        &json_doc(allow(json!(["s3:*", "ec2:*"]), json!("*"))),
         DocKind::Permissions,
         None,
     );

@@ -8,7 +8,6 @@ use crate::policy;
 use crate::redact::{shorten, shorten_cow, shorten_cow_opt, shorten_opt};
 use crate::severity::{Finding, Severity};
 use serde::Serialize;
-use serde_json::Value;
 use std::borrow::Cow;
 
 /// What machines receive: one alert's document, or a digest's.
@@ -154,7 +153,7 @@ impl Serialize for AlertView<'_, '_> {
             Some(l) => st.serialize_field("lookedUp", l)?,
             None => st.skip_field("lookedUp")?,
         }
-        let none: Option<Value> = None;
+        let none: Option<policy::Document> = None;
         st.serialize_field(
             "policyDocument",
             if dropped { &none } else { &d.policy_document },
@@ -204,7 +203,7 @@ pub struct AlertDocument<'a> {
     #[serde(rename = "lookedUp", skip_serializing_if = "Option::is_none")]
     pub looked_up: Option<super::looked_up::Said>,
     /// The decoded policy document the call carried (JSON, or the text as recorded).
-    pub policy_document: Option<Value>,
+    pub policy_document: Option<policy::Document>,
     pub console_url: String,
     /// The full text body (as email subscribers read it).
     pub text: String,
@@ -476,10 +475,7 @@ pub(super) fn document<'e>(
                 not_looked_up: lines(&s.not_looked_up),
             }
         }),
-        policy_document: policy_document.map(|d| match d {
-            policy::Document::Json(v) => v,
-            policy::Document::Text(s) => Value::String(s),
-        }),
+        policy_document,
         console_url: f.link.clone(),
         text: text.to_string(),
         policy_document_omitted: None,

@@ -192,7 +192,7 @@ pub(super) fn apply(t: &mut Target, read: &Read, own_account: Option<&str>) -> A
     }
     match &read.trust {
         Some(RoleTrust::Read { role, document }) => {
-            let doc = policy::decode(&serde_json::Value::String(document.clone()));
+            let doc = policy::decode_text(document);
             said.assumable_by = Some(assumable_by(&doc, own_account));
             findings = trust_findings(role, &doc, own_account);
         }
@@ -236,7 +236,7 @@ fn with_attached_policy(t: &mut Target, attached: &Attached) {
 fn decoded(text: &str, kind: DocKind) -> calls::CarriedDocument {
     calls::CarriedDocument {
         kind,
-        document: policy::decode(&serde_json::Value::String(text.to_string())),
+        document: policy::decode_text(text),
     }
 }
 

@@ -1,0 +1,584 @@
+//! A policy document's JSON, held as the compact text serde_json writes for the tree it
+//! reads (keys in document order; strings, numbers and whitespace re-written; of repeated
+//! keys, the last value in the first one's place), and read without building that tree.
+//!
+//! The tree (`serde_json::Value` with its ordered maps) cost a large document half its
+//! render: a map and a hashed key per object, an allocation per string. The text is written
+//! in one pass from the decoded document; the statements are read from it by typed visitors
+//! that borrow; it is indented from the text. The tree is still built where it is the answer
+//! (a document with a repeated key; comparing two versions).
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::fmt;
+
+/// A JSON policy document (usually an object), as compact text.
+#[derive(Debug, Clone)]
+pub struct Json(Box<RawValue>);
+
+impl PartialEq for Json {
+    fn eq(&self, other: &Self) -> bool {
+        self.text() == other.text()
+    }
+}
+
+impl Eq for Json {}
+
+impl Json {
+    /// The document `text` holds when it is a JSON object or array (whitespace around it
+    /// allowed), as serde_json would write its tree.
+    pub fn read(text: &str) -> Option<Json> {
+        let first = text.trim_start_matches([' ', '\t', '\n', '\r']).as_bytes();
+        if !matches!(first.first(), Some(b'{' | b'[')) {
+            return None;
+        }
+        // One pass from the text; a repeated key (or a text that is not JSON) takes the tree's
+        // way, which keeps the last value of a repeated key in the first one's place.
+        if let Some(json) = Self::transcoded(text) {
+            return Some(json);
+        }
+        let tree: Value = serde_json::from_str(text).ok()?;
+        Some(Self::of(&tree))
+    }
+
+    /// The document of a tree (of any JSON value: a request may carry one as an object).
+    pub fn of(tree: &Value) -> Json {
+        // Writing a tree of strings, numbers, maps and lists into memory cannot fail.
+        Json(serde_json::value::to_raw_value(tree).unwrap_or_default())
+    }
+
+    fn transcoded(text: &str) -> Option<Json> {
+        let keys = RefCell::new(Vec::new());
+        let mut de = serde_json::Deserializer::from_str(text);
+        let raw = serde_json::value::to_raw_value(&Transcoder {
+            de: RefCell::new(Some(&mut de)),
+            keys: &keys,
+        })
+        .ok()?;
+        de.end().ok()?;
+        Some(Json(raw))
+    }
+
+    /// The compact text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The tree, for what compares documents.
+    pub fn tree(&self) -> Value {
+        serde_json::from_str(self.text()).unwrap_or(Value::Null)
+    }
+
+    /// The document indented as `serde_json::to_string_pretty` indents its tree (two spaces
+    /// a level, `"key": value`, `{}` and `[]` when empty), from the compact text.
+    pub fn pretty(&self) -> String {
+        let text = self.text().as_bytes();
+        let mut out = Vec::with_capacity(text.len() * 2);
+        let mut depth = 0usize;
+        let newline = |out: &mut Vec<u8>, depth: usize| {
+            out.push(b'\n');
+            out.resize(out.len() + 2 * depth, b' ');
+        };
+        let mut i = 0;
+        while let Some(&b) = text.get(i) {
+            match b {
+                b'{' | b'[' => {
+                    let close = if b == b'{' { b'}' } else { b']' };
+                    if text.get(i + 1) == Some(&close) {
+                        out.extend_from_slice(&[b, close]);
+                        i += 2;
+                        continue;
+                    }
+                    out.push(b);
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    newline(&mut out, depth);
+                    out.push(b);
+                }
+                b',' => {
+                    out.push(b',');
+                    newline(&mut out, depth);
+                }
+                b':' => out.extend_from_slice(b": "),
+                b'"' => {
+                    // The string, to its closing quote (an escaped quote does not close it).
+                    let rest = text.get(i + 1..).unwrap_or_default();
+                    let mut end = 0;
+                    while let Some(at) =
+                        memchr::memchr2(b'"', b'\\', rest.get(end..).unwrap_or_default())
+                    {
+                        if rest.get(end + at) == Some(&b'\\') {
+                            end += at + 2;
+                        } else {
+                            end += at + 1;
+                            break;
+                        }
+                    }
+                    let end = (i + 1 + end).min(text.len());
+                    out.extend_from_slice(text.get(i..end).unwrap_or_default());
+                    i = end;
+                    continue;
+                }
+                _ => out.push(b),
+            }
+            i += 1;
+        }
+        // Only whole characters were copied: the text is UTF-8 and every cut is at an ASCII byte.
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+}
+
+impl Serialize for Json {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(s)
+    }
+}
+
+/// Reads the next JSON value from `de` and writes it to the serializer it is serialised to:
+/// what building the tree and writing it would write, without the tree. Fails on a repeated
+/// key in an object (the tree would keep one).
+struct Transcoder<'k, 'de, D> {
+    de: RefCell<Option<D>>,
+    /// The keys of the objects being written, innermost last.
+    keys: &'k RefCell<Vec<Cow<'de, str>>>,
+}
+
+impl<'de, D: Deserializer<'de>> Serialize for Transcoder<'_, 'de, D> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let de = self
+            .de
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| ser::Error::custom("a value is read once"))?;
+        de.deserialize_any(Writing { s, keys: self.keys })
+            .map_err(ser::Error::custom)
+    }
+}
+
+/// Writes each value it visits to `s`.
+struct Writing<'k, 'de, S> {
+    s: S,
+    keys: &'k RefCell<Vec<Cow<'de, str>>>,
+}
+
+/// Objects with more keys than this are checked for repeats by sorting them, at their end.
+const KEYS_SCANNED: usize = 16;
+
+impl<'k, 'de, S: Serializer> Visitor<'de> for Writing<'k, 'de, S> {
+    type Value = S::Ok;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<S::Ok, E> {
+        self.s.serialize_bool(v).map_err(E::custom)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<S::Ok, E> {
+        self.s.serialize_i64(v).map_err(E::custom)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<S::Ok, E> {
+        self.s.serialize_u64(v).map_err(E::custom)
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<S::Ok, E> {
+        self.s.serialize_f64(v).map_err(E::custom)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<S::Ok, E> {
+        self.s.serialize_str(v).map_err(E::custom)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<S::Ok, E> {
+        self.s.serialize_unit().map_err(E::custom)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<S::Ok, A::Error> {
+        let mut out = self.s.serialize_seq(None).map_err(de::Error::custom)?;
+        while seq
+            .next_element_seed(Element {
+                out: &mut out,
+                keys: self.keys,
+            })?
+            .is_some()
+        {}
+        out.end().map_err(de::Error::custom)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<S::Ok, A::Error> {
+        let mut out = self.s.serialize_map(None).map_err(de::Error::custom)?;
+        let start = self.keys.borrow().len();
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            {
+                let mut keys = self.keys.borrow_mut();
+                let these = keys.get(start..).unwrap_or_default();
+                if these.len() < KEYS_SCANNED && these.contains(&key.0) {
+                    return Err(de::Error::custom("a repeated key"));
+                }
+                out.serialize_key(key.0.as_ref())
+                    .map_err(de::Error::custom)?;
+                keys.push(key.0);
+            }
+            map.next_value_seed(Entry {
+                out: &mut out,
+                keys: self.keys,
+            })?;
+        }
+        let mut keys = self.keys.borrow_mut();
+        if keys.len() - start > KEYS_SCANNED {
+            let mut these: Vec<&str> = keys
+                .get(start..)
+                .unwrap_or_default()
+                .iter()
+                .map(|k| k.as_ref())
+                .collect();
+            these.sort_unstable();
+            if these.windows(2).any(|w| w.first() == w.get(1)) {
+                return Err(de::Error::custom("a repeated key"));
+            }
+        }
+        keys.truncate(start);
+        drop(keys);
+        out.end().map_err(de::Error::custom)
+    }
+}
+
+/// An element of a list being written.
+struct Element<'o, 'k, 'de, O> {
+    out: &'o mut O,
+    keys: &'k RefCell<Vec<Cow<'de, str>>>,
+}
+
+impl<'de, O: SerializeSeq> DeserializeSeed<'de> for Element<'_, '_, 'de, O> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.out
+            .serialize_element(&Transcoder {
+                de: RefCell::new(Some(d)),
+                keys: self.keys,
+            })
+            .map_err(de::Error::custom)
+    }
+}
+
+/// The value of an object's entry being written.
+struct Entry<'o, 'k, 'de, O> {
+    out: &'o mut O,
+    keys: &'k RefCell<Vec<Cow<'de, str>>>,
+}
+
+impl<'de, O: SerializeMap> DeserializeSeed<'de> for Entry<'_, '_, 'de, O> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.out
+            .serialize_value(&Transcoder {
+                de: RefCell::new(Some(d)),
+                keys: self.keys,
+            })
+            .map_err(de::Error::custom)
+    }
+}
+
+/// An object's key, borrowed from the text unless it was escaped there.
+struct Key<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for Key<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(Text).and_then(|t| {
+            t.map(Key)
+                .ok_or_else(|| de::Error::custom("a key is a string"))
+        })
+    }
+}
+
+/// A string, borrowed when it can be; any other value (read and skipped) is none.
+pub(crate) struct Text;
+
+impl<'de> Visitor<'de> for Text {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v)))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| None)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| None)
+    }
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A JSON value to be written out as text in any of the ways JSON allows.
+    #[derive(Debug, Clone)]
+    pub enum Node {
+        Null,
+        Bool(bool),
+        /// A number as written (`-0`, `1e2`, `1.50`, a 20-digit integer, …).
+        Number(&'static str),
+        Text(String),
+        List(Vec<Node>),
+        /// Entries in order; keys may repeat.
+        Object(Vec<(String, Node)>),
+    }
+
+    /// Policy words, and texts with what JSON escapes or may escape.
+    pub fn word() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec![
+                "Version",
+                "Statement",
+                "Effect",
+                "Allow",
+                "Deny",
+                "Action",
+                "NotAction",
+                "Resource",
+                "NotResource",
+                "Principal",
+                "NotPrincipal",
+                "AWS",
+                "Federated",
+                "Service",
+                "Condition",
+                "StringEquals",
+                "sts:ExternalId",
+                "aws:SourceAccount",
+                "Sid",
+                "*",
+                "iam:*",
+                "s3:GetObject",
+                "iam:PassRole",
+                "arn:aws:iam::111122223333:root",
+                "lambda.amazonaws.com",
+            ])
+            .prop_map(str::to_string),
+            "[ -~]{0,6}",
+            "[\"\\\\/\u{0}-\u{1f}\u{7f}é😀\u{202e}a]{0,4}",
+        ]
+    }
+
+    pub fn node() -> impl Strategy<Value = Node> {
+        let leaf = prop_oneof![
+            Just(Node::Null),
+            any::<bool>().prop_map(Node::Bool),
+            prop::sample::select(vec![
+                "0",
+                "-0",
+                "7",
+                "-12",
+                "1e2",
+                "1E-3",
+                "1.50",
+                "0.1",
+                "-2.5e+3",
+                "18446744073709551615",
+                "18446744073709551616",
+                "-9223372036854775809",
+                "123456789012",
+            ])
+            .prop_map(Node::Number),
+            word().prop_map(Node::Text),
+        ];
+        leaf.prop_recursive(5, 64, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Node::List),
+                prop::collection::vec((word(), inner), 0..6).prop_map(Node::Object),
+            ]
+        })
+    }
+
+    /// `node` written as JSON text, each choice (whitespace, escaping a character or not,
+    /// an optional escape of `/`) taken from `choices` in turn.
+    pub fn written(node: &Node, choices: &[u8]) -> String {
+        let mut at = 0usize;
+        let mut choose = |n: u8| {
+            let c = choices.get(at % choices.len().max(1)).copied().unwrap_or(0);
+            at += 1;
+            c % n
+        };
+        let mut out = String::new();
+        write_node(node, &mut out, &mut choose);
+        out
+    }
+
+    fn space(out: &mut String, choose: &mut impl FnMut(u8) -> u8) {
+        out.push_str(["", "", " ", "\n  ", "\t", "\r\n"][usize::from(choose(6))]);
+    }
+
+    fn write_text(s: &str, out: &mut String, choose: &mut impl FnMut(u8) -> u8) {
+        out.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '/' if choose(2) == 0 => out.push_str("\\/"),
+                c if (c as u32) < 0x20 || choose(8) == 0 => {
+                    let mut units = [0u16; 2];
+                    for u in c.encode_utf16(&mut units) {
+                        out.push_str(&format!("\\u{u:04x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+    }
+
+    fn write_node(node: &Node, out: &mut String, choose: &mut impl FnMut(u8) -> u8) {
+        space(out, choose);
+        match node {
+            Node::Null => out.push_str("null"),
+            Node::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Node::Number(n) => out.push_str(n),
+            Node::Text(s) => write_text(s, out, choose),
+            Node::List(items) => {
+                out.push('[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_node(item, out, choose);
+                }
+                space(out, choose);
+                out.push(']');
+            }
+            Node::Object(entries) => {
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    space(out, choose);
+                    write_text(k, out, choose);
+                    space(out, choose);
+                    out.push(':');
+                    write_node(v, out, choose);
+                }
+                space(out, choose);
+                out.push('}');
+            }
+        }
+        space(out, choose);
+    }
+
+    /// What reading a document meant when it was read as a tree.
+    fn through_the_tree(text: &str) -> Option<String> {
+        let tree: Value = serde_json::from_str(text).ok()?;
+        (tree.is_object() || tree.is_array()).then(|| serde_json::to_string(&tree).unwrap())
+    }
+
+    #[test]
+    fn a_repeated_key_keeps_its_last_value_in_its_first_place() {
+        let json = Json::read(r#"{"a": 1, "b": {"x": [], "x": {}}, "a": 2}"#).unwrap();
+        assert_eq!(json.text(), r#"{"a":2,"b":{"x":{}}}"#);
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\": {i}")).collect();
+        let text = format!("{{{}, \"k3\": true}}", many.join(", "));
+        assert_eq!(
+            Some(Json::read(&text).unwrap().text().to_string()),
+            through_the_tree(&text)
+        );
+        assert!(Json::read(&text).unwrap().text().contains("\"k3\":true"));
+    }
+
+    #[test]
+    fn what_is_not_a_json_object_or_list_is_not_read() {
+        for text in [
+            "",
+            "  ",
+            "\"a\"",
+            "12",
+            "null",
+            "{",
+            "[1,]",
+            "{} x",
+            "{\"a\" 1}",
+            "%7B%7D",
+        ] {
+            assert_eq!(Json::read(text), None, "{text}");
+        }
+        assert_eq!(Json::read(" [] ").unwrap().text(), "[]");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        /// Any JSON text, however written (whitespace, escapes, number forms, repeated
+        /// keys), reads as the text serde_json writes for its tree; any text that is not
+        /// JSON (cut or with a byte changed) is not read, as the tree would not be.
+        #[test]
+        fn reading_the_text_is_writing_its_tree(node in node(), choices in prop::collection::vec(any::<u8>(), 1..64), cut in any::<prop::sample::Index>(), damage in any::<Option<(prop::sample::Index, u8)>>()) {
+            let text = written(&node, &choices);
+            prop_assert_eq!(Json::read(&text).map(|j| j.text().to_string()), through_the_tree(&text));
+            let mut bytes = text.as_bytes().to_vec();
+            bytes.truncate(cut.index(bytes.len() + 1));
+            if let Some((at, b)) = damage {
+                if !bytes.is_empty() {
+                    let i = at.index(bytes.len());
+                    bytes[i] = b;
+                }
+            }
+            if let Ok(damaged) = String::from_utf8(bytes) {
+                prop_assert_eq!(Json::read(&damaged).map(|j| j.text().to_string()), through_the_tree(&damaged));
+            }
+        }
+
+        /// The document indented from its text is the tree indented by serde_json.
+        #[test]
+        fn indenting_the_text_is_indenting_the_tree(node in node(), choices in prop::collection::vec(any::<u8>(), 1..64)) {
+            let tree: Value = serde_json::from_str(&written(&node, &choices)).unwrap();
+            let json = Json::of(&tree);
+            prop_assert_eq!(json.pretty(), serde_json::to_string_pretty(&tree).unwrap());
+        }
+    }
+}
