@@ -405,9 +405,21 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
         out.push(Finding::of(Rule::AllowNotPrincipal));
     }
     for a in &s.actions {
-        let lower = a.to_ascii_lowercase();
-        // A pattern without wildcards is one action: neither every action nor a service's.
-        let literal = !lower.contains(['*', '?']);
+        // A pattern without wildcards is one action: neither every action nor a service's,
+        // and it matches an action by equality in any case (lower-cased only with wildcards).
+        let literal = !a.contains(['*', '?']);
+        let lower = if literal {
+            Cow::Borrowed(a.as_ref())
+        } else {
+            Cow::Owned(a.to_ascii_lowercase())
+        };
+        let is = |action: &str| {
+            if literal {
+                a.eq_ignore_ascii_case(action)
+            } else {
+                wildcard::matches(&lower, action)
+            }
+        };
         let all = !literal && is_all_actions(&lower);
         let service = if all || literal {
             None
@@ -435,7 +447,7 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
         if all || service == Some("iam") {
             continue;
         }
-        let pass_role = wildcard::matches(&lower, "iam:passrole");
+        let pass_role = is("iam:passrole");
         // Confined to some services by iam:PassedToService, PassRole is not "any role to anything".
         if pass_role && s.on_every_role() && !s.has_condition_key("iam:PassedToService") {
             out.push_item(
@@ -445,10 +457,15 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
             );
         }
         escalation.pass_role |= pass_role;
-        escalation.create_function |= wildcard::matches(&lower, "lambda:createfunction");
+        escalation.create_function |= is("lambda:createfunction");
         // Every escalation action is IAM's: a pattern whose literal start rules out `iam:`
         // (most actions of most policies) matches none of them.
-        if may_match_iam(&lower) {
+        let maybe_iam = if literal {
+            a.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("iam:"))
+        } else {
+            may_match_iam(&lower)
+        };
+        if maybe_iam {
             for e in ESCALATION {
                 if wildcard::matches_ci(&lower, e) {
                     escalation.add(e);
@@ -456,7 +473,7 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
             }
         }
         // (The cheap test first: the resource test builds canary ARNs.)
-        if wildcard::matches(&lower, "sts:assumerole") && s.on_everything(Some("iam")) {
+        if is("sts:assumerole") && s.on_everything(Some("iam")) {
             escalation.add("sts:AssumeRole on *");
         }
     }

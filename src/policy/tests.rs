@@ -226,6 +226,57 @@ fn many_findings_of_one_kind_are_grouped() {
     assert_eq!(few[1].reason, "allows ec2:* on every resource");
 }
 
+/// IAM matches actions in any case: an action written in another case finds what it finds
+/// in IAM's own (with wildcards or without).
+#[test]
+fn actions_in_any_case_find_the_same() {
+    let cases = [
+        json!(["iam:PassRole"]),
+        json!(["iam:CreatePolicyVersion", "sts:AssumeRole"]),
+        json!(["lambda:CreateFunction", "iam:PassRole"]),
+        json!(["iam:AttachRolePolicy", "iam:Put*Policy", "iam:pass?ole"]),
+    ];
+    let respelled = |v: &Value, f: fn(&str) -> String| {
+        json!(
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|a| f(a.as_str().unwrap()))
+                .collect::<Vec<_>>()
+        )
+    };
+    for actions in cases {
+        let reasons = |actions: Value| {
+            let rules = rules(allow(actions.clone(), json!("*")), DocKind::Permissions);
+            let text = findings(
+                &json_doc(allow(actions, json!("*"))),
+                DocKind::Permissions,
+                None,
+            )
+            .into_iter()
+            .map(|f| f.reason.to_ascii_lowercase())
+            .collect::<Vec<_>>();
+            (rules, text)
+        };
+        let expected = reasons(actions.clone());
+        assert!(!expected.0.is_empty(), "{actions}");
+        for f in [str::to_ascii_uppercase as fn(&str) -> String, |a: &str| {
+            a.chars()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i % 2 == 0 {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c.to_ascii_lowercase()
+                    }
+                })
+                .collect()
+        }] {
+            assert_eq!(reasons(respelled(&actions, f)), expected, "{actions}");
+        }
+    }
+}
+
 #[test]
 fn effective_admin_in_any_spelling_is_admin() {
     for (action, resource, rule) in [
