@@ -2,6 +2,7 @@
 //! message attributes subscribers filter on, and the whole kept under SNS's size limit.
 
 pub mod amazon_q;
+pub(crate) mod escape;
 pub(crate) mod quoted;
 
 use crate::redact::{cap, shorten};
@@ -168,14 +169,9 @@ fn machine_body(
     }
 }
 
-/// `s` as a JSON string literal, in a buffer sized for it (most text escapes a few line
-/// breaks).
+/// `s` as a JSON string literal.
 fn json_string(s: &str) -> String {
-    let mut out = Vec::with_capacity(s.len() + s.len() / 8 + 2);
-    match serde_json::to_writer(&mut out, s) {
-        Ok(()) => String::from_utf8(out).unwrap_or_else(|_| "\"\"".into()),
-        Err(_) => "\"\"".into(),
-    }
+    escape::quoted(s)
 }
 
 /// Room to begin with for a machine document (or Amazon Q notification) that carries `text`:

@@ -75,31 +75,15 @@ impl Formatter for InString {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        write_escaped(w, fragment.as_bytes())
+        write_escaped(w, fragment)
     }
 }
 
-/// `bytes` escaped as serde_json escapes a string's contents.
-fn write_escaped<W: ?Sized + Write>(w: &mut W, bytes: &[u8]) -> io::Result<()> {
-    let text = String::from_utf8_lossy(bytes);
-    serde::Serializer::serialize_str(
-        &mut serde_json::Serializer::with_formatter(w, Unquoted),
-        &text,
-    )
-    .map_err(io::Error::other)
-}
-
-/// The compact formatter without the quotes around strings.
-struct Unquoted;
-
-impl Formatter for Unquoted {
-    fn begin_string<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
-        Ok(())
-    }
-
-    fn end_string<W: ?Sized + Write>(&mut self, _: &mut W) -> io::Result<()> {
-        Ok(())
-    }
+/// `text` escaped as serde_json escapes a string's contents.
+fn write_escaped<W: ?Sized + Write>(w: &mut W, text: &str) -> io::Result<()> {
+    let mut out = Vec::new();
+    super::escape::push_escaped(&mut out, text);
+    w.write_all(&out)
 }
 
 #[cfg(test)]
