@@ -36,6 +36,7 @@ pub mod render;
 pub mod severity;
 pub mod signed_call;
 pub mod strict;
+mod swar;
 pub mod wildcard;
 
 pub use event::Event;

@@ -8,16 +8,11 @@
 //! Here eight bytes are checked at once and stored at once, and the run ends at the first
 //! byte that needs an escape.
 
-/// Every byte of `word` (eight bytes, little-endian) that JSON must escape in a string has
-/// the high bit of its byte set in the result, and the lowest set bit is the first such byte
-/// (bits above it may be set by a borrow, never below).
+use crate::swar;
+
+/// The bytes of `word` that JSON must escape in a string (see [`crate::swar`]).
 fn must_escape(word: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-    // A byte below 0x20 (one at 0x80 or above has its high bit set, so !word clears it).
-    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    control | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))
+    swar::below(word, 0x20) | swar::equal(word, b'"') | swar::equal(word, b'\\')
 }
 
 /// Room for `s` escaped, to begin with: most text escapes a few line breaks, and the last
@@ -43,7 +38,7 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
             let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
                 continue;
             };
-            if must_escape(u64::from_le_bytes(chunk)) == 0 {
+            if must_escape(swar::word(chunk)) == 0 {
                 if let Some(slot) = buf.get_mut(len..len + 8) {
                     slot.copy_from_slice(&chunk);
                 }

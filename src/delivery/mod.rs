@@ -96,11 +96,12 @@ pub fn publish_request(n: &Notification<'_>, chat: ChatFormat) -> PublishRequest
 pub fn whole_size(n: &Notification<'_>, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
+    let text_json = json_string(&n.body);
     fixed
         + per_protocol(
-            &n.body,
+            &text_json,
             &n.sms,
-            &machine_body(n, chat, &n.body, true, false),
+            &machine_body(n, chat, &n.body, &text_json, true, false),
         )
         .len()
 }
@@ -127,8 +128,9 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
         } else {
             shortened_text(n, budget)
         };
-        let machine = machine_body(n, chat, &text, with_document, compact);
-        let message = per_protocol(&text, &n.sms, &machine);
+        let text_json = json_string(&text);
+        let machine = machine_body(n, chat, &text, &text_json, with_document, compact);
+        let message = per_protocol(&text_json, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
             return message;
         }
@@ -151,16 +153,20 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
 
 /// What sqs, lambda, http and https subscribers receive, carrying `text`, written straight
 /// as the JSON string the message carries it in: the `iam-notify/1` document (with or
-/// without its policy document, or compacted) or the Amazon Q notification.
+/// without its policy document, or compacted) or the Amazon Q notification. `text_json` is
+/// `text` as a JSON string literal.
 fn machine_body(
     n: &Notification<'_>,
     chat: ChatFormat,
     text: &str,
+    text_json: &str,
     with_document: bool,
     compact: bool,
 ) -> String {
     match chat {
-        ChatFormat::None => n.document.to_quoted_json(text, with_document, compact),
+        ChatFormat::None => n
+            .document
+            .to_quoted_json(text, text_json, with_document, compact),
         ChatFormat::AmazonQ => quoted::to_string(
             &amazon_q::notification(n, text, compact),
             machine_room(text),
@@ -181,16 +187,16 @@ pub(crate) fn machine_room(text: &str) -> usize {
 }
 
 /// The `MessageStructure=json` message: `{"default":…,"email":…,"sms":…,"sqs":…,"lambda":…,
-/// "http":…,"https":…}`, each value a JSON string; `machine` comes as its JSON string
-/// literal already (see [`quoted::to_string`]). Each distinct value is escaped once and
-/// copied, instead of building a map of copies and escaping each (the machine document is
-/// in it four times).
-fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
-    let (text, sms) = (json_string(text), json_string(sms));
+/// "http":…,"https":…}`, each value a JSON string; the text (`text_json`) and `machine`
+/// come as their JSON string literals already (see [`quoted::to_string`]). Each distinct
+/// value is escaped once and copied, instead of building a map of copies and escaping each
+/// (the machine document is in it four times).
+fn per_protocol(text_json: &str, sms: &str, machine: &str) -> String {
+    let (text, sms) = (text_json, json_string(sms));
     let mut out = String::with_capacity(2 * text.len() + sms.len() + 4 * machine.len() + 80);
     for (i, (key, value)) in [
-        ("default", text.as_str()),
-        ("email", &text),
+        ("default", text),
+        ("email", text),
         ("sms", &sms),
         ("sqs", machine),
         ("lambda", machine),
@@ -281,7 +287,7 @@ mod tests {
             let expected = json!({"default": text, "email": text, "sms": sms, "sqs": machine,
                                   "lambda": machine, "http": machine, "https": machine});
             assert_eq!(
-                per_protocol(text, sms, &json_string(machine)),
+                per_protocol(&json_string(text), sms, &json_string(machine)),
                 expected.to_string()
             );
         }

@@ -8,6 +8,7 @@
 //! that borrow; it is indented from the text. The tree is still built where it is the answer
 //! (a document with a repeated key; comparing two versions).
 
+use crate::swar;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::ser::{self, Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::Value;
@@ -76,21 +77,28 @@ impl Json {
     /// The document indented as `serde_json::to_string_pretty` indents its tree (two spaces
     /// a level, `"key": value`, `{}` and `[]` when empty), from the compact text.
     pub fn pretty(&self) -> String {
+        self.indented(0)
+    }
+
+    /// [`Json::pretty`] with `base` more spaces at the start of every line.
+    pub fn indented(&self, base: usize) -> String {
         let text = self.text().as_bytes();
-        let mut out = Vec::with_capacity(text.len() * 2);
+        let mut out = Vec::with_capacity(text.len() * 2 + base);
         let mut depth = 0usize;
         let newline = |out: &mut Vec<u8>, depth: usize| {
             out.push(b'\n');
-            out.resize(out.len() + 2 * depth, b' ');
+            out.resize(out.len() + base + 2 * depth, b' ');
         };
+        out.resize(base, b' ');
         let mut i = 0;
         while let Some(&b) = text.get(i) {
+            i += 1;
             match b {
                 b'{' | b'[' => {
                     let close = if b == b'{' { b'}' } else { b']' };
-                    if text.get(i + 1) == Some(&close) {
+                    if text.get(i) == Some(&close) {
                         out.extend_from_slice(&[b, close]);
-                        i += 2;
+                        i += 1;
                         continue;
                     }
                     out.push(b);
@@ -108,32 +116,47 @@ impl Json {
                 }
                 b':' => out.extend_from_slice(b": "),
                 b'"' => {
-                    // The string, to its closing quote (an escaped quote does not close it).
-                    let rest = text.get(i + 1..).unwrap_or_default();
-                    let mut end = 0;
-                    while let Some(at) =
-                        memchr::memchr2(b'"', b'\\', rest.get(end..).unwrap_or_default())
-                    {
-                        if rest.get(end + at) == Some(&b'\\') {
-                            end += at + 2;
-                        } else {
-                            end += at + 1;
-                            break;
-                        }
-                    }
-                    let end = (i + 1 + end).min(text.len());
-                    out.extend_from_slice(text.get(i..end).unwrap_or_default());
+                    let end = string_end(text, i);
+                    out.extend_from_slice(text.get(i - 1..end).unwrap_or_default());
                     i = end;
-                    continue;
                 }
                 _ => out.push(b),
             }
-            i += 1;
         }
         // Only whole characters were copied: the text is UTF-8 and every cut is at an ASCII byte.
         String::from_utf8(out)
             .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
+}
+
+/// Where the string whose contents start at `from` ends (after its closing quote; an escaped
+/// quote does not close it), eight bytes at a time: a byte-by-byte scan waits on each byte
+/// to know where the next one is.
+fn string_end(text: &[u8], mut from: usize) -> usize {
+    while let Some(chunk) = text
+        .get(from..from + 8)
+        .and_then(|c| <[u8; 8]>::try_from(c).ok())
+    {
+        let w = swar::word(chunk);
+        let found = swar::equal(w, b'"') | swar::equal(w, b'\\');
+        if found == 0 {
+            from += 8;
+            continue;
+        }
+        let at = from + swar::first(found);
+        if chunk.get(at - from) == Some(&b'"') {
+            return at + 1;
+        }
+        // A backslash and the character it escapes.
+        from = at + 2;
+    }
+    while let Some(&c) = text.get(from) {
+        from += if c == b'\\' { 2 } else { 1 };
+        if c == b'"' {
+            return from;
+        }
+    }
+    text.len()
 }
 
 impl Serialize for Json {
@@ -438,6 +461,26 @@ pub(super) mod tests {
         })
     }
 
+    /// `node` with every character that is not printable ASCII made `?`.
+    pub fn printable(node: Node) -> Node {
+        let clean = |s: String| {
+            s.chars()
+                .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+                .collect::<String>()
+        };
+        match node {
+            Node::Text(s) => Node::Text(clean(s)),
+            Node::List(items) => Node::List(items.into_iter().map(printable).collect()),
+            Node::Object(entries) => Node::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, v)| (clean(k), printable(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     /// `node` written as JSON text, each choice (whitespace, escaping a character or not,
     /// an optional escape of `/`) taken from `choices` in turn.
     pub fn written(node: &Node, choices: &[u8]) -> String {
@@ -571,6 +614,16 @@ pub(super) mod tests {
             if let Ok(damaged) = String::from_utf8(bytes) {
                 prop_assert_eq!(Json::read(&damaged).map(|j| j.text().to_string()), through_the_tree(&damaged));
             }
+        }
+
+        /// Indented for the body, a document of printable ASCII is its pretty text with the
+        /// body's indent added to every line (what `multi_line` does to it).
+        #[test]
+        fn indenting_for_the_body_is_indenting_each_line(node in node(), choices in prop::collection::vec(any::<u8>(), 1..64)) {
+            let tree: Value = serde_json::from_str(&written(&printable(node), &choices)).unwrap();
+            let json = Json::of(&tree);
+            prop_assert!(json.text().bytes().all(|b| (b' '..=b'~').contains(&b)));
+            prop_assert_eq!(json.indented(2), crate::render::text::multi_line(&json.pretty()));
         }
 
         /// The document indented from its text is the tree indented by serde_json.

@@ -2,7 +2,8 @@
 //! labelled line per fact, the console links, notes, and the policy document.
 
 use super::text::{
-    cut_utf8, multi_line, one_line, one_line_cow, push_label, push_labelled, push_labelled_parts,
+    cut_utf8, multi_line, one_line, one_line_cow, printable_ascii, push_label, push_labelled,
+    push_labelled_parts,
 };
 use super::{Facts, Outcome};
 use crate::calls::Kind;
@@ -452,7 +453,7 @@ fn append_document(f: &Facts, body: &mut String) {
         .target
         .document
         .as_ref()
-        .map(|c| (c.label(), multi_line(&policy::pretty(&c.document))));
+        .map(|c| (c.label(), shown(&c.document)));
     let Some((label, text)) = document else {
         return;
     };
@@ -470,6 +471,15 @@ fn append_document(f: &Facts, body: &mut String) {
             text.len(),
             one_line(event.detail.event_id.as_deref().unwrap_or("(not recorded)"))
         ));
+    }
+}
+
+/// A policy document as the body shows it: [`multi_line`] of its indented text, written at
+/// once from JSON text that is printable ASCII (nearly every document).
+fn shown(document: &policy::Document) -> String {
+    match document {
+        policy::Document::Json(json) if printable_ascii(json.text().as_bytes()) => json.indented(2),
+        other => multi_line(&policy::pretty(other)),
     }
 }
 

@@ -68,11 +68,23 @@ impl<'a> Document<'a> {
     }
 
     /// [`Document::to_json`] as a JSON string literal, as the per-protocol message carries it
-    /// (written in one pass; see `delivery::quoted`).
-    pub fn to_quoted_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
-        crate::delivery::quoted::to_string(
-            &self.carrying(text, with_policy_document, compact),
+    /// (written in one pass; see `delivery::quoted`). `text_json` is `text`'s JSON string
+    /// literal, which the message has written already.
+    pub fn to_quoted_json(
+        &self,
+        text: &str,
+        text_json: &str,
+        with_policy_document: bool,
+        compact: bool,
+    ) -> String {
+        let mut carried = self.carrying(text, with_policy_document, compact);
+        if let Carried::View(view) = &mut carried {
+            view.text_slot = crate::delivery::quoted::text_slot();
+        }
+        crate::delivery::quoted::to_string_with(
+            &carried,
             crate::delivery::machine_room(text),
+            Some(text_json),
         )
         .unwrap_or_else(|_| "\"\"".into())
     }
@@ -89,6 +101,7 @@ impl<'a> Document<'a> {
             Document::Alert(d) if !compact => Carried::View(AlertView {
                 doc: d,
                 text,
+                text_slot: None,
                 policy_document: with_policy_document,
             }),
             Document::Alert(d) => {
@@ -125,6 +138,9 @@ enum Carried<'v, 'a> {
 struct AlertView<'v, 'a> {
     doc: &'v AlertDocument<'a>,
     text: &'v str,
+    /// Written in place of the text, for a writer that puts the text there itself (see
+    /// `delivery::quoted::to_string_with`).
+    text_slot: Option<&'static serde_json::value::RawValue>,
     policy_document: bool,
 }
 
@@ -159,7 +175,10 @@ impl Serialize for AlertView<'_, '_> {
             if dropped { &none } else { &d.policy_document },
         )?;
         st.serialize_field("consoleUrl", &d.console_url)?;
-        st.serialize_field("text", self.text)?;
+        match self.text_slot {
+            Some(slot) => st.serialize_field("text", slot)?,
+            None => st.serialize_field("text", self.text)?,
+        }
         for (name, value) in [
             ("policyDocumentOmitted", omitted.map(OptField::Bool)),
             ("findingsOmitted", d.findings_omitted.map(OptField::Count)),

@@ -134,7 +134,7 @@ pub fn has_hidden(s: &str) -> bool {
 }
 
 /// Whether every byte is printable ASCII.
-fn printable_ascii(bytes: &[u8]) -> bool {
+pub(crate) fn printable_ascii(bytes: &[u8]) -> bool {
     every_byte(bytes, printable)
 }
 
