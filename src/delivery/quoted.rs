@@ -12,36 +12,52 @@ use std::io::{self, Write};
 /// of `capacity` bytes to begin with (the caller's estimate: growing it copies what is
 /// written so far).
 pub fn to_string<T: Serialize + ?Sized>(value: &T, capacity: usize) -> serde_json::Result<String> {
-    to_string_with(value, capacity, None)
+    to_string_with(value, capacity, Slots::default())
 }
 
-/// [`to_string`] of a value that writes [`text_slot`] where a text goes whose JSON string
-/// literal (`text`) is already written: the literal is escaped in its place, eight bytes at
-/// a time (see `escape`), instead of serde_json escaping the text twice byte by byte.
+/// [`to_string`] of a value that writes [`text_slot`] or [`policy_slot`] where a text or a
+/// policy document goes whose JSON is already written (`slots`): that JSON is escaped in its
+/// place, eight bytes at a time (see `escape`), instead of serde_json escaping the text twice
+/// byte by byte, or checking the document's JSON again to write it as a raw value.
 pub fn to_string_with<T: Serialize + ?Sized>(
     value: &T,
     capacity: usize,
-    text: Option<&str>,
+    slots: Slots<'_>,
 ) -> serde_json::Result<String> {
     let mut out = Vec::with_capacity(capacity);
     out.push(b'"');
     value.serialize(&mut serde_json::Serializer::with_formatter(
         &mut out,
-        InString { text },
+        InString { slots },
     ))?;
     out.push(b'"');
     // Only whole UTF-8 text was written (serde_json writes str fragments and ASCII).
     String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
+/// The JSON written in place of [`text_slot`] (the text's string literal) and of
+/// [`policy_slot`] (the policy document).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Slots<'t> {
+    pub text: Option<&'t str>,
+    pub policy: Option<&'t str>,
+}
+
 /// What a value serialises in place of a text whose literal [`to_string_with`] is given: a
-/// raw JSON string no other raw value can be (the only other raw value, a policy document,
-/// is never a string).
+/// raw JSON string no other raw value can be (the only other raw values are policy
+/// documents, never strings, and the policy slot).
 pub fn text_slot() -> Option<&'static RawValue> {
     serde_json::from_str(TEXT_SLOT).ok()
 }
 
+/// What a value serialises in place of a policy document whose JSON [`to_string_with`] is
+/// given.
+pub fn policy_slot() -> Option<&'static RawValue> {
+    serde_json::from_str(POLICY_SLOT).ok()
+}
+
 const TEXT_SLOT: &str = "\"iam-notify: the text\"";
+const POLICY_SLOT: &str = "\"iam-notify: the policy document\"";
 
 /// serde_json's compact output with every byte that a JSON string must escape escaped once
 /// more. What the compact formatter writes outside strings (`{}[],:`, numbers, `true`,
@@ -49,8 +65,7 @@ const TEXT_SLOT: &str = "\"iam-notify: the text\"";
 /// characters that need escaping separately, as [`CharEscape`]s): only the quotes around
 /// strings and the escapes within them change.
 struct InString<'t> {
-    /// The JSON string literal to write in place of [`TEXT_SLOT`].
-    text: Option<&'t str>,
+    slots: Slots<'t>,
 }
 
 impl Formatter for InString<'_> {
@@ -100,10 +115,12 @@ impl Formatter for InString<'_> {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        match self.text {
-            Some(text) if fragment == TEXT_SLOT => write_escaped(w, text),
-            _ => write_escaped(w, fragment),
-        }
+        let slot = match fragment {
+            TEXT_SLOT => self.slots.text,
+            POLICY_SLOT => self.slots.policy,
+            _ => None,
+        };
+        write_escaped(w, slot.unwrap_or(fragment))
     }
 }
 
@@ -150,7 +167,8 @@ mod tests {
             let with_slot = Doc { a: &other, text: text_slot().unwrap(), n: n.clone() };
             let with_text = Doc { a: &other, text: &text, n };
             let literal = serde_json::to_string(&text).unwrap();
-            prop_assert_eq!(to_string_with(&with_slot, 0, Some(&literal)).unwrap(), twice(&with_text));
+            let slots = Slots { text: Some(&literal), policy: None };
+            prop_assert_eq!(to_string_with(&with_slot, 0, slots).unwrap(), twice(&with_text));
         }
 
         #[test]

@@ -18,16 +18,8 @@ use std::cell::RefCell;
 use std::fmt;
 
 /// A JSON policy document (usually an object), as compact text.
-#[derive(Debug, Clone)]
-pub struct Json(Box<RawValue>);
-
-impl PartialEq for Json {
-    fn eq(&self, other: &Self) -> bool {
-        self.text() == other.text()
-    }
-}
-
-impl Eq for Json {}
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Json(String);
 
 impl Json {
     /// The document `text` holds when it is a JSON object or array (whitespace around it
@@ -37,8 +29,13 @@ impl Json {
         if !matches!(first.first(), Some(b'{' | b'[')) {
             return None;
         }
-        // One pass from the text; a repeated key (or a text that is not JSON) takes the tree's
-        // way, which keeps the last value of a repeated key in the first one's place.
+        // Text already as serde_json writes it (a document written by a program) is kept;
+        // other text is written in one pass; a repeated key (or a text that is not JSON)
+        // takes the tree's way, which keeps the last value of a repeated key in the first
+        // one's place.
+        if canonical(text.as_bytes()) {
+            return Some(Json(text.to_string()));
+        }
         if let Some(json) = Self::transcoded(text) {
             return Some(json);
         }
@@ -49,24 +46,24 @@ impl Json {
     /// The document of a tree (of any JSON value: a request may carry one as an object).
     pub fn of(tree: &Value) -> Json {
         // Writing a tree of strings, numbers, maps and lists into memory cannot fail.
-        Json(serde_json::value::to_raw_value(tree).unwrap_or_default())
+        Json(serde_json::to_string(tree).unwrap_or_else(|_| "null".into()))
     }
 
     fn transcoded(text: &str) -> Option<Json> {
         let keys = RefCell::new(Vec::new());
         let mut de = serde_json::Deserializer::from_str(text);
-        let raw = serde_json::value::to_raw_value(&Transcoder {
+        let written = serde_json::to_string(&Transcoder {
             de: RefCell::new(Some(&mut de)),
             keys: &keys,
         })
         .ok()?;
         de.end().ok()?;
-        Some(Json(raw))
+        Some(Json(written))
     }
 
     /// The compact text.
     pub fn text(&self) -> &str {
-        self.0.get()
+        &self.0
     }
 
     /// The tree, for what compares documents.
@@ -159,10 +156,202 @@ fn string_end(text: &[u8], mut from: usize) -> usize {
     text.len()
 }
 
+/// The JSON itself (checked again on the way: the message's writer puts the text in place
+/// itself, see `delivery::quoted`).
 impl Serialize for Json {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(s)
+        serde_json::from_str::<&RawValue>(&self.0)
+            .map_err(ser::Error::custom)?
+            .serialize(s)
     }
+}
+
+/// Containers deeper than this are not taken as written (serde_json reads at most 128).
+const DEEPEST: usize = 100;
+
+/// Whether `text` is exactly what serde_json writes for the tree it reads from it: no
+/// whitespace, strings escaped only as serde_json escapes them, integers in the range it
+/// reads as integers, no floats (their shortest form is serde_json's to choose), no
+/// repeated key in an object, no deeper than [`DEEPEST`]. False when in doubt: the text is
+/// then written from what it reads.
+fn canonical(text: &[u8]) -> bool {
+    // Open containers (true for an object) and the keys of the open objects.
+    let mut open: Vec<(bool, usize)> = Vec::new();
+    let mut keys: Vec<&[u8]> = Vec::new();
+    let mut i = 0;
+    loop {
+        // A value.
+        match text.get(i) {
+            Some(&c @ (b'{' | b'[')) => {
+                let object = c == b'{';
+                i += 1;
+                if text.get(i) == Some(if object { &b'}' } else { &b']' }) {
+                    i += 1;
+                } else {
+                    if open.len() >= DEEPEST {
+                        return false;
+                    }
+                    let from = keys.len();
+                    open.push((object, from));
+                    if object && !canonical_key(text, &mut i, &mut keys, from) {
+                        return false;
+                    }
+                    continue;
+                }
+            }
+            Some(b'"') => match canonical_string(text, i + 1) {
+                Some(end) => i = end,
+                None => return false,
+            },
+            Some(b'-' | b'0'..=b'9') => match canonical_integer(text, i) {
+                Some(end) => i = end,
+                None => return false,
+            },
+            Some(_) => {
+                let rest = text.get(i..).unwrap_or_default();
+                match ["true", "false", "null"]
+                    .iter()
+                    .find(|w| rest.starts_with(w.as_bytes()))
+                {
+                    Some(word) => i += word.len(),
+                    None => return false,
+                }
+            }
+            None => return false,
+        }
+        // What follows a value: the end, a separator, or the end of its container.
+        loop {
+            let Some(&(object, from)) = open.last() else {
+                return i == text.len();
+            };
+            match text.get(i) {
+                Some(b',') => {
+                    i += 1;
+                    if object && !canonical_key(text, &mut i, &mut keys, from) {
+                        return false;
+                    }
+                    break;
+                }
+                Some(b'}') if object => {
+                    let these = keys.get(from..).unwrap_or_default();
+                    if these.len() >= 16 {
+                        let mut sorted = these.to_vec();
+                        sorted.sort_unstable();
+                        if sorted.windows(2).any(|w| w.first() == w.get(1)) {
+                            return false;
+                        }
+                    }
+                    keys.truncate(from);
+                    open.pop();
+                    i += 1;
+                }
+                Some(b']') if !object => {
+                    open.pop();
+                    i += 1;
+                }
+                _ => return false,
+            }
+        }
+    }
+}
+
+/// A key and its colon at `i` (moved past them), the key added to those of its object
+/// (`keys` from `from`); false when there is none or it repeats one (objects of many keys
+/// are checked at their end).
+fn canonical_key<'t>(text: &'t [u8], i: &mut usize, keys: &mut Vec<&'t [u8]>, from: usize) -> bool {
+    let start = *i + 1;
+    let Some(end) = (text.get(*i) == Some(&b'"'))
+        .then(|| canonical_string(text, start))
+        .flatten()
+    else {
+        return false;
+    };
+    let k = text.get(start..end - 1).unwrap_or_default();
+    let these = keys.get(from..).unwrap_or_default();
+    if these.len() < 16 && these.contains(&k) {
+        return false;
+    }
+    keys.push(k);
+    *i = end + 1;
+    text.get(end) == Some(&b':')
+}
+
+/// The end (after the closing quote) of the string whose contents start at `from`, if it is
+/// escaped as serde_json escapes: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and `\u00xx`
+/// (lower-case) for the other controls, nothing else.
+fn canonical_string(text: &[u8], mut from: usize) -> Option<usize> {
+    loop {
+        let at = match text
+            .get(from..from + 8)
+            .and_then(|c| <[u8; 8]>::try_from(c).ok())
+        {
+            Some(chunk) => {
+                let w = swar::word(chunk);
+                let found = swar::equal(w, b'"') | swar::equal(w, b'\\') | swar::below(w, 0x20);
+                if found == 0 {
+                    from += 8;
+                    continue;
+                }
+                from + swar::first(found)
+            }
+            None => {
+                from + text
+                    .get(from..)?
+                    .iter()
+                    .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?
+            }
+        };
+        match text.get(at)? {
+            b'"' => return Some(at + 1),
+            b'\\' => match text.get(at + 1)? {
+                b'"' | b'\\' | b'b' | b'f' | b'n' | b'r' | b't' => from = at + 2,
+                b'u' => {
+                    let hex = text.get(at + 2..at + 6)?;
+                    let digit = |d: u8| match d {
+                        b'0'..=b'9' => Some(d - b'0'),
+                        b'a'..=b'f' => Some(d - b'a' + 10),
+                        _ => None,
+                    };
+                    let [b'0', b'0', high, low] = <[u8; 4]>::try_from(hex).ok()? else {
+                        return None;
+                    };
+                    let (Some(high), Some(low)) = (digit(high), digit(low)) else {
+                        return None;
+                    };
+                    let byte = high * 16 + low;
+                    if byte >= 0x20 || matches!(byte, 0x08 | 0x09 | 0x0a | 0x0c | 0x0d) {
+                        return None;
+                    }
+                    from = at + 6;
+                }
+                _ => return None,
+            },
+            _ => return None,
+        }
+    }
+}
+
+/// The end of the integer at `from` if serde_json reads it as an integer and writes it as it
+/// is: no leading zero, no `-0`, within `u64` (or `i64` when negative); no fraction or
+/// exponent.
+fn canonical_integer(text: &[u8], from: usize) -> Option<usize> {
+    let negative = text.get(from) == Some(&b'-');
+    let digits_from = from + usize::from(negative);
+    let digits = text
+        .get(digits_from..)?
+        .iter()
+        .take_while(|c| c.is_ascii_digit())
+        .count();
+    let end = digits_from + digits;
+    let number = text.get(digits_from..end)?;
+    let fits = match (negative, number) {
+        (_, []) => false,
+        (false, [b'0']) => true,
+        (_, [b'0', ..]) => false,
+        (false, n) => n.len() < 20 || (n.len() == 20 && n <= b"18446744073709551615".as_slice()),
+        (true, n) => n.len() < 19 || (n.len() == 19 && n <= b"9223372036854775808".as_slice()),
+    };
+    (fits && !matches!(text.get(end), Some(b'.' | b'e' | b'E'))).then_some(end)
 }
 
 /// Reads the next JSON value from `de` and writes it to the serializer it is serialised to:
@@ -555,6 +744,54 @@ pub(super) mod tests {
         space(out, choose);
     }
 
+    /// Whether a tree holds a float.
+    fn floats(tree: &Value) -> bool {
+        match tree {
+            Value::Number(n) => n.is_f64(),
+            Value::Array(items) => items.iter().any(floats),
+            Value::Object(entries) => entries.values().any(floats),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn texts_serde_json_would_write_otherwise_are_not_taken_as_written() {
+        for text in [
+            r#"{"a":1 }"#,
+            r#"{ "a":1}"#,
+            r#"{"a":-0}"#,
+            r#"{"a":1.0}"#,
+            r#"{"a":1e2}"#,
+            r#"{"a":01}"#,
+            r#"{"a":18446744073709551616}"#,
+            r#"{"a":-9223372036854775809}"#,
+            r#"{"a":"\/"}"#,
+            r#"{"a":"\u0041"}"#,
+            r#"{"a":"\u0008"}"#,
+            r#"{"a":"\u001F"}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"["a",]"#,
+            r#"{"a":tru}"#,
+            "{\"a\":\"\u{1}\"}",
+        ] {
+            assert!(!canonical(text.as_bytes()), "{text}");
+        }
+        for text in [
+            r#"{"a":[],"b":{},"c":[1,-2,"x\"y\\z\n\u001f",true,false,null]}"#,
+            "{\"a\":18446744073709551615,\"b\":-9223372036854775808,\"é\":\"😀\u{7f}\"}",
+        ] {
+            assert!(canonical(text.as_bytes()), "{text}");
+            assert_eq!(through_the_tree(text).as_deref(), Some(text));
+        }
+        let deep = format!("{}1{}", "[".repeat(DEEPEST + 1), "]".repeat(DEEPEST + 1));
+        assert!(!canonical(deep.as_bytes()));
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        assert!(canonical(format!("{{{}}}", many.join(",")).as_bytes()));
+        assert!(!canonical(
+            format!("{{{},\"k7\":1}}", many.join(",")).as_bytes()
+        ));
+    }
+
     /// What reading a document meant when it was read as a tree.
     fn through_the_tree(text: &str) -> Option<String> {
         let tree: Value = serde_json::from_str(text).ok()?;
@@ -603,6 +840,9 @@ pub(super) mod tests {
         fn reading_the_text_is_writing_its_tree(node in node(), choices in prop::collection::vec(any::<u8>(), 1..64), cut in any::<prop::sample::Index>(), damage in any::<Option<(prop::sample::Index, u8)>>()) {
             let text = written(&node, &choices);
             prop_assert_eq!(Json::read(&text).map(|j| j.text().to_string()), through_the_tree(&text));
+            // Written as serde_json writes, but for its repeated keys and number forms.
+            let compact = written(&node, &[1]);
+            prop_assert_eq!(Json::read(&compact).map(|j| j.text().to_string()), through_the_tree(&compact));
             let mut bytes = text.as_bytes().to_vec();
             bytes.truncate(cut.index(bytes.len() + 1));
             if let Some((at, b)) = damage {
@@ -613,6 +853,39 @@ pub(super) mod tests {
             }
             if let Ok(damaged) = String::from_utf8(bytes) {
                 prop_assert_eq!(Json::read(&damaged).map(|j| j.text().to_string()), through_the_tree(&damaged));
+            }
+        }
+
+        /// What serde_json writes for a tree is taken as written (floats aside: their form
+        /// is serde_json's to choose), and read as it is.
+        #[test]
+        fn what_serde_json_writes_is_taken_as_written(node in node(), choices in prop::collection::vec(any::<u8>(), 1..64)) {
+            let tree: Value = serde_json::from_str(&written(&node, &choices)).unwrap();
+            prop_assume!(tree.is_object() || tree.is_array());
+            let text = serde_json::to_string(&tree).unwrap();
+            prop_assert_eq!(canonical(text.as_bytes()), !floats(&tree), "{}", text);
+            prop_assert_eq!(Json::read(&text).map(|j| j.text().to_string()), Some(text));
+        }
+
+        /// Text is taken as written only when serde_json writes its tree back as that text:
+        /// whatever one byte more, less or changed does to a text serde_json wrote.
+        #[test]
+        fn text_is_taken_as_written_only_when_it_is(node in node(), edit in any::<prop::sample::Index>(), byte in prop::sample::select(b" \t\n,:{}[]\"\\/-.0123456789eEtfnuabx\x00\x1f\x7f".to_vec()), how in 0u8..3) {
+            let tree: Value = serde_json::from_str(&written(&node, &[0])).unwrap();
+            let mut bytes = serde_json::to_string(&tree).unwrap().into_bytes();
+            let at = edit.index(bytes.len() + 1);
+            match how {
+                0 => bytes.insert(at, byte),
+                1 if at < bytes.len() => { bytes.remove(at); }
+                _ if at < bytes.len() => bytes[at] = byte,
+                _ => bytes.push(byte),
+            }
+            if let Ok(text) = String::from_utf8(bytes) {
+                if canonical(text.as_bytes()) {
+                    let tree = serde_json::from_str::<Value>(&text).ok();
+                    prop_assert_eq!(tree.map(|t| serde_json::to_string(&t).unwrap()), Some(text.clone()));
+                }
+                prop_assert_eq!(Json::read(&text).map(|j| j.text().to_string()), through_the_tree(&text));
             }
         }
 

@@ -77,16 +77,20 @@ impl<'a> Document<'a> {
         with_policy_document: bool,
         compact: bool,
     ) -> String {
+        use crate::delivery::quoted::{self, Slots};
         let mut carried = self.carrying(text, with_policy_document, compact);
+        let mut slots = Slots {
+            text: Some(text_json),
+            policy: None,
+        };
         if let Carried::View(view) = &mut carried {
-            view.text_slot = crate::delivery::quoted::text_slot();
+            view.slots = true;
+            if let Some(policy::Document::Json(json)) = &view.doc.policy_document {
+                slots.policy = Some(json.text());
+            }
         }
-        crate::delivery::quoted::to_string_with(
-            &carried,
-            crate::delivery::machine_room(text),
-            Some(text_json),
-        )
-        .unwrap_or_else(|_| "\"\"".into())
+        quoted::to_string_with(&carried, crate::delivery::machine_room(text), slots)
+            .unwrap_or_else(|_| "\"\"".into())
     }
 
     /// What [`Document::to_json`] writes: the alert borrowed when it travels whole, else a
@@ -101,7 +105,7 @@ impl<'a> Document<'a> {
             Document::Alert(d) if !compact => Carried::View(AlertView {
                 doc: d,
                 text,
-                text_slot: None,
+                slots: false,
                 policy_document: with_policy_document,
             }),
             Document::Alert(d) => {
@@ -138,9 +142,9 @@ enum Carried<'v, 'a> {
 struct AlertView<'v, 'a> {
     doc: &'v AlertDocument<'a>,
     text: &'v str,
-    /// Written in place of the text, for a writer that puts the text there itself (see
-    /// `delivery::quoted::to_string_with`).
-    text_slot: Option<&'static serde_json::value::RawValue>,
+    /// Slots written in place of the text and of a JSON policy document, for a writer that
+    /// puts them there itself (see `delivery::quoted::to_string_with`).
+    slots: bool,
     policy_document: bool,
 }
 
@@ -169,13 +173,17 @@ impl Serialize for AlertView<'_, '_> {
             Some(l) => st.serialize_field("lookedUp", l)?,
             None => st.skip_field("lookedUp")?,
         }
-        let none: Option<policy::Document> = None;
-        st.serialize_field(
-            "policyDocument",
-            if dropped { &none } else { &d.policy_document },
-        )?;
+        match &d.policy_document {
+            Some(_) if dropped => st.serialize_field("policyDocument", &None::<()>)?,
+            Some(policy::Document::Json(_)) if self.slots => {
+                let slot = crate::delivery::quoted::policy_slot()
+                    .ok_or_else(|| serde::ser::Error::custom("the policy slot is JSON"))?;
+                st.serialize_field("policyDocument", slot)?
+            }
+            document => st.serialize_field("policyDocument", document)?,
+        }
         st.serialize_field("consoleUrl", &d.console_url)?;
-        match self.text_slot {
+        match crate::delivery::quoted::text_slot().filter(|_| self.slots) {
             Some(slot) => st.serialize_field("text", slot)?,
             None => st.serialize_field("text", self.text)?,
         }
