@@ -516,7 +516,7 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 }
 
 /// A string, borrowed when it can be; any other value (read and skipped) is none.
-pub(crate) struct Text;
+struct Text;
 
 impl<'de> Visitor<'de> for Text {
     type Value = Option<Cow<'de, str>>;

@@ -4,7 +4,6 @@
 use crate::arn::{Arn, is_account_id};
 use crate::severity::{Finding, Rule};
 use crate::wildcard;
-use read::Statements;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
@@ -99,6 +98,25 @@ pub struct Statement<'a> {
 }
 
 impl Statement<'_> {
+    /// The statement owning its texts.
+    fn into_owned(self) -> Statement<'static> {
+        let owned =
+            |v: Vec<Cow<'_, str>>| v.into_iter().map(|t| Cow::Owned(t.into_owned())).collect();
+        Statement {
+            allow: self.allow,
+            actions: owned(self.actions),
+            not_action: self.not_action,
+            resources: owned(self.resources),
+            not_resource: self.not_resource,
+            aws_principals: owned(self.aws_principals),
+            federated: owned(self.federated),
+            services: owned(self.services),
+            not_principal: self.not_principal,
+            has_condition: self.has_condition,
+            condition_keys: owned(self.condition_keys),
+        }
+    }
+
     /// The statement applies to every resource of `service` (every service for `None`): a
     /// resource pattern that matches all of them counts as `"*"` (`arn:*:*:*:*:*`,
     /// `arn:aws:iam::*:*`, `*:*`), and so does `NotResource`.
@@ -204,9 +222,15 @@ fn service_wide(lower: &str) -> Option<&str> {
 
 /// The statements of a document: `Statement` as a list or a single object.
 pub fn statements(doc: &Json) -> Vec<Statement<'_>> {
-    serde_json::from_str::<Statements>(doc.text())
-        .map(|s| s.0)
-        .unwrap_or_default()
+    // The text is compact JSON (serde_json wrote it, or it is as serde_json writes it): the
+    // hand reader takes it. The tree's way stays for what it would not take.
+    read::by_hand(doc.text()).unwrap_or_else(|| {
+        let tree: Value = serde_json::from_str(doc.text()).unwrap_or(Value::Null);
+        read::from_the_tree(&tree)
+            .into_iter()
+            .map(Statement::into_owned)
+            .collect()
+    })
 }
 
 /// Whether a lower-cased action pattern can match some `iam:` action: its text before the

@@ -1,293 +1,311 @@
-//! A document's statements read from its JSON text by typed visitors that borrow from it,
-//! leniently: an element of the wrong type counts as absent (IAM would reject such a
-//! document; the alert still reports what it can). The text is a [`super::Json`]'s, which
-//! has no repeated keys.
+//! A document's statements, read from its compact JSON text (a [`super::Json`]'s: no
+//! whitespace, no repeated keys) by hand, borrowing from it; and from its tree, which says
+//! what they are (and reads a text the hand reader does not take, which never happens to
+//! text serde_json wrote). Leniently: an element of the wrong type counts as absent (IAM
+//! would reject such a document; the alert still reports what it can).
+//!
+//! serde_json's reader, with a visitor per element, took a large document twice as long.
 
 use super::Statement;
-use super::json::Text;
-use serde::de::{
-    self, Deserialize, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor,
-};
+use crate::swar;
+use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 
-/// The statements of a document: `Statement` as a list or a single object; none in a
-/// document that is not an object.
-pub(super) struct Statements<'a>(pub Vec<Statement<'a>>);
-
-/// Visitor methods for the JSON types a visitor does not read: each is `$value` (a list or
-/// an object read and skipped).
-macro_rules! otherwise {
-    ($value:expr; $($kind:ident),*) => { $( otherwise!(@ $kind $value); )* };
-    (@ bool $v:expr) => { fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> { Ok($v) } };
-    (@ i64 $v:expr) => { fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> { Ok($v) } };
-    (@ u64 $v:expr) => { fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> { Ok($v) } };
-    (@ f64 $v:expr) => { fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> { Ok($v) } };
-    (@ unit $v:expr) => { fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> { Ok($v) } };
-    (@ str $v:expr) => { fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> { Ok($v) } };
-    (@ seq $v:expr) => {
-        fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-            IgnoredAny.visit_seq(seq).map(|_| $v)
-        }
-    };
-    (@ map $v:expr) => {
-        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-            IgnoredAny.visit_map(map).map(|_| $v)
-        }
-    };
-}
-
-/// Reads a value with a visitor (`deserialize_any`).
-macro_rules! read_with {
-    ($seed:ident, $visitor:ident, $value:ty) => {
-        impl<'de> DeserializeSeed<'de> for $seed {
-            type Value = $value;
-
-            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_any($visitor)
-            }
-        }
-    };
-}
-
-impl<'de> Deserialize<'de> for Statements<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(DocumentVisitor).map(Statements)
-    }
-}
-
-/// An object's key (keys are strings).
-fn key<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
-    Ok(map.next_key_seed(AnyText)?.flatten())
-}
-
-struct AnyText;
-read_with!(AnyText, Text, Option<Cow<'de, str>>);
-
-struct DocumentVisitor;
-
-impl<'de> Visitor<'de> for DocumentVisitor {
-    type Value = Vec<Statement<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a policy document")
-    }
-
-    otherwise!(Vec::new(); bool, i64, u64, f64, unit, str, seq);
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut found = Vec::new();
-        while let Some(k) = key(&mut map)? {
-            if k == "Statement" {
-                found = map.next_value_seed(StatementList)?;
+/// The statements of a document's compact text, or none when it is not such text.
+pub(super) fn by_hand(text: &str) -> Option<Vec<Statement<'_>>> {
+    let mut c = Cursor { text, i: 0 };
+    let mut found = Vec::new();
+    if c.peek() == Some(b'{') {
+        c.object(|c, key| {
+            if key == "Statement" {
+                found = c.statements()?;
             } else {
-                map.next_value::<IgnoredAny>()?;
+                c.skip()?;
             }
-        }
-        Ok(found)
+            Some(())
+        })?;
+    } else {
+        c.skip()?;
     }
+    (c.i == text.len()).then_some(found)
 }
 
-/// A list of statements (an element that is not an object is a statement of nothing), or
-/// one statement.
-struct StatementList;
-read_with!(StatementList, StatementListVisitor, Vec<Statement<'de>>);
-
-struct StatementListVisitor;
-
-impl<'de> Visitor<'de> for StatementListVisitor {
-    type Value = Vec<Statement<'de>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("statements")
-    }
-
-    otherwise!(Vec::new(); bool, i64, u64, f64, unit, str);
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(s) = seq.next_element_seed(OneStatement)? {
-            out.push(s);
+/// The statements of a document's tree: `Statement` as a list (an element that is not an
+/// object is a statement of nothing) or one object.
+pub(super) fn from_the_tree(doc: &Value) -> Vec<Statement<'_>> {
+    fn one_or_many(v: Option<&Value>) -> Vec<Cow<'_, str>> {
+        match v {
+            Some(Value::String(s)) => vec![Cow::Borrowed(s.as_str())],
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(Cow::Borrowed)
+                .collect(),
+            _ => Vec::new(),
         }
-        Ok(out)
     }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        StatementVisitor.visit_map(map).map(|s| vec![s])
-    }
-}
-
-struct OneStatement;
-read_with!(OneStatement, StatementVisitor, Statement<'de>);
-
-struct StatementVisitor;
-
-impl<'de> Visitor<'de> for StatementVisitor {
-    type Value = Statement<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a statement")
-    }
-
-    otherwise!(Statement::default(); bool, i64, u64, f64, unit, str, seq);
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+    fn read(v: &Value) -> Statement<'_> {
         let mut s = Statement::default();
-        while let Some(k) = key(&mut map)? {
-            match k.as_ref() {
-                "Effect" => s.allow = map.next_value_seed(AnyText)?.as_deref() == Some("Allow"),
-                "Action" => s.actions = map.next_value_seed(OneOrMany)?,
-                "NotAction" => s.not_action = map.next_value::<IgnoredAny>().map(|_| true)?,
-                "Resource" => s.resources = map.next_value_seed(OneOrMany)?,
-                "NotResource" => s.not_resource = map.next_value::<IgnoredAny>().map(|_| true)?,
-                "Principal" => {
-                    let p = map.next_value_seed(PrincipalOf)?;
-                    (s.aws_principals, s.federated, s.services) = (p.aws, p.federated, p.services);
-                }
-                "NotPrincipal" => s.not_principal = map.next_value::<IgnoredAny>().map(|_| true)?,
+        for (key, value) in v.as_object().into_iter().flatten() {
+            match key.as_str() {
+                "Effect" => s.allow = value.as_str() == Some("Allow"),
+                "Action" => s.actions = one_or_many(Some(value)),
+                "NotAction" => s.not_action = true,
+                "Resource" => s.resources = one_or_many(Some(value)),
+                "NotResource" => s.not_resource = true,
+                "Principal" => match value {
+                    Value::String(p) => s.aws_principals = vec![Cow::Borrowed(p.as_str())],
+                    Value::Object(o) => {
+                        s.aws_principals = one_or_many(o.get("AWS"));
+                        s.federated = one_or_many(o.get("Federated"));
+                        s.services = one_or_many(o.get("Service"));
+                    }
+                    _ => {}
+                },
+                "NotPrincipal" => s.not_principal = true,
                 "Condition" => {
                     s.has_condition = true;
-                    s.condition_keys = map.next_value_seed(ConditionKeys)?;
+                    s.condition_keys = value
+                        .as_object()
+                        .map(|ops| {
+                            ops.values()
+                                .filter_map(Value::as_object)
+                                .flat_map(|keys| keys.keys().map(|k| Cow::Borrowed(k.as_str())))
+                                .collect()
+                        })
+                        .unwrap_or_default();
                 }
-                _ => map.next_value::<IgnoredAny>().map(|_| ())?,
+                _ => {}
             }
         }
-        Ok(s)
+        s
+    }
+    match doc.get("Statement") {
+        Some(Value::Array(items)) => items.iter().map(read).collect(),
+        Some(one @ Value::Object(_)) => vec![read(one)],
+        _ => Vec::new(),
     }
 }
 
-/// A string or a list of strings (the list's other elements skipped).
-struct OneOrMany;
-read_with!(OneOrMany, OneOrManyVisitor, Vec<Cow<'de, str>>);
+/// A position in compact JSON text. Each reading method returns none on anything else.
+struct Cursor<'a> {
+    text: &'a str,
+    i: usize,
+}
 
-struct OneOrManyVisitor;
-
-impl<'de> Visitor<'de> for OneOrManyVisitor {
-    type Value = Vec<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a string or a list of strings")
+impl<'a> Cursor<'a> {
+    fn peek(&self) -> Option<u8> {
+        self.text.as_bytes().get(self.i).copied()
     }
 
-    otherwise!(Vec::new(); bool, i64, u64, f64, unit, map);
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(vec![Cow::Borrowed(v)])
+    /// Moves past `byte`, which must come next.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.peek() == Some(byte)).then(|| self.i += 1)
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(vec![Cow::Owned(v.to_string())])
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element_seed(AnyText)? {
-            out.extend(item);
+    /// The string here: borrowed unless it has escapes.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        let bytes = self.text.as_bytes();
+        let start = self.i;
+        self.expect(b'"')?;
+        let mut escaped = false;
+        loop {
+            let at = match bytes
+                .get(self.i..self.i + 8)
+                .and_then(|c| <[u8; 8]>::try_from(c).ok())
+            {
+                Some(chunk) => {
+                    let w = swar::word(chunk);
+                    let found = swar::equal(w, b'"') | swar::equal(w, b'\\');
+                    if found == 0 {
+                        self.i += 8;
+                        continue;
+                    }
+                    self.i + swar::first(found)
+                }
+                None => {
+                    self.i
+                        + bytes
+                            .get(self.i..)?
+                            .iter()
+                            .position(|&b| b == b'"' || b == b'\\')?
+                }
+            };
+            if bytes.get(at) == Some(&b'"') {
+                self.i = at + 1;
+                break;
+            }
+            // A backslash and the character it escapes (`\u` and its digits hold no quote).
+            escaped = true;
+            self.i = at + 2;
         }
-        Ok(out)
-    }
-}
-
-/// A statement's principals: `"*"` (or any string) is an `AWS` principal.
-#[derive(Default)]
-struct Principals<'a> {
-    aws: Vec<Cow<'a, str>>,
-    federated: Vec<Cow<'a, str>>,
-    services: Vec<Cow<'a, str>>,
-}
-
-struct PrincipalOf;
-read_with!(PrincipalOf, PrincipalVisitor, Principals<'de>);
-
-struct PrincipalVisitor;
-
-impl<'de> Visitor<'de> for PrincipalVisitor {
-    type Value = Principals<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("principals")
+        let literal = self.text.get(start..self.i)?;
+        if escaped {
+            serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
+        } else {
+            literal.get(1..literal.len() - 1).map(Cow::Borrowed)
+        }
     }
 
-    otherwise!(Principals::default(); bool, i64, u64, f64, unit, seq);
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Principals {
-            aws: vec![Cow::Borrowed(v)],
-            ..Principals::default()
-        })
+    /// The string here, or none for any other value (skipped).
+    fn text(&mut self) -> Option<Option<Cow<'a, str>>> {
+        if self.peek() == Some(b'"') {
+            return self.string().map(Some);
+        }
+        self.skip().map(|()| None)
     }
 
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Principals {
-            aws: vec![Cow::Owned(v.to_string())],
-            ..Principals::default()
-        })
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut p = Principals::default();
-        while let Some(k) = key(&mut map)? {
-            match k.as_ref() {
-                "AWS" => p.aws = map.next_value_seed(OneOrMany)?,
-                "Federated" => p.federated = map.next_value_seed(OneOrMany)?,
-                "Service" => p.services = map.next_value_seed(OneOrMany)?,
-                _ => map.next_value::<IgnoredAny>().map(|_| ())?,
+    /// Moves past the value here.
+    fn skip(&mut self) -> Option<()> {
+        match self.peek()? {
+            b'"' => self.string().map(drop),
+            b'{' | b'[' => {
+                let mut depth = 0usize;
+                loop {
+                    match self.peek()? {
+                        b'"' => {
+                            self.string()?;
+                            continue;
+                        }
+                        b'{' | b'[' => depth += 1,
+                        b'}' | b']' => depth = depth.checked_sub(1)?,
+                        _ => {}
+                    }
+                    self.i += 1;
+                    if depth == 0 {
+                        return Some(());
+                    }
+                }
+            }
+            _ => {
+                let rest = self.text.as_bytes().get(self.i..)?;
+                let len = rest
+                    .iter()
+                    .position(|b| matches!(b, b',' | b'}' | b']'))
+                    .unwrap_or(rest.len());
+                (len > 0).then(|| self.i += len)
             }
         }
-        Ok(p)
-    }
-}
-
-/// The condition keys under every operator of a `Condition`, as written.
-struct ConditionKeys;
-read_with!(ConditionKeys, ConditionVisitor, Vec<Cow<'de, str>>);
-
-struct ConditionVisitor;
-
-impl<'de> Visitor<'de> for ConditionVisitor {
-    type Value = Vec<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a condition")
     }
 
-    otherwise!(Vec::new(); bool, i64, u64, f64, unit, str, seq);
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut keys = Vec::new();
-        while key(&mut map)?.is_some() {
-            map.next_value_seed(KeysOf(&mut keys))?;
+    /// The object here, `each` reading each key's value.
+    fn object(
+        &mut self,
+        mut each: impl FnMut(&mut Self, Cow<'a, str>) -> Option<()>,
+    ) -> Option<()> {
+        self.expect(b'{')?;
+        if self.expect(b'}').is_some() {
+            return Some(());
         }
-        Ok(keys)
-    }
-}
-
-/// Adds the keys of an object (of an operator) to a list; any other value adds none.
-struct KeysOf<'k, 'de>(&'k mut Vec<Cow<'de, str>>);
-
-impl<'de> DeserializeSeed<'de> for KeysOf<'_, 'de> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for KeysOf<'_, 'de> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("condition keys")
-    }
-
-    otherwise!((); bool, i64, u64, f64, unit, str, seq);
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = key(&mut map)? {
-            self.0.push(k);
-            map.next_value::<IgnoredAny>()?;
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            each(self, key)?;
+            if self.expect(b',').is_none() {
+                return self.expect(b'}');
+            }
         }
-        Ok(())
+    }
+
+    /// The list here, `each` reading each element.
+    fn list(&mut self, mut each: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
+        self.expect(b'[')?;
+        if self.expect(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            each(self)?;
+            if self.expect(b',').is_none() {
+                return self.expect(b']');
+            }
+        }
+    }
+
+    /// `Statement`'s value: a list of statements, one statement, or (any other value) none.
+    fn statements(&mut self) -> Option<Vec<Statement<'a>>> {
+        match self.peek() {
+            Some(b'[') => {
+                let mut out = Vec::new();
+                self.list(|c| {
+                    out.push(c.statement()?);
+                    Some(())
+                })?;
+                Some(out)
+            }
+            Some(b'{') => Some(vec![self.statement()?]),
+            _ => self.skip().map(|()| Vec::new()),
+        }
+    }
+
+    /// One statement (a value that is not an object is a statement of nothing).
+    fn statement(&mut self) -> Option<Statement<'a>> {
+        let mut s = Statement::default();
+        if self.peek() != Some(b'{') {
+            self.skip()?;
+            return Some(s);
+        }
+        self.object(|c, key| {
+            match key.as_ref() {
+                "Effect" => s.allow = c.text()?.as_deref() == Some("Allow"),
+                "Action" => s.actions = c.one_or_many()?,
+                "NotAction" => s.not_action = c.skip().map(|()| true)?,
+                "Resource" => s.resources = c.one_or_many()?,
+                "NotResource" => s.not_resource = c.skip().map(|()| true)?,
+                "Principal" => match c.peek() {
+                    Some(b'"') => s.aws_principals = vec![c.string()?],
+                    Some(b'{') => c.object(|c, key| {
+                        match key.as_ref() {
+                            "AWS" => s.aws_principals = c.one_or_many()?,
+                            "Federated" => s.federated = c.one_or_many()?,
+                            "Service" => s.services = c.one_or_many()?,
+                            _ => c.skip()?,
+                        }
+                        Some(())
+                    })?,
+                    _ => c.skip()?,
+                },
+                "NotPrincipal" => s.not_principal = c.skip().map(|()| true)?,
+                "Condition" => {
+                    s.has_condition = true;
+                    if c.peek() == Some(b'{') {
+                        let mut keys = Vec::new();
+                        c.object(|c, _| {
+                            if c.peek() == Some(b'{') {
+                                c.object(|c, key| {
+                                    keys.push(key);
+                                    c.skip()
+                                })
+                            } else {
+                                c.skip()
+                            }
+                        })?;
+                        s.condition_keys = keys;
+                    } else {
+                        c.skip()?;
+                    }
+                }
+                _ => c.skip()?,
+            }
+            Some(())
+        })?;
+        Some(s)
+    }
+
+    /// A string or a list of strings (the list's other elements skipped); none for any other
+    /// value.
+    fn one_or_many(&mut self) -> Option<Vec<Cow<'a, str>>> {
+        match self.peek() {
+            Some(b'"') => Some(vec![self.string()?]),
+            Some(b'[') => {
+                let mut out = Vec::new();
+                self.list(|c| {
+                    out.extend(c.text()?);
+                    Some(())
+                })?;
+                Some(out)
+            }
+            _ => self.skip().map(|()| Vec::new()),
+        }
     }
 }
 
@@ -297,64 +315,6 @@ mod tests {
     use super::super::{Json, statements};
     use super::*;
     use proptest::prelude::*;
-    use serde_json::Value;
-
-    /// The statements read from the tree, as they were read before the text was: the
-    /// meaning the typed reading must keep.
-    fn from_the_tree(doc: &Value) -> Vec<Statement<'_>> {
-        fn one_or_many(v: Option<&Value>) -> Vec<Cow<'_, str>> {
-            match v {
-                Some(Value::String(s)) => vec![Cow::Borrowed(s.as_str())],
-                Some(Value::Array(items)) => items
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .map(Cow::Borrowed)
-                    .collect(),
-                _ => Vec::new(),
-            }
-        }
-        fn read(v: &Value) -> Statement<'_> {
-            let mut s = Statement::default();
-            for (key, value) in v.as_object().into_iter().flatten() {
-                match key.as_str() {
-                    "Effect" => s.allow = value.as_str() == Some("Allow"),
-                    "Action" => s.actions = one_or_many(Some(value)),
-                    "NotAction" => s.not_action = true,
-                    "Resource" => s.resources = one_or_many(Some(value)),
-                    "NotResource" => s.not_resource = true,
-                    "Principal" => match value {
-                        Value::String(p) => s.aws_principals = vec![Cow::Borrowed(p.as_str())],
-                        Value::Object(o) => {
-                            s.aws_principals = one_or_many(o.get("AWS"));
-                            s.federated = one_or_many(o.get("Federated"));
-                            s.services = one_or_many(o.get("Service"));
-                        }
-                        _ => {}
-                    },
-                    "NotPrincipal" => s.not_principal = true,
-                    "Condition" => {
-                        s.has_condition = true;
-                        s.condition_keys = value
-                            .as_object()
-                            .map(|ops| {
-                                ops.values()
-                                    .filter_map(Value::as_object)
-                                    .flat_map(|keys| keys.keys().map(|k| Cow::Borrowed(k.as_str())))
-                                    .collect()
-                            })
-                            .unwrap_or_default();
-                    }
-                    _ => {}
-                }
-            }
-            s
-        }
-        match doc.get("Statement") {
-            Some(Value::Array(items)) => items.iter().map(read).collect(),
-            Some(one @ Value::Object(_)) => vec![read(one)],
-            _ => Vec::new(),
-        }
-    }
 
     /// One of `names` mostly, else any word.
     fn name(names: &'static [&'static str]) -> impl Strategy<Value = String> {
@@ -428,14 +388,27 @@ mod tests {
         .prop_map(Node::Object)
     }
 
+    /// Text that is not compact JSON is not read by hand (the tree reads it). (What it skips
+    /// it does not check: the text is what serde_json wrote.)
+    #[test]
+    fn the_hand_reader_takes_compact_json_only() {
+        let one = r#"{"Statement":{"Effect":"Allow","Action":"s3:*"}}"#;
+        assert_eq!(by_hand(one).map(|s| s.len()), Some(1));
+        for text in [" {}", "{\"Statement\": []}", "{\"a\":1", "{}x", "{\"a\"}"] {
+            assert_eq!(by_hand(text), None, "{text}");
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2_000))]
 
-        /// Any document, however written, has the statements its tree had.
+        /// Any document, however written, has the statements its tree has: read from its
+        /// compact text by hand, as from the tree.
         #[test]
         fn the_statements_are_the_trees(doc in document(), choices in prop::collection::vec(any::<u8>(), 1..64)) {
             let tree: Value = serde_json::from_str(&written(&doc, &choices)).unwrap();
             let json = Json::of(&tree);
+            prop_assert_eq!(by_hand(json.text()), Some(from_the_tree(&tree)));
             prop_assert_eq!(statements(&json), from_the_tree(&tree));
         }
     }
