@@ -23,6 +23,10 @@ fn room(s: &str) -> usize {
 
 /// Input bytes escaped into the local buffer at a time.
 const BLOCK: usize = 64;
+/// The block's buffer: room for a block escaped (six bytes a byte at most), rounded up to a
+/// power of two so that a position masked to it is provably in range, and eight more for
+/// the last store.
+const BUF: usize = 512 + 8;
 
 /// Appends `s` to `out` as serde_json writes it between a string's quotes.
 pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
@@ -30,7 +34,7 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
     // Each block is escaped into a buffer on the stack, its position kept in a register,
     // then appended at once: growing the vector byte by byte kept its length in memory, and
     // every byte waited for the last one's store.
-    let mut buf = [0u8; BLOCK * 6 + 8];
+    let mut buf = [0u8; BUF];
     for block in s.as_bytes().chunks(BLOCK) {
         let mut len = 0;
         let mut chunks = block.chunks_exact(8);
@@ -39,9 +43,7 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
                 continue;
             };
             if must_escape(swar::word(chunk)) == 0 {
-                if let Some(slot) = buf.get_mut(len..len + 8) {
-                    slot.copy_from_slice(&chunk);
-                }
+                store(&mut buf, len, chunk);
                 len += 8;
                 continue;
             }
@@ -60,17 +62,51 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Writes `byte` as a JSON string writes it into `buf` at `at`; where the next byte goes.
-fn put(buf: &mut [u8; BLOCK * 6 + 8], at: usize, byte: u8) -> usize {
-    // (Every byte has an entry: the lookup cannot miss.)
-    let (bytes, len) = TABLE
-        .get(usize::from(byte))
-        .copied()
-        .unwrap_or(([byte; 8], 1));
+fn put(buf: &mut [u8; BUF], at: usize, byte: u8) -> usize {
+    // (Every byte has an entry: the lookups cannot miss.)
+    let i = usize::from(byte);
+    let bytes = WRITTEN.get(i).copied().unwrap_or(u64::from(byte));
+    let len = LENGTH.get(i).copied().unwrap_or(1);
+    store(buf, at, bytes.to_le_bytes());
+    at + usize::from(len)
+}
+
+/// Stores eight bytes at `at` (below 512: a block escaped never passes it), without a bounds
+/// check to wait on.
+fn store(buf: &mut [u8; BUF], at: usize, bytes: [u8; 8]) {
+    let at = at & 511;
     if let Some(slot) = buf.get_mut(at..at + 8) {
         slot.copy_from_slice(&bytes);
     }
-    at + usize::from(len)
 }
+
+/// [`TABLE`]'s bytes as words and its lengths, apart: two aligned lookups.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of range fails the build"
+)]
+const WRITTEN: [u64; 256] = {
+    let mut words = [0u64; 256];
+    let mut b = 0;
+    while b < 256 {
+        words[b] = u64::from_le_bytes(TABLE[b].0);
+        b += 1;
+    }
+    words
+};
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of range fails the build"
+)]
+const LENGTH: [u8; 256] = {
+    let mut lengths = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        lengths[b] = TABLE[b].1;
+        b += 1;
+    }
+    lengths
+};
 
 /// Each byte as a JSON string writes it: up to six bytes, and how many.
 #[allow(

@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 pub mod diff;
 mod json;
 mod read;
+mod url;
 
 pub use json::Json;
 
@@ -47,7 +48,7 @@ pub fn decode_text(s: &str) -> Document {
         return Document::Json(json);
     }
     if s.contains('%') {
-        if let Ok(decoded) = urlencoding::decode(s) {
+        if let Some(decoded) = url::decoded(s) {
             if let Some(json) = Json::read(&decoded) {
                 return Document::Json(json);
             }
