@@ -234,6 +234,23 @@ pub fn statements(doc: &Json) -> Vec<Statement<'_>> {
     })
 }
 
+/// Each statement of a document in turn, as [`statements`] has them, without collecting them.
+pub fn each_statement(doc: &Json, mut each: impl FnMut(Statement<'_>)) {
+    let mut given = 0;
+    let read = read::each_by_hand(doc.text(), &mut |s| {
+        given += 1;
+        each(s);
+    });
+    if read.is_none() {
+        // The tree's way, after the statements the hand reader gave (the same, in order).
+        let tree: Value = serde_json::from_str(doc.text()).unwrap_or(Value::Null);
+        read::from_the_tree(&tree)
+            .into_iter()
+            .skip(given)
+            .for_each(each);
+    }
+}
+
 /// Whether a lower-cased action pattern can match some `iam:` action: its text before the
 /// first wildcard is a prefix of `iam:`, or starts with it.
 fn may_match_iam(lower: &str) -> bool {
@@ -361,23 +378,24 @@ pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec
     let Document::Json(v) = doc else {
         return Vec::new();
     };
-    let allows = statements(v).into_iter().filter(|s| s.allow);
     let mut out = Findings::default();
     match kind {
         DocKind::Permissions => {
             let mut escalation = Escalation::default();
-            for s in allows {
-                permission_findings(&s, &mut out, &mut escalation);
-            }
+            each_statement(v, |s| {
+                if s.allow {
+                    permission_findings(&s, &mut out, &mut escalation);
+                }
+            });
             if let Some(f) = escalation.finding() {
                 out.push(f);
             }
         }
-        DocKind::Trust => {
-            for s in allows {
+        DocKind::Trust => each_statement(v, |s| {
+            if s.allow {
                 trust_findings(&s, &mut out, own_account);
             }
-        }
+        }),
     }
     out.finish()
 }

@@ -13,21 +13,28 @@ use std::borrow::Cow;
 
 /// The statements of a document's compact text, or none when it is not such text.
 pub(super) fn by_hand(text: &str) -> Option<Vec<Statement<'_>>> {
-    let mut c = Cursor { text, i: 0 };
     let mut found = Vec::new();
+    each_by_hand(text, &mut |s| found.push(s))?;
+    Some(found)
+}
+
+/// Each statement of a document's compact text in turn, as it is read (none collected, none
+/// moved); none when it is not such text (then the statements read before it was found not
+/// to be have been given).
+pub(super) fn each_by_hand<'a>(text: &'a str, each: &mut dyn FnMut(Statement<'a>)) -> Option<()> {
+    let mut c = Cursor { text, i: 0 };
     if c.peek() == Some(b'{') {
         c.object(|c, key| {
             if key == "Statement" {
-                found = c.statements()?;
+                c.statements(each)
             } else {
-                c.skip()?;
+                c.skip()
             }
-            Some(())
         })?;
     } else {
         c.skip()?;
     }
-    (c.i == text.len()).then_some(found)
+    (c.i == text.len()).then_some(())
 }
 
 /// The statements of a document's tree: `Statement` as a list (an element that is not an
@@ -221,19 +228,19 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// `Statement`'s value: a list of statements, one statement, or (any other value) none.
-    fn statements(&mut self) -> Option<Vec<Statement<'a>>> {
+    /// `Statement`'s value, each statement given to `each`: a list of statements, one
+    /// statement, or (any other value) none.
+    fn statements(&mut self, each: &mut dyn FnMut(Statement<'a>)) -> Option<()> {
         match self.peek() {
-            Some(b'[') => {
-                let mut out = Vec::new();
-                self.list(|c| {
-                    out.push(c.statement()?);
-                    Some(())
-                })?;
-                Some(out)
+            Some(b'[') => self.list(|c| {
+                each(c.statement()?);
+                Some(())
+            }),
+            Some(b'{') => {
+                each(self.statement()?);
+                Some(())
             }
-            Some(b'{') => Some(vec![self.statement()?]),
-            _ => self.skip().map(|()| Vec::new()),
+            _ => self.skip(),
         }
     }
 
@@ -410,6 +417,9 @@ mod tests {
             let json = Json::of(&tree);
             prop_assert_eq!(by_hand(json.text()), Some(from_the_tree(&tree)));
             prop_assert_eq!(statements(&json), from_the_tree(&tree));
+            let mut each = Vec::new();
+            super::super::each_statement(&json, |s| each.push(s.into_owned()));
+            prop_assert_eq!(each, from_the_tree(&tree));
         }
     }
 }
