@@ -61,6 +61,65 @@ pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
     }
 }
 
+/// Appends `s` to `once` as serde_json writes it between a string's quotes, and to `twice`
+/// as that is written inside another JSON string (escaped again), in one pass.
+pub fn push_escaped_twice(once: &mut Vec<u8>, twice: &mut Vec<u8>, s: &str) {
+    once.reserve(room(s));
+    twice.reserve(room(s) + s.len() / 8);
+    let (mut buf, mut buf2) = ([0u8; BUF], [0u8; BUF]);
+    for block in s.as_bytes().chunks(BLOCK) {
+        let (mut len, mut len2) = (0, 0);
+        let mut chunks = block.chunks_exact(8);
+        for chunk in chunks.by_ref() {
+            let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
+                continue;
+            };
+            if must_escape(swar::word(chunk)) == 0 {
+                store(&mut buf, len, chunk);
+                store(&mut buf2, len2, chunk);
+                len += 8;
+                len2 += 8;
+                continue;
+            }
+            for b in chunk {
+                len = put(&mut buf, len, b);
+                len2 = put_twice(&mut buf2, len2, b);
+            }
+        }
+        for &b in chunks.remainder() {
+            len = put(&mut buf, len, b);
+            len2 = put_twice(&mut buf2, len2, b);
+        }
+        once.extend_from_slice(buf.get(..len).unwrap_or_default());
+        twice.extend_from_slice(buf2.get(..len2).unwrap_or_default());
+    }
+}
+
+/// `s` as a JSON string literal, and that literal as it is written inside another JSON string
+/// (escaped again, without the other string's quotes).
+pub fn quoted_twice(s: &str) -> (String, String) {
+    let (mut once, mut twice) = (
+        Vec::with_capacity(room(s) + 2),
+        Vec::with_capacity(room(s) + s.len() / 8 + 4),
+    );
+    once.push(b'"');
+    twice.extend_from_slice(b"\\\"");
+    push_escaped_twice(&mut once, &mut twice, s);
+    once.push(b'"');
+    twice.extend_from_slice(b"\\\"");
+    (utf8(once), utf8(twice))
+}
+
+/// Writes `byte` escaped twice into `buf` at `at`; where the next byte goes.
+fn put_twice(buf: &mut [u8; BUF], at: usize, byte: u8) -> usize {
+    // (Every byte has an entry: the lookups cannot miss.)
+    let i = usize::from(byte);
+    let bytes = WRITTEN_TWICE.get(i).copied().unwrap_or(u64::from(byte));
+    let len = LENGTH_TWICE.get(i).copied().unwrap_or(1);
+    store(buf, at, bytes.to_le_bytes());
+    at + usize::from(len)
+}
+
 /// Writes `byte` as a JSON string writes it into `buf` at `at`; where the next byte goes.
 fn put(buf: &mut [u8; BUF], at: usize, byte: u8) -> usize {
     // (Every byte has an entry: the lookups cannot miss.)
@@ -108,6 +167,40 @@ const LENGTH: [u8; 256] = {
     lengths
 };
 
+/// Each byte escaped twice (its escape escaped again: `"` is `\\\"`, a control `\\u001f`):
+/// up to seven bytes as a word, and how many.
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of range fails the build"
+)]
+const TWICE: ([u64; 256], [u8; 256]) = {
+    let mut words = [0u64; 256];
+    let mut lengths = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let (once, len) = TABLE[b];
+        let mut out = [0u8; 8];
+        let mut n = 0;
+        let mut i = 0;
+        while i < len as usize {
+            let (again, len2) = TABLE[once[i] as usize];
+            let mut j = 0;
+            while j < len2 as usize {
+                out[n] = again[j];
+                n += 1;
+                j += 1;
+            }
+            i += 1;
+        }
+        words[b] = u64::from_le_bytes(out);
+        lengths[b] = n as u8;
+        b += 1;
+    }
+    (words, lengths)
+};
+const WRITTEN_TWICE: [u64; 256] = TWICE.0;
+const LENGTH_TWICE: [u8; 256] = TWICE.1;
+
 /// Each byte as a JSON string writes it: up to six bytes, and how many.
 #[allow(
     clippy::indexing_slicing,
@@ -153,7 +246,12 @@ pub fn quoted(s: &str) -> String {
     out.push(b'"');
     push_escaped(&mut out, s);
     out.push(b'"');
-    // Only whole characters of `s` and ASCII were written (runs end before ASCII bytes).
+    utf8(out)
+}
+
+/// Escaped text as a string: only whole characters of the text and ASCII were written
+/// (what is copied as it is ends before an ASCII byte).
+fn utf8(out: Vec<u8>) -> String {
     String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
@@ -179,6 +277,19 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4_000))]
+
+        /// Escaped twice in one pass is the literal escaped again.
+        #[test]
+        fn twice_is_the_literal_escaped_again(
+            text in "[\"\\\\/\u{0}-\u{1f} -~\u{7f}é😀\u{202e}\u{80}-\u{10ffff}]{0,100}",
+            prefix in 0usize..8,
+        ) {
+            let text = format!("{}{text}", "x".repeat(prefix));
+            let literal = serde_json::to_string(&text).unwrap();
+            let quoted = serde_json::to_string(&literal).unwrap();
+            let inside = quoted[1..quoted.len() - 1].to_string();
+            prop_assert_eq!(quoted_twice(&text), (literal, inside));
+        }
 
         /// Any text, in any alignment against the eight-byte steps, escapes as serde_json
         /// escapes it.

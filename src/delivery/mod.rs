@@ -96,12 +96,12 @@ pub fn publish_request(n: &Notification<'_>, chat: ChatFormat) -> PublishRequest
 pub fn whole_size(n: &Notification<'_>, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
-    let text_json = json_string(&n.body);
+    let text_json = escape::quoted_twice(&n.body);
     fixed
         + per_protocol(
-            &text_json,
+            &text_json.0,
             &n.sms,
-            &machine_body(n, chat, &n.body, &text_json, true, false),
+            &machine_body(n, chat, &n.body, &text_json.1, true, false),
         )
         .len()
 }
@@ -128,8 +128,8 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
         } else {
             shortened_text(n, budget)
         };
-        let text_json = json_string(&text);
-        let machine = machine_body(n, chat, &text, &text_json, with_document, compact);
+        let (text_json, text_inside) = escape::quoted_twice(&text);
+        let machine = machine_body(n, chat, &text, &text_inside, with_document, compact);
         let message = per_protocol(&text_json, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
             return message;
@@ -153,20 +153,20 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
 
 /// What sqs, lambda, http and https subscribers receive, carrying `text`, written straight
 /// as the JSON string the message carries it in: the `iam-notify/1` document (with or
-/// without its policy document, or compacted) or the Amazon Q notification. `text_json` is
-/// `text` as a JSON string literal.
+/// without its policy document, or compacted) or the Amazon Q notification. `text_inside` is
+/// `text`'s JSON string literal as written inside another string.
 fn machine_body(
     n: &Notification<'_>,
     chat: ChatFormat,
     text: &str,
-    text_json: &str,
+    text_inside: &str,
     with_document: bool,
     compact: bool,
 ) -> String {
     match chat {
         ChatFormat::None => n
             .document
-            .to_quoted_json(text, text_json, with_document, compact),
+            .to_quoted_json(text, text_inside, with_document, compact),
         ChatFormat::AmazonQ => quoted::to_string(
             &amazon_q::notification(n, text, compact),
             machine_room(text),

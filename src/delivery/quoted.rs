@@ -16,9 +16,10 @@ pub fn to_string<T: Serialize + ?Sized>(value: &T, capacity: usize) -> serde_jso
 }
 
 /// [`to_string`] of a value that writes [`text_slot`] or [`policy_slot`] where a text or a
-/// policy document goes whose JSON is already written (`slots`): that JSON is escaped in its
-/// place, eight bytes at a time (see `escape`), instead of serde_json escaping the text twice
-/// byte by byte, or checking the document's JSON again to write it as a raw value.
+/// policy document goes that is already written (`slots`): the text's string literal as
+/// written inside a string (see `escape::quoted_twice`), the document's JSON (escaped in its
+/// place, eight bytes at a time). Not serde_json escaping the text twice byte by byte, nor
+/// checking the document's JSON again to write it as a raw value.
 pub fn to_string_with<T: Serialize + ?Sized>(
     value: &T,
     capacity: usize,
@@ -35,8 +36,8 @@ pub fn to_string_with<T: Serialize + ?Sized>(
     String::from_utf8(out).map_err(|e| serde::ser::Error::custom(e.to_string()))
 }
 
-/// The JSON written in place of [`text_slot`] (the text's string literal) and of
-/// [`policy_slot`] (the policy document).
+/// What is written in place of [`text_slot`] (the text's string literal, as written inside
+/// a string) and of [`policy_slot`] (the policy document's JSON, escaped there).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Slots<'t> {
     pub text: Option<&'t str>,
@@ -115,12 +116,23 @@ impl Formatter for InString<'_> {
         w: &mut W,
         fragment: &str,
     ) -> io::Result<()> {
-        let slot = match fragment {
-            TEXT_SLOT => self.slots.text,
-            POLICY_SLOT => self.slots.policy,
-            _ => None,
-        };
-        write_escaped(w, slot.unwrap_or(fragment))
+        match (fragment, self.slots) {
+            // Written for inside a string already.
+            (
+                TEXT_SLOT,
+                Slots {
+                    text: Some(text), ..
+                },
+            ) => w.write_all(text.as_bytes()),
+            (
+                POLICY_SLOT,
+                Slots {
+                    policy: Some(policy),
+                    ..
+                },
+            ) => write_escaped(w, policy),
+            _ => write_escaped(w, fragment),
+        }
     }
 }
 
@@ -166,8 +178,8 @@ mod tests {
             let n = json!([1, {"policy": {"x": [true]}}]);
             let with_slot = Doc { a: &other, text: text_slot().unwrap(), n: n.clone() };
             let with_text = Doc { a: &other, text: &text, n };
-            let literal = serde_json::to_string(&text).unwrap();
-            let slots = Slots { text: Some(&literal), policy: None };
+            let (_, inside) = super::super::escape::quoted_twice(&text);
+            let slots = Slots { text: Some(&inside), policy: None };
             prop_assert_eq!(to_string_with(&with_slot, 0, slots).unwrap(), twice(&with_text));
         }
 

@@ -68,19 +68,19 @@ impl<'a> Document<'a> {
     }
 
     /// [`Document::to_json`] as a JSON string literal, as the per-protocol message carries it
-    /// (written in one pass; see `delivery::quoted`). `text_json` is `text`'s JSON string
-    /// literal, which the message has written already.
+    /// (written in one pass; see `delivery::quoted`). `text_inside` is `text`'s JSON string
+    /// literal as written inside a string, which the message has written already.
     pub fn to_quoted_json(
         &self,
         text: &str,
-        text_json: &str,
+        text_inside: &str,
         with_policy_document: bool,
         compact: bool,
     ) -> String {
         use crate::delivery::quoted::{self, Slots};
         let mut carried = self.carrying(text, with_policy_document, compact);
         let mut slots = Slots {
-            text: Some(text_json),
+            text: Some(text_inside),
             policy: None,
         };
         if let Carried::View(view) = &mut carried {
