@@ -36,6 +36,13 @@ impl Json {
         if canonical(text.as_bytes()) {
             return Some(Json(text.to_string()));
         }
+        // Indented by a person or an editor (the console's JSON editor), and otherwise as
+        // serde_json writes it: the text without its whitespace.
+        if let Some(compact) = without_whitespace(text) {
+            if canonical(compact.as_bytes()) {
+                return Some(Json(compact));
+            }
+        }
         if let Some(json) = Self::transcoded(text) {
             return Some(json);
         }
@@ -164,6 +171,44 @@ impl Serialize for Json {
             .map_err(ser::Error::custom)?
             .serialize(s)
     }
+}
+
+/// JSON's whitespace.
+fn whitespace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+}
+
+/// `text` without the whitespace between its tokens, when each run of it is next to a
+/// `{`, `}`, `[`, `]`, `,` or `:`, the start or the end: then the text without it has the same
+/// tokens, so reads as the same tree (or fails as it would). Whitespace between two other
+/// tokens (`1 2`, `"a" "b"`, `tr ue`) would join them: none.
+fn without_whitespace(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let structural =
+        |b: Option<&u8>| matches!(b, None | Some(b'{' | b'}' | b'[' | b']' | b',' | b':'));
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'"' {
+            let end = string_end(bytes, i + 1);
+            out.extend_from_slice(bytes.get(i..end)?);
+            i = end;
+        } else if whitespace(b) {
+            let end = i + bytes
+                .get(i..)?
+                .iter()
+                .take_while(|&&c| whitespace(c))
+                .count();
+            if !structural(out.last()) && !structural(bytes.get(end)) {
+                return None;
+            }
+            i = end;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 /// Containers deeper than this are not taken as written (serde_json reads at most 128).
@@ -809,6 +854,29 @@ pub(super) mod tests {
             through_the_tree(&text)
         );
         assert!(Json::read(&text).unwrap().text().contains("\"k3\":true"));
+    }
+
+    #[test]
+    fn whitespace_between_two_tokens_that_are_not_punctuation_is_not_taken_away() {
+        for text in [
+            "[1 2]",
+            "{\"a\":tr ue}",
+            "[\"a\" \"b\"]",
+            "{\"a\":1 2}",
+            "[1\n2]",
+            "[null\tnull]",
+        ] {
+            assert_eq!(Json::read(text), None, "{text}");
+        }
+        let indented = "{\n    \"Version\": \"2012-10-17\",\n    \"Statement\": [ { \"Effect\" : \"Allow\" } ]\n}\n";
+        assert_eq!(
+            Json::read(indented).unwrap().text(),
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow"}]}"#
+        );
+        assert_eq!(
+            without_whitespace(" [ \"a b\" , 1 ] ").as_deref(),
+            Some(r#"["a b",1]"#)
+        );
     }
 
     #[test]
