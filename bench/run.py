@@ -181,6 +181,10 @@ def main():
     print("|---|---|---|")
     for target, measured, met in targets:
         print(f"| {target} | {measured} | {'met' if met else '**missed**'} |")
+    indented = criterion_us("largest-policies", "inline-role-policy-10240-indented")
+    print()
+    print(f"Beside the targets: the largest inline policy indented by four spaces (21 KB of text; "
+          f"IAM does not count whitespace): {indented:.0f} µs.")
 
 if __name__ == "__main__":
     main()
