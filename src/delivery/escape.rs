@@ -23,76 +23,80 @@ fn room(s: &str) -> usize {
 
 /// Input bytes escaped into the local buffer at a time.
 const BLOCK: usize = 64;
-/// The block's buffer: room for a block escaped (six bytes a byte at most), rounded up to a
-/// power of two so that a position masked to it is provably in range, and eight more for
-/// the last store.
+/// The block's buffer: room for a block escaped (seven bytes a byte at most, escaped twice),
+/// rounded up to a power of two so that a position masked to it is provably in range, and
+/// eight more for the last store.
 const BUF: usize = 512 + 8;
+
+/// What each byte is written as: up to eight bytes as a word (the first lowest), and how
+/// many of them.
+struct Table {
+    words: [u64; 256],
+    lengths: [u8; 256],
+}
 
 /// Appends `s` to `out` as serde_json writes it between a string's quotes.
 pub fn push_escaped(out: &mut Vec<u8>, s: &str) {
-    out.reserve(room(s));
-    // Each block is escaped into a buffer on the stack, its position kept in a register,
-    // then appended at once: growing the vector byte by byte kept its length in memory, and
-    // every byte waited for the last one's store.
-    let mut buf = [0u8; BUF];
+    escape([out], [&ONCE], s);
+}
+
+/// Appends `s` to `once` as serde_json writes it between a string's quotes, and to `twice`
+/// as that is written inside another JSON string (escaped again), in one pass.
+pub fn push_escaped_twice(once: &mut Vec<u8>, twice: &mut Vec<u8>, s: &str) {
+    escape([once, twice], [&ONCE, &TWICE], s);
+}
+
+/// Appends `s` to each of `outs` as its table writes it. Each block is written into a
+/// buffer on the stack, its position kept in a register, then appended at once: growing a
+/// vector byte by byte kept its length in memory, and every byte waited for the last one's
+/// store.
+fn escape<const N: usize>(outs: [&mut Vec<u8>; N], tables: [&Table; N], s: &str) {
+    let mut outs = outs;
+    for out in outs.iter_mut() {
+        out.reserve(room(s));
+    }
+    let mut bufs = [[0u8; BUF]; N];
     for block in s.as_bytes().chunks(BLOCK) {
-        let mut len = 0;
+        let mut lens = [0usize; N];
         let mut chunks = block.chunks_exact(8);
         for chunk in chunks.by_ref() {
             let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
                 continue;
             };
             if must_escape(swar::word(chunk)) == 0 {
-                store(&mut buf, len, chunk);
-                len += 8;
+                for (buf, len) in bufs.iter_mut().zip(lens.iter_mut()) {
+                    store(buf, *len, chunk);
+                    *len += 8;
+                }
                 continue;
             }
             // Escapes nearby (a quoted text has one every few bytes): each byte's table
             // entry stored whole and the position moved by its length, without a branch per
             // byte to mispredict.
             for b in chunk {
-                len = put(&mut buf, len, b);
+                for ((buf, len), table) in bufs.iter_mut().zip(lens.iter_mut()).zip(tables) {
+                    *len = put(buf, *len, table, b);
+                }
             }
         }
         for &b in chunks.remainder() {
-            len = put(&mut buf, len, b);
+            for ((buf, len), table) in bufs.iter_mut().zip(lens.iter_mut()).zip(tables) {
+                *len = put(buf, *len, table, b);
+            }
         }
-        out.extend_from_slice(buf.get(..len).unwrap_or_default());
+        for ((out, buf), len) in outs.iter_mut().zip(&bufs).zip(lens) {
+            out.extend_from_slice(buf.get(..len).unwrap_or_default());
+        }
     }
 }
 
-/// Appends `s` to `once` as serde_json writes it between a string's quotes, and to `twice`
-/// as that is written inside another JSON string (escaped again), in one pass.
-pub fn push_escaped_twice(once: &mut Vec<u8>, twice: &mut Vec<u8>, s: &str) {
-    once.reserve(room(s));
-    twice.reserve(room(s) + s.len() / 8);
-    let (mut buf, mut buf2) = ([0u8; BUF], [0u8; BUF]);
-    for block in s.as_bytes().chunks(BLOCK) {
-        let (mut len, mut len2) = (0, 0);
-        let mut chunks = block.chunks_exact(8);
-        for chunk in chunks.by_ref() {
-            let Ok(chunk) = <[u8; 8]>::try_from(chunk) else {
-                continue;
-            };
-            if must_escape(swar::word(chunk)) == 0 {
-                store(&mut buf, len, chunk);
-                store(&mut buf2, len2, chunk);
-                len += 8;
-                len2 += 8;
-                continue;
-            }
-            for b in chunk {
-                len = put(&mut buf, len, b);
-                len2 = put_twice(&mut buf2, len2, b);
-            }
-        }
-        for &b in chunks.remainder() {
-            len = put(&mut buf, len, b);
-            len2 = put_twice(&mut buf2, len2, b);
-        }
-        once.extend_from_slice(buf.get(..len).unwrap_or_default());
-        twice.extend_from_slice(buf2.get(..len2).unwrap_or_default());
-    }
+/// `s` as a JSON string literal, quotes included.
+pub fn quoted(s: &str) -> String {
+    let mut out = Vec::with_capacity(room(s) + 2);
+    out.push(b'"');
+    push_escaped(&mut out, s);
+    out.push(b'"');
+    utf8(out)
 }
 
 /// `s` as a JSON string literal, and that literal as it is written inside another JSON string
@@ -110,23 +114,19 @@ pub fn quoted_twice(s: &str) -> (String, String) {
     (utf8(once), utf8(twice))
 }
 
-/// Writes `byte` escaped twice into `buf` at `at`; where the next byte goes.
-fn put_twice(buf: &mut [u8; BUF], at: usize, byte: u8) -> usize {
-    // (Every byte has an entry: the lookups cannot miss.)
-    let i = usize::from(byte);
-    let bytes = WRITTEN_TWICE.get(i).copied().unwrap_or(u64::from(byte));
-    let len = LENGTH_TWICE.get(i).copied().unwrap_or(1);
-    store(buf, at, bytes.to_le_bytes());
-    at + usize::from(len)
+/// Escaped text as a string: only whole characters of the text and ASCII were written
+/// (what is copied as it is ends before an ASCII byte).
+fn utf8(out: Vec<u8>) -> String {
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
-/// Writes `byte` as a JSON string writes it into `buf` at `at`; where the next byte goes.
-fn put(buf: &mut [u8; BUF], at: usize, byte: u8) -> usize {
+/// Writes `byte` as `table` writes it into `buf` at `at`; where the next byte goes.
+fn put(buf: &mut [u8; BUF], at: usize, table: &Table, byte: u8) -> usize {
     // (Every byte has an entry: the lookups cannot miss.)
     let i = usize::from(byte);
-    let bytes = WRITTEN.get(i).copied().unwrap_or(u64::from(byte));
-    let len = LENGTH.get(i).copied().unwrap_or(1);
-    store(buf, at, bytes.to_le_bytes());
+    let word = table.words.get(i).copied().unwrap_or(u64::from(byte));
+    let len = table.lengths.get(i).copied().unwrap_or(1);
+    store(buf, at, word.to_le_bytes());
     at + usize::from(len)
 }
 
@@ -139,80 +139,22 @@ fn store(buf: &mut [u8; BUF], at: usize, bytes: [u8; 8]) {
     }
 }
 
-/// [`TABLE`]'s bytes as words and its lengths, apart: two aligned lookups.
+/// Each byte as a JSON string writes it: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, other
+/// controls as `\u00xx`, every other byte as it is.
 #[allow(
     clippy::indexing_slicing,
     reason = "evaluated at compile time: an index out of range fails the build"
 )]
-const WRITTEN: [u64; 256] = {
-    let mut words = [0u64; 256];
-    let mut b = 0;
-    while b < 256 {
-        words[b] = u64::from_le_bytes(TABLE[b].0);
-        b += 1;
-    }
-    words
-};
-#[allow(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time: an index out of range fails the build"
-)]
-const LENGTH: [u8; 256] = {
-    let mut lengths = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        lengths[b] = TABLE[b].1;
-        b += 1;
-    }
-    lengths
-};
-
-/// Each byte escaped twice (its escape escaped again: `"` is `\\\"`, a control `\\u001f`):
-/// up to seven bytes as a word, and how many.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time: an index out of range fails the build"
-)]
-const TWICE: ([u64; 256], [u8; 256]) = {
-    let mut words = [0u64; 256];
-    let mut lengths = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let (once, len) = TABLE[b];
-        let mut out = [0u8; 8];
-        let mut n = 0;
-        let mut i = 0;
-        while i < len as usize {
-            let (again, len2) = TABLE[once[i] as usize];
-            let mut j = 0;
-            while j < len2 as usize {
-                out[n] = again[j];
-                n += 1;
-                j += 1;
-            }
-            i += 1;
-        }
-        words[b] = u64::from_le_bytes(out);
-        lengths[b] = n as u8;
-        b += 1;
-    }
-    (words, lengths)
-};
-const WRITTEN_TWICE: [u64; 256] = TWICE.0;
-const LENGTH_TWICE: [u8; 256] = TWICE.1;
-
-/// Each byte as a JSON string writes it: up to six bytes, and how many.
-#[allow(
-    clippy::indexing_slicing,
-    reason = "evaluated at compile time: an index out of range fails the build"
-)]
-const TABLE: [([u8; 8], u8); 256] = {
+const ONCE: Table = {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut table = [([0u8; 8], 1u8); 256];
+    let mut table = Table {
+        words: [0; 256],
+        lengths: [1; 256],
+    };
     let mut b = 0;
     while b < 256 {
         let byte = b as u8;
-        table[b] = match byte {
+        let (bytes, len): ([u8; 8], u8) = match byte {
             b'"' => ([b'\\', b'"', 0, 0, 0, 0, 0, 0], 2),
             b'\\' => ([b'\\', b'\\', 0, 0, 0, 0, 0, 0], 2),
             0x08 => ([b'\\', b'b', 0, 0, 0, 0, 0, 0], 2),
@@ -220,40 +162,51 @@ const TABLE: [([u8; 8], u8); 256] = {
             b'\n' => ([b'\\', b'n', 0, 0, 0, 0, 0, 0], 2),
             b'\r' => ([b'\\', b'r', 0, 0, 0, 0, 0, 0], 2),
             b'\t' => ([b'\\', b't', 0, 0, 0, 0, 0, 0], 2),
-            0..0x20 => (
-                [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(byte >> 4) as usize],
-                    HEX[(byte & 0xf) as usize],
-                    0,
-                    0,
-                ],
-                6,
-            ),
+            0..0x20 => {
+                let (high, low) = (HEX[(byte >> 4) as usize], HEX[(byte & 0xf) as usize]);
+                ([b'\\', b'u', b'0', b'0', high, low, 0, 0], 6)
+            }
             _ => ([byte, 0, 0, 0, 0, 0, 0, 0], 1),
         };
+        table.words[b] = u64::from_le_bytes(bytes);
+        table.lengths[b] = len;
         b += 1;
     }
     table
 };
 
-/// `s` as a JSON string literal, quotes included.
-pub fn quoted(s: &str) -> String {
-    let mut out = Vec::with_capacity(room(s) + 2);
-    out.push(b'"');
-    push_escaped(&mut out, s);
-    out.push(b'"');
-    utf8(out)
-}
-
-/// Escaped text as a string: only whole characters of the text and ASCII were written
-/// (what is copied as it is ends before an ASCII byte).
-fn utf8(out: Vec<u8>) -> String {
-    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-}
+/// Each byte escaped twice: its escape escaped again (`"` is `\\\"`, a control `\\u001f`).
+#[allow(
+    clippy::indexing_slicing,
+    reason = "evaluated at compile time: an index out of range fails the build"
+)]
+const TWICE: Table = {
+    let mut table = Table {
+        words: [0; 256],
+        lengths: [1; 256],
+    };
+    let mut b = 0;
+    while b < 256 {
+        let once = ONCE.words[b].to_le_bytes();
+        let mut out = [0u8; 8];
+        let mut n = 0;
+        let mut i = 0;
+        while i < ONCE.lengths[b] as usize {
+            let again = ONCE.words[once[i] as usize].to_le_bytes();
+            let mut j = 0;
+            while j < ONCE.lengths[once[i] as usize] as usize {
+                out[n] = again[j];
+                n += 1;
+                j += 1;
+            }
+            i += 1;
+        }
+        table.words[b] = u64::from_le_bytes(out);
+        table.lengths[b] = n as u8;
+        b += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {
