@@ -3,10 +3,12 @@
 //! keys, the last value in the first one's place), and read without building that tree.
 //!
 //! The tree (`serde_json::Value` with its ordered maps) cost a large document half its
-//! render: a map and a hashed key per object, an allocation per string. The text is written
-//! in one pass from the decoded document; the statements are read from it by typed visitors
-//! that borrow; it is indented from the text. The tree is still built where it is the answer
-//! (a document with a repeated key; comparing two versions).
+//! render: a map and a hashed key per object, an allocation per string. Text already in that
+//! form (what programs write) is checked in one pass and kept; indented text is checked
+//! without its whitespace; other text is written in one pass from what serde_json reads. The
+//! statements are read from the text by hand (`read.rs`); it is indented from the text. The
+//! tree is still built where it is the answer (a document with a repeated key; comparing two
+//! versions).
 
 use crate::swar;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -36,8 +38,8 @@ impl Json {
         if canonical(text.as_bytes()) {
             return Some(Json(text.to_string()));
         }
-        // Indented by a person or an editor (the console's JSON editor), and otherwise as
-        // serde_json writes it: the text without its whitespace.
+        // Indented by a person or an editor, and otherwise as serde_json writes it: the text
+        // without its whitespace.
         if let Some(compact) = without_whitespace(text) {
             if canonical(compact.as_bytes()) {
                 return Some(Json(compact));
@@ -120,7 +122,7 @@ impl Json {
                 }
                 b':' => out.extend_from_slice(b": "),
                 b'"' => {
-                    let end = string_end(text, i);
+                    let end = string_end(text, i).map_or(text.len(), |(end, _)| end);
                     out.extend_from_slice(text.get(i - 1..end).unwrap_or_default());
                     i = end;
                 }
@@ -134,9 +136,10 @@ impl Json {
 }
 
 /// Where the string whose contents start at `from` ends (after its closing quote; an escaped
-/// quote does not close it), eight bytes at a time: a byte-by-byte scan waits on each byte
-/// to know where the next one is.
-fn string_end(text: &[u8], mut from: usize) -> usize {
+/// quote does not close it), and whether it has escapes; none when it does not end. Eight
+/// bytes at a time: a byte-by-byte scan waits on each byte to know where the next one is.
+pub(super) fn string_end(text: &[u8], mut from: usize) -> Option<(usize, bool)> {
+    let mut escaped = false;
     while let Some(chunk) = text
         .get(from..from + 8)
         .and_then(|c| <[u8; 8]>::try_from(c).ok())
@@ -149,18 +152,24 @@ fn string_end(text: &[u8], mut from: usize) -> usize {
         }
         let at = from + swar::first(found);
         if chunk.get(at - from) == Some(&b'"') {
-            return at + 1;
+            return Some((at + 1, escaped));
         }
         // A backslash and the character it escapes.
+        escaped = true;
         from = at + 2;
     }
     while let Some(&c) = text.get(from) {
-        from += if c == b'\\' { 2 } else { 1 };
-        if c == b'"' {
-            return from;
+        from += 1;
+        match c {
+            b'"' => return Some((from, escaped)),
+            b'\\' => {
+                escaped = true;
+                from += 1;
+            }
+            _ => {}
         }
     }
-    text.len()
+    None
 }
 
 /// The JSON itself (checked again on the way: the message's writer puts the text in place
@@ -190,7 +199,7 @@ fn without_whitespace(text: &str) -> Option<String> {
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
         if b == b'"' {
-            let end = string_end(bytes, i + 1);
+            let (end, _) = string_end(bytes, i + 1)?;
             out.extend_from_slice(bytes.get(i..end)?);
             i = end;
         } else if whitespace(b) {
@@ -841,6 +850,20 @@ pub(super) mod tests {
             without_whitespace(" [ \"a b\" , 1 ] ").as_deref(),
             Some(r#"["a b",1]"#)
         );
+    }
+
+    #[test]
+    fn a_string_ends_at_its_first_quote_not_escaped() {
+        for (text, end) in [
+            (r#""abc"x"#, Some((5, false))),
+            (r#""a\"b"x"#, Some((6, true))),
+            (r#""a\\"x"#, Some((5, true))),
+            (r#""abcdefghijklmnop\"q\\r" "#, Some((24, true))),
+            (r#""abc\""#, None),
+            (r#""abcdefghijk"#, None),
+        ] {
+            assert_eq!(string_end(text.as_bytes(), 1), end, "{text}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! serde_json's reader, with a visitor per element, took a large document twice as long.
 
 use super::Statement;
-use crate::swar;
+use super::json::string_end;
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -112,41 +112,11 @@ impl<'a> Cursor<'a> {
 
     /// The string here: borrowed unless it has escapes.
     fn string(&mut self) -> Option<Cow<'a, str>> {
-        let bytes = self.text.as_bytes();
         let start = self.i;
         self.expect(b'"')?;
-        let mut escaped = false;
-        loop {
-            let at = match bytes
-                .get(self.i..self.i + 8)
-                .and_then(|c| <[u8; 8]>::try_from(c).ok())
-            {
-                Some(chunk) => {
-                    let w = swar::word(chunk);
-                    let found = swar::equal(w, b'"') | swar::equal(w, b'\\');
-                    if found == 0 {
-                        self.i += 8;
-                        continue;
-                    }
-                    self.i + swar::first(found)
-                }
-                None => {
-                    self.i
-                        + bytes
-                            .get(self.i..)?
-                            .iter()
-                            .position(|&b| b == b'"' || b == b'\\')?
-                }
-            };
-            if bytes.get(at) == Some(&b'"') {
-                self.i = at + 1;
-                break;
-            }
-            // A backslash and the character it escapes (`\u` and its digits hold no quote).
-            escaped = true;
-            self.i = at + 2;
-        }
-        let literal = self.text.get(start..self.i)?;
+        let (end, escaped) = string_end(self.text.as_bytes(), self.i)?;
+        self.i = end;
+        let literal = self.text.get(start..end)?;
         if escaped {
             serde_json::from_str::<String>(literal).ok().map(Cow::Owned)
         } else {
