@@ -531,7 +531,7 @@ def featured(deliveries):
 
 def rule():
     """The line that opens each part of the demo's report."""
-    rule()
+    say("\n" + "=" * 100)
 
 
 def print_alert(d):

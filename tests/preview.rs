@@ -53,3 +53,29 @@ fn list_calls_prints_the_call_table() {
         assert_eq!(listed["rule"], call.group.rule_name());
     }
 }
+
+/// `preview … | head -5`: the reader closes the pipe, and the program ends quietly and
+/// successfully instead of panicking. The read end is closed before the program writes, so
+/// every write fails with a broken pipe, whatever the output's size.
+#[test]
+fn a_closed_pipe_ends_the_program_quietly() {
+    for args in [
+        vec!["--list-calls"],
+        vec![SAMPLE, "events/CreateUser.json"],
+        vec!["--sns", SAMPLE],
+        vec!["--help"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_preview"))
+            .args(&args)
+            .current_dir(common::root())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {:?} {stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?} said: {stderr}");
+    }
+}

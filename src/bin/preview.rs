@@ -19,7 +19,20 @@ use std::process::ExitCode;
 
 const USAGE: &str = "usage: preview [--format rich|classic] [--sns [--chat none|amazon-q]]\n               [--organization o-ID] [--account-names ID=NAME,...] FILE... (- reads standard input)\n       preview --list-calls";
 
+/// A closed standard output (`preview --list-calls | head -5`) ends the program quietly and
+/// successfully, as other command-line tools do; any other write error is reported.
 fn main() -> ExitCode {
+    match run() {
+        Ok(code) => code,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("preview: cannot write to standard output: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> std::io::Result<ExitCode> {
     let mut format = Format::Rich;
     let mut sns = false;
     let mut chat = ChatFormat::None;
@@ -29,18 +42,18 @@ fn main() -> ExitCode {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
+                writeln!(std::io::stdout(), "{USAGE}")?;
+                return Ok(ExitCode::SUCCESS);
             }
             "--list-calls" => return list_calls(),
             "--sns" => sns = true,
             "--chat" => match choice(&arg, args.next(), CHATS) {
                 Ok(c) => chat = c,
-                Err(code) => return code,
+                Err(code) => return Ok(code),
             },
             "--format" => match choice(&arg, args.next(), FORMATS) {
                 Ok(f) => format = f,
-                Err(code) => return code,
+                Err(code) => return Ok(code),
             },
             "--organization" => organization = args.next(),
             "--account-names" => names = args.next(),
@@ -51,12 +64,12 @@ fn main() -> ExitCode {
         Ok(a) => a,
         Err(e) => {
             eprintln!("preview: {e}\n{USAGE}");
-            return ExitCode::from(2);
+            return Ok(ExitCode::from(2));
         }
     };
     if files.is_empty() {
         eprintln!("{USAGE}");
-        return ExitCode::from(2);
+        return Ok(ExitCode::from(2));
     }
     if sns {
         return print_requests(&files, format, chat, &accounts);
@@ -78,11 +91,13 @@ fn main() -> ExitCode {
             }
         };
         let gap = if i > 0 { "\n" } else { "" };
-        if writeln!(out, "{gap}{header}\n{shown}").is_err() {
-            // Standard output is gone (a closed pipe): nothing more to say.
-            return ExitCode::FAILURE;
-        }
+        writeln!(out, "{gap}{header}\n{shown}")?;
     }
+    Ok(exit_code(failures))
+}
+
+/// Failure when any file could not be rendered.
+fn exit_code(failures: usize) -> ExitCode {
     if failures > 0 {
         ExitCode::FAILURE
     } else {
@@ -150,8 +165,9 @@ fn print_requests(
     format: Format,
     chat: ChatFormat,
     accounts: &Accounts,
-) -> ExitCode {
+) -> std::io::Result<ExitCode> {
     let mut failures = 0;
+    let mut out = std::io::stdout().lock();
     for file in files {
         let line = match read(file).and_then(|text| rendered(&text, format, accounts)) {
             Ok(sent) => sent
@@ -168,27 +184,19 @@ fn print_requests(
                 serde_json::json!({"file": file, "error": e}).to_string()
             }
         };
-        println!("{line}");
+        writeln!(out, "{line}")?;
     }
-    if failures > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    }
+    Ok(exit_code(failures))
 }
 
 /// The call table as a JSON array: `{"name", "source", "rule"}` per call, in table order.
-fn list_calls() -> ExitCode {
-    match serde_json::to_string_pretty(iam_notify::calls::CALLS) {
-        Ok(json) => {
-            println!("{json}");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("preview: cannot write the call list: {e}");
-            ExitCode::FAILURE
-        }
-    }
+fn list_calls() -> std::io::Result<ExitCode> {
+    let mut out = std::io::stdout().lock();
+    // serde_json hands a write error back as the io::Error it was (a closed pipe stays one).
+    serde_json::to_writer_pretty(&mut out, iam_notify::calls::CALLS)
+        .map_err(std::io::Error::from)?;
+    writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 const BOLD: Style = Style::new().bold();

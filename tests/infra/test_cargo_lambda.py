@@ -9,6 +9,7 @@ set. The only flags added here keep the server on 127.0.0.1 and on a free port (
 are every interface and port 9000)."""
 
 import json
+import shlex
 import subprocess
 
 import pytest
@@ -17,6 +18,12 @@ from local_servers import ROOT, Server, free_port, offline_env
 
 # The first invoke waits for cargo to build the function.
 INVOKE_TIMEOUT = 900
+
+# The README's two commands, exactly as it gives them (test_readme.py ties them to it); the
+# tests below run them with only the loopback address and a free port added.
+README_WATCH = "cargo lambda watch"
+README_INVOKE = "cargo lambda invoke --data-file events/CreateUser.json"
+README_COMMANDS = (README_WATCH, README_INVOKE)
 
 
 def plain_env(**extra):
@@ -30,13 +37,13 @@ def plain_env(**extra):
 
 def watch(tmp_path, **extra):
     port = free_port()
-    argv = ["cargo", "lambda", "watch", "-A", "127.0.0.1", "-P", str(port)]
+    argv = shlex.split(README_WATCH) + ["-A", "127.0.0.1", "-P", str(port)]
     return Server("cargo lambda watch", argv, port, env=plain_env(**extra),
                   log_path=tmp_path / "watch.log", ready_timeout=120)
 
 
-def invoke(server, event="events/CreateUser.json"):
-    argv = ["cargo", "lambda", "invoke", "-A", "127.0.0.1", "-P", str(server.port), "--data-file", event]
+def invoke(server):
+    argv = shlex.split(README_INVOKE) + ["-A", "127.0.0.1", "-P", str(server.port)]
     return subprocess.run(argv, env=plain_env(), cwd=ROOT, capture_output=True, text=True,
                           timeout=INVOKE_TIMEOUT)
 

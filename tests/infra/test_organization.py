@@ -512,7 +512,7 @@ def test_a_members_attached_policy_is_read_through_its_read_role(own_moto, tmp_p
 def test_the_readme_gives_the_stacksets_commands_the_script_prints():
     out = subprocess.run([sys.executable, str(ROOT / "scripts" / "stacksets.py"), "--central", "111122223333",
                           "--targets", "r-a1b2"], capture_output=True, text=True, timeout=60, check=True).stdout
-    assert "\n```sh\n" + out + "```\n" in (ROOT / "README.md").read_text()
+    assert "\n```sh needs-aws\n" + out + "```\n" in (ROOT / "README.md").read_text()
     # Its parameters are the forwarder's, and it refuses what is not an id.
     names = set(re.findall(r"ParameterKey=(\w+),", out))
     assert names and names <= set(forwarder_template()["Parameters"]), names
