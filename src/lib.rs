@@ -36,7 +36,6 @@ pub mod render;
 pub mod severity;
 pub mod signed_call;
 pub mod strict;
-mod swar;
 pub mod wildcard;
 
 pub use event::Event;

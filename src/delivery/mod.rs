@@ -2,8 +2,6 @@
 //! message attributes subscribers filter on, and the whole kept under SNS's size limit.
 
 pub mod amazon_q;
-pub(crate) mod escape;
-pub(crate) mod quoted;
 
 use crate::redact::{cap, shorten};
 use crate::render::Notification;
@@ -96,12 +94,11 @@ pub fn publish_request(n: &Notification<'_>, chat: ChatFormat) -> PublishRequest
 pub fn whole_size(n: &Notification<'_>, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
-    let text_json = escape::quoted_twice(&n.body);
     fixed
         + per_protocol(
-            &text_json.0,
+            &n.body,
             &n.sms,
-            &machine_body(n, chat, &n.body, &text_json.1, true, false),
+            &machine_body(n, chat, &n.body, true, false),
         )
         .len()
 }
@@ -128,9 +125,8 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
         } else {
             shortened_text(n, budget)
         };
-        let (text_json, text_inside) = escape::quoted_twice(&text);
-        let machine = machine_body(n, chat, &text, &text_inside, with_document, compact);
-        let message = per_protocol(&text_json, &n.sms, &machine);
+        let machine = machine_body(n, chat, &text, with_document, compact);
+        let message = per_protocol(&text, &n.sms, &machine);
         if message.len() <= limit || (compact && budget == 0) {
             return message;
         }
@@ -151,69 +147,50 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
     }
 }
 
-/// What sqs, lambda, http and https subscribers receive, carrying `text`, written straight
-/// as the JSON string the message carries it in: the `iam-notify/1` document (with or
-/// without its policy document, or compacted) or the Amazon Q notification. `text_inside` is
-/// `text`'s JSON string literal as written inside another string.
+/// What sqs, lambda, http and https subscribers receive, carrying `text`: the
+/// `iam-notify/1` document (with or without its policy document, or compacted) or the
+/// Amazon Q notification.
 fn machine_body(
     n: &Notification<'_>,
     chat: ChatFormat,
     text: &str,
-    text_inside: &str,
     with_document: bool,
     compact: bool,
 ) -> String {
     match chat {
-        ChatFormat::None => n
-            .document
-            .to_quoted_json(text, text_inside, with_document, compact),
-        ChatFormat::AmazonQ => quoted::to_string(
-            &amazon_q::notification(n, text, compact),
-            machine_room(text),
-        )
-        .unwrap_or_default(),
+        ChatFormat::None => n.document.to_json(text, with_document, compact),
+        ChatFormat::AmazonQ => serde_json::to_string(&amazon_q::notification(n, text, compact))
+            .expect(
+                "invariant: the Amazon Q notification serialises (string keys, no custom errors)",
+            ),
     }
 }
 
-/// `s` as a JSON string literal.
-fn json_string(s: &str) -> String {
-    escape::quoted(s)
+/// The `MessageStructure=json` message: a JSON string per protocol, in this order.
+#[derive(Serialize)]
+struct PerProtocol<'a> {
+    default: &'a str,
+    email: &'a str,
+    sms: &'a str,
+    sqs: &'a str,
+    lambda: &'a str,
+    http: &'a str,
+    https: &'a str,
 }
 
-/// Room to begin with for a machine document (or Amazon Q notification) that carries `text`:
-/// the text with its escapes escaped again, and the other fields.
-pub(crate) fn machine_room(text: &str) -> usize {
-    text.len() + text.len() / 4 + 2_048
-}
-
-/// The `MessageStructure=json` message: `{"default":…,"email":…,"sms":…,"sqs":…,"lambda":…,
-/// "http":…,"https":…}`, each value a JSON string; the text (`text_json`) and `machine`
-/// come as their JSON string literals already (see [`quoted::to_string`]). Each distinct
-/// value is escaped once and copied, instead of building a map of copies and escaping each
-/// (the machine document is in it four times).
-fn per_protocol(text_json: &str, sms: &str, machine: &str) -> String {
-    let (text, sms) = (text_json, json_string(sms));
-    let mut out = String::with_capacity(2 * text.len() + sms.len() + 4 * machine.len() + 80);
-    for (i, (key, value)) in [
-        ("default", text),
-        ("email", text),
-        ("sms", &sms),
-        ("sqs", machine),
-        ("lambda", machine),
-        ("http", machine),
-        ("https", machine),
-    ]
-    .into_iter()
-    .enumerate()
-    {
-        out.push(if i == 0 { '{' } else { ',' });
-        out.push('"');
-        out.push_str(key);
-        out.push_str("\":");
-        out.push_str(value);
-    }
-    out.push('}');
-    out
+/// The `MessageStructure=json` message: `text` for default and email, `sms`, and the
+/// machine document for sqs, lambda, http and https.
+fn per_protocol(text: &str, sms: &str, machine: &str) -> String {
+    serde_json::to_string(&PerProtocol {
+        default: text,
+        email: text,
+        sms,
+        sqs: machine,
+        lambda: machine,
+        http: machine,
+        https: machine,
+    })
+    .expect("invariant: a struct of strings serialises")
 }
 
 /// The body cut to `budget` bytes, saying so when cut.
@@ -268,28 +245,4 @@ pub fn attributes(n: &Notification<'_>) -> Vec<(&'static str, String)> {
     })
     .filter(|(_, v)| !v.is_empty())
     .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_per_protocol_message_is_what_serde_json_writes() {
-        for (text, sms, machine) in [
-            ("a", "b", "{}"),
-            (
-                "line\n\"quoted\"\\ \u{7}\u{202e} é 😀",
-                "",
-                r#"{"text":"x\ny","n":1}"#,
-            ),
-        ] {
-            let expected = json!({"default": text, "email": text, "sms": sms, "sqs": machine,
-                                  "lambda": machine, "http": machine, "https": machine});
-            assert_eq!(
-                per_protocol(&json_string(text), sms, &json_string(machine)),
-                expected.to_string()
-            );
-        }
-    }
 }

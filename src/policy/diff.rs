@@ -178,8 +178,8 @@ pub fn diff(old: &Document, new: &Document) -> Vec<String> {
             vec!["~ the documents differ, but one of them is not JSON: compare them in the IAM console".into()]
         };
     };
-    let mut old: Vec<Option<Canon>> = statements(&old.tree()).into_iter().map(Some).collect();
-    let mut new: Vec<Option<Canon>> = statements(&new.tree()).into_iter().map(Some).collect();
+    let mut old: Vec<Option<Canon>> = statements(old.tree()).into_iter().map(Some).collect();
+    let mut new: Vec<Option<Canon>> = statements(new.tree()).into_iter().map(Some).collect();
     // The same grant in both (its id may have changed): no change.
     for n in new.iter_mut() {
         let Some(nc) = n.as_ref() else { continue };

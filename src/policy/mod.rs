@@ -11,7 +11,6 @@ use std::collections::{HashMap, HashSet};
 pub mod diff;
 mod json;
 mod read;
-mod url;
 
 pub use json::Json;
 
@@ -48,7 +47,7 @@ pub fn decode_text(s: &str) -> Document {
         return Document::Json(json);
     }
     if s.contains('%') {
-        if let Some(decoded) = url::decoded(s) {
+        if let Ok(decoded) = urlencoding::decode(s) {
             if let Some(json) = Json::read(&decoded) {
                 return Document::Json(json);
             }
@@ -99,25 +98,6 @@ pub struct Statement<'a> {
 }
 
 impl Statement<'_> {
-    /// The statement owning its texts.
-    fn into_owned(self) -> Statement<'static> {
-        let owned =
-            |v: Vec<Cow<'_, str>>| v.into_iter().map(|t| Cow::Owned(t.into_owned())).collect();
-        Statement {
-            allow: self.allow,
-            actions: owned(self.actions),
-            not_action: self.not_action,
-            resources: owned(self.resources),
-            not_resource: self.not_resource,
-            aws_principals: owned(self.aws_principals),
-            federated: owned(self.federated),
-            services: owned(self.services),
-            not_principal: self.not_principal,
-            has_condition: self.has_condition,
-            condition_keys: owned(self.condition_keys),
-        }
-    }
-
     /// The statement applies to every resource of `service` (every service for `None`): a
     /// resource pattern that matches all of them counts as `"*"` (`arn:*:*:*:*:*`,
     /// `arn:aws:iam::*:*`, `*:*`), and so does `NotResource`.
@@ -223,32 +203,7 @@ fn service_wide(lower: &str) -> Option<&str> {
 
 /// The statements of a document: `Statement` as a list or a single object.
 pub fn statements(doc: &Json) -> Vec<Statement<'_>> {
-    // The text is compact JSON (serde_json wrote it, or it is as serde_json writes it): the
-    // hand reader takes it. The tree's way stays for what it would not take.
-    read::by_hand(doc.text()).unwrap_or_else(|| {
-        let tree: Value = serde_json::from_str(doc.text()).unwrap_or(Value::Null);
-        read::from_the_tree(&tree)
-            .into_iter()
-            .map(Statement::into_owned)
-            .collect()
-    })
-}
-
-/// Each statement of a document in turn, as [`statements`] has them, without collecting them.
-pub fn each_statement(doc: &Json, mut each: impl FnMut(Statement<'_>)) {
-    let mut given = 0;
-    let read = read::each_by_hand(doc.text(), &mut |s| {
-        given += 1;
-        each(s);
-    });
-    if read.is_none() {
-        // The tree's way, after the statements the hand reader gave (the same, in order).
-        let tree: Value = serde_json::from_str(doc.text()).unwrap_or(Value::Null);
-        read::from_the_tree(&tree)
-            .into_iter()
-            .skip(given)
-            .for_each(each);
-    }
+    read::statements(doc.tree())
 }
 
 /// Whether a lower-cased action pattern can match some `iam:` action: its text before the
@@ -379,23 +334,22 @@ pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec
         return Vec::new();
     };
     let mut out = Findings::default();
+    let allowed = statements(v).into_iter().filter(|s| s.allow);
     match kind {
         DocKind::Permissions => {
             let mut escalation = Escalation::default();
-            each_statement(v, |s| {
-                if s.allow {
-                    permission_findings(&s, &mut out, &mut escalation);
-                }
-            });
+            for s in allowed {
+                permission_findings(&s, &mut out, &mut escalation);
+            }
             if let Some(f) = escalation.finding() {
                 out.push(f);
             }
         }
-        DocKind::Trust => each_statement(v, |s| {
-            if s.allow {
+        DocKind::Trust => {
+            for s in allowed {
                 trust_findings(&s, &mut out, own_account);
             }
-        }),
+        }
     }
     out.finish()
 }

@@ -2,8 +2,7 @@
 //! labelled line per fact, the console links, notes, and the policy document.
 
 use super::text::{
-    cut_utf8, multi_line, one_line, one_line_cow, printable_ascii, push_label, push_labelled,
-    push_labelled_parts,
+    cut_utf8, multi_line, one_line, one_line_cow, push_label, push_labelled, push_labelled_parts,
 };
 use super::{Facts, Outcome};
 use crate::calls::Kind;
@@ -474,13 +473,9 @@ fn append_document(f: &Facts, body: &mut String) {
     }
 }
 
-/// A policy document as the body shows it: [`multi_line`] of its indented text, written at
-/// once from JSON text that is printable ASCII (nearly every document).
+/// A policy document as the body shows it: [`multi_line`] of its indented text.
 fn shown(document: &policy::Document) -> String {
-    match document {
-        policy::Document::Json(json) if printable_ascii(json.text().as_bytes()) => json.indented(2),
-        other => multi_line(&policy::pretty(other)),
-    }
+    multi_line(&policy::pretty(document))
 }
 
 /// Cuts `body` under [`MAX_BODY_BYTES`] at a UTF-8 boundary, saying so at the end.

@@ -61,152 +61,32 @@ impl<'a> Document<'a> {
     }
 
     /// The document as JSON text carrying `text` as its body: whole, without its policy
-    /// document (`with_policy_document` false), or compacted (see [`AlertDocument::compact`]).
+    /// document (`with_policy_document` false: then `policyDocumentOmitted`), or compacted
+    /// (see [`AlertDocument::compact`]).
     pub fn to_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
-        serde_json::to_string(&self.carrying(text, with_policy_document, compact))
-            .unwrap_or_default()
-    }
-
-    /// [`Document::to_json`] as a JSON string literal, as the per-protocol message carries it
-    /// (written in one pass; see `delivery::quoted`). `text_inside` is `text`'s JSON string
-    /// literal as written inside a string, which the message has written already.
-    pub fn to_quoted_json(
-        &self,
-        text: &str,
-        text_inside: &str,
-        with_policy_document: bool,
-        compact: bool,
-    ) -> String {
-        use crate::delivery::quoted::{self, Slots};
-        let mut carried = self.carrying(text, with_policy_document, compact);
-        let mut slots = Slots {
-            text: Some(text_inside),
-            policy: None,
-        };
-        if let Carried::View(view) = &mut carried {
-            view.slots = true;
-            if let Some(policy::Document::Json(json)) = &view.doc.policy_document {
-                slots.policy = Some(json.text());
-            }
-        }
-        quoted::to_string_with(&carried, crate::delivery::machine_room(text), slots)
-            .unwrap_or_else(|_| "\"\"".into())
-    }
-
-    /// What [`Document::to_json`] writes: the alert borrowed when it travels whole, else a
-    /// changed copy.
-    fn carrying<'v>(
-        &'v self,
-        text: &'v str,
-        with_policy_document: bool,
-        compact: bool,
-    ) -> Carried<'v, 'a> {
-        match self {
-            Document::Alert(d) if !compact => Carried::View(AlertView {
-                doc: d,
-                text,
-                slots: false,
-                policy_document: with_policy_document,
-            }),
+        let carried = match self {
             Document::Alert(d) => {
-                let mut doc = d.clone();
+                let mut doc = d.as_ref().clone();
                 doc.text = text.to_string();
-                doc.compact();
-                Carried::Alert(doc)
+                if compact {
+                    doc.compact();
+                } else if !with_policy_document && doc.policy_document.take().is_some() {
+                    doc.policy_document_omitted = Some(true);
+                }
+                Document::Alert(Box::new(doc))
             }
             Document::Digest(d) => {
-                let mut doc = d.clone();
+                let mut doc = d.as_ref().clone();
                 doc.text = text.to_string();
                 if compact {
                     doc.compact();
                 }
-                Carried::Digest(doc)
+                Document::Digest(Box::new(doc))
             }
-        }
-    }
-}
-
-/// A document as it travels (see [`Document::carrying`]).
-#[derive(Serialize)]
-#[serde(untagged)]
-enum Carried<'v, 'a> {
-    View(AlertView<'v, 'a>),
-    Alert(Box<AlertDocument<'a>>),
-    Digest(Box<crate::digest::DigestDocument>),
-}
-
-/// An [`AlertDocument`] as it travels, borrowed: with the text the message carries and,
-/// unless `policy_document`, without its policy document (then `policyDocumentOmitted`).
-/// Serialises exactly as the document would with those two changes (tested), without
-/// copying it.
-struct AlertView<'v, 'a> {
-    doc: &'v AlertDocument<'a>,
-    text: &'v str,
-    /// Slots written in place of the text and of a JSON policy document, for a writer that
-    /// puts them there itself (see `delivery::quoted::to_string_with`).
-    slots: bool,
-    policy_document: bool,
-}
-
-impl Serialize for AlertView<'_, '_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct;
-        let d = self.doc;
-        let dropped = !self.policy_document && d.policy_document.is_some();
-        let omitted = if dropped {
-            Some(true)
-        } else {
-            d.policy_document_omitted
         };
-        let mut st = s.serialize_struct("AlertDocument", 17)?;
-        st.serialize_field("schema", d.schema)?;
-        st.serialize_field("subject", &d.subject)?;
-        st.serialize_field("summary", &d.summary)?;
-        st.serialize_field("severity", &d.severity)?;
-        st.serialize_field("findings", &d.findings)?;
-        st.serialize_field("outcome", &d.outcome)?;
-        st.serialize_field("event", &d.event)?;
-        st.serialize_field("actor", &d.actor)?;
-        st.serialize_field("resource", &d.resource)?;
-        st.serialize_field("policy", &d.policy)?;
-        match &d.looked_up {
-            Some(l) => st.serialize_field("lookedUp", l)?,
-            None => st.skip_field("lookedUp")?,
-        }
-        match &d.policy_document {
-            Some(_) if dropped => st.serialize_field("policyDocument", &None::<()>)?,
-            Some(policy::Document::Json(_)) if self.slots => {
-                let slot = crate::delivery::quoted::policy_slot()
-                    .ok_or_else(|| serde::ser::Error::custom("the policy slot is JSON"))?;
-                st.serialize_field("policyDocument", slot)?
-            }
-            document => st.serialize_field("policyDocument", document)?,
-        }
-        st.serialize_field("consoleUrl", &d.console_url)?;
-        match crate::delivery::quoted::text_slot().filter(|_| self.slots) {
-            Some(slot) => st.serialize_field("text", slot)?,
-            None => st.serialize_field("text", self.text)?,
-        }
-        for (name, value) in [
-            ("policyDocumentOmitted", omitted.map(OptField::Bool)),
-            ("findingsOmitted", d.findings_omitted.map(OptField::Count)),
-            ("fieldsCut", d.fields_cut.map(OptField::Bool)),
-        ] {
-            match value {
-                Some(v) => st.serialize_field(name, &v)?,
-                None => st.skip_field(name)?,
-            }
-        }
-        st.end()
+        serde_json::to_string(&carried)
+            .expect("invariant: a document serialises (string keys, no custom errors)")
     }
-}
-
-/// The optional trailing fields of an [`AlertView`].
-#[derive(Serialize)]
-#[serde(untagged)]
-enum OptField {
-    Bool(bool),
-    Count(usize),
 }
 
 /// The related resources a digest names (Amazon Q shows a few).

@@ -47,24 +47,11 @@ fn push_one_line(out: &mut String, s: &str) {
 /// one of ours: keeps line breaks and tabs, escapes the rest.
 pub fn multi_line(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + s.len() / 8 + 16);
-    // Printable ASCII and line breaks (a re-indented policy document): nothing to escape,
-    // only the indent to add at the start and after every line break.
-    if every_byte(s.as_bytes(), |b| printable(b) || b == b'\n') {
-        out.push_str("  ");
-        let mut start = 0;
-        for at in memchr::memchr_iter(b'\n', s.as_bytes()) {
-            out.push_str(s.get(start..=at).unwrap_or_default());
-            out.push_str("  ");
-            start = at + 1;
-        }
-        out.push_str(s.get(start..).unwrap_or_default());
-        return out;
-    }
     push_multi_line(&mut out, s);
     out
 }
 
-/// [`multi_line`] of any text, character by character, appended to `out`.
+/// [`multi_line`], appended to `out`.
 fn push_multi_line(out: &mut String, s: &str) {
     for (i, line) in s.split('\n').enumerate() {
         if i > 0 {
@@ -128,27 +115,9 @@ pub fn is_hidden(c: char) -> bool {
         )
 }
 
-/// Whether `s` holds a character [`is_hidden`] finds; printable ASCII is answered byte-wise.
+/// Whether `s` holds a character [`is_hidden`] finds.
 pub fn has_hidden(s: &str) -> bool {
-    !printable_ascii(s.as_bytes()) && s.chars().any(is_hidden)
-}
-
-/// Whether every byte is printable ASCII.
-pub(crate) fn printable_ascii(bytes: &[u8]) -> bool {
-    every_byte(bytes, printable)
-}
-
-/// A printable ASCII byte.
-fn printable(b: u8) -> bool {
-    b.wrapping_sub(b' ') <= b'~' - b' '
-}
-
-/// Whether `test` holds for every byte: 16 bytes at a time, without stopping inside a
-/// block, so that the compiler tests a block at once.
-fn every_byte(bytes: &[u8], test: impl Fn(u8) -> bool) -> bool {
-    let mut blocks = bytes.chunks_exact(16);
-    blocks.all(|block| block.iter().fold(true, |all, &b| all & test(b)))
-        && blocks.remainder().iter().all(|&b| test(b))
+    s.chars().any(is_hidden)
 }
 
 /// The column labelled values start after (`Label:` padded to it, then a space).
@@ -203,30 +172,6 @@ pub fn push_labelled_parts(out: &mut String, label: &str, parts: &[&str]) {
 /// Printable ASCII with single spaces: other whitespace and controls become spaces, other
 /// characters `?`.
 pub fn clean_ascii(raw: &str) -> String {
-    if raw.is_ascii() {
-        // Byte-wise, as below: graphic kept, a run of whitespace and controls one space,
-        // none at either end.
-        let mut bytes = Vec::with_capacity(raw.len());
-        let mut after_space = true;
-        for b in raw.bytes() {
-            if b.is_ascii_graphic() {
-                bytes.push(b);
-                after_space = false;
-            } else if !after_space {
-                bytes.push(b' ');
-                after_space = true;
-            }
-        }
-        if bytes.last() == Some(&b' ') {
-            bytes.pop();
-        }
-        return String::from_utf8(bytes).unwrap_or_default();
-    }
-    clean_chars(raw)
-}
-
-/// [`clean_ascii`] of any text, character by character.
-fn clean_chars(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len().min(128));
     for c in raw.chars() {
         let c = match c {
@@ -338,7 +283,7 @@ mod tests {
     #[test]
     fn multi_line_indents_every_line() {
         assert_eq!(multi_line("a\n\tb\r\nc\u{7}"), "  a\n  \tb\n  c\\u{7}");
-        // Printable ASCII and line breaks only (the quick way), at the edges too.
+        // Line breaks at the edges too.
         for (text, shown) in [
             ("", "  "),
             ("a", "  a"),
@@ -348,38 +293,5 @@ mod tests {
         ] {
             assert_eq!(multi_line(text), shown, "{text:?}");
         }
-    }
-
-    #[test]
-    fn printable_ascii_is_every_byte_printable() {
-        use proptest::prelude::*;
-        proptest!(|(s in "[ -~]{0,40}[\\x00-\\x{ff}]?[ -~]{0,40}")| {
-            prop_assert_eq!(
-                printable_ascii(s.as_bytes()),
-                s.bytes().all(|b| (b' '..=b'~').contains(&b))
-            );
-        });
-    }
-
-    /// The quick ways (printable ASCII and line breaks; ASCII) give what the general ones do.
-    #[test]
-    fn the_ascii_ways_are_the_general_ones() {
-        use proptest::prelude::*;
-        let general_multi = |s: &str| {
-            let mut out = String::new();
-            push_multi_line(&mut out, s);
-            out
-        };
-        proptest!(|(s in "[ -~\n\t\r\u{0}-\u{1f}\u{7f}]{0,40}")| {
-            prop_assert_eq!(multi_line(&s), general_multi(&s));
-            prop_assert_eq!(clean_ascii(&s), clean_chars(&s));
-        });
-        // Printable ASCII and line breaks only (the quick way of `multi_line`), over several
-        // 16-byte blocks, line breaks anywhere (first, last, several in a row).
-        proptest!(|(s in "[ -~\n]{0,80}", lead in "\n{0,2}", trail in "\n{0,2}", odd in "[\t\u{0}\u{202e}]?")| {
-            for s in [s.clone(), format!("{lead}{s}{trail}"), format!("{s}{odd}{s}")] {
-                prop_assert_eq!(multi_line(&s), general_multi(&s));
-            }
-        });
     }
 }
