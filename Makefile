@@ -34,13 +34,15 @@ build: ## Build the Lambda and preview binaries (release, host architecture)
 build-lambda: venv ## Build the deployable arm64 Lambda zip with cargo lambda (needs the aarch64-unknown-linux-gnu target)
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release --arm64 --bin iam-notify --output-format zip
 
-# Production code may not unwrap, expect, index blindly or panic ([lints] in Cargo.toml);
-# tests and benchmarks state their expectations that way, so the second run allows it.
+# Production code may not unwrap, index blindly or panic ([lints] in Cargo.toml), and an
+# expect must name the invariant it relies on (tests/source_rules.rs); tests and benchmarks
+# state their expectations that way, so the second run allows it.
 TEST_MAY := -A clippy::unwrap_used -A clippy::expect_used -A clippy::indexing_slicing -A clippy::panic
-lint: ## cargo fmt --check and clippy with warnings as errors (no unwrap/expect/panic outside tests)
+lint: ## cargo fmt --check, clippy with warnings as errors (no unwrap/panic outside tests; expect only with "invariant: "), the module graph (no import cycle, layers respected)
 	cargo fmt --all -- --check
 	cargo clippy --lib --bins --locked -- -D warnings
 	cargo clippy --all-targets --locked -- -D warnings $(TEST_MAY)
+	cargo test --locked --quiet --test source_rules
 
 fmt: ## Format the code
 	cargo fmt --all

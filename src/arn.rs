@@ -65,6 +65,24 @@ pub fn partition(text: &str) -> Option<&str> {
         .filter(|p| !p.is_empty())
 }
 
+/// The partition a region is in (`cn-north-1` → `aws-cn`, `us-gov-west-1` → `aws-us-gov`),
+/// for ARNs the function writes itself (a member's read role): the region's prefix decides,
+/// as in the SDK's partition table.
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: &[(&str, &str)] = &[
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
 /// The name at the end of an ARN's resource part.
 pub fn name(text: &str) -> Option<&str> {
     Arn::parse(text)?.name()
@@ -110,6 +128,15 @@ mod tests {
         assert_eq!(partition("arn:aws-cn:iam::1:role/x"), Some("aws-cn"));
         assert_eq!(partition("arn:aws-us-gov"), Some("aws-us-gov"));
         assert_eq!(partition("nope"), None);
+        for (region, partition) in [
+            ("us-east-1", "aws"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("us-iso-east-1", "aws-iso"),
+        ] {
+            assert_eq!(partition_of_region(region), partition, "{region}");
+        }
         assert!(is_account_id("111122223333") && !is_account_id("1111"));
     }
 }

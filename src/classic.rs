@@ -11,7 +11,7 @@
 
 use crate::calls::RuleGroup;
 use crate::event::Event;
-use crate::render::text::{has_hidden, is_hidden};
+use crate::text::{has_hidden, is_hidden};
 use serde_json::Value;
 
 /// The `iam-policy-monitor` target's InputTemplate.

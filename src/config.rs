@@ -106,7 +106,7 @@ impl Config {
     /// in dry-run.
     pub fn own_account(&self) -> Option<&str> {
         match &self.delivery {
-            Delivery::Publish(topic) => topic.as_str().split(':').nth(4),
+            Delivery::Publish(topic) => crate::arn::Arn::parse(topic.as_str()).map(|a| a.account),
             Delivery::DryRun => None,
         }
     }
@@ -155,15 +155,12 @@ impl Config {
         let format = one_of(
             "MESSAGE_FORMAT",
             value("MESSAGE_FORMAT"),
-            &[("rich", Format::Rich), ("classic", Format::Classic)],
+            &Format::ALL.map(|f| (f.name(), f)),
         )?;
         let chat = one_of(
             "CHAT_FORMAT",
             value("CHAT_FORMAT"),
-            &[
-                ("none", ChatFormat::None),
-                ("amazon-q", ChatFormat::AmazonQ),
-            ],
+            &ChatFormat::ALL.map(|c| (c.name(), c)),
         )?;
         // A topic given in dry-run is still checked: a typo must not wait for the switch.
         let topic = value("TOPIC_ARN")
@@ -269,9 +266,9 @@ impl Config {
             .transpose()?;
         let enrich_budget = Duration::from_millis(number(
             "ENRICH_BUDGET_MS",
-            crate::policy_lookup::BUDGET.as_millis() as u64,
+            crate::enrich::BUDGET.as_millis() as u64,
             100,
-            crate::policy_lookup::MAX_BUDGET.as_millis() as u64,
+            crate::enrich::MAX_BUDGET.as_millis() as u64,
         )?);
         let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
         let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;

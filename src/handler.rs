@@ -2,12 +2,13 @@
 
 use crate::config::{Config, ConfigError, Delivery, TopicArn};
 use crate::digest::{Change, Message, plan};
+use crate::enrich;
+use crate::enrich::{Read, wants};
 use crate::event::{Event, InputError, Reading, read_text};
 use crate::heartbeat::{member_heartbeat, member_metric_line};
-use crate::identity_store;
+use crate::lookups::iam::PolicyLookup;
+use crate::lookups::organizations::AccountDirectory;
 use crate::noise::{metric_line, suppressed};
-use crate::organizations::AccountDirectory;
-use crate::policy_lookup::{PolicyLookup, Read, wants};
 use crate::publish::{PublishError, Publisher};
 use crate::redact::cap;
 use crate::render::{LookedUp, Notification, render_named};
@@ -46,10 +47,7 @@ impl<P: Send + Sync, D: AccountDirectory, L: Send + Sync> AccountDirectory for S
 }
 
 impl<P: Send + Sync, D: Send + Sync, L: PolicyLookup> PolicyLookup for Shell<P, D, L> {
-    fn read(
-        &self,
-        wants: &crate::policy_lookup::Wants,
-    ) -> impl std::future::Future<Output = Read> + Send {
+    fn read(&self, wants: &crate::enrich::Wants) -> impl std::future::Future<Output = Read> + Send {
         self.policies.read(wants)
     }
 }
@@ -214,15 +212,13 @@ async fn iam_reads<L: PolicyLookup>(event: &Event<'_>, config: &Config, policies
         return Read::default();
     };
     let mut wants = wants(event, own, config.accounts.central);
-    let person = identity_store::wanted(
+    let person = enrich::person_wanted(
         event,
         config.identity_store.as_deref(),
         config.identity_center_region.as_deref(),
     );
     // A store in another account cannot be asked: the alert says so without asking.
-    let elsewhere = person
-        .as_ref()
-        .and_then(|q| identity_store::elsewhere(q, own));
+    let elsewhere = person.as_ref().and_then(|q| enrich::elsewhere(q, own));
     if elsewhere.is_none() {
         wants.person = person;
     }
@@ -258,14 +254,17 @@ async fn triage<'e, L: AccountDirectory + PolicyLookup>(
         iam: &read,
     };
     let n = render_named(event, config.format, &config.accounts, looked_up);
-    if let Some(reason) = suppressed(event, &n, &config.noise) {
+    if let Some(reason) = suppressed(event, n.severity, &config.noise) {
         tracing::info!(
             eventName = %n.event_name, eventID = %n.event_id.as_deref().unwrap_or("-"),
             outcome = "suppressed", reason = %reason, subject = %n.subject,
             "notification suppressed by the noise rules"
         );
         // One embedded-metric-format line on stdout: CloudWatch counts it as a metric.
-        println!("{}", metric_line(&n, &reason, now_ms()));
+        println!(
+            "{}",
+            metric_line(&n.event_name, n.event_id.as_deref(), &reason, now_ms())
+        );
         return Triage::Suppressed(
             json!({"suppressed": true, "reason": reason, "subject": n.subject}),
         );
@@ -416,14 +415,14 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
             }
         };
         // SQS delivers at least once: a record CloudTrail gave the same event ID is sent once.
-        if let Some(event_id) = event.detail.event_id.as_deref() {
-            if !seen.insert(event_id.to_string()) {
-                tracing::info!(
-                    messageId = %cap(&id, 256), eventID = %event_id, outcome = "duplicate",
-                    "the same CloudTrail event twice in one batch: sent once"
-                );
-                continue;
-            }
+        if let Some(event_id) = event.detail.event_id.as_deref()
+            && !seen.insert(event_id.to_string())
+        {
+            tracing::info!(
+                messageId = %cap(&id, 256), eventID = %event_id, outcome = "duplicate",
+                "the same CloudTrail event twice in one batch: sent once"
+            );
+            continue;
         }
         events.push((id, event));
     }

@@ -3,8 +3,8 @@
 
 use crate::Notification;
 use crate::delivery::{ChatFormat, PublishRequest, SNS_MAX_MESSAGE_BYTES, publish_request};
-use crate::render::text::is_hidden;
 use crate::render::{Document, MAX_BODY_BYTES, MAX_SMS_BYTES, MAX_SUBJECT_CHARS};
+use crate::text::is_hidden;
 
 /// The first invariant `n` breaks, in words; `Ok` when it keeps them all.
 pub fn check(n: &Notification<'_>) -> Result<(), String> {
@@ -33,7 +33,7 @@ pub fn check(n: &Notification<'_>) -> Result<(), String> {
         }
     }
     check_link(&n.link)?;
-    for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+    for chat in ChatFormat::ALL {
         check_request(n, &publish_request(n, chat)).map_err(|e| format!("{chat:?}: {e}"))?;
     }
     Ok(())

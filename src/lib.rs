@@ -1,42 +1,52 @@
 //! iam-notify: IAM change alerts from CloudTrail events, rendered for people and published
 //! to SNS. `docs/ARCHITECTURE.md` is the map.
 //!
-//! Functional core, imperative shell. Pure (an event in, a notification out): [`event`]
-//! (the record), [`calls`] (what each call did to which resource), [`actor`] (who),
-//! [`policy`] and [`severity`] (how risky), [`render`] (subject, body, SMS, document),
-//! [`classic`] (the article's text), [`delivery`] (the SNS message within its limits) and
-//! [`noise`] (what is not sent). The shell: [`publish`] (SNS), [`handler`] (one invocation)
-//! and `main.rs`, which only wires [`config`], the client and the handler.
+//! Functional core, imperative shell, in four layers; each module uses only its own layer and
+//! the ones above it (`tests/source_rules.rs` fails on an import cycle):
+//!
+//! - input: [`event`] (the record), [`arn`], [`wildcard`], [`redact`] (secrets masked),
+//!   [`text`] (what came from the record made safe to show) and [`emf`] (the metric line);
+//! - meaning: [`calls`] (what each call did to which resource), [`actor`] (who),
+//!   [`policy`] and [`severity`] (how risky), [`enrich`] (what to ask AWS and what its
+//!   answers are), [`noise`] (what is not sent), [`heartbeat`], [`console_url`];
+//! - words: [`render`] (subject, body, SMS, documents), [`classic`] (the article's text),
+//!   [`accounts`] (names of accounts), [`delivery`] (the SNS message within its limits),
+//!   [`digest`], [`invariants`] (what every output keeps);
+//! - shell: [`config`], [`lookups`] (IAM, Identity Store, Organizations through the SDK),
+//!   [`publish`] (SNS), [`handler`] (one invocation), [`strict`], [`logging`], [`heap`],
+//!   and `main.rs`, which only wires them.
 
-pub mod account_alias;
-pub mod accounts;
-pub mod actor;
+// input
 pub mod arn;
-pub mod calls;
-pub mod classic;
-pub mod config;
-pub mod console_url;
-pub mod delivery;
-pub mod digest;
 pub mod emf;
 pub mod event;
+pub mod redact;
+pub mod text;
+pub mod wildcard;
+// meaning
+pub mod actor;
+pub mod calls;
+pub mod console_url;
+pub mod enrich;
+pub mod heartbeat;
+pub mod noise;
+pub mod policy;
+pub mod severity;
+// words
+pub mod accounts;
+pub mod classic;
+pub mod delivery;
+pub mod digest;
+pub mod invariants;
+pub mod render;
+// shell
+pub mod config;
 pub mod handler;
 pub mod heap;
-pub mod heartbeat;
-pub mod identity_store;
-pub mod invariants;
 pub mod logging;
-pub mod noise;
-pub mod organizations;
-pub mod policy;
-pub mod policy_lookup;
+pub mod lookups;
 pub mod publish;
-pub mod redact;
-pub mod render;
-pub mod severity;
-pub mod signed_call;
 pub mod strict;
-pub mod wildcard;
 
 pub use event::Event;
 pub use render::{Format, Notification, render};

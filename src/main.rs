@@ -4,12 +4,12 @@
 // The handler future, with both name lookups in it, is deeper than the default limit of 128.
 #![recursion_limit = "256"]
 
-use iam_notify::account_alias::AliasApi;
 use iam_notify::config::Config;
 use iam_notify::handler::{Shell, handle_text, unconfigured, usable_deadline};
 use iam_notify::logging::LogSettings;
-use iam_notify::organizations::{Directory, FirstOf, OrganizationsApi};
-use iam_notify::policy_lookup::IamPolicies;
+use iam_notify::lookups::account_alias::AliasApi;
+use iam_notify::lookups::iam::IamPolicies;
+use iam_notify::lookups::organizations::{Directory, FirstOf, OrganizationsApi};
 use iam_notify::publish::SnsPublisher;
 use iam_notify::strict::StrictJsonLayer;
 use lambda_runtime::layers::TracingLayer;

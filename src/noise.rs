@@ -4,7 +4,6 @@
 
 use crate::arn::Arn;
 use crate::event::{CLOUDFORMATION, Event};
-use crate::render::Notification;
 use crate::severity::Severity;
 use crate::wildcard;
 use serde_json::json;
@@ -27,9 +26,10 @@ pub struct NoiseRules {
     pub ignore_cloudformation: bool,
 }
 
-/// Why `n` is not sent, or `None` to send it. Critical alerts are always sent.
-pub fn suppressed(event: &Event<'_>, n: &Notification<'_>, rules: &NoiseRules) -> Option<String> {
-    if n.severity == Severity::Critical {
+/// Why the alert of `event`, rated `severity`, is not sent, or `None` to send it. Critical
+/// alerts are always sent.
+pub fn suppressed(event: &Event<'_>, severity: Severity, rules: &NoiseRules) -> Option<String> {
+    if severity == Severity::Critical {
         return None;
     }
     let identity = event.detail.user_identity.as_ref();
@@ -69,13 +69,19 @@ pub fn suppressed(event: &Event<'_>, n: &Notification<'_>, rules: &NoiseRules) -
 }
 
 /// A CloudWatch embedded-metric-format log line counting one suppressed alert
-/// (namespace `iam-notify`, metric `SuppressedAlerts`, dimension `EventName`).
-pub fn metric_line(n: &Notification<'_>, reason: &str, timestamp_ms: u128) -> String {
+/// (namespace `iam-notify`, metric `SuppressedAlerts`, dimension `EventName`: the call's name
+/// as the alert gives it).
+pub fn metric_line(
+    event_name: &str,
+    event_id: Option<&str>,
+    reason: &str,
+    timestamp_ms: u128,
+) -> String {
     crate::emf::count_line(
         "SuppressedAlerts",
-        ("EventName", &n.event_name),
+        ("EventName", event_name),
         timestamp_ms,
-        &[("eventID", json!(n.event_id)), ("reason", json!(reason))],
+        &[("eventID", json!(event_id)), ("reason", json!(reason))],
     )
 }
 
@@ -94,7 +100,7 @@ mod tests {
     }
 
     fn why(e: &Event<'_>, rules: &NoiseRules) -> Option<String> {
-        suppressed(e, &render(e, Format::Rich), rules)
+        suppressed(e, render(e, Format::Rich).severity, rules)
     }
 
     const READ: &str = "arn:aws:iam::aws:policy/ReadOnlyAccess";
@@ -217,9 +223,9 @@ mod tests {
 
     #[test]
     fn the_metric_line_is_embedded_metric_format() {
-        let e = event(ci(), "aws-cli/2", READ);
         let line: Value = serde_json::from_str(&metric_line(
-            &render(&e, Format::Rich),
+            "AttachRolePolicy",
+            Some("e"),
             "why",
             1_700_000_000_000,
         ))
@@ -230,6 +236,7 @@ mod tests {
         );
         assert_eq!(line["SuppressedAlerts"], 1);
         assert_eq!(line["EventName"], "AttachRolePolicy");
+        assert_eq!(line["eventID"], "e");
         assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000u64);
     }
 }

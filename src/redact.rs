@@ -10,7 +10,7 @@
 //! [`MAX_DOCUMENT_BYTES`]) at a character boundary with a visible marker, and objects and
 //! arrays keep their first [`MAX_ITEMS`] entries, saying how many more there were.
 
-use crate::render::text::cut_utf8;
+use crate::text::cut_utf8;
 use serde_json::Value;
 
 /// What a secret is replaced with.

@@ -98,7 +98,7 @@ fn a_huge_document_still_fits_every_protocol_under_the_sns_limit() {
     let mut event = sample("PutRolePolicy");
     event["detail"]["requestParameters"]["policyDocument"] = json!(doc);
     let n = render_payload(&event, Format::Rich).unwrap();
-    for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+    for chat in ChatFormat::ALL {
         let message = sns_message(&n, chat);
         assert!(
             message.len() <= SNS_MAX_MESSAGE_BYTES - 6_144,

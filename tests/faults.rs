@@ -249,8 +249,8 @@ fn production_retries_fit_inside_the_template_timeout() {
     // the account's name may be looked up (Organizations, then the alias: one after the
     // other), side by side with what IAM is asked about the change (at most the largest
     // EnrichBudgetMs the template accepts).
-    let names = iam_notify::organizations::BUDGET * 2;
-    let lookup = names.max(iam_notify::policy_lookup::MAX_BUDGET);
+    let names = iam_notify::lookups::organizations::BUDGET * 2;
+    let lookup = names.max(iam_notify::enrich::MAX_BUDGET);
     assert!(
         cfg.sdk.operation_timeout * 2 + lookup + Duration::from_secs(5) <= timeout,
         "twice {:?} of SDK time and {lookup:?} of lookups must fit, with start-up room, in the \

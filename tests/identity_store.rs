@@ -9,9 +9,10 @@ mod common;
 use common::fake::{Answer, fake_endpoint, sdk_config};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
+use iam_notify::enrich::Person;
+use iam_notify::enrich::{BUDGET, Read};
 use iam_notify::handler::{Shell, handle};
-use iam_notify::identity_store::Person;
-use iam_notify::policy_lookup::{BUDGET, IamPolicies, Read};
+use iam_notify::lookups::iam::IamPolicies;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render_named};
 use iam_notify::{Event, Format};
@@ -62,7 +63,11 @@ fn the_person_is_named_under_who() {
         n.essentials.contains(line),
         "the person travels in the essentials"
     );
-    let doc: Value = serde_json::from_str(&n.document.to_json(&n.body, true, false)).unwrap();
+    let doc: Value = serde_json::from_str(
+        &n.document
+            .to_json(&n.body, iam_notify::render::document::Fit::Whole),
+    )
+    .unwrap();
     assert!(
         doc["lookedUp"]["person"]
             .as_str()
@@ -123,26 +128,26 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
                 400,
                 json!({"__type": "AccessDeniedException", "Message": "no"}),
             ),
-            "AccessDeniedException: its role needs identitystore:DescribeUser",
+            "denied: the function may not read the identity store (AccessDeniedException: its role needs identitystore:DescribeUser",
         ),
         (
             json_answer(
                 400,
                 json!({"__type": "com.amazonaws.identitystore#ResourceNotFoundException"}),
             ),
-            "identity store d-1234567890 has no such user (ResourceNotFoundException)",
+            "not found: identity store d-1234567890 has no such user (ResourceNotFoundException)",
         ),
         (
             json_answer(400, json!({"__type": "ThrottlingException"})),
-            "throttling the function's calls (ThrottlingException)",
+            "throttled: Identity Center is throttling the function's calls (ThrottlingException)",
         ),
         (
             json_answer(500, json!({})),
-            "Identity Center answered HTTP 500",
+            "service error: Identity Center answered HTTP 500",
         ),
         (
             Answer::silence(Duration::from_secs(10)),
-            "no answer within 2000 ms",
+            "timed out: no answer within 2000 ms",
         ),
     ] {
         let server = fake_endpoint(answer).await;

@@ -75,7 +75,10 @@ fn without_a_name_the_central_subject_gives_the_account_id() {
         panic!("an alert")
     };
     assert_eq!(doc.event.account_name, None);
-    let json = n.document.to_json(&n.body, true, true).to_string();
+    let json = n
+        .document
+        .to_json(&n.body, iam_notify::render::document::Fit::Compact)
+        .to_string();
     assert!(!json.contains("accountName"), "fields only when known");
 }
 
@@ -315,7 +318,7 @@ proptest! {
         let (file, mut v) = samples[which % samples.len()].clone();
         v["detail"]["recipientAccountId"] = json!(MEMBER);
         let e = parse(&v);
-        let name = iam_notify::organizations::clean_name(&raw);
+        let name = iam_notify::lookups::organizations::clean_name(&raw);
         let looked_up = iam_notify::render::LookedUp { account_name: name.as_deref(), ..Default::default() };
         let n = iam_notify::render::render_named(&e, Format::Rich, &named(""), looked_up);
         assert_valid(&n, &file);

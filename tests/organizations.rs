@@ -7,11 +7,11 @@
 mod common;
 
 use common::fake::{Answer, FakeEndpoint, fake_endpoint, refusing_url, sdk_config};
-use iam_notify::account_alias::AliasApi;
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::handler::{Shell, handle};
-use iam_notify::organizations::{AccountDirectory, BUDGET, Directory, OrganizationsApi};
+use iam_notify::lookups::account_alias::AliasApi;
+use iam_notify::lookups::organizations::{AccountDirectory, BUDGET, Directory, OrganizationsApi};
 use iam_notify::publish::RecordingPublisher;
 use serde_json::Value;
 use std::time::{Duration, Instant};

@@ -7,11 +7,12 @@
 
 mod common;
 
-use common::fake::{Answer, FakeEndpoint, fake_endpoint, sdk_config};
+use common::fake::{Answer, FakeEndpoint, by_action, fake_endpoint, fake_endpoint_by, sdk_config};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
+use iam_notify::enrich::{Attached, BUDGET, MAX_BUDGET, Read};
 use iam_notify::handler::{Shell, handle};
-use iam_notify::policy_lookup::{Attached, BUDGET, IamPolicies, MAX_BUDGET, Read};
+use iam_notify::lookups::iam::IamPolicies;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render, render_named};
 use iam_notify::severity::Severity;
@@ -65,7 +66,11 @@ fn attaching_a_customer_managed_allow_all_policy_is_critical_and_shows_what_it_g
     );
     common::assert_valid(&n, "enriched");
     // The iam-notify/1 document gains the version (fields only added) and carries the text.
-    let doc: Value = serde_json::from_str(&n.document.to_json(&n.body, true, false)).unwrap();
+    let doc: Value = serde_json::from_str(
+        &n.document
+            .to_json(&n.body, iam_notify::render::document::Fit::Whole),
+    )
+    .unwrap();
     assert_eq!(doc["policy"]["versionRead"], "v3");
     assert_eq!(doc["policyDocument"]["Statement"][0]["Action"], "*");
     // The same attach, unread: as before.
@@ -97,7 +102,11 @@ fn what_could_not_be_read_is_said_in_one_line() {
         n.body
     );
     assert_eq!(n.severity, Severity::Info);
-    let doc: Value = serde_json::from_str(&n.document.to_json(&n.body, true, false)).unwrap();
+    let doc: Value = serde_json::from_str(
+        &n.document
+            .to_json(&n.body, iam_notify::render::document::Fit::Whole),
+    )
+    .unwrap();
     assert_eq!(
         doc["policy"]["notRead"],
         "the policy no longer exists (NoSuchEntity)"
@@ -147,15 +156,37 @@ async fn through(
 
 #[tokio::test]
 async fn the_default_version_is_read_from_iam_and_makes_the_alert_critical() {
-    // One canned answer serves both calls: GetPolicy's version, GetPolicyVersion's document.
-    let server = fake_endpoint(Answer::xml(
-        200,
-        &format!(
-            "<GetPolicyResponse><GetPolicyResult><Policy><DefaultVersionId>v3</DefaultVersionId>\
-             </Policy><PolicyVersion><Document>{}</Document></PolicyVersion></GetPolicyResult></GetPolicyResponse>",
-            urlencoding::encode(ALLOW_ALL)
+    // GetPolicy's default version, GetPolicyVersion's document, as IAM writes them.
+    let server = fake_endpoint_by(by_action(vec![
+        (
+            "GetPolicy",
+            Answer::iam(
+                "GetPolicy",
+                "<Policy><PolicyName>deploy-permissions</PolicyName><DefaultVersionId>v3</DefaultVersionId></Policy>",
+            ),
         ),
-    ))
+        (
+            "GetPolicyVersion",
+            Answer::iam(
+                "GetPolicyVersion",
+                &format!(
+                    "<PolicyVersion><Document>{}</Document><VersionId>v3</VersionId>\
+                     <IsDefaultVersion>true</IsDefaultVersion></PolicyVersion>",
+                    urlencoding::encode(ALLOW_ALL)
+                ),
+            ),
+        ),
+        (
+            "GetRole",
+            Answer::iam(
+                "GetRole",
+                &format!(
+                    "<Role><RoleName>ci-deploy</RoleName><AssumeRolePolicyDocument>{}</AssumeRolePolicyDocument></Role>",
+                    urlencoding::encode(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+                ),
+            ),
+        ),
+    ]))
     .await;
     let config = common::config(false, Default::default());
     let (subject, text, _) = through(&server, &attach(), &config).await;
@@ -180,24 +211,27 @@ async fn every_failure_still_publishes_and_says_why() {
     for (answer, says) in [
         (
             Answer::query_error(403, "AccessDenied"),
-            "AccessDenied: its role needs iam:GetPolicy",
+            "denied: the function may not read it (AccessDenied: its role needs iam:GetPolicy)",
         ),
         (
             Answer::query_error(404, "NoSuchEntity"),
-            "no longer exists (NoSuchEntity)",
+            "not found: it no longer exists (NoSuchEntity)",
         ),
-        (Answer::query_error(400, "Throttling"), "throttling"),
+        (
+            Answer::query_error(400, "Throttling"),
+            "throttled: IAM is throttling the function's calls (Throttling)",
+        ),
         (
             Answer::query_error(500, "ServiceFailure"),
-            "HTTP 500 ServiceFailure",
+            "service error: IAM answered HTTP 500 ServiceFailure",
         ),
         (
-            Answer::xml(200, "<GetPolicyResponse/>"),
-            "without a default version",
+            Answer::iam("GetPolicy", "<Policy><PolicyName>p</PolicyName></Policy>"),
+            "malformed answer: iam:GetPolicy answered without a default version",
         ),
         (
             Answer::silence(Duration::from_secs(10)),
-            "no answer within 2000 ms",
+            "timed out: no answer within 2000 ms",
         ),
     ] {
         let server = fake_endpoint(answer).await;
@@ -318,7 +352,7 @@ async fn the_configured_budget_bounds_the_lookups() {
     assert!(
         shell.publisher.sent()[0]
             .message
-            .contains("what the policy grants: no answer within 300 ms"),
+            .contains("what the policy grants: timed out: no answer within 300 ms"),
         "{}",
         shell.publisher.sent()[0].message
     );

@@ -7,10 +7,11 @@
 
 mod common;
 
-use common::fake::{Answer, fake_endpoint, sdk_config};
+use common::fake::{Answer, by_action, fake_endpoint, fake_endpoint_by, sdk_config};
 use iam_notify::accounts::Accounts;
+use iam_notify::enrich::{BUDGET, Basis, Holders, Read, RoleTrust, Versions};
 use iam_notify::handler::{Shell, handle};
-use iam_notify::policy_lookup::{BUDGET, Basis, Holders, IamPolicies, Read, RoleTrust, Versions};
+use iam_notify::lookups::iam::IamPolicies;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render, render_named};
 use iam_notify::severity::Severity;
@@ -47,7 +48,11 @@ fn rendered(name: &str, read: &Read) -> Notification<'static> {
 }
 
 fn document(n: &Notification<'_>) -> Value {
-    serde_json::from_str(&n.document.to_json(&n.body, true, false)).unwrap()
+    serde_json::from_str(
+        &n.document
+            .to_json(&n.body, iam_notify::render::document::Fit::Whole),
+    )
+    .unwrap()
 }
 
 fn holders() -> Holders {
@@ -301,23 +306,33 @@ proptest! {
 #[tokio::test]
 async fn every_failure_still_publishes_within_the_budget_and_says_why() {
     let config = common::config(false, Default::default());
-    for (answer, says) in [
+    // What each failure says, and how many requests the two lookups made: throttling and
+    // server errors are tried twice (the SDK's retry settings), the rest once.
+    for (answer, says, requests) in [
         (
             Answer::query_error(403, "AccessDenied"),
-            "AccessDenied: its role needs iam:ListPolicyVersions",
+            "denied: the function may not read it (AccessDenied: its role needs iam:ListPolicyVersions)",
+            2,
         ),
         (
             Answer::query_error(404, "NoSuchEntity"),
-            "it no longer exists (NoSuchEntity)",
+            "not found: it no longer exists (NoSuchEntity)",
+            2,
         ),
-        (Answer::query_error(400, "Throttling"), "throttling"),
+        (
+            Answer::query_error(400, "Throttling"),
+            "throttled: IAM is throttling the function's calls (Throttling)",
+            4,
+        ),
         (
             Answer::query_error(503, "ServiceUnavailable"),
-            "HTTP 503 ServiceUnavailable",
+            "service error: IAM answered HTTP 503 ServiceUnavailable",
+            4,
         ),
         (
             Answer::silence(Duration::from_secs(10)),
-            "no answer within 2000 ms",
+            "timed out: no answer within 2000 ms",
+            2,
         ),
     ] {
         let server = fake_endpoint(answer).await;
@@ -345,8 +360,8 @@ async fn every_failure_still_publishes_within_the_budget_and_says_why() {
         assert!(took < BUDGET + Duration::from_millis(500), "{took:?}");
         assert_eq!(
             server.hits(),
-            2,
-            "ListPolicyVersions and ListEntitiesForPolicy, side by side"
+            requests,
+            "ListPolicyVersions and ListEntitiesForPolicy, side by side: {says}"
         );
     }
 }
@@ -380,8 +395,8 @@ async fn a_member_account_is_read_through_its_read_role_or_says_why_not() {
     let text = shell.publisher.sent()[0].message.clone();
     assert!(
         text.contains(
-            "Not looked up:  what changed from the earlier version: the function may not read \
-             account 123456789012 (assuming its iam-notify-central-read role: "
+            "Not looked up:  what changed from the earlier version: denied: the function may not \
+             read account 123456789012 (assuming its iam-notify-central-read role: "
         ),
         "{text}"
     );
@@ -406,19 +421,40 @@ async fn a_member_account_is_read_through_its_read_role_or_says_why_not() {
 
 #[tokio::test]
 async fn iams_answers_become_the_comparison_the_holders_and_the_trust() {
-    // One canned answer serves every call: ListPolicyVersions (v1, v2), GetPolicyVersion (the
-    // allow-all document), ListEntitiesForPolicy (one role, one user) and GetRole.
-    let body = format!(
-        "<R><Versions><member><VersionId>v1</VersionId><IsDefaultVersion>false</IsDefaultVersion>\
-         <CreateDate>2026-01-01T00:00:00Z</CreateDate></member><member><VersionId>v2</VersionId>\
-         <IsDefaultVersion>true</IsDefaultVersion><CreateDate>2026-02-01T00:00:00Z</CreateDate></member>\
-         </Versions><PolicyVersion><Document>{}</Document></PolicyVersion>\
-         <PolicyRoles><member><RoleName>ci-deploy</RoleName></member></PolicyRoles>\
-         <PolicyUsers><member><UserName>alice</UserName></member></PolicyUsers><PolicyGroups/>\
-         <IsTruncated>false</IsTruncated></R>",
-        urlencoding::encode(ALLOW_ALL)
-    );
-    let server = fake_endpoint(Answer::xml(200, &body)).await;
+    // IAM's answers as IAM writes them: ListPolicyVersions (v1, v2), GetPolicyVersion (the
+    // allow-all document), ListEntitiesForPolicy (one role, one user).
+    let server = fake_endpoint_by(by_action(vec![
+        (
+            "ListPolicyVersions",
+            Answer::iam(
+                "ListPolicyVersions",
+                "<Versions><member><VersionId>v1</VersionId><IsDefaultVersion>false</IsDefaultVersion>\
+                 <CreateDate>2026-01-01T00:00:00Z</CreateDate></member><member><VersionId>v2</VersionId>\
+                 <IsDefaultVersion>true</IsDefaultVersion><CreateDate>2026-02-01T00:00:00Z</CreateDate></member>\
+                 </Versions><IsTruncated>false</IsTruncated>",
+            ),
+        ),
+        (
+            "GetPolicyVersion",
+            Answer::iam(
+                "GetPolicyVersion",
+                &format!(
+                    "<PolicyVersion><Document>{}</Document></PolicyVersion>",
+                    urlencoding::encode(ALLOW_ALL)
+                ),
+            ),
+        ),
+        (
+            "ListEntitiesForPolicy",
+            Answer::iam(
+                "ListEntitiesForPolicy",
+                "<PolicyRoles><member><RoleName>ci-deploy</RoleName><RoleId>AROA1</RoleId></member></PolicyRoles>\
+                 <PolicyUsers><member><UserName>alice</UserName><UserId>AIDA1</UserId></member></PolicyUsers>\
+                 <PolicyGroups/><IsTruncated>false</IsTruncated>",
+            ),
+        ),
+    ]))
+    .await;
     let shell = Shell {
         publisher: RecordingPublisher::new(),
         names: (),

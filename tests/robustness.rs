@@ -346,7 +346,7 @@ proptest! {
             for format in [Format::Rich, Format::Classic] {
                 let n = render_payload(&event, format).unwrap();
                 assert_valid(&n, call);
-                for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+                for chat in ChatFormat::ALL {
                     let r = publish_request(&n, chat);
                     prop_assert!(!r.message.contains(&password), "a password leaked");
                     prop_assert!(!r.message.contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"));

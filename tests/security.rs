@@ -32,7 +32,7 @@ async fn every_output(event: &Value) -> String {
         out.push_str(&n.to_text());
         out.push_str(&n.sms);
         out.push_str(&serde_json::to_string(&n).unwrap());
-        for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+        for chat in ChatFormat::ALL {
             out.push_str(&sns_message(&n, chat));
         }
     }
@@ -177,7 +177,7 @@ async fn hidden_characters_are_escaped_and_markdown_is_inert_in_every_format() {
             n.body.lines().all(|l| !l.starts_with("[IAM] forged")),
             "no forged line"
         );
-        for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+        for chat in ChatFormat::ALL {
             let message: Value = serde_json::from_str(&sns_message(&n, chat)).unwrap();
             let machine: Value = serde_json::from_str(message["sqs"].as_str().unwrap()).unwrap();
             let mut strings = Vec::new();
@@ -245,7 +245,7 @@ fn checked_requests(event: &Value) -> Vec<String> {
         if let Err(broken) = invariants::check(&n) {
             panic!("{format:?}: {broken}");
         }
-        for chat in [ChatFormat::None, ChatFormat::AmazonQ] {
+        for chat in ChatFormat::ALL {
             let r = publish_request(&n, chat);
             assert!(r.size() <= 262_144, "{} bytes", r.size());
             texts.push(r.message);

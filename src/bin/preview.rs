@@ -17,7 +17,17 @@ use iam_notify::{Format, Notification, is_sqs_batch, render_batch_in, render_jso
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: preview [--format rich|classic] [--sns [--chat none|amazon-q]]\n               [--organization o-ID] [--account-names ID=NAME,...] FILE... (- reads standard input)\n       preview --list-calls";
+/// How to call it, the formats named as the code names them.
+fn usage() -> String {
+    let formats: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+    let chats: Vec<&str> = ChatFormat::ALL.iter().map(|c| c.name()).collect();
+    format!(
+        "usage: preview [--format {}] [--sns [--chat {}]]\n               [--organization o-ID] \
+         [--account-names ID=NAME,...] FILE... (- reads standard input)\n       preview --list-calls",
+        formats.join("|"),
+        chats.join("|")
+    )
+}
 
 /// A closed standard output (`preview --list-calls | head -5`) ends the program quietly and
 /// successfully, as other command-line tools do; any other write error is reported.
@@ -42,16 +52,16 @@ fn run() -> std::io::Result<ExitCode> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "-h" | "--help" => {
-                writeln!(std::io::stdout(), "{USAGE}")?;
+                writeln!(std::io::stdout(), "{}", usage())?;
                 return Ok(ExitCode::SUCCESS);
             }
             "--list-calls" => return list_calls(),
             "--sns" => sns = true,
-            "--chat" => match choice(&arg, args.next(), CHATS) {
+            "--chat" => match choice(&arg, args.next(), &ChatFormat::ALL.map(|c| (c.name(), c))) {
                 Ok(c) => chat = c,
                 Err(code) => return Ok(code),
             },
-            "--format" => match choice(&arg, args.next(), FORMATS) {
+            "--format" => match choice(&arg, args.next(), &Format::ALL.map(|f| (f.name(), f))) {
                 Ok(f) => format = f,
                 Err(code) => return Ok(code),
             },
@@ -63,12 +73,12 @@ fn run() -> std::io::Result<ExitCode> {
     let accounts = match Accounts::parse(names.as_deref(), organization.as_deref()) {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("preview: {e}\n{USAGE}");
+            eprintln!("preview: {e}\n{}", usage());
             return Ok(ExitCode::from(2));
         }
     };
     if files.is_empty() {
-        eprintln!("{USAGE}");
+        eprintln!("{}", usage());
         return Ok(ExitCode::from(2));
     }
     if sns {
@@ -105,12 +115,6 @@ fn exit_code(failures: usize) -> ExitCode {
     }
 }
 
-const FORMATS: &[(&str, Format)] = &[("rich", Format::Rich), ("classic", Format::Classic)];
-const CHATS: &[(&str, ChatFormat)] = &[
-    ("none", ChatFormat::None),
-    ("amazon-q", ChatFormat::AmazonQ),
-];
-
 /// The option `value` names for `flag`, or the usage error (exit code 2).
 fn choice<T: Copy>(
     flag: &str,
@@ -123,8 +127,9 @@ fn choice<T: Copy>(
     found.map(|(_, v)| *v).ok_or_else(|| {
         let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
         eprintln!(
-            "preview: {flag} takes {}, not {value:?}\n{USAGE}",
-            names.join(" or ")
+            "preview: {flag} takes {}, not {value:?}\n{}",
+            names.join(" or "),
+            usage()
         );
         ExitCode::from(2)
     })

@@ -228,8 +228,9 @@ pub enum Shape {
     DefaultPolicyVersion,
     /// Update/DeleteAccountPasswordPolicy.
     PasswordPolicy(Change),
-    /// A change to the monitor itself or a trail: `verb` the monitor's part X.
-    Monitor(&'static str, monitor::Part),
+    /// A change to the monitor itself or a trail: `verb` the monitor's part X, and what in
+    /// it stops alerts or sends them elsewhere.
+    Monitor(&'static str, monitor::Part, monitor::Mutes),
 }
 
 /// One supported call.
@@ -371,32 +372,32 @@ pub const CALLS: &[Call] = &[
     call("ConsoleLogin", G::RootActivity, Shape::ConsoleSignIn).source("signin.amazonaws.com"),
     // The monitor itself and what feeds it (the tamper rule; on by default). Lambda records
     // its calls with the API version appended, as here; `lookup` also takes other versions.
-    call("DisableRule", G::MonitorTamper, Shape::Monitor("disabled", Part::Rule("name"))).source(EVENTS),
-    call("DeleteRule", G::MonitorTamper, Shape::Monitor("deleted", Part::Rule("name"))).source(EVENTS),
-    call("PutRule", G::MonitorTamper, Shape::Monitor("changed", Part::Rule("name"))).source(EVENTS),
-    call("RemoveTargets", G::MonitorTamper, Shape::Monitor("removed targets from", Part::Rule("rule"))).source(EVENTS),
-    call("PutTargets", G::MonitorTamper, Shape::Monitor("changed the targets of", Part::Rule("rule"))).source(EVENTS),
-    call("UpdateFunctionConfiguration20150331v2", G::MonitorTamper, Shape::Monitor("changed the configuration of", Part::Function)).source(LAMBDA),
-    call("UpdateFunctionCode20150331v2", G::MonitorTamper, Shape::Monitor("replaced the code of", Part::Function)).source(LAMBDA),
-    call("DeleteFunction20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::Function)).source(LAMBDA),
-    call("PutFunctionConcurrency20171031", G::MonitorTamper, Shape::Monitor("limited the concurrency of", Part::Function)).source(LAMBDA),
-    call("PutFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function)).source(LAMBDA),
-    call("UpdateFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function)).source(LAMBDA),
-    call("DeleteFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("removed the retries and failure destination of", Part::Function)).source(LAMBDA),
-    call("Unsubscribe", G::MonitorTamper, Shape::Monitor("removed", Part::Subscription)).source(SNS),
-    call("SetSubscriptionAttributes", G::MonitorTamper, Shape::Monitor("changed", Part::Subscription)).source(SNS),
-    call("DeleteTopic", G::MonitorTamper, Shape::Monitor("deleted", Part::Topic)).source(SNS),
-    call("SetTopicAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Topic)).source(SNS),
-    call("RemovePermission", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Topic)).source(SNS),
-    call("PurgeQueue", G::MonitorTamper, Shape::Monitor("purged", Part::Queue)).source(SQS),
-    call("DeleteQueue", G::MonitorTamper, Shape::Monitor("deleted", Part::Queue)).source(SQS),
-    call("SetQueueAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Queue)).source(SQS),
-    call("UpdateEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("changed", Part::EventSourceMapping)).source(LAMBDA),
-    call("DeleteEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::EventSourceMapping)).source(LAMBDA),
-    call("StopLogging", G::MonitorTamper, Shape::Monitor("stopped", Part::Trail("name"))).source(CLOUDTRAIL),
-    call("DeleteTrail", G::MonitorTamper, Shape::Monitor("deleted", Part::Trail("name"))).source(CLOUDTRAIL),
-    call("UpdateTrail", G::MonitorTamper, Shape::Monitor("changed", Part::Trail("name"))).source(CLOUDTRAIL),
-    call("PutEventSelectors", G::MonitorTamper, Shape::Monitor("changed which events are logged by", Part::Trail("trailName"))).source(CLOUDTRAIL),
+    call("DisableRule", G::MonitorTamper, Shape::Monitor("disabled", Part::Rule("name"), Mutes::Always(RULE_DISABLED))).source(EVENTS),
+    call("DeleteRule", G::MonitorTamper, Shape::Monitor("deleted", Part::Rule("name"), Mutes::No)).source(EVENTS),
+    call("PutRule", G::MonitorTamper, Shape::Monitor("changed", Part::Rule("name"), Mutes::DisabledState)).source(EVENTS),
+    call("RemoveTargets", G::MonitorTamper, Shape::Monitor("removed targets from", Part::Rule("rule"), Mutes::No)).source(EVENTS),
+    call("PutTargets", G::MonitorTamper, Shape::Monitor("changed the targets of", Part::Rule("rule"), Mutes::No)).source(EVENTS),
+    call("UpdateFunctionConfiguration20150331v2", G::MonitorTamper, Shape::Monitor("changed the configuration of", Part::Function, Mutes::Environment)).source(LAMBDA),
+    call("UpdateFunctionCode20150331v2", G::MonitorTamper, Shape::Monitor("replaced the code of", Part::Function, Mutes::No)).source(LAMBDA),
+    call("DeleteFunction20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::Function, Mutes::No)).source(LAMBDA),
+    call("PutFunctionConcurrency20171031", G::MonitorTamper, Shape::Monitor("limited the concurrency of", Part::Function, Mutes::ZeroConcurrency)).source(LAMBDA),
+    call("PutFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function, Mutes::No)).source(LAMBDA),
+    call("UpdateFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function, Mutes::No)).source(LAMBDA),
+    call("DeleteFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("removed the retries and failure destination of", Part::Function, Mutes::No)).source(LAMBDA),
+    call("Unsubscribe", G::MonitorTamper, Shape::Monitor("removed", Part::Subscription, Mutes::No)).source(SNS),
+    call("SetSubscriptionAttributes", G::MonitorTamper, Shape::Monitor("changed", Part::Subscription, Mutes::FilterPolicy)).source(SNS),
+    call("DeleteTopic", G::MonitorTamper, Shape::Monitor("deleted", Part::Topic, Mutes::No)).source(SNS),
+    call("SetTopicAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Topic, Mutes::No)).source(SNS),
+    call("RemovePermission", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Topic, Mutes::No)).source(SNS),
+    call("PurgeQueue", G::MonitorTamper, Shape::Monitor("purged", Part::Queue, Mutes::Always(PURGED))).source(SQS),
+    call("DeleteQueue", G::MonitorTamper, Shape::Monitor("deleted", Part::Queue, Mutes::No)).source(SQS),
+    call("SetQueueAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Queue, Mutes::QueuePolicy)).source(SQS),
+    call("UpdateEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("changed", Part::EventSourceMapping, Mutes::MappingDisabled)).source(LAMBDA),
+    call("DeleteEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::EventSourceMapping, Mutes::Always(MAPPING_DELETED))).source(LAMBDA),
+    call("StopLogging", G::MonitorTamper, Shape::Monitor("stopped", Part::Trail("name"), Mutes::Always(STOPPED_LOGGING))).source(CLOUDTRAIL),
+    call("DeleteTrail", G::MonitorTamper, Shape::Monitor("deleted", Part::Trail("name"), Mutes::No)).source(CLOUDTRAIL),
+    call("UpdateTrail", G::MonitorTamper, Shape::Monitor("changed", Part::Trail("name"), Mutes::No)).source(CLOUDTRAIL),
+    call("PutEventSelectors", G::MonitorTamper, Shape::Monitor("changed which events are logged by", Part::Trail("trailName"), Mutes::EventSelectors)).source(CLOUDTRAIL),
 ];
 
 const EVENTS: &str = "events.amazonaws.com";
@@ -404,7 +405,7 @@ const LAMBDA: &str = "lambda.amazonaws.com";
 const SNS: &str = "sns.amazonaws.com";
 const SQS: &str = "sqs.amazonaws.com";
 const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
-use monitor::Part;
+use monitor::{MAPPING_DELETED, Mutes, PURGED, Part, RULE_DISABLED, STOPPED_LOGGING};
 
 /// A call's name without the API version Lambda appends (`UpdateFunctionCode20150331v2`).
 pub fn unversioned(name: &str) -> &str {
@@ -565,7 +566,7 @@ pub fn resolve(event: &crate::event::Event, call: &Call) -> Target {
         Shape::ConsoleSignIn => sign_in::console_sign_in(&cx),
         Shape::DefaultPolicyVersion => policies::default_policy_version(&cx),
         Shape::PasswordPolicy(change) => account::password_policy(&cx, change),
-        Shape::Monitor(verb, part) => monitor::monitor(&cx, verb, part),
+        Shape::Monitor(verb, part, mutes) => monitor::monitor(&cx, verb, part, mutes),
     }
 }
 

@@ -55,6 +55,38 @@ impl Part {
     }
 }
 
+/// What in a successful change to the monitor stops alerts or sends them elsewhere: data on
+/// the call's row of the table (`Shape::Monitor`), read by [`muting`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mutes {
+    /// Nothing by itself (the change is still said: `monitor-changed`).
+    No,
+    /// Every time, in these words (`{name}`: the part's name).
+    Always(&'static str),
+    /// Environment variables that silence the function or send its alerts elsewhere.
+    Environment,
+    /// A reserved concurrency of 0.
+    ZeroConcurrency,
+    /// A rule put with `state: DISABLED`.
+    DisabledState,
+    /// A subscription given a filter policy.
+    FilterPolicy,
+    /// A trail's event selectors that no longer log write management events.
+    EventSelectors,
+    /// A queue given a new access policy.
+    QueuePolicy,
+    /// An event source mapping disabled.
+    MappingDisabled,
+}
+
+pub const RULE_DISABLED: &str = "rule {name} is disabled: it delivers nothing";
+pub const PURGED: &str = "queue {name} was purged: the IAM events waiting in it for a digest are \
+    gone, their alerts never sent (CloudTrail still has them)";
+pub const MAPPING_DELETED: &str = "event source mapping {name} was deleted: the function no \
+    longer reads the digest queue, and no digest-mode alert is sent";
+pub const STOPPED_LOGGING: &str = "trail {name} stopped logging: if it is the trail that logs \
+    IAM's calls in us-east-1, no IAM change reaches the monitor";
+
 /// The environment variables that silence the function or send its alerts elsewhere.
 /// (Prefixes: `IGNORE_*`, `HEARTBEAT_*`.)
 const MUTING_VARIABLES: &[&str] = &[
@@ -66,7 +98,7 @@ const MUTING_VARIABLES: &[&str] = &[
 ];
 
 /// `verb` the monitor's `part` X.
-pub(super) fn monitor(cx: &Context, verb: &str, part: Part) -> Target {
+pub(super) fn monitor(cx: &Context, verb: &str, part: Part, mutes: Mutes) -> Target {
     let raw = cx.request(part.key());
     // A function or subscription named by ARN reads better by its last part; the ARN stays.
     let name = raw.as_deref().map(|r| match part {
@@ -122,19 +154,18 @@ pub(super) fn monitor(cx: &Context, verb: &str, part: Part) -> Target {
     }
     if !cx.failed {
         t.flags.push(Rule::MonitorChanged);
-        t.findings.extend(muting(cx, &n));
+        t.findings.extend(muting(cx, &n, mutes));
     }
     t
 }
 
-/// What in a successful change stops alerts or sends them elsewhere, each said.
-fn muting(cx: &Context, name: &str) -> Vec<Finding> {
+/// What in a successful change stops alerts or sends them elsewhere (as its row says), said.
+fn muting(cx: &Context, name: &str, mutes: Mutes) -> Option<Finding> {
     let event = cx.event;
-    let call = event.detail.event_name.as_deref().unwrap_or_default();
-    let mut out = Vec::new();
-    let mut muted = |why: String| out.push(Finding::new(Rule::MonitorMuted, why));
-    if call.starts_with("UpdateFunctionConfiguration") {
-        match event
+    let why = match mutes {
+        Mutes::No => return None,
+        Mutes::Always(words) => words.replace("{name}", name),
+        Mutes::Environment => match event
             .request_value("environment")
             .map(|e| e.get("variables"))
         {
@@ -144,96 +175,87 @@ fn muting(cx: &Context, name: &str) -> Vec<Finding> {
                     .map(String::as_str)
                     .filter(|k| MUTING_VARIABLES.iter().any(|m| k.starts_with(m)))
                     .collect();
-                if !named.is_empty() {
-                    muted(format!(
-                        "function {name} now runs with {}: it can stop alerts (DRY_RUN, IGNORE_*) or send them elsewhere",
-                        named.join(", ")
-                    ));
+                if named.is_empty() {
+                    return None;
                 }
+                format!(
+                    "function {name} now runs with {}: it can stop alerts (DRY_RUN, IGNORE_*) or send them elsewhere",
+                    named.join(", ")
+                )
             }
             // CloudTrail may hide the variables: what they are cannot be known from here.
-            Some(_) => muted(format!(
+            Some(_) => format!(
                 "function {name}'s environment variables were replaced (the record hides them): \
                  DRY_RUN or IGNORE_* would stop alerts"
-            )),
-            None => {}
+            ),
+            None => return None,
+        },
+        Mutes::ZeroConcurrency => {
+            let zero = event
+                .request_value("reservedConcurrentExecutions")
+                .and_then(Value::as_u64)
+                == Some(0);
+            if !zero {
+                return None;
+            }
+            format!("function {name} may run 0 copies at once: every alert is throttled")
         }
-    }
-    if call.starts_with("PutFunctionConcurrency")
-        && event
-            .request_value("reservedConcurrentExecutions")
-            .and_then(Value::as_u64)
-            == Some(0)
-    {
-        muted(format!(
-            "function {name} may run 0 copies at once: every alert is throttled"
-        ));
-    }
-    if call == "PutRule"
-        && event
-            .request_value("state")
-            .and_then(scalar_text)
-            .is_some_and(|s| s.eq_ignore_ascii_case("DISABLED"))
-    {
-        muted(format!("rule {name} is now DISABLED: it delivers nothing"));
-    }
-    if call == "DisableRule" {
-        muted(format!("rule {name} is disabled: it delivers nothing"));
-    }
-    if call == "SetSubscriptionAttributes"
-        && event
-            .request("attributeName")
-            .is_some_and(|a| a.starts_with("FilterPolicy"))
-    {
-        muted(format!(
-            "subscription {name} now filters what it receives: alerts that do not match never arrive"
-        ));
-    }
-    if call == "PutEventSelectors" && !logs_management_writes(event) {
-        muted(format!(
-            "trail {name} no longer logs write management events: IAM changes it logged no longer reach the monitor"
-        ));
-    }
-    if call == "PurgeQueue" {
-        muted(format!(
-            "queue {name} was purged: the IAM events waiting in it for a digest are gone, their \
-             alerts never sent (CloudTrail still has them)"
-        ));
-    }
-    if call == "SetQueueAttributes"
-        && event
-            .request_value("attributes")
-            .and_then(Value::as_object)
-            .is_some_and(|a| a.contains_key("Policy"))
-    {
-        muted(format!(
-            "queue {name} has a new access policy: whoever it lets in can take IAM events out \
-             before the function reads them, or queue forged ones"
-        ));
-    }
-    if call.starts_with("DeleteEventSourceMapping") {
-        muted(format!(
-            "event source mapping {name} was deleted: the function no longer reads the digest \
-             queue, and no digest-mode alert is sent"
-        ));
-    }
-    if call.starts_with("UpdateEventSourceMapping")
-        && event
-            .request_value("enabled")
-            .is_some_and(|v| v == &Value::Bool(false) || scalar_text(v).as_deref() == Some("false"))
-    {
-        muted(format!(
-            "event source mapping {name} is disabled: the function no longer reads the digest \
-             queue, and no digest-mode alert is sent"
-        ));
-    }
-    if call == "StopLogging" {
-        muted(format!(
-            "trail {name} stopped logging: if it is the trail that logs IAM's calls in \
-             us-east-1, no IAM change reaches the monitor"
-        ));
-    }
-    out
+        Mutes::DisabledState => {
+            let disabled = event
+                .request_value("state")
+                .and_then(scalar_text)
+                .is_some_and(|s| s.eq_ignore_ascii_case("DISABLED"));
+            if !disabled {
+                return None;
+            }
+            format!("rule {name} is now DISABLED: it delivers nothing")
+        }
+        Mutes::FilterPolicy => {
+            let filtered = event
+                .request("attributeName")
+                .is_some_and(|a| a.starts_with("FilterPolicy"));
+            if !filtered {
+                return None;
+            }
+            format!(
+                "subscription {name} now filters what it receives: alerts that do not match never arrive"
+            )
+        }
+        Mutes::EventSelectors => {
+            if logs_management_writes(event) {
+                return None;
+            }
+            format!(
+                "trail {name} no longer logs write management events: IAM changes it logged no longer reach the monitor"
+            )
+        }
+        Mutes::QueuePolicy => {
+            let policy = event
+                .request_value("attributes")
+                .and_then(Value::as_object)
+                .is_some_and(|a| a.contains_key("Policy"));
+            if !policy {
+                return None;
+            }
+            format!(
+                "queue {name} has a new access policy: whoever it lets in can take IAM events out \
+                 before the function reads them, or queue forged ones"
+            )
+        }
+        Mutes::MappingDisabled => {
+            let disabled = event.request_value("enabled").is_some_and(|v| {
+                v == &Value::Bool(false) || scalar_text(v).as_deref() == Some("false")
+            });
+            if !disabled {
+                return None;
+            }
+            format!(
+                "event source mapping {name} is disabled: the function no longer reads the digest \
+                 queue, and no digest-mode alert is sent"
+            )
+        }
+    };
+    Some(Finding::new(Rule::MonitorMuted, why))
 }
 
 /// Whether a PutEventSelectors request keeps write management events logged: some basic

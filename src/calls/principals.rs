@@ -43,10 +43,10 @@ pub(super) fn principal(cx: &Context, change: Change, kind: Kind) -> Target {
     if let Some(b) = cx.request("permissionsBoundary") {
         t.facts.push(("Permissions boundary", b));
     }
-    if change != Change::Update {
-        if let Some(d) = cx.request("description") {
-            t.facts.push(("Description", d));
-        }
+    if change != Change::Update
+        && let Some(d) = cx.request("description")
+    {
+        t.facts.push(("Description", d));
     }
     t
 }

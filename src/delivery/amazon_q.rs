@@ -2,9 +2,10 @@
 //! custom, client-markdown) with the alert's title, findings and next steps.
 
 use crate::redact::cap;
-use crate::render::text::{cut_utf8, one_line};
+use crate::render::document::Fit;
 use crate::render::{Notification, Outcome};
 use crate::severity::Severity;
+use crate::text::{cut_utf8, one_line};
 use serde_json::{Value, json};
 
 /// Amazon Q renders descriptions up to about 8,000 characters; we stay under that in bytes.
@@ -19,8 +20,10 @@ const FINDINGS_BYTES: usize = 3_000;
 /// The notification, with as much of `text` (the alert's text as this message carries it)
 /// as its description holds. Every value from the record is one line with markdown escaped,
 /// the text sits in a code fence longer than any backtick run inside it, and the description
-/// stays under its cap. `compact` also shortens the other fields (see `message_within`).
-pub fn notification(n: &Notification<'_>, text: &str, compact: bool) -> Value {
+/// stays under its cap. [`Fit::Compact`] also shortens the other fields (see
+/// `message_within`).
+pub fn notification(n: &Notification<'_>, text: &str, fit: Fit) -> Value {
+    let compact = fit == Fit::Compact;
     let emoji = match (n.outcome, n.severity) {
         (Outcome::Denied | Outcome::Failed, _) => ":no_entry:",
         (_, Severity::Critical) => ":rotating_light:",

@@ -5,15 +5,13 @@ pub mod amazon_q;
 
 use crate::redact::{cap, shorten};
 use crate::render::Notification;
-use crate::render::text::{cut_utf8, one_line};
+use crate::render::document::Fit;
+use crate::text::{cut_utf8, one_line};
 use serde::Serialize;
 use serde_json::json;
 use std::borrow::Cow;
 
-/// SNS's message size limit (256 KiB), which message attributes count towards too.
-pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
-/// Room kept for message attributes within SNS's message limit.
-pub const ATTRIBUTE_ROOM: usize = 6_144;
+pub use crate::render::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
 
 /// What sqs, lambda, http and https subscribers receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,6 +22,20 @@ pub enum ChatFormat {
     /// An Amazon Q Developer in chat applications (AWS Chatbot) custom notification, for a
     /// topic mapped to a Slack or Teams channel.
     AmazonQ,
+}
+
+impl ChatFormat {
+    /// Every format, the default first: what `CHAT_FORMAT`, `preview --chat`, the size checks
+    /// and the invariants go through (a format added here reaches them all).
+    pub const ALL: [ChatFormat; 2] = [ChatFormat::None, ChatFormat::AmazonQ];
+
+    /// Its name in `CHAT_FORMAT` and the template's `ChatFormat` parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            ChatFormat::None => "none",
+            ChatFormat::AmazonQ => "amazon-q",
+        }
+    }
 }
 
 /// Exactly what one SNS Publish carries (besides the topic): the request the SNS publisher
@@ -94,13 +106,7 @@ pub fn publish_request(n: &Notification<'_>, chat: ChatFormat) -> PublishRequest
 pub fn whole_size(n: &Notification<'_>, chat: ChatFormat) -> usize {
     let attributes = attributes(n);
     let fixed = n.subject.len() + attributes_size(&attributes);
-    fixed
-        + per_protocol(
-            &n.body,
-            &n.sms,
-            &machine_body(n, chat, &n.body, true, false),
-        )
-        .len()
+    fixed + per_protocol(&n.body, &n.sms, &machine_body(n, chat, &n.body, Fit::Whole)).len()
 }
 
 /// The `MessageStructure=json` message with room kept for the subject and attributes (see
@@ -117,29 +123,28 @@ pub fn sns_message(n: &Notification<'_>, chat: ChatFormat) -> String {
 /// document. Each cut is said in the message.
 fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> String {
     let mut budget = n.body.len();
-    let mut with_document = true;
-    let mut compact = false;
+    let mut fit = Fit::Whole;
     loop {
-        let text = if compact {
+        let text = if fit == Fit::Compact {
             essentials_text(n, budget)
         } else {
             shortened_text(n, budget)
         };
-        let machine = machine_body(n, chat, &text, with_document, compact);
+        let machine = machine_body(n, chat, &text, fit);
         let message = per_protocol(&text, &n.sms, &machine);
-        if message.len() <= limit || (compact && budget == 0) {
+        if message.len() <= limit || (fit == Fit::Compact && budget == 0) {
             return message;
         }
-        if !compact && with_document && n.document.has_policy_document() {
-            with_document = false;
+        if fit == Fit::Whole && n.document.has_policy_document() {
+            fit = Fit::WithoutPolicyDocument;
             continue;
         }
         // Shrink the text in proportion to the overshoot (it appears six times, escaped
         // once or twice), a little more each round so that this ends.
         let scaled = (budget as u128 * limit as u128 * 97 / (message.len() as u128 * 100)) as usize;
         let next = scaled.min(budget.saturating_sub(64));
-        if !compact && next < n.header_len {
-            compact = true;
+        if fit != Fit::Compact && next < n.header_len {
+            fit = Fit::Compact;
             budget = n.essentials.len();
         } else {
             budget = next;
@@ -150,19 +155,12 @@ fn message_within(n: &Notification<'_>, chat: ChatFormat, limit: usize) -> Strin
 /// What sqs, lambda, http and https subscribers receive, carrying `text`: the
 /// `iam-notify/1` document (with or without its policy document, or compacted) or the
 /// Amazon Q notification.
-fn machine_body(
-    n: &Notification<'_>,
-    chat: ChatFormat,
-    text: &str,
-    with_document: bool,
-    compact: bool,
-) -> String {
+fn machine_body(n: &Notification<'_>, chat: ChatFormat, text: &str, fit: Fit) -> String {
     match chat {
-        ChatFormat::None => n.document.to_json(text, with_document, compact),
-        ChatFormat::AmazonQ => serde_json::to_string(&amazon_q::notification(n, text, compact))
-            .expect(
-                "invariant: the Amazon Q notification serialises (string keys, no custom errors)",
-            ),
+        ChatFormat::None => n.document.to_json(text, fit),
+        ChatFormat::AmazonQ => serde_json::to_string(&amazon_q::notification(n, text, fit)).expect(
+            "invariant: the Amazon Q notification serialises (string keys, no custom errors)",
+        ),
     }
 }
 

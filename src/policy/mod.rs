@@ -46,13 +46,13 @@ pub fn decode_text(s: &str) -> Document {
     if let Some(json) = Json::read(s) {
         return Document::Json(json);
     }
-    if s.contains('%') {
-        if let Ok(decoded) = urlencoding::decode(s) {
-            if let Some(json) = Json::read(&decoded) {
-                return Document::Json(json);
-            }
-            return Document::Text(decoded.into_owned());
+    if s.contains('%')
+        && let Ok(decoded) = urlencoding::decode(s)
+    {
+        if let Some(json) = Json::read(&decoded) {
+            return Document::Json(json);
         }
+        return Document::Text(decoded.into_owned());
     }
     Document::Text(s.to_string())
 }
@@ -534,16 +534,17 @@ fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) 
         );
     }
     for p in s.aws_principals.iter().filter(|p| !anyone(p)) {
-        if let Some(account) = principal_account(p) {
-            if Some(account) != own_account && !guarded {
-                out.push_item(
+        if let Some(account) = principal_account(p)
+            && Some(account) != own_account
+            && !guarded
+        {
+            out.push_item(
                     Rule::TrustOtherAccount,
                     account,
                     format!(
                         "account {account} may assume the role with no sts:ExternalId or organization condition"
                     ),
                 );
-            }
         }
     }
 }

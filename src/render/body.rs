@@ -1,16 +1,16 @@
 //! The text body email subscribers read: a sentence, the severity and its findings, one
 //! labelled line per fact, the console links, notes, and the policy document.
 
-use super::text::{
-    cut_utf8, multi_line, one_line, one_line_cow, push_label, push_labelled, push_labelled_parts,
-};
+use super::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
 use super::{Facts, Outcome};
 use crate::calls::Kind;
 use crate::console_url;
-use crate::delivery::{ATTRIBUTE_ROOM, SNS_MAX_MESSAGE_BYTES};
 use crate::policy;
 use crate::redact::{cap, push_capped};
 use crate::severity::Rule;
+use crate::text::{
+    cut_utf8, multi_line, one_line, one_line_cow, push_label, push_labelled, push_labelled_parts,
+};
 use std::borrow::Cow;
 
 /// Our body limit: SNS's, less room for message attributes.
@@ -362,15 +362,15 @@ fn console_lines(f: &Facts, lines: &mut String) {
     } else {
         push_labelled(lines, "Console", link);
     }
-    if let Some(p) = t.policy.as_ref().filter(|_| t.kind != Kind::Policy) {
-        if let Some(arn) = &p.arn {
-            let partition = crate::arn::partition(arn).unwrap_or("aws");
-            push_labelled(
-                lines,
-                "Policy console",
-                &console_url::policy(partition, arn, None),
-            );
-        }
+    if let Some(p) = t.policy.as_ref().filter(|_| t.kind != Kind::Policy)
+        && let Some(arn) = &p.arn
+    {
+        let partition = crate::arn::partition(arn).unwrap_or("aws");
+        push_labelled(
+            lines,
+            "Policy console",
+            &console_url::policy(partition, arn, None),
+        );
     }
 }
 

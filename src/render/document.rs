@@ -1,21 +1,30 @@
 //! The machine-readable alert, schema `iam-notify/1` (README, "Per-protocol delivery"), for
 //! sqs, lambda, http and https subscribers. Stable: fields are only ever added.
 
-use super::text::{one_line, one_line_cow, one_line_owned};
 use super::{Facts, Outcome};
 use crate::actor::user_agent_kind;
 use crate::policy;
 use crate::redact::{shorten, shorten_cow, shorten_cow_opt, shorten_opt};
 use crate::severity::{Finding, Severity};
+use crate::text::{one_line, one_line_cow, one_line_owned};
 use serde::Serialize;
 use std::borrow::Cow;
+
+/// How much of an alert travels, each step smaller than the one before: whole; without its
+/// policy document (`policyDocumentOmitted`); compacted (see [`AlertDocument::compact`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    Whole,
+    WithoutPolicyDocument,
+    Compact,
+}
 
 /// What machines receive: one alert's document, or a digest's.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum Document<'a> {
     Alert(Box<AlertDocument<'a>>),
-    Digest(Box<crate::digest::DigestDocument>),
+    Digest(Box<super::digest_document::DigestDocument>),
 }
 
 impl<'a> Document<'a> {
@@ -60,25 +69,27 @@ impl<'a> Document<'a> {
         matches!(self, Document::Alert(d) if d.policy_document.is_some())
     }
 
-    /// The document as JSON text carrying `text` as its body: whole, without its policy
-    /// document (`with_policy_document` false: then `policyDocumentOmitted`), or compacted
-    /// (see [`AlertDocument::compact`]).
-    pub fn to_json(&self, text: &str, with_policy_document: bool, compact: bool) -> String {
+    /// The document as JSON text carrying `text` as its body, as much of it as `fit` says.
+    pub fn to_json(&self, text: &str, fit: Fit) -> String {
         let carried = match self {
             Document::Alert(d) => {
                 let mut doc = d.as_ref().clone();
                 doc.text = text.to_string();
-                if compact {
-                    doc.compact();
-                } else if !with_policy_document && doc.policy_document.take().is_some() {
-                    doc.policy_document_omitted = Some(true);
+                match fit {
+                    Fit::Whole => {}
+                    Fit::WithoutPolicyDocument => {
+                        if doc.policy_document.take().is_some() {
+                            doc.policy_document_omitted = Some(true);
+                        }
+                    }
+                    Fit::Compact => doc.compact(),
                 }
                 Document::Alert(Box::new(doc))
             }
             Document::Digest(d) => {
                 let mut doc = d.as_ref().clone();
                 doc.text = text.to_string();
-                if compact {
+                if fit == Fit::Compact {
                     doc.compact();
                 }
                 Document::Digest(Box::new(doc))
@@ -411,14 +422,18 @@ mod tests {
             let Document::Alert(d) = &n.document else {
                 panic!("an alert")
             };
-            for (body, keep) in [(d.text.as_str(), true), ("other text", true), ("x", false)] {
+            for (body, fit) in [
+                (d.text.as_str(), Fit::Whole),
+                ("other text", Fit::Whole),
+                ("x", Fit::WithoutPolicyDocument),
+            ] {
                 let mut copy = (**d).clone();
                 copy.text = body.to_string();
-                if !keep && copy.policy_document.take().is_some() {
+                if fit == Fit::WithoutPolicyDocument && copy.policy_document.take().is_some() {
                     copy.policy_document_omitted = Some(true);
                 }
                 assert_eq!(
-                    n.document.to_json(body, keep, false),
+                    n.document.to_json(body, fit),
                     serde_json::to_string(&copy).unwrap(),
                     "{}",
                     path.display()

@@ -5,9 +5,9 @@
 //! masked and bounded here, and everything is escaped where it is shown.
 
 use crate::calls::{self, Target};
-use crate::identity_store::Person;
+use crate::enrich::Person;
+use crate::enrich::{Attached, Basis, Holders, Read, RoleTrust, Versions};
 use crate::policy::{self, DocKind, Document};
-use crate::policy_lookup::{Attached, Basis, Holders, Read, RoleTrust, Versions};
 use crate::severity::Finding;
 use serde::Serialize;
 

@@ -7,11 +7,11 @@
 //! body is cut at a UTF-8 boundary under SNS's message limit ([`body`]).
 
 pub mod body;
+pub mod digest_document;
 pub mod document;
 pub mod looked_up;
 pub mod sms;
 pub mod subject;
-pub mod text;
 
 use crate::accounts::Accounts;
 use crate::actor::{Actor, actor};
@@ -26,6 +26,12 @@ use serde::Serialize;
 pub use body::MAX_BODY_BYTES;
 pub use document::{AlertDocument, Document};
 pub use sms::MAX_SMS_BYTES;
+
+/// SNS's message size limit (256 KiB), which message attributes count towards too.
+pub const SNS_MAX_MESSAGE_BYTES: usize = 262_144;
+/// Room kept for message attributes within SNS's message limit.
+pub const ATTRIBUTE_ROOM: usize = 6_144;
+
 pub use subject::{MAX_SUBJECT_CHARS, sanitize_subject};
 
 /// How the body is written.
@@ -36,6 +42,19 @@ pub enum Format {
     Rich,
     /// The article's InputTransformer sentences, for parity while migrating.
     Classic,
+}
+
+impl Format {
+    /// Every format, the default first (`MESSAGE_FORMAT`, `preview --format`).
+    pub const ALL: [Format; 2] = [Format::Rich, Format::Classic];
+
+    /// Its name in `MESSAGE_FORMAT` and the template's `MessageFormat` parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Rich => "rich",
+            Format::Classic => "classic",
+        }
+    }
 }
 
 /// What became of the call the event records.

@@ -1,7 +1,7 @@
 //! The one-line SMS text.
 
-use super::text::{clean_ascii, ellipsize};
 use super::{Facts, Outcome};
+use crate::text::{clean_ascii, ellipsize};
 
 /// SMS subscribers get one line of at most this many bytes.
 pub const MAX_SMS_BYTES: usize = 140;

@@ -2,9 +2,9 @@
 //! central stack `[IAM <SEVERITY>] <account>: <call> …`), a valid SNS subject whatever the
 //! record holds.
 
-use super::text::{clean_ascii, ellipsize};
 use super::{Facts, Outcome};
 use crate::severity::Severity;
+use crate::text::{clean_ascii, ellipsize};
 
 /// SNS rejects subjects of 100 characters or more ("less than 100 characters").
 pub const MAX_SUBJECT_CHARS: usize = 99;

@@ -59,6 +59,43 @@ impl Answer {
     pub fn after(self, delay: Duration) -> Answer {
         Answer { delay, ..self }
     }
+
+    /// IAM's answer to `action` (a Query API call), `result` inside its `…Result` element, as
+    /// IAM writes it.
+    pub fn iam(action: &str, result: &str) -> Answer {
+        Answer::xml(
+            200,
+            &format!(
+                "<{action}Response xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\">\
+                 <{action}Result>{result}</{action}Result><ResponseMetadata><RequestId>fake\
+                 </RequestId></ResponseMetadata></{action}Response>"
+            ),
+        )
+    }
+}
+
+/// Answers each request by the API action it names (`Action=GetPolicy` in a Query API's body,
+/// `X-Amz-Target: ….DescribeUser` of a JSON API); an action not listed gets a 400 error.
+pub fn by_action(answers: Vec<(&'static str, Answer)>) -> impl Fn(&str) -> Answer + Send + Sync {
+    move |request: &str| {
+        let target = request.lines().find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-amz-target:")
+                .map(|_| l.to_string())
+        });
+        answers
+            .iter()
+            .find(|(action, _)| {
+                let query = request.contains(&format!("Action={action}&"))
+                    || request.ends_with(&format!("Action={action}"));
+                let json = target
+                    .as_deref()
+                    .is_some_and(|t| t.trim_end().ends_with(&format!(".{action}")));
+                query || json
+            })
+            .map(|(_, answer)| answer.clone())
+            .unwrap_or_else(|| Answer::query_error(400, "NotCannedInThisTest"))
+    }
 }
 
 pub struct FakeEndpoint {
@@ -82,6 +119,15 @@ impl Drop for FakeEndpoint {
 
 /// Serves `answer` to every request, on a free loopback port.
 pub async fn fake_endpoint(answer: Answer) -> FakeEndpoint {
+    fake_endpoint_by(move |_| answer.clone()).await
+}
+
+/// Serves what `respond` answers to each request (given its text: head and body), on a free
+/// loopback port.
+pub async fn fake_endpoint_by(
+    respond: impl Fn(&str) -> Answer + Send + Sync + 'static,
+) -> FakeEndpoint {
+    let respond = Arc::new(respond);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let hits = Arc::new(AtomicUsize::new(0));
@@ -91,11 +137,12 @@ pub async fn fake_endpoint(answer: Answer) -> FakeEndpoint {
             let Ok((mut socket, _)) = listener.accept().await else {
                 return;
             };
-            let (counter, answer) = (counter.clone(), answer.clone());
+            let (counter, respond) = (counter.clone(), respond.clone());
             tokio::spawn(async move {
-                if read_request(&mut socket).await.is_none() {
+                let Some(request) = read_request(&mut socket).await else {
                     return;
-                }
+                };
+                let answer = respond(&request);
                 counter.fetch_add(1, Ordering::SeqCst);
                 tokio::time::sleep(answer.delay).await;
                 if answer.silent {
@@ -127,8 +174,8 @@ pub fn refusing_url() -> String {
     format!("http://127.0.0.1:{port}")
 }
 
-/// Reads one HTTP request (headers and a Content-Length body).
-async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<()> {
+/// Reads one HTTP request (headers and a Content-Length body): its text.
+async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<String> {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
@@ -151,7 +198,7 @@ async fn read_request(socket: &mut tokio::net::TcpStream) -> Option<()> {
                 }
                 buf.extend_from_slice(&chunk[..n]);
             }
-            return Some(());
+            return Some(String::from_utf8_lossy(&buf).into_owned());
         }
     }
 }

@@ -75,7 +75,7 @@ pub fn config(dry_run: bool, noise: NoiseRules) -> Config {
         heartbeat: None,
         accounts: Default::default(),
         enrich: true,
-        enrich_budget: iam_notify::policy_lookup::BUDGET,
+        enrich_budget: iam_notify::enrich::BUDGET,
         identity_store: None,
         identity_center_region: None,
     }

@@ -95,3 +95,19 @@ def test_drift_is_caught_when_the_table_gains_a_call_nothing_else_knows(sources)
     assert any("rule policy-monitor watches" in p for p in problems), problems
     assert any("README row policy-monitor" in p for p in problems), problems
     assert any("the root rule always leaves out" in p for p in problems), problems
+
+
+def test_the_templates_format_parameters_are_the_codes_formats():
+    """`MessageFormat` and `ChatFormat` allow exactly the formats the code knows
+    (`Format::ALL`, `ChatFormat::ALL`, as `preview --help` names them), the code's default
+    first."""
+    import re
+    import subprocess
+    usage = subprocess.run(["cargo", "run", "--quiet", "--locked", "--bin", "preview", "--", "--help"],
+                           cwd=ROOT, capture_output=True, text=True, check=True, timeout=900).stdout
+    formats = re.search(r"--format ([a-z|-]+)\]", usage).group(1).split("|")
+    chats = re.search(r"--chat ([a-z|-]+)\]", usage).group(1).split("|")
+    parameters = sam.load_template(ROOT / "template.yaml")["Parameters"]
+    for name, codes in (("MessageFormat", formats), ("ChatFormat", chats)):
+        assert parameters[name]["AllowedValues"] == codes, name
+        assert parameters[name]["Default"] == codes[0], name

@@ -506,7 +506,7 @@ def test_a_members_attached_policy_is_read_through_its_read_role(own_moto, tmp_p
         else:
             # moto's STS lets any role be assumed; the policy is not in that account.
             assert alert.subject.startswith(f"[IAM] {bare}: AttachRolePolicy"), alert.subject
-            assert "Not looked up:  what the policy grants: it no longer exists (NoSuchEntity)" in alert.body
+            assert "Not looked up:  what the policy grants: not found: it no longer exists (NoSuchEntity)" in alert.body
 
 
 def test_the_readme_gives_the_stacksets_commands_the_script_prints():

@@ -1,5 +1,5 @@
 //! Account names from AWS Organizations, for an organization's central stack (shell: the
-//! lookups the function makes, with [`crate::account_alias`]). `organizations:DescribeAccount` answers for the management
+//! lookups the function makes, with [`super::account_alias`]). `organizations:DescribeAccount` answers for the management
 //! account and a delegated administrator; the function asks once per account per execution
 //! environment, within a time budget, and never at the cost of the alert:
 //!
@@ -16,9 +16,9 @@
 //! administrator wrote, held to the same rules as `ACCOUNT_NAMES` (printable, at most 50
 //! characters) and escaped by the renderer like any other field.
 
+use super::{Kind, LookupError, from_sdk};
 use crate::accounts::MAX_NAME_CHARS;
 use crate::publish::{RecordingPublisher, SnsPublisher};
-use crate::signed_call::{self, Call};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Mutex;
@@ -63,7 +63,7 @@ impl<A: AccountDirectory, B: AccountDirectory> AccountDirectory for FirstOf<A, B
     }
 }
 
-/// No directory: no names (a [`crate::handler::Shell`] without account names).
+/// No directory: no names (a `handler::Shell` without account names).
 impl AccountDirectory for () {
     async fn account_name(&self, _account: &str) -> Option<String> {
         None
@@ -77,27 +77,15 @@ impl AccountDirectory for SnsPublisher {
     }
 }
 
-/// The recording fake looks nothing up (put it in a [`crate::handler::Shell`] for tests that do).
+/// The recording fake looks nothing up (put it in a `handler::Shell` for tests that do).
 impl AccountDirectory for RecordingPublisher {
     async fn account_name(&self, _account: &str) -> Option<String> {
         None
     }
 }
 
-/// Why a lookup gave no name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LookupError {
-    /// Not allowed: the central account is not the management account or a delegated
-    /// administrator, or the role lacks `organizations:DescribeAccount`.
-    Denied(String),
-    /// Organizations does not know the account (or this account is in no organization).
-    NotFound(String),
-    /// Throttling, a timeout, a network or service error: worth asking again later.
-    Failed(String),
-}
-
 /// One source of an account's name: the Organizations API (`DescribeAccount`), the member's
-/// alias ([`crate::account_alias`]), or a fake in tests.
+/// alias ([`super::account_alias`]), or a fake in tests.
 pub trait DescribeAccount: Send + Sync {
     /// What the logs call this source.
     fn source(&self) -> &'static str {
@@ -185,13 +173,19 @@ impl<A: DescribeAccount> AccountDirectory for Directory<A> {
                 self.remember(account, name.clone());
                 name
             }
-            Err(LookupError::NotFound(why)) => {
+            Err(LookupError {
+                kind: Kind::NotFound,
+                why,
+            }) => {
                 tracing::info!(account = %account, source = self.api.source(), reason = %cap(&why),
                     "account name: this source has none for the account (remembered)");
                 self.remember(account, None);
                 None
             }
-            Err(LookupError::Denied(why)) => {
+            Err(LookupError {
+                kind: Kind::Denied,
+                why,
+            }) => {
                 self.denied.store(true, Ordering::Relaxed);
                 tracing::warn!(account = %account, source = self.api.source(), reason = %cap(&why),
                     "account names: organizations:DescribeAccount is denied, so alerts show \
@@ -201,7 +195,9 @@ impl<A: DescribeAccount> AccountDirectory for Directory<A> {
                      Not asked again until the function restarts");
                 None
             }
-            Err(LookupError::Failed(why)) => {
+            // Throttling, a timeout, a network, service or malformed answer: worth asking
+            // again later.
+            Err(LookupError { why, .. }) => {
                 self.pause();
                 tracing::warn!(account = %account, source = self.api.source(), reason = %cap(&why),
                     "account name: lookup failed; the alert shows AccountNames or the id \
@@ -228,10 +224,10 @@ fn cap(s: &str) -> String {
     crate::redact::cap(s, 512)
 }
 
-/// The Organizations API: `DescribeAccount`, a JSON 1.1 call ([`crate::signed_call`]) with
-/// the shared configuration's credentials and endpoint (`AWS_ENDPOINT_URL`, the Lambda
-/// role). Two attempts (throttling and server errors are retried; access denied is not), all
-/// within [`BUDGET`].
+/// The Organizations API (aws-sdk-organizations): `DescribeAccount` with the shared
+/// configuration's credentials and endpoint (`AWS_ENDPOINT_URL`, the Lambda role). Two
+/// attempts (throttling and server errors are retried; access denied is not), all within
+/// [`BUDGET`].
 #[derive(Debug, Default)]
 pub struct OrganizationsApi {
     /// The shared configuration, loaded at the first lookup, unless given (tests).
@@ -243,20 +239,10 @@ pub const BUDGET: Duration = Duration::from_millis(1_500);
 
 /// `lookup`, or a failure once [`BUDGET`] has passed (every name source's limit).
 pub async fn within_budget(
-    lookup: impl Future<Output = Result<String, LookupError>>,
+    lookup: impl Future<Output = Result<String, LookupError>> + Send,
 ) -> Result<String, LookupError> {
-    tokio::time::timeout(BUDGET, lookup)
-        .await
-        .unwrap_or_else(|_| {
-            Err(LookupError::Failed(format!(
-                "no answer within {} ms",
-                BUDGET.as_millis()
-            )))
-        })
+    super::within(BUDGET, lookup).await
 }
-
-/// Organizations' endpoint (a global service, served from us-east-1).
-const ORGANIZATIONS_ENDPOINT: &str = "https://organizations.us-east-1.amazonaws.com/";
 
 impl OrganizationsApi {
     pub fn new() -> Self {
@@ -275,75 +261,29 @@ impl OrganizationsApi {
             Some(c) => c,
             None => crate::publish::shared_config().await,
         };
-        let credentials = signed_call::credentials(config)
+        let client = aws_sdk_organizations::Client::from_conf(
+            aws_sdk_organizations::config::Builder::from(config)
+                .retry_config(super::sdk_settings())
+                .build(),
+        );
+        let described = client
+            .describe_account()
+            .account_id(account)
+            .send()
             .await
-            .map_err(LookupError::Failed)?;
-        let body = serde_json::json!({ "AccountId": account }).to_string();
-        let call = Call {
-            endpoint: config.endpoint_url().unwrap_or(ORGANIZATIONS_ENDPOINT),
-            service: "organizations",
-            region: "us-east-1",
-            content_type: "application/x-amz-json-1.1",
-            target: Some("AWSOrganizationsV20161128.DescribeAccount"),
-            body: &body,
-        };
-        let mut last = LookupError::Failed("not asked".into());
-        for attempt in 0..2 {
-            if attempt > 0 {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            let answer = match signed_call::post(call, credentials.clone()).await {
-                Ok(a) => a,
-                Err(e) => {
-                    last = LookupError::Failed(e);
-                    continue;
-                }
-            };
-            match read_answer(&answer) {
-                Err(LookupError::Failed(why)) => last = LookupError::Failed(why),
-                done => return done,
-            }
-        }
-        Err(last)
+            .map_err(|e| {
+                from_sdk(e, |_, a| {
+                    format!("HTTP {} {}: {}", a.status, a.code, a.message)
+                })
+            })?;
+        described
+            .account()
+            .and_then(|a| a.name())
+            .map(String::from)
+            .ok_or_else(|| {
+                LookupError::new(Kind::Malformed, "an answer without the account's name")
+            })
     }
-}
-
-/// `DescribeAccount`'s answer: the account's name, or why not.
-fn read_answer(answer: &signed_call::Answer) -> Result<String, LookupError> {
-    #[derive(serde::Deserialize)]
-    struct Described {
-        #[serde(rename = "Account")]
-        account: Option<Account>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Account {
-        #[serde(rename = "Name")]
-        name: Option<String>,
-    }
-    #[derive(serde::Deserialize, Default)]
-    struct Failure {
-        #[serde(rename = "__type", default)]
-        kind: String,
-        #[serde(alias = "Message", default)]
-        message: String,
-    }
-    if answer.ok() {
-        return serde_json::from_str::<Described>(&answer.body)
-            .ok()
-            .and_then(|d| d.account?.name)
-            .ok_or_else(|| LookupError::Failed("an answer without the account's name".into()));
-    }
-    let failure: Failure = serde_json::from_str(&answer.body).unwrap_or_default();
-    // `__type` may carry a namespace: `com.amazon…#AccessDeniedException`.
-    let kind = failure.kind.rsplit('#').next().unwrap_or_default();
-    let why = format!("HTTP {} {kind}: {}", answer.status, failure.message);
-    Err(match kind {
-        "AccessDeniedException" | "AccessDenied" => LookupError::Denied(why),
-        "AccountNotFoundException" | "AWSOrganizationsNotInUseException" => {
-            LookupError::NotFound(why)
-        }
-        _ => LookupError::Failed(why),
-    })
 }
 
 impl DescribeAccount for OrganizationsApi {
@@ -394,7 +334,7 @@ mod tests {
 
     #[tokio::test]
     async fn denied_stops_asking_unknown_is_remembered_failures_rest_then_ask_again() {
-        let d = directory(Err(LookupError::Denied("AccessDeniedException".into())));
+        let d = directory(Err(LookupError::new(Kind::Denied, "AccessDeniedException")));
         assert_eq!(d.account_name("444455556666").await, None);
         assert_eq!(d.account_name("555566667777").await, None);
         assert_eq!(
@@ -402,8 +342,9 @@ mod tests {
             1,
             "denied: not asked again"
         );
-        let d = directory(Err(LookupError::NotFound(
-            "AccountNotFoundException".into(),
+        let d = directory(Err(LookupError::new(
+            Kind::NotFound,
+            "AccountNotFoundException",
         )));
         d.account_name("444455556666").await;
         d.account_name("444455556666").await;
@@ -412,7 +353,7 @@ mod tests {
             1,
             "unknown: remembered"
         );
-        let d = directory(Err(LookupError::Failed("throttled".into())));
+        let d = directory(Err(LookupError::new(Kind::Throttled, "throttled")));
         d.account_name("444455556666").await;
         d.account_name("555566667777").await;
         assert_eq!(
