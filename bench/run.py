@@ -149,32 +149,27 @@ def main():
         ratio = p[key] / r[key] if better == "lower" else r[key] / p[key]
         print(f"| {label} | {r[key]:.1f} {unit} | {p[key]:.1f} {unit} | {ratio:.1f}× |")
 
-    # Issue 13's targets, from this one run.
+    # The budgets (issue 28: simple code, well within what a user can feel), from this one run.
     whole, count = whole_job_median_us()
     inline = criterion_us("largest-policies", "inline-role-policy-10240")
     managed = criterion_us("largest-policies", "managed-policy-6144")
     scale = {f: criterion_us("input-scaling", str(f)) for f in (1, 10, 100)}
     zip_path = Path(args.zip) if args.zip else ROOT / "target" / "lambda" / "iam-notify" / "bootstrap.zip"
-    # Decimal megabytes (10^6 bytes), the stricter reading of "3 MB".
+    # Decimal megabytes (10^6 bytes), the stricter reading of "4 MB".
     zip_bytes = zip_path.stat().st_size if zip_path.exists() else None
     zip_mb = zip_bytes / 1e6 if zip_bytes else None
-    same_work = p["render_us"] / r["render_us"]
-    init_ratio = p["init_ms"] / r["init_ms"]
     targets = [
-        ("same work as the Python baseline: ≥ 10× faster", f"{same_work:.1f}× ({r['render_us']:.1f} µs vs "
-         f"{p['render_us']:.1f} µs per event)", same_work >= 10),
-        (f"whole job: ≤ 10 µs per event, median over {count} samples", f"{whole:.1f} µs", whole <= 10),
-        ("largest inline policy (10,240 characters): ≤ 100 µs", f"{inline:.0f} µs", inline <= 100),
-        ("largest managed policy (6,144 characters): ≤ 100 µs", f"{managed:.0f} µs", managed <= 100),
+        (f"whole job: ≤ 25 µs per event, median over {count} samples", f"{whole:.1f} µs", whole <= 25),
+        ("largest inline policy (10,240 characters): ≤ 300 µs", f"{inline:.0f} µs", inline <= 300),
+        ("largest managed policy (6,144 characters): ≤ 300 µs", f"{managed:.0f} µs", managed <= 300),
         ("cost linear in input size (1×, 10×, 100×: per-byte cost within 2× of 1×)",
          f"{scale[1]:.0f} / {scale[10]:.0f} / {scale[100]:.0f} µs (×{scale[10] / scale[1]:.1f}, ×{scale[100] / scale[1]:.1f})",
          scale[100] / scale[1] <= 200),
         ("init: ≤ 3 ms median", f"{r['init_ms']:.1f} ms", r["init_ms"] <= 3),
-        ("init: ≥ 80× faster than Python with boto3's SNS client", f"{init_ratio:.1f}×", init_ratio >= 80),
         ("peak RSS over the invocations: ≤ 10 MB", f"{r['rss_mb']:.1f} MB", r["rss_mb"] <= 10),
-        ("arm64 zip (cargo lambda build --release --arm64 --output-format zip): ≤ 3 MB",
+        ("arm64 zip with the SDK crates (cargo lambda build --release --arm64 --output-format zip): ≤ 4 MB",
          f"{zip_mb:.2f} MB ({zip_bytes:,} bytes)" if zip_mb else "not built (make build-lambda)",
-         zip_mb is not None and zip_mb <= 3),
+         zip_mb is not None and zip_mb <= 4),
     ]
     print()
     print("| Target | Measured | Met? |")

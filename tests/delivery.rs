@@ -3,10 +3,10 @@
 
 mod common;
 
+use common::handle;
 use common::sample;
 use iam_notify::config::Config;
 use iam_notify::delivery::{ChatFormat, SNS_MAX_MESSAGE_BYTES, sns_message};
-use iam_notify::handler::handle;
 use iam_notify::noise::NoiseRules;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{Format, MAX_SMS_BYTES};

@@ -4,11 +4,11 @@
 
 mod common;
 
+use common::handle;
 use common::{TOPIC, load, root, sample};
 use iam_notify::config::Config;
 use iam_notify::delivery::{ChatFormat, publish_request};
 use iam_notify::digest::{Change, digest};
-use iam_notify::handler::handle;
 use iam_notify::publish::{PublishError, PublishErrorKind, RecordingPublisher};
 use iam_notify::{Event, Format, render, render_batch};
 use proptest::prelude::*;

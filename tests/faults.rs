@@ -8,9 +8,10 @@ mod common;
 
 use common::TOPIC;
 use common::fake::{Answer, FakeEndpoint, fake_endpoint};
+use common::handle;
 use iam_notify::config::{Config, SdkSettings};
 use iam_notify::delivery::ChatFormat;
-use iam_notify::handler::{HandlerError, handle};
+use iam_notify::handler::HandlerError;
 use iam_notify::publish::{PublishErrorKind, SnsPublisher, with_settings};
 use serde_json::Value;
 use std::time::Duration;

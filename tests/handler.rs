@@ -3,9 +3,9 @@
 
 mod common;
 
+use common::handle;
 use common::{TOPIC, sample};
 use iam_notify::config::Config;
-use iam_notify::handler::handle;
 use iam_notify::publish::{PublishError, PublishErrorKind, RecordingPublisher};
 use serde_json::json;
 
@@ -240,7 +240,7 @@ async fn the_text_of_a_payload_is_handled_as_its_tree() {
     {
         let (tree_publisher, text_publisher) =
             (RecordingPublisher::new(), RecordingPublisher::new());
-        let tree = handle(&payload, &config(false), &tree_publisher).await;
+        let tree = iam_notify::handler::handle(&payload, &config(false), &tree_publisher).await;
         let text = handle_text(&payload.to_string(), &config(false), &text_publisher, None).await;
         assert_eq!(
             format!("{tree:?}"),

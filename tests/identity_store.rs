@@ -7,11 +7,12 @@
 mod common;
 
 use common::fake::{Answer, fake_endpoint, sdk_config};
+use common::handle;
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::enrich::Person;
 use iam_notify::enrich::{BUDGET, Read};
-use iam_notify::handler::{Shell, handle};
+use iam_notify::handler::Shell;
 use iam_notify::lookups::iam::IamPolicies;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render_named};

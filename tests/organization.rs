@@ -4,11 +4,11 @@
 
 mod common;
 
+use common::handle;
 use common::{assert_valid, load, root, sample};
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::delivery::{ChatFormat, publish_request};
-use iam_notify::handler::handle;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{Document, render_in};
 use iam_notify::{Event, Format, render, render_batch_in};

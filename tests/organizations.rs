@@ -7,9 +7,10 @@
 mod common;
 
 use common::fake::{Answer, FakeEndpoint, fake_endpoint, refusing_url, sdk_config};
+use common::handle;
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
-use iam_notify::handler::{Shell, handle};
+use iam_notify::handler::Shell;
 use iam_notify::lookups::account_alias::AliasApi;
 use iam_notify::lookups::organizations::{AccountDirectory, BUDGET, Directory, OrganizationsApi};
 use iam_notify::publish::RecordingPublisher;

@@ -8,10 +8,11 @@
 mod common;
 
 use common::fake::{Answer, FakeEndpoint, by_action, fake_endpoint, fake_endpoint_by, sdk_config};
+use common::handle;
 use iam_notify::accounts::Accounts;
 use iam_notify::config::Config;
 use iam_notify::enrich::{Attached, BUDGET, MAX_BUDGET, Read};
-use iam_notify::handler::{Shell, handle};
+use iam_notify::handler::Shell;
 use iam_notify::lookups::iam::IamPolicies;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::render::{LookedUp, render, render_named};

@@ -5,8 +5,8 @@
 mod common;
 
 use common::config;
+use common::handle;
 use iam_notify::delivery::{ChatFormat, sns_message};
-use iam_notify::handler::handle;
 use iam_notify::publish::RecordingPublisher;
 use iam_notify::{Format, render_payload};
 use serde_json::{Value, json};

@@ -130,3 +130,19 @@ impl LogCapture {
         String::from_utf8(self.buffer.lock().unwrap().clone()).unwrap()
     }
 }
+
+/// The handler as Lambda's runtime calls it in production (`main.rs`): the payload's bytes,
+/// read by `handle_text` (the typed reading; the tree's for anything else), no deadline.
+/// Tests that need the tree path itself call `iam_notify::handler::handle`.
+pub async fn handle<P>(
+    payload: &Value,
+    config: &Config,
+    shell: &P,
+) -> Result<Value, iam_notify::handler::HandlerError>
+where
+    P: iam_notify::publish::Publisher
+        + iam_notify::lookups::organizations::AccountDirectory
+        + iam_notify::lookups::iam::PolicyLookup,
+{
+    iam_notify::handler::handle_text(&payload.to_string(), config, shell, None).await
+}
