@@ -133,165 +133,183 @@ impl Config {
     ///   the role the heartbeat schedule acts as (see [`crate::heartbeat`]).
     /// - `ORGANIZATION_ID` (an organization's central stack: subjects name the account) and
     ///   `ACCOUNT_NAMES` (`<12-digit id>=<name>,…`): see [`Accounts::parse`].
-    /// - `ENRICH` (default true): read from IAM what a change means (see `policy_lookup`).
+    /// - `ENRICH` (default true): read from AWS what a change means (see `lookups`).
     /// - `ENRICH_BUDGET_MS` (default 2000, 100 to 5000): the most the lookups add to an alert.
     /// - `IDENTITY_STORE_ID` (`d-1234567890`, optional) and `IDENTITY_CENTER_REGION`
-    ///   (optional): name the person behind IAM Identity Center sessions (`identity_store`).
+    ///   (optional): name the person behind IAM Identity Center sessions (`enrich`).
     /// - `SNS_MAX_ATTEMPTS` (default 3), `SNS_ATTEMPT_TIMEOUT_MS` (5000),
     ///   `SNS_CONNECT_TIMEOUT_MS` (2000).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
-        let value = |k: &str| {
-            get(k)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
-        let dry_run = match value("DRY_RUN") {
-            None => false,
-            Some(v) if v.eq_ignore_ascii_case("auto") => value("TOPIC_ARN").is_none(),
-            Some(v) => parse_bool(&v).ok_or_else(|| {
-                ConfigError(format!("DRY_RUN must be true, false or auto, not {v:?}"))
-            })?,
-        };
-        let format = one_of(
-            "MESSAGE_FORMAT",
-            value("MESSAGE_FORMAT"),
-            &Format::ALL.map(|f| (f.name(), f)),
-        )?;
-        let chat = one_of(
-            "CHAT_FORMAT",
-            value("CHAT_FORMAT"),
-            &ChatFormat::ALL.map(|c| (c.name(), c)),
-        )?;
-        // A topic given in dry-run is still checked: a typo must not wait for the switch.
-        let topic = value("TOPIC_ARN")
-            .map(|arn| TopicArn::parse(&arn))
-            .transpose()?;
-        let delivery = match topic {
-            _ if dry_run => Delivery::DryRun,
-            Some(topic) => Delivery::Publish(topic),
-            None => {
-                return Err(ConfigError(
-                    "TOPIC_ARN is not set: set it to the SNS topic's ARN \
-                     (arn:aws:sns:us-east-1:123456789012:iam-notify), or set DRY_RUN=true \
-                     to render without publishing"
-                        .into(),
-                ));
-            }
-        };
-        let number = |k: &str, default: u64, min: u64, max: u64| -> Result<u64, ConfigError> {
-            match value(k) {
-                None => Ok(default),
-                Some(v) => v
-                    .parse::<u64>()
-                    .ok()
-                    .filter(|n| (min..=max).contains(n))
-                    .ok_or_else(|| {
-                        ConfigError(format!(
-                            "{k} must be a whole number from {min} to {max}, not {v:?}"
-                        ))
-                    }),
-            }
-        };
-        let flag = |k: &str| -> Result<bool, ConfigError> {
-            match value(k) {
-                None => Ok(false),
-                Some(v) => parse_bool(&v)
-                    .ok_or_else(|| ConfigError(format!("{k} must be true or false, not {v:?}"))),
-            }
-        };
-        let noise = NoiseRules {
-            ignore_principals: value("IGNORE_PRINCIPALS")
-                .map(|v| {
-                    v.split(',')
-                        .map(str::trim)
-                        .filter(|p| !p.is_empty())
-                        .map(String::from)
-                        .collect()
-                })
-                .unwrap_or_default(),
-            ignore_aws_services: flag("IGNORE_AWS_SERVICES")?,
-            ignore_cloudformation: flag("IGNORE_CLOUDFORMATION")?,
-        };
-        let ops_topic = value("OPS_TOPIC_ARN")
-            .map(|arn| TopicArn::parse(&arn))
-            .transpose()
-            .map_err(|e| ConfigError(format!("OPS_TOPIC_ARN: {}", e.0)))?;
-        let heartbeat = match (value("HEARTBEAT_ROLE_ARN"), value("HEARTBEAT_CALLER_ARN")) {
-            (None, None) => None,
-            (Some(role), Some(caller)) => Some(Canary::new(&role, &caller).map_err(|e| {
-                ConfigError(format!("HEARTBEAT_ROLE_ARN/HEARTBEAT_CALLER_ARN: {e}"))
-            })?),
-            _ => {
-                return Err(ConfigError(
-                    "HEARTBEAT_ROLE_ARN and HEARTBEAT_CALLER_ARN go together: set both (the \
-                     canary role and the role its schedule acts as) or neither"
-                        .into(),
-                ));
-            }
-        };
-        let accounts = Accounts::parse(
-            value("ACCOUNT_NAMES").as_deref(),
-            value("ORGANIZATION_ID").as_deref(),
-        )
-        .map_err(ConfigError)?;
-        let enrich = match value("ENRICH") {
-            None => true,
-            Some(v) => parse_bool(&v)
-                .ok_or_else(|| ConfigError(format!("ENRICH must be true or false, not {v:?}")))?,
-        };
-        let identity_store = value("IDENTITY_STORE_ID")
-            .map(|v| {
-                let ok = v.len() <= 64
-                    && (v.starts_with("d-") || v.len() == 36)
-                    && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-                ok.then_some(v.clone()).ok_or_else(|| {
-                    ConfigError(format!(
-                        "IDENTITY_STORE_ID must be an identity store id (d-1234567890), not {v:?}"
-                    ))
-                })
-            })
-            .transpose()?;
-        let identity_center_region = value("IDENTITY_CENTER_REGION")
-            .map(|v| {
-                let ok = v.len() <= 32
-                    && v.contains('-')
-                    && v.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-                ok.then_some(v.clone()).ok_or_else(|| {
-                    ConfigError(format!(
-                        "IDENTITY_CENTER_REGION must be a region (us-east-1), not {v:?}"
-                    ))
-                })
-            })
-            .transpose()?;
-        let enrich_budget = Duration::from_millis(number(
-            "ENRICH_BUDGET_MS",
-            crate::enrich::BUDGET.as_millis() as u64,
-            100,
-            crate::enrich::MAX_BUDGET.as_millis() as u64,
-        )?);
-        let attempts = number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
-        let attempt_ms = number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
-        let connect_ms = number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
+        let env = Env(&get);
+        let attempts = env.number("SNS_MAX_ATTEMPTS", 3, 1, 10)?;
+        let attempt_ms = env.number("SNS_ATTEMPT_TIMEOUT_MS", 5_000, 50, 60_000)?;
+        let connect_ms = env.number("SNS_CONNECT_TIMEOUT_MS", 2_000, 50, 60_000)?;
+        let (identity_store, identity_center_region) = identity_center(&env)?;
         Ok(Config {
-            delivery,
-            format,
-            chat,
+            delivery: delivery(&env)?,
+            format: one_of(
+                "MESSAGE_FORMAT",
+                env.value("MESSAGE_FORMAT"),
+                &Format::ALL.map(|f| (f.name(), f)),
+            )?,
+            chat: one_of(
+                "CHAT_FORMAT",
+                env.value("CHAT_FORMAT"),
+                &ChatFormat::ALL.map(|c| (c.name(), c)),
+            )?,
             sdk: SdkSettings::new(
-                u32::try_from(attempts).unwrap_or(3),
+                u32::try_from(attempts).expect("invariant: SNS_MAX_ATTEMPTS is at most 10"),
                 Duration::from_millis(attempt_ms),
                 Duration::from_millis(connect_ms),
             ),
-            noise,
-            ops_topic,
-            heartbeat,
-            accounts,
-            enrich,
-            enrich_budget,
+            noise: NoiseRules {
+                ignore_principals: env
+                    .value("IGNORE_PRINCIPALS")
+                    .map(|v| {
+                        v.split(',')
+                            .map(str::trim)
+                            .filter(|p| !p.is_empty())
+                            .map(String::from)
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                ignore_aws_services: env.flag("IGNORE_AWS_SERVICES", false)?,
+                ignore_cloudformation: env.flag("IGNORE_CLOUDFORMATION", false)?,
+            },
+            ops_topic: env
+                .value("OPS_TOPIC_ARN")
+                .map(|arn| TopicArn::parse(&arn))
+                .transpose()
+                .map_err(|e| ConfigError(format!("OPS_TOPIC_ARN: {}", e.0)))?,
+            heartbeat: heartbeat(&env)?,
+            accounts: Accounts::parse(
+                env.value("ACCOUNT_NAMES").as_deref(),
+                env.value("ORGANIZATION_ID").as_deref(),
+            )
+            .map_err(ConfigError)?,
+            enrich: env.flag("ENRICH", true)?,
+            enrich_budget: Duration::from_millis(env.number(
+                "ENRICH_BUDGET_MS",
+                crate::enrich::BUDGET.as_millis() as u64,
+                100,
+                crate::enrich::MAX_BUDGET.as_millis() as u64,
+            )?),
             identity_store,
             identity_center_region,
         })
     }
+}
+
+/// The environment as the configuration reads it: values trimmed, empty ones unset.
+struct Env<'g>(&'g dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn value(&self, k: &str) -> Option<String> {
+        (self.0)(k)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A whole number from `min` to `max`, `default` when unset.
+    fn number(&self, k: &str, default: u64, min: u64, max: u64) -> Result<u64, ConfigError> {
+        match self.value(k) {
+            None => Ok(default),
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "{k} must be a whole number from {min} to {max}, not {v:?}"
+                    ))
+                }),
+        }
+    }
+
+    /// true or false (also 1/0, yes/no), `default` when unset.
+    fn flag(&self, k: &str, default: bool) -> Result<bool, ConfigError> {
+        match self.value(k) {
+            None => Ok(default),
+            Some(v) => parse_bool(&v)
+                .ok_or_else(|| ConfigError(format!("{k} must be true or false, not {v:?}"))),
+        }
+    }
+}
+
+/// Where alerts go: `DRY_RUN` (true, false or auto: dry-run unless a topic is set) and
+/// `TOPIC_ARN`, which is checked even in dry-run (a typo must not wait for the switch).
+fn delivery(env: &Env) -> Result<Delivery, ConfigError> {
+    let dry_run = match env.value("DRY_RUN") {
+        None => false,
+        Some(v) if v.eq_ignore_ascii_case("auto") => env.value("TOPIC_ARN").is_none(),
+        Some(v) => parse_bool(&v).ok_or_else(|| {
+            ConfigError(format!("DRY_RUN must be true, false or auto, not {v:?}"))
+        })?,
+    };
+    let topic = env
+        .value("TOPIC_ARN")
+        .map(|arn| TopicArn::parse(&arn))
+        .transpose()?;
+    match topic {
+        _ if dry_run => Ok(Delivery::DryRun),
+        Some(topic) => Ok(Delivery::Publish(topic)),
+        None => Err(ConfigError(
+            "TOPIC_ARN is not set: set it to the SNS topic's ARN \
+             (arn:aws:sns:us-east-1:123456789012:iam-notify), or set DRY_RUN=true \
+             to render without publishing"
+                .into(),
+        )),
+    }
+}
+
+/// The heartbeat's canary: `HEARTBEAT_ROLE_ARN` and `HEARTBEAT_CALLER_ARN`, both or neither.
+fn heartbeat(env: &Env) -> Result<Option<Canary>, ConfigError> {
+    match (
+        env.value("HEARTBEAT_ROLE_ARN"),
+        env.value("HEARTBEAT_CALLER_ARN"),
+    ) {
+        (None, None) => Ok(None),
+        (Some(role), Some(caller)) => Canary::new(&role, &caller)
+            .map(Some)
+            .map_err(|e| ConfigError(format!("HEARTBEAT_ROLE_ARN/HEARTBEAT_CALLER_ARN: {e}"))),
+        _ => Err(ConfigError(
+            "HEARTBEAT_ROLE_ARN and HEARTBEAT_CALLER_ARN go together: set both (the \
+             canary role and the role its schedule acts as) or neither"
+                .into(),
+        )),
+    }
+}
+
+/// `IDENTITY_STORE_ID` and `IDENTITY_CENTER_REGION`, each checked for its shape.
+fn identity_center(env: &Env) -> Result<(Option<String>, Option<String>), ConfigError> {
+    let store = env
+        .value("IDENTITY_STORE_ID")
+        .map(|v| {
+            let ok = v.len() <= 64
+                && (v.starts_with("d-") || v.len() == 36)
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+            ok.then_some(v.clone()).ok_or_else(|| {
+                ConfigError(format!(
+                    "IDENTITY_STORE_ID must be an identity store id (d-1234567890), not {v:?}"
+                ))
+            })
+        })
+        .transpose()?;
+    let region = env
+        .value("IDENTITY_CENTER_REGION")
+        .map(|v| {
+            let ok = v.len() <= 32
+                && v.contains('-')
+                && v.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            ok.then_some(v.clone()).ok_or_else(|| {
+                ConfigError(format!(
+                    "IDENTITY_CENTER_REGION must be a region (us-east-1), not {v:?}"
+                ))
+            })
+        })
+        .transpose()?;
+    Ok((store, region))
 }
 
 /// The option `value` names (case-insensitive), the first one when unset.

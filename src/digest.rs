@@ -182,13 +182,28 @@ fn time_of<'a>(c: &Change<'a>) -> Option<&'a str> {
     c.event.time()
 }
 
-/// The digest listing the first `listed` changes (in group order).
-fn build(
-    first: &Change,
-    changes: &[Change],
-    groups: &[(String, Vec<&Change>)],
-    listed: usize,
-) -> Notification<'static> {
+/// What a digest says of its session as a whole (its header).
+struct Head<'c> {
+    count: usize,
+    severity: Severity,
+    outcome: Outcome,
+    actor: crate::render::document::ActorFields<'static>,
+    first_time: Option<&'c str>,
+    last_time: Option<&'c str>,
+    account: Option<&'c str>,
+    account_name: Option<String>,
+    region: Option<&'c str>,
+    tool: Option<&'static str>,
+    access_key: Option<&'c str>,
+    /// The CloudTrail event history of the session.
+    history: String,
+    label: Option<&'c str>,
+    subject: String,
+    summary: String,
+}
+
+/// The header of the digest of `changes`, `first` the first of them.
+fn head<'c>(first: &Change<'c>, changes: &[Change<'c>]) -> Head<'c> {
     let count = changes.len();
     let severity = changes
         .iter()
@@ -237,25 +252,48 @@ fn build(
         span.map(|s| format!(" in {}", duration(s)))
             .unwrap_or_default()
     );
+    Head {
+        count,
+        severity,
+        outcome,
+        actor,
+        first_time,
+        last_time,
+        account,
+        account_name,
+        region: first.event.region(),
+        tool,
+        access_key,
+        history,
+        label,
+        subject,
+        summary,
+    }
+}
 
-    let mut head = vec![format!("{summary}."), String::new()];
-    head.push(labelled("Severity", &severity.word().to_ascii_uppercase()));
-    head.push(labelled("Changes", &count.to_string()));
+/// The header's lines: what the digest's essentials are.
+fn head_lines(h: &Head) -> String {
+    let mut head = vec![format!("{}.", h.summary), String::new()];
+    head.push(labelled(
+        "Severity",
+        &h.severity.word().to_ascii_uppercase(),
+    ));
+    head.push(labelled("Changes", &h.count.to_string()));
     head.push(labelled(
         "Who",
-        &cap(&actor.description, HEADER_VALUE_BYTES),
+        &cap(&h.actor.description, HEADER_VALUE_BYTES),
     ));
-    if let Some(a) = account {
-        let a = match &account_name {
+    if let Some(a) = h.account {
+        let a = match &h.account_name {
             Some(n) => format!("{a} ({n})"),
             None => a.to_string(),
         };
         head.push(labelled("Account", &cap(&one_line(&a), HEADER_VALUE_BYTES)));
     }
-    if let Some(r) = first.event.region() {
+    if let Some(r) = h.region {
         head.push(labelled("Region", &cap(&one_line(r), HEADER_VALUE_BYTES)));
     }
-    if let (Some(a), Some(b)) = (first_time, last_time) {
+    if let (Some(a), Some(b)) = (h.first_time, h.last_time) {
         let t = |t: &str| cap(&one_line(t), HEADER_VALUE_BYTES);
         let when = if a == b {
             t(a)
@@ -264,10 +302,10 @@ fn build(
         };
         head.push(labelled("Time", &when));
     }
-    if let Some(t) = tool {
+    if let Some(t) = h.tool {
         head.push(labelled("Tool", t));
     }
-    if let Some(k) = access_key {
+    if let Some(k) = h.access_key {
         head.push(labelled(
             "Access key",
             &cap(&one_line(k), HEADER_VALUE_BYTES),
@@ -275,7 +313,7 @@ fn build(
     }
     head.push(labelled(
         "CloudTrail",
-        &cap(&history, 4 * HEADER_VALUE_BYTES),
+        &cap(&h.history, 4 * HEADER_VALUE_BYTES),
     ));
     head.push(String::new());
     head.push(
@@ -283,11 +321,17 @@ fn build(
          on its own."
             .into(),
     );
-    let essentials = head.join("\n");
-    let mut body = essentials.clone();
-    let header_len = body.len();
+    head.join("\n")
+}
 
-    let mut docs = Vec::with_capacity(listed.min(count));
+/// The first `listed` changes (in group order), each resource once, appended to `body`;
+/// their documents.
+fn list_changes(
+    groups: &[(String, Vec<&Change>)],
+    listed: usize,
+    body: &mut String,
+) -> Vec<DigestChange> {
+    let mut docs = Vec::new();
     let mut left = listed;
     for (resource, list) in groups {
         if left == 0 {
@@ -300,30 +344,8 @@ fn build(
             body.push_str(&format!(" ({} changes)", list.len()));
         }
         for c in list.iter().take(shown) {
-            let n = c.notification;
-            body.push_str(&format!(
-                "\n  {:<8} {}  {}: {}\n           {}",
-                n.severity.word().to_ascii_uppercase(),
-                one_line(time_of(c).unwrap_or("(no time recorded)")),
-                one_line(&n.event_name),
-                n.document.summary(),
-                n.link
-            ));
-            for f in n.findings.iter().take(FINDINGS_PER_CHANGE) {
-                body.push_str(&format!(
-                    "\n           - {} [{}: {}]",
-                    cap(&one_line(&f.reason), 512),
-                    f.severity.word(),
-                    f.rule
-                ));
-            }
-            if n.findings.len() > FINDINGS_PER_CHANGE {
-                body.push_str(&format!(
-                    "\n           - ... and {} more findings",
-                    n.findings.len() - FINDINGS_PER_CHANGE
-                ));
-            }
-            if let Document::Alert(d) = &n.document {
+            list_change(c, body);
+            if let Document::Alert(d) = &c.notification.document {
                 docs.push(DigestChange::of(d));
             }
         }
@@ -335,6 +357,49 @@ fn build(
         }
         left -= shown;
     }
+    docs
+}
+
+/// One change's lines: severity, time, call, summary, link, its first findings.
+fn list_change(c: &Change, body: &mut String) {
+    let n = c.notification;
+    body.push_str(&format!(
+        "\n  {:<8} {}  {}: {}\n           {}",
+        n.severity.word().to_ascii_uppercase(),
+        one_line(time_of(c).unwrap_or("(no time recorded)")),
+        one_line(&n.event_name),
+        n.document.summary(),
+        n.link
+    ));
+    for f in n.findings.iter().take(FINDINGS_PER_CHANGE) {
+        body.push_str(&format!(
+            "\n           - {} [{}: {}]",
+            cap(&one_line(&f.reason), 512),
+            f.severity.word(),
+            f.rule
+        ));
+    }
+    if n.findings.len() > FINDINGS_PER_CHANGE {
+        body.push_str(&format!(
+            "\n           - ... and {} more findings",
+            n.findings.len() - FINDINGS_PER_CHANGE
+        ));
+    }
+}
+
+/// The digest listing the first `listed` changes (in group order).
+fn build(
+    first: &Change,
+    changes: &[Change],
+    groups: &[(String, Vec<&Change>)],
+    listed: usize,
+) -> Notification<'static> {
+    let h = head(first, changes);
+    let count = h.count;
+    let essentials = head_lines(&h);
+    let mut body = essentials.clone();
+    let header_len = body.len();
+    let docs = list_changes(groups, listed, &mut body);
     let omitted = count - listed.min(count);
     if omitted > 0 {
         body.push_str(&format!(
@@ -344,40 +409,40 @@ fn build(
     }
     let mut sms = format!(
         "[IAM {}] {count} changes by {}",
-        severity.word().to_ascii_uppercase(),
-        clean_ascii(&actor.name)
+        h.severity.word().to_ascii_uppercase(),
+        clean_ascii(&h.actor.name)
     );
     ellipsize(&mut sms, crate::render::MAX_SMS_BYTES);
     let document = DigestDocument {
         schema: DIGEST_SCHEMA,
-        subject: subject.clone(),
-        summary: one_line(&summary),
-        severity,
+        subject: h.subject.clone(),
+        summary: one_line(&h.summary),
+        severity: h.severity,
         count,
-        actor: actor.clone(),
-        account: account.map(one_line),
-        account_name,
-        first_time: first_time.map(one_line),
-        last_time: last_time.map(one_line),
-        console_url: history.clone(),
+        actor: h.actor.clone(),
+        account: h.account.map(one_line),
+        account_name: h.account_name,
+        first_time: h.first_time.map(one_line),
+        last_time: h.last_time.map(one_line),
+        console_url: h.history.clone(),
         changes: docs,
         changes_omitted: (omitted > 0).then_some(omitted),
         text: body.clone(),
     };
     Notification {
-        subject,
+        subject: h.subject,
         body,
-        link: history,
+        link: h.history,
         event_name: DIGEST_EVENT_NAME.into(),
         event_id: None,
-        outcome,
+        outcome: h.outcome,
         truncated: omitted > 0,
-        severity,
+        severity: h.severity,
         findings: Vec::new(),
         sms,
-        account: account.map(String::from),
-        account_label: label.map(String::from),
-        actor_type: actor.kind.clone(),
+        account: h.account.map(String::from),
+        account_label: h.label.map(String::from),
+        actor_type: h.actor.kind.clone(),
         document: Document::Digest(Box::new(document)),
         ops: false,
         essentials,

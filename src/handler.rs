@@ -393,39 +393,7 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
         tracing::error!(outcome = "rejected", error = %e, "input is not an SQS batch");
         HandlerError::Input(e)
     })?;
-    let mut failed: Vec<String> = Vec::new();
-    // (message id, event) of the records read, in arrival order.
-    let mut events: Vec<(String, Event)> = Vec::new();
-    let mut seen = std::collections::HashSet::new();
-    for (i, record) in batch.records.iter().enumerate() {
-        let id = record
-            .message_id
-            .clone()
-            .unwrap_or_else(|| format!("record-{i}"));
-        let event = match record_event(record.body.as_deref()) {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::error!(
-                    messageId = %cap(&id, 256), outcome = "rejected",
-                    error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES),
-                    "queued message is not an EventBridge event: returned to the queue"
-                );
-                failed.push(id);
-                continue;
-            }
-        };
-        // SQS delivers at least once: a record CloudTrail gave the same event ID is sent once.
-        if let Some(event_id) = event.detail.event_id.as_deref()
-            && !seen.insert(event_id.to_string())
-        {
-            tracing::info!(
-                messageId = %cap(&id, 256), eventID = %event_id, outcome = "duplicate",
-                "the same CloudTrail event twice in one batch: sent once"
-            );
-            continue;
-        }
-        events.push((id, event));
-    }
+    let (events, mut failed) = batch_events(&batch);
     // (message id, event, alert) of the alerts to send, in arrival order.
     let mut alerts: Vec<(&str, &Event, Notification)> = Vec::new();
     for (id, event) in &events {
@@ -489,6 +457,44 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
         .map(|id| json!({"itemIdentifier": id}))
         .collect();
     Ok(json!({"batchItemFailures": failures}))
+}
+
+/// The batch's events, (message id, event) in arrival order, each CloudTrail event once
+/// (SQS delivers at least once); and the ids of the messages that are not events, which go
+/// back to the queue.
+fn batch_events(batch: &SqsEvent) -> (Vec<(String, Event<'_>)>, Vec<String>) {
+    let mut failed: Vec<String> = Vec::new();
+    let mut events: Vec<(String, Event)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, record) in batch.records.iter().enumerate() {
+        let id = record
+            .message_id
+            .clone()
+            .unwrap_or_else(|| format!("record-{i}"));
+        let event = match record_event(record.body.as_deref()) {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::error!(
+                    messageId = %cap(&id, 256), outcome = "rejected",
+                    error = %cap(&e.to_string(), MAX_LOGGED_TEXT_BYTES),
+                    "queued message is not an EventBridge event: returned to the queue"
+                );
+                failed.push(id);
+                continue;
+            }
+        };
+        if let Some(event_id) = event.detail.event_id.as_deref()
+            && !seen.insert(event_id.to_string())
+        {
+            tracing::info!(
+                messageId = %cap(&id, 256), eventID = %event_id, outcome = "duplicate",
+                "the same CloudTrail event twice in one batch: sent once"
+            );
+            continue;
+        }
+        events.push((id, event));
+    }
+    (events, failed)
 }
 
 /// Publishes `n` to `topic` and logs the outcome; `which` names the topic in the log.

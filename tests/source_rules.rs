@@ -3,6 +3,9 @@
 //! - A broken internal invariant is loud: every `.expect(` in production code names the
 //!   invariant (`expect("invariant: …")`), so none stands on input data, where a panic would
 //!   lose the alert (Cargo.toml's lints deny `unwrap`).
+//! - The module graph has no cycle, and every import goes to the module's own layer or one
+//!   above it, as docs/ARCHITECTURE.md's layer table says; that page lists every module.
+//! - No production file of `src/` over 600 lines, no function over 80.
 
 use std::path::{Path, PathBuf};
 
@@ -333,5 +336,48 @@ fn each_module_uses_only_its_own_layer_and_those_above() {
     assert!(
         against.is_empty(),
         "imports against the layers: {against:#?}"
+    );
+}
+
+/// The longest a production file and function of `src/` may be (tests aside).
+const MAX_FILE_LINES: usize = 600;
+const MAX_FN_LINES: usize = 80;
+
+#[test]
+fn files_and_functions_stay_short_enough_to_read() {
+    let mut long = Vec::new();
+    for (path, text) in production_sources() {
+        let lines: Vec<&str> = text.lines().collect();
+        if lines.len() > MAX_FILE_LINES {
+            long.push(format!("{}: {} lines", path.display(), lines.len()));
+        }
+        for (i, line) in lines.iter().enumerate() {
+            let code = line.trim_start();
+            let indent = &line[..line.len() - code.len()];
+            let signature = ["fn ", "pub fn ", "async fn ", "pub async fn ", "const fn "]
+                .iter()
+                .any(|p| code.starts_with(p))
+                || (code.starts_with("pub(")
+                    && (code.contains(") fn ") || code.contains(") async fn ")));
+            if !signature {
+                continue;
+            }
+            // The function ends at the first `}` at its own indentation.
+            let closing = format!("{indent}}}");
+            if let Some(end) = lines[i + 1..].iter().position(|l| *l == closing)
+                && end + 2 > MAX_FN_LINES
+            {
+                long.push(format!(
+                    "{}:{}: a function of {} lines",
+                    path.display(),
+                    i + 1,
+                    end + 2
+                ));
+            }
+        }
+    }
+    assert!(
+        long.is_empty(),
+        "files over {MAX_FILE_LINES} or functions over {MAX_FN_LINES} lines: {long:#?}"
     );
 }

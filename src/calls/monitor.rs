@@ -163,99 +163,82 @@ pub(super) fn monitor(cx: &Context, verb: &str, part: Part, mutes: Mutes) -> Tar
 fn muting(cx: &Context, name: &str, mutes: Mutes) -> Option<Finding> {
     let event = cx.event;
     let why = match mutes {
-        Mutes::No => return None,
-        Mutes::Always(words) => words.replace("{name}", name),
-        Mutes::Environment => match event
-            .request_value("environment")
-            .map(|e| e.get("variables"))
-        {
-            Some(Some(Value::Object(vars))) => {
-                let named: Vec<&str> = vars
-                    .keys()
-                    .map(String::as_str)
-                    .filter(|k| MUTING_VARIABLES.iter().any(|m| k.starts_with(m)))
-                    .collect();
-                if named.is_empty() {
-                    return None;
-                }
+        Mutes::No => None,
+        Mutes::Always(words) => Some(words.replace("{name}", name)),
+        Mutes::Environment => environment(event, name),
+        Mutes::ZeroConcurrency => (event
+            .request_value("reservedConcurrentExecutions")
+            .and_then(Value::as_u64)
+            == Some(0))
+        .then(|| format!("function {name} may run 0 copies at once: every alert is throttled")),
+        Mutes::DisabledState => event
+            .request_value("state")
+            .and_then(scalar_text)
+            .is_some_and(|s| s.eq_ignore_ascii_case("DISABLED"))
+            .then(|| format!("rule {name} is now DISABLED: it delivers nothing")),
+        Mutes::FilterPolicy => event
+            .request("attributeName")
+            .is_some_and(|a| a.starts_with("FilterPolicy"))
+            .then(|| {
+                format!(
+                    "subscription {name} now filters what it receives: alerts that do not match never arrive"
+                )
+            }),
+        Mutes::EventSelectors => (!logs_management_writes(event)).then(|| {
+            format!(
+                "trail {name} no longer logs write management events: IAM changes it logged no longer reach the monitor"
+            )
+        }),
+        Mutes::QueuePolicy => event
+            .request_value("attributes")
+            .and_then(Value::as_object)
+            .is_some_and(|a| a.contains_key("Policy"))
+            .then(|| {
+                format!(
+                    "queue {name} has a new access policy: whoever it lets in can take IAM events out \
+                     before the function reads them, or queue forged ones"
+                )
+            }),
+        Mutes::MappingDisabled => event
+            .request_value("enabled")
+            .is_some_and(|v| v == &Value::Bool(false) || scalar_text(v).as_deref() == Some("false"))
+            .then(|| {
+                format!(
+                    "event source mapping {name} is disabled: the function no longer reads the digest \
+                     queue, and no digest-mode alert is sent"
+                )
+            }),
+    };
+    why.map(|why| Finding::new(Rule::MonitorMuted, why))
+}
+
+/// What a new environment of the function may do: variables that silence it or send its
+/// alerts elsewhere, named (never their values); hidden ones, said to be possible.
+fn environment(event: &crate::event::Event, name: &str) -> Option<String> {
+    match event
+        .request_value("environment")
+        .map(|e| e.get("variables"))
+    {
+        Some(Some(Value::Object(vars))) => {
+            let named: Vec<&str> = vars
+                .keys()
+                .map(String::as_str)
+                .filter(|k| MUTING_VARIABLES.iter().any(|m| k.starts_with(m)))
+                .collect();
+            (!named.is_empty()).then(|| {
                 format!(
                     "function {name} now runs with {}: it can stop alerts (DRY_RUN, IGNORE_*) or send them elsewhere",
                     named.join(", ")
                 )
-            }
-            // CloudTrail may hide the variables: what they are cannot be known from here.
-            Some(_) => format!(
-                "function {name}'s environment variables were replaced (the record hides them): \
-                 DRY_RUN or IGNORE_* would stop alerts"
-            ),
-            None => return None,
-        },
-        Mutes::ZeroConcurrency => {
-            let zero = event
-                .request_value("reservedConcurrentExecutions")
-                .and_then(Value::as_u64)
-                == Some(0);
-            if !zero {
-                return None;
-            }
-            format!("function {name} may run 0 copies at once: every alert is throttled")
+            })
         }
-        Mutes::DisabledState => {
-            let disabled = event
-                .request_value("state")
-                .and_then(scalar_text)
-                .is_some_and(|s| s.eq_ignore_ascii_case("DISABLED"));
-            if !disabled {
-                return None;
-            }
-            format!("rule {name} is now DISABLED: it delivers nothing")
-        }
-        Mutes::FilterPolicy => {
-            let filtered = event
-                .request("attributeName")
-                .is_some_and(|a| a.starts_with("FilterPolicy"));
-            if !filtered {
-                return None;
-            }
-            format!(
-                "subscription {name} now filters what it receives: alerts that do not match never arrive"
-            )
-        }
-        Mutes::EventSelectors => {
-            if logs_management_writes(event) {
-                return None;
-            }
-            format!(
-                "trail {name} no longer logs write management events: IAM changes it logged no longer reach the monitor"
-            )
-        }
-        Mutes::QueuePolicy => {
-            let policy = event
-                .request_value("attributes")
-                .and_then(Value::as_object)
-                .is_some_and(|a| a.contains_key("Policy"));
-            if !policy {
-                return None;
-            }
-            format!(
-                "queue {name} has a new access policy: whoever it lets in can take IAM events out \
-                 before the function reads them, or queue forged ones"
-            )
-        }
-        Mutes::MappingDisabled => {
-            let disabled = event.request_value("enabled").is_some_and(|v| {
-                v == &Value::Bool(false) || scalar_text(v).as_deref() == Some("false")
-            });
-            if !disabled {
-                return None;
-            }
-            format!(
-                "event source mapping {name} is disabled: the function no longer reads the digest \
-                 queue, and no digest-mode alert is sent"
-            )
-        }
-    };
-    Some(Finding::new(Rule::MonitorMuted, why))
+        // CloudTrail may hide the variables: what they are cannot be known from here.
+        Some(_) => Some(format!(
+            "function {name}'s environment variables were replaced (the record hides them): \
+             DRY_RUN or IGNORE_* would stop alerts"
+        )),
+        None => None,
+    }
 }
 
 /// Whether a PutEventSelectors request keeps write management events logged: some basic

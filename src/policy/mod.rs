@@ -402,77 +402,82 @@ fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escal
         out.push(Finding::of(Rule::AllowNotPrincipal));
     }
     for a in &s.actions {
-        // A pattern without wildcards is one action: neither every action nor a service's,
-        // and it matches an action by equality in any case (lower-cased only with wildcards).
-        let literal = !a.contains(['*', '?']);
-        let lower = if literal {
-            Cow::Borrowed(a.as_ref())
+        action_findings(s, a, out, escalation);
+    }
+}
+
+/// What one action pattern `a` of an Allow statement `s` grants that matters.
+fn action_findings(s: &Statement, a: &str, out: &mut Findings, escalation: &mut Escalation) {
+    // A pattern without wildcards is one action: neither every action nor a service's,
+    // and it matches an action by equality in any case (lower-cased only with wildcards).
+    let literal = !a.contains(['*', '?']);
+    let lower = if literal {
+        Cow::Borrowed(a)
+    } else {
+        Cow::Owned(a.to_ascii_lowercase())
+    };
+    let is = |action: &str| {
+        if literal {
+            a.eq_ignore_ascii_case(action)
         } else {
-            Cow::Owned(a.to_ascii_lowercase())
-        };
-        let is = |action: &str| {
-            if literal {
-                a.eq_ignore_ascii_case(action)
-            } else {
-                wildcard::matches(&lower, action)
+            wildcard::matches(&lower, action)
+        }
+    };
+    let all = !literal && is_all_actions(&lower);
+    let service = if all || literal {
+        None
+    } else {
+        service_wide(&lower)
+    };
+    if all && s.on_everything(None) {
+        out.push(Finding::new(
+            Rule::AllowAll,
+            "allows every action (\"*\") on every resource",
+        ));
+    } else if service == Some("iam") && s.on_everything(Some("iam")) {
+        out.push(Finding::new(
+            Rule::AllowIamAll,
+            "allows iam:* on every resource: full control of IAM",
+        ));
+    } else if service.is_some_and(|svc| s.on_everything(Some(svc))) {
+        out.push_item(
+            Rule::AllowServiceAll,
+            a,
+            format!("allows {a} on every resource"),
+        );
+    }
+    // Every action, or every IAM action, is already a critical finding of its own.
+    if all || service == Some("iam") {
+        return;
+    }
+    let pass_role = is("iam:passrole");
+    // Confined to some services by iam:PassedToService, PassRole is not "any role to anything".
+    if pass_role && s.on_every_role() && !s.has_condition_key("iam:PassedToService") {
+        out.push_item(
+            Rule::PassRoleAny,
+            a,
+            format!("allows {a} (iam:PassRole) on every role"),
+        );
+    }
+    escalation.pass_role |= pass_role;
+    escalation.create_function |= is("lambda:createfunction");
+    // Every escalation action is IAM's: a pattern whose literal start rules out `iam:`
+    // (most actions of most policies) matches none of them.
+    let maybe_iam = if literal {
+        a.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("iam:"))
+    } else {
+        may_match_iam(&lower)
+    };
+    if maybe_iam {
+        for e in ESCALATION {
+            if wildcard::matches_ci(&lower, e) {
+                escalation.add(e);
             }
-        };
-        let all = !literal && is_all_actions(&lower);
-        let service = if all || literal {
-            None
-        } else {
-            service_wide(&lower)
-        };
-        if all && s.on_everything(None) {
-            out.push(Finding::new(
-                Rule::AllowAll,
-                "allows every action (\"*\") on every resource",
-            ));
-        } else if service == Some("iam") && s.on_everything(Some("iam")) {
-            out.push(Finding::new(
-                Rule::AllowIamAll,
-                "allows iam:* on every resource: full control of IAM",
-            ));
-        } else if service.is_some_and(|svc| s.on_everything(Some(svc))) {
-            out.push_item(
-                Rule::AllowServiceAll,
-                a,
-                format!("allows {a} on every resource"),
-            );
         }
-        // Every action, or every IAM action, is already a critical finding of its own.
-        if all || service == Some("iam") {
-            continue;
-        }
-        let pass_role = is("iam:passrole");
-        // Confined to some services by iam:PassedToService, PassRole is not "any role to anything".
-        if pass_role && s.on_every_role() && !s.has_condition_key("iam:PassedToService") {
-            out.push_item(
-                Rule::PassRoleAny,
-                a,
-                format!("allows {a} (iam:PassRole) on every role"),
-            );
-        }
-        escalation.pass_role |= pass_role;
-        escalation.create_function |= is("lambda:createfunction");
-        // Every escalation action is IAM's: a pattern whose literal start rules out `iam:`
-        // (most actions of most policies) matches none of them.
-        let maybe_iam = if literal {
-            a.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("iam:"))
-        } else {
-            may_match_iam(&lower)
-        };
-        if maybe_iam {
-            for e in ESCALATION {
-                if wildcard::matches_ci(&lower, e) {
-                    escalation.add(e);
-                }
-            }
-        }
-        // (The cheap test first: the resource test builds canary ARNs.)
-        if is("sts:assumerole") && s.on_everything(Some("iam")) {
-            escalation.add("sts:AssumeRole on *");
-        }
+    }
+    // (The cheap test first: the resource test builds canary ARNs.)
+    if is("sts:assumerole") && s.on_everything(Some("iam")) {
+        escalation.add("sts:AssumeRole on *");
     }
 }
 

@@ -247,6 +247,7 @@ fn severity_lines(f: &Facts, out: &mut String, shown: usize, reason_bytes: usize
 
 /// Action, outcome, resource, policy, the call's own facts, and the record's context.
 fn fact_lines(f: &Facts, lines: &mut String) {
+    what_changed_lines(f, lines);
     let (event, t) = (f.event, &f.target);
     let d = &event.detail;
     // Each value written in parts, straight into the buffer (no string per value).
@@ -254,6 +255,49 @@ fn fact_lines(f: &Facts, lines: &mut String) {
     fn recorded(v: Option<&str>) -> &str {
         v.unwrap_or("(not recorded)")
     }
+    for (label, value) in &t.facts {
+        field(label, &[value]);
+    }
+    let said = &f.said;
+    for (label, value) in [
+        ("Compared with", &said.compared_with),
+        ("Held by", &said.held_by),
+        ("Assumable by", &said.assumable_by),
+    ] {
+        if let Some(value) = value {
+            field(label, &[value]);
+        }
+    }
+    for why in &said.not_looked_up {
+        field("Not looked up", &[why]);
+    }
+    field("Who", &[&f.who.long]);
+    if let Some(person) = &said.person {
+        field("Person", &[person]);
+    }
+    match (event.account(), f.account_name) {
+        (Some(id), Some(name)) => field("Account", &[id, " (", name, ")"]),
+        (id, _) => field("Account", &[recorded(id)]),
+    }
+    field("Region", &[recorded(event.region())]);
+    field("Time", &[recorded(event.time())]);
+    field("Source IP", &[recorded(d.source_ip_address.as_deref())]);
+    match d.user_agent.as_deref() {
+        Some(ua) => field(
+            "User agent",
+            &[ua, " [", crate::actor::user_agent_kind(ua), "]"],
+        ),
+        None => field("User agent", &["(not recorded)"]),
+    }
+    field("Event ID", &[recorded(d.event_id.as_deref())]);
+    field("Request ID", &[recorded(d.request_id.as_deref())]);
+}
+
+/// What changed: the action, its outcome, the resource and the policy.
+fn what_changed_lines(f: &Facts, lines: &mut String) {
+    let (event, t) = (f.event, &f.target);
+    let d = &event.detail;
+    let mut field = |label: &str, parts: &[&str]| push_labelled_parts(lines, label, parts);
     let event_name = d.event_name.as_deref().unwrap_or("(no eventName)");
     let source = d.event_source.as_deref().unwrap_or(&event.source);
     field("Action", &[event_name, " (", source, ")"]);
@@ -305,42 +349,6 @@ fn fact_lines(f: &Facts, lines: &mut String) {
             field("Not looked up", &["what the policy grants: ", why]);
         }
     }
-    for (label, value) in &t.facts {
-        field(label, &[value]);
-    }
-    let said = &f.said;
-    for (label, value) in [
-        ("Compared with", &said.compared_with),
-        ("Held by", &said.held_by),
-        ("Assumable by", &said.assumable_by),
-    ] {
-        if let Some(value) = value {
-            field(label, &[value]);
-        }
-    }
-    for why in &said.not_looked_up {
-        field("Not looked up", &[why]);
-    }
-    field("Who", &[&f.who.long]);
-    if let Some(person) = &said.person {
-        field("Person", &[person]);
-    }
-    match (event.account(), f.account_name) {
-        (Some(id), Some(name)) => field("Account", &[id, " (", name, ")"]),
-        (id, _) => field("Account", &[recorded(id)]),
-    }
-    field("Region", &[recorded(event.region())]);
-    field("Time", &[recorded(event.time())]);
-    field("Source IP", &[recorded(d.source_ip_address.as_deref())]);
-    match d.user_agent.as_deref() {
-        Some(ua) => field(
-            "User agent",
-            &[ua, " [", crate::actor::user_agent_kind(ua), "]"],
-        ),
-        None => field("User agent", &["(not recorded)"]),
-    }
-    field("Event ID", &[recorded(d.event_id.as_deref())]);
-    field("Request ID", &[recorded(d.request_id.as_deref())]);
 }
 
 /// The console link (or the CloudTrail event), and the policy's own page when the alert is

@@ -99,32 +99,10 @@ pub(super) fn apply(t: &mut Target, read: &Read, own_account: Option<&str>) -> A
     if let Some(attached) = &read.attached {
         with_attached_policy(t, attached);
     }
-    let mut previous = None;
-    match &read.versions {
-        Some(Versions::Compared {
-            version,
-            document,
-            against,
-            against_document,
-            basis,
-        }) => {
-            if let (Some(text), None) = (document, &t.document) {
-                t.document = Some(decoded(text, DocKind::Permissions));
-            }
-            said.compared_with = Some(compared_with(version, against, *basis));
-            previous = Some(Previous {
-                version: against.clone(),
-                document: decoded(against_document, DocKind::Permissions).document,
-            });
-        }
-        Some(Versions::Alone { .. }) => {
-            said.compared_with = Some("nothing: the policy has no other version".into())
-        }
-        Some(Versions::NotRead { why }) => said
-            .not_looked_up
-            .push(format!("what changed from the earlier version: {why}")),
-        None => {}
-    }
+    let previous = read
+        .versions
+        .as_ref()
+        .and_then(|v| with_versions(t, v, &mut said));
     if read.inline {
         said.compared_with = Some(
             "nothing: IAM keeps no earlier text of an inline policy (if this one replaced \
@@ -157,13 +135,69 @@ pub(super) fn apply(t: &mut Target, read: &Read, own_account: Option<&str>) -> A
             .push(format!("who holds the policy: {why}")),
         None => {}
     }
-    match &read.person {
-        Some(Person::Found {
+    if let Some(person) = &read.person {
+        with_person(person, &mut said);
+    }
+    match &read.trust {
+        Some(RoleTrust::Read { role, document }) => {
+            let doc = policy::decode_text(document);
+            said.assumable_by = Some(assumable_by(&doc, own_account));
+            findings = trust_findings(role, &doc, own_account);
+        }
+        Some(RoleTrust::NotRead { role, why }) => said.not_looked_up.push(format!(
+            "who may assume role {}: {why}",
+            crate::redact::cap(role, NAME_BYTES)
+        )),
+        None => {}
+    }
+    Applied {
+        previous,
+        said,
+        findings,
+    }
+}
+
+/// What was read about a new version: the version compared with (and the new version's text
+/// when the record does not carry it), said in `said`; the earlier version, to diff.
+fn with_versions(t: &mut Target, versions: &Versions, said: &mut Said) -> Option<Previous> {
+    match versions {
+        Versions::Compared {
+            version,
+            document,
+            against,
+            against_document,
+            basis,
+        } => {
+            if let (Some(text), None) = (document, &t.document) {
+                t.document = Some(decoded(text, DocKind::Permissions));
+            }
+            said.compared_with = Some(compared_with(version, against, *basis));
+            Some(Previous {
+                version: against.clone(),
+                document: decoded(against_document, DocKind::Permissions).document,
+            })
+        }
+        Versions::Alone { .. } => {
+            said.compared_with = Some("nothing: the policy has no other version".into());
+            None
+        }
+        Versions::NotRead { why } => {
+            said.not_looked_up
+                .push(format!("what changed from the earlier version: {why}"));
+            None
+        }
+    }
+}
+
+/// The person behind the session, said in `said` (or why not).
+fn with_person(person: &Person, said: &mut Said) {
+    match person {
+        Person::Found {
             user_id,
             display_name,
             user_name,
             email,
-        }) => {
+        } => {
             let short =
                 |s: &Option<String>| s.as_deref().map(|s| crate::redact::bounded(s, NAME_BYTES));
             let mut about: Vec<String> = Vec::new();
@@ -184,28 +218,10 @@ pub(super) fn apply(t: &mut Target, read: &Read, own_account: Option<&str>) -> A
                 None => id,
             });
         }
-        Some(Person::NotRead { who, why }) => said.not_looked_up.push(format!(
+        Person::NotRead { who, why } => said.not_looked_up.push(format!(
             "the person behind the session ({}): {why}",
             crate::redact::cap(who, NAME_BYTES * 2)
         )),
-        None => {}
-    }
-    match &read.trust {
-        Some(RoleTrust::Read { role, document }) => {
-            let doc = policy::decode_text(document);
-            said.assumable_by = Some(assumable_by(&doc, own_account));
-            findings = trust_findings(role, &doc, own_account);
-        }
-        Some(RoleTrust::NotRead { role, why }) => said.not_looked_up.push(format!(
-            "who may assume role {}: {why}",
-            crate::redact::cap(role, NAME_BYTES)
-        )),
-        None => {}
-    }
-    Applied {
-        previous,
-        said,
-        findings,
     }
 }
 

@@ -232,7 +232,7 @@ pub fn render_named<'e>(
         .as_deref()
         .unwrap_or(&event.detail_type)
         .to_string();
-    let mut f = Facts {
+    let f = Facts {
         event,
         is_iam: call.is_some() || event.is_iam_call(),
         target,
@@ -248,6 +248,13 @@ pub fn render_named<'e>(
         central: accounts.central,
         said,
     };
+    words(f, format, call)
+}
+
+/// The alert's words for its facts: subject, body (rich, or the article's text in classic
+/// format), SMS line and machine document.
+fn words<'e>(mut f: Facts<'e, '_>, format: Format, call: Option<&Call>) -> Notification<'e> {
+    let event = f.event;
     let account_label = subject::account_label(&f);
     let subject = sanitize_subject(&subject::subject(&f, account_label.as_deref()));
     let classic = match (format, call) {
@@ -328,43 +335,7 @@ fn assess(
     }
     out.extend(t.flags.iter().map(|rule| Finding::of(*rule)));
     out.extend(t.findings.iter().cloned());
-    if let Some(p) = t.policy.as_ref().filter(|p| p.is_aws_managed()) {
-        let admin = ADMIN_POLICIES.contains(&p.name.as_str());
-        let broad = BROAD_POLICIES.contains(&p.name.as_str());
-        let detached =
-            call.is_some_and(|c| matches!(c.shape, Shape::Attachment(Direction::Remove, _)));
-        let whom = format!(
-            "{} {}",
-            t.kind.noun(),
-            t.name.as_deref().unwrap_or("(name not recorded)")
-        );
-        match (admin, broad, detached) {
-            // Access went down: said, never rated above the attach.
-            (true, _, true) => out.push(Finding::new(
-                Rule::PrivilegedPolicyDetached,
-                format!(
-                    "{} was detached: {whom} no longer has full control through it",
-                    p.name
-                ),
-            )),
-            (false, true, true) => out.push(Finding::new(
-                Rule::PrivilegedPolicyDetached,
-                format!(
-                    "{} was detached: {whom} no longer has its broad access through it",
-                    p.name
-                ),
-            )),
-            (true, _, false) => out.push(Finding::new(
-                Rule::AdminPolicyAttached,
-                format!("the AWS managed policy {} gives full control", p.name),
-            )),
-            (false, true, false) => out.push(Finding::new(
-                Rule::BroadPolicyAttached,
-                format!("the AWS managed policy {} is broad", p.name),
-            )),
-            _ => {}
-        }
-    }
+    out.extend(managed_policy(call, t));
     if let Some(policy) = quarantine(call, t) {
         let user = t.name.as_deref().unwrap_or("(name not recorded)");
         out.push(Finding::new(
@@ -385,6 +356,46 @@ fn assess(
     out.extend(read_findings);
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
+}
+
+/// What an AWS managed policy attached or detached means, when it is one of the known
+/// administrator or broad ones.
+fn managed_policy(call: Option<&Call>, t: &Target) -> Option<Finding> {
+    let p = t.policy.as_ref().filter(|p| p.is_aws_managed())?;
+    let admin = ADMIN_POLICIES.contains(&p.name.as_str());
+    let broad = BROAD_POLICIES.contains(&p.name.as_str());
+    let detached = call.is_some_and(|c| matches!(c.shape, Shape::Attachment(Direction::Remove, _)));
+    let whom = format!(
+        "{} {}",
+        t.kind.noun(),
+        t.name.as_deref().unwrap_or("(name not recorded)")
+    );
+    match (admin, broad, detached) {
+        // Access went down: said, never rated above the attach.
+        (true, _, true) => Some(Finding::new(
+            Rule::PrivilegedPolicyDetached,
+            format!(
+                "{} was detached: {whom} no longer has full control through it",
+                p.name
+            ),
+        )),
+        (false, true, true) => Some(Finding::new(
+            Rule::PrivilegedPolicyDetached,
+            format!(
+                "{} was detached: {whom} no longer has its broad access through it",
+                p.name
+            ),
+        )),
+        (true, _, false) => Some(Finding::new(
+            Rule::AdminPolicyAttached,
+            format!("the AWS managed policy {} gives full control", p.name),
+        )),
+        (false, true, false) => Some(Finding::new(
+            Rule::BroadPolicyAttached,
+            format!("the AWS managed policy {} is broad", p.name),
+        )),
+        _ => None,
+    }
 }
 
 /// The policies AWS puts on a user whose access key it found exposed.
