@@ -49,16 +49,23 @@ pub fn render(event: &Event<'_>, group: RuleGroup) -> Option<String> {
     let mut out = String::with_capacity(template.len() + 256);
     let mut rest = template;
     while let Some(start) = rest.find('<') {
-        out.push_str(rest.get(..start).unwrap_or_default());
-        let tail = rest.get(start..).unwrap_or_default();
-        match pairs.iter().find(|(p, _)| tail.starts_with(p)) {
-            Some((p, v)) => {
+        let (before, tail) = rest
+            .split_at_checked(start)
+            .expect("invariant: find gives a character boundary");
+        out.push_str(before);
+        match pairs
+            .iter()
+            .find_map(|(p, v)| Some((tail.strip_prefix(p)?, v)))
+        {
+            Some((after, v)) => {
                 out.push_str(v);
-                rest = tail.get(p.len()..).unwrap_or_default();
+                rest = after;
             }
             None => {
                 out.push('<');
-                rest = tail.get(1..).unwrap_or_default();
+                rest = tail
+                    .strip_prefix('<')
+                    .expect("invariant: the tail starts with the '<' found");
             }
         }
     }

@@ -69,7 +69,7 @@ pub fn check_request(n: &Notification<'_>, r: &PublishRequest) -> Result<(), Str
     let text = v
         .get("default")
         .and_then(|t| t.as_str())
-        .unwrap_or_default();
+        .ok_or_else(|| "the default body is not a string".to_string())?;
     let rich = !n.body.starts_with("\"API Call");
     let labels = match n.document {
         Document::Alert(_) => ESSENTIAL_LABELS,

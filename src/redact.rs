@@ -232,10 +232,15 @@ fn masked(s: &str) -> std::borrow::Cow<'_, str> {
         while in_run(end) {
             end += 1;
         }
-        let run = s.get(start..end).unwrap_or_default();
+        let run = s
+            .get(start..end)
+            .expect("invariant: a run of ASCII key characters lies on character boundaries");
         if looks_like_secret_key(run) {
             let buf = out.get_or_insert_with(|| String::with_capacity(s.len()));
-            buf.push_str(s.get(copied..start).unwrap_or_default());
+            buf.push_str(
+                s.get(copied..start)
+                    .expect("invariant: runs are found in order, on character boundaries"),
+            );
             buf.push_str(REDACTED);
             copied = end;
         }
@@ -243,7 +248,10 @@ fn masked(s: &str) -> std::borrow::Cow<'_, str> {
     }
     match out {
         Some(mut buf) => {
-            buf.push_str(s.get(copied..).unwrap_or_default());
+            buf.push_str(
+                s.get(copied..)
+                    .expect("invariant: the last run ends on a character boundary within s"),
+            );
             std::borrow::Cow::Owned(buf)
         }
         None => std::borrow::Cow::Borrowed(s),

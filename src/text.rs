@@ -209,7 +209,10 @@ pub fn cut_utf8(s: &str, max: usize) -> (&str, bool) {
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    (s.get(..end).unwrap_or_default(), true)
+    let kept = s
+        .get(..end)
+        .expect("invariant: end is a character boundary within s");
+    (kept, true)
 }
 
 #[cfg(test)]
