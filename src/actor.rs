@@ -161,8 +161,17 @@ fn assumed_role(u: &UserIdentity) -> (String, String) {
         .and_then(|i| i.user_name.as_deref().map(str::to_string))
         .or_else(|| parts.clone().map(|(r, _)| r));
     let session = parts.map(|(_, s)| s);
+    // An Identity Center session only when the issuer is Identity Center's role (its path),
+    // not a role anyone could name `AWSReservedSSO_…`: its session name would be whatever
+    // the caller chose.
+    let identity_center = u
+        .session_context
+        .as_ref()
+        .and_then(|c| c.session_issuer.as_ref())
+        .and_then(|i| i.arn.as_deref())
+        .is_some_and(crate::arn::is_identity_center_role);
     match (role, session) {
-        (Some(role), Some(session)) if role.starts_with(SSO_ROLE_PREFIX) => (
+        (Some(role), Some(session)) if identity_center && role.starts_with(SSO_ROLE_PREFIX) => (
             session.clone(),
             with_arn(
                 u,
@@ -327,11 +336,27 @@ mod tests {
     fn identity_center_session_shows_the_person() {
         let a = who(json!({"type":"AssumedRole",
             "arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0123abcd/alice@example.com",
-            "sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_Admin_0123abcd"}}}));
+            "sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_Admin_0123abcd",
+                "arn":"arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd"}}}));
         assert_eq!(a.short, "alice@example.com");
         assert!(a.long.starts_with(
             "alice@example.com via AWSReservedSSO_Admin_0123abcd (IAM Identity Center session)"
         ));
+        // A role anyone made with that name, elsewhere: its session name is the caller's
+        // choice, not a person.
+        let lookalike = who(json!({"type":"AssumedRole",
+            "arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0123abcd/ceo@example.com",
+            "sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_Admin_0123abcd",
+                "arn":"arn:aws:iam::1:role/AWSReservedSSO_Admin_0123abcd"}}}));
+        assert_eq!(
+            lookalike.short,
+            "AWSReservedSSO_Admin_0123abcd/ceo@example.com"
+        );
+        assert!(
+            !lookalike.long.contains("Identity Center"),
+            "{}",
+            lookalike.long
+        );
     }
 
     #[test]

@@ -83,6 +83,19 @@ pub fn partition_of_region(region: &str) -> &'static str {
         .map_or("aws", |(_, partition)| partition)
 }
 
+/// Whether `issuer` (a session issuer's ARN) is a role IAM Identity Center made: its path
+/// is `/aws-reserved/sso.amazonaws.com/` (a region may follow) and its name
+/// `AWSReservedSSO_…`. Only Identity Center can create roles on that path; a role named like
+/// one anywhere else is anyone's.
+pub fn is_identity_center_role(issuer: &str) -> bool {
+    Arn::parse(issuer).is_some_and(|a| {
+        a.service == "iam"
+            && a.resource
+                .starts_with("role/aws-reserved/sso.amazonaws.com/")
+            && a.name().is_some_and(|n| n.starts_with("AWSReservedSSO_"))
+    })
+}
+
 /// The name at the end of an ARN's resource part.
 pub fn name(text: &str) -> Option<&str> {
     Arn::parse(text)?.name()
@@ -121,6 +134,24 @@ mod tests {
         assert_eq!(slr.service_linked_role_service(), Some("sso.amazonaws.com"));
         let lookalike = Arn::parse("arn:aws:iam::1:role/AWSServiceRoleForSSO").unwrap();
         assert_eq!(lookalike.service_linked_role_service(), None);
+    }
+
+    #[test]
+    fn identity_center_roles_are_known_by_their_path() {
+        for arn in [
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Admin_0123abcd",
+        ] {
+            assert!(is_identity_center_role(arn), "{arn}");
+        }
+        for arn in [
+            "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123abcd",
+            "arn:aws:iam::111122223333:role/team/AWSReservedSSO_Admin_0123abcd",
+            "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/ci-deploy",
+            "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123abcd/x",
+        ] {
+            assert!(!is_identity_center_role(arn), "{arn}");
+        }
     }
 
     #[test]

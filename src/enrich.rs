@@ -237,7 +237,11 @@ pub fn person_wanted(
         .resource
         .strip_prefix("assumed-role/")?
         .split_once('/')?;
+    let issued_by_identity_center = event
+        .session_issuer_arn()
+        .is_some_and(crate::arn::is_identity_center_role);
     (arn.service == "sts"
+        && issued_by_identity_center
         && role.starts_with("AWSReservedSSO_")
         && !session.is_empty()
         && session.len() <= 128)
@@ -573,7 +577,15 @@ mod tests {
             })
         );
         let sso = identity_event(json!({"type": "AssumedRole",
-            "arn": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123abcd/maria@example.com"}));
+            "arn": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123abcd/maria@example.com",
+            "sessionContext": {"sessionIssuer": {"type": "Role",
+                "arn": "arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_0123abcd"}}}));
+        // A role named like Identity Center's elsewhere: its session name is nobody's.
+        let lookalike = identity_event(json!({"type": "AssumedRole",
+            "arn": "arn:aws:sts::111122223333:assumed-role/AWSReservedSSO_Admin_0123abcd/maria@example.com",
+            "sessionContext": {"sessionIssuer": {"type": "Role",
+                "arn": "arn:aws:iam::111122223333:role/AWSReservedSSO_Admin_0123abcd"}}}));
+        assert_eq!(person_wanted(&lookalike, Some("d-1234567890"), None), None);
         assert_eq!(
             person_wanted(&sso, Some("d-1234567890"), None).map(|q| q.by),
             Some(UserKey::Name("maria@example.com".into()))

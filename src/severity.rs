@@ -75,13 +75,15 @@ rules! {
     AllowAll => "allow-all", Critical,
         "a policy allows Action * on Resource *";
     AllowIamAll => "allow-iam-all", Critical,
-        "a policy allows iam:* on Resource *";
+        "a policy allows every IAM action (iam:*, *, or a NotAction that leaves IAM out of its list) on every IAM resource (*, or every one of an account: arn:aws:iam::111122223333:*)";
     AllowServiceAll => "allow-service-all", Warning,
         "a policy allows <service>:* on Resource *";
     PassRoleAny => "pass-role-any", Critical,
-        "a policy allows iam:PassRole on every role";
+        "a policy allows iam:PassRole on every role of an account or of every account, not pinned to named services by an iam:PassedToService condition";
     AllowNotAction => "allow-not-action", Warning,
         "a policy uses Allow with NotAction or NotResource";
+    NotAnalysed => "not-analysed", Warning,
+        "a policy document of a change that succeeded could not be read (not JSON, a number out of range, a lone surrogate, ...): what it grants is unknown";
     AllowNotPrincipal => "allow-not-principal", Warning,
         "a policy uses Allow with NotPrincipal: every principal not listed is let in";
     PrivilegeEscalation => "privilege-escalation", Warning,

@@ -81,6 +81,16 @@ fn cases() -> Vec<(Rule, Value)> {
             ),
         ),
         (
+            Rule::NotAnalysed,
+            with(
+                sample("PutRolePolicy"),
+                &["detail", "requestParameters", "policyDocument"],
+                json!(
+                    "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": 1e400}]}"
+                ),
+            ),
+        ),
+        (
             Rule::AllowNotPrincipal,
             policy(
                 json!({"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}),

@@ -9,8 +9,13 @@ use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 pub mod diff;
+mod grants;
 mod json;
 mod read;
+mod trust;
+
+use grants::{Escalation, permission_findings};
+use trust::trust_findings;
 
 pub use json::Json;
 
@@ -57,6 +62,19 @@ pub fn decode_text(s: &str) -> Document {
     Document::Text(s.to_string())
 }
 
+/// Why a document cannot be analysed, when it is not JSON: serde_json's reason (a lone
+/// surrogate, a number out of range, text that is no JSON at all), cut to one short line.
+pub fn unreadable(doc: &Document) -> Option<String> {
+    let Document::Text(text) = doc else {
+        return None;
+    };
+    let why = match serde_json::from_str::<Value>(text) {
+        Err(e) => e.to_string(),
+        Ok(_) => "it is not a JSON object".to_string(),
+    };
+    Some(crate::redact::cap(&why, 160))
+}
+
 /// The document as indented text, ready for a plain-text body.
 pub fn pretty(doc: &Document) -> String {
     match doc {
@@ -81,6 +99,8 @@ pub struct Statement<'a> {
     /// `Action`: a string or a list of strings (non-strings in a list are skipped).
     pub actions: Vec<Cow<'a, str>>,
     pub not_action: bool,
+    /// `NotAction`'s list: the statement grants every action none of these matches.
+    pub not_actions: Vec<Cow<'a, str>>,
     /// `Resource`, like `Action`.
     pub resources: Vec<Cow<'a, str>>,
     pub not_resource: bool,
@@ -95,12 +115,56 @@ pub struct Statement<'a> {
     pub has_condition: bool,
     /// The condition keys under every operator, as written.
     pub condition_keys: Vec<Cow<'a, str>>,
+    /// Every condition: operator, key and values.
+    pub conditions: Vec<Condition<'a>>,
+}
+
+/// One condition of a statement: `{"StringLike": {"iam:PassedToService": ["lambda.amazonaws.com"]}}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Condition<'a> {
+    pub operator: Cow<'a, str>,
+    pub key: Cow<'a, str>,
+    pub values: Vec<Cow<'a, str>>,
+}
+
+impl Condition<'_> {
+    /// The operator without its set prefix (`ForAnyValue:`) and `IfExists` suffix,
+    /// and whether it was `ForAllValues:` (true of a request without the key).
+    fn base(&self) -> (&str, bool) {
+        let op = self.operator.as_ref();
+        let for_all = op.starts_with("ForAllValues:");
+        let op = op
+            .strip_prefix("ForAnyValue:")
+            .or_else(|| op.strip_prefix("ForAllValues:"))
+            .unwrap_or(op);
+        (op.strip_suffix("IfExists").unwrap_or(op), for_all)
+    }
+
+    /// The condition holds only for requests whose `key` is one of a few concrete values: a
+    /// positive string operator whose every value names one thing (`StringLike` without a
+    /// wildcard). A negated operator, a wildcard, an empty list, `ForAllValues` (true when
+    /// the key is absent) or any other operator does not pin it.
+    pub fn pins(&self, key: &str) -> bool {
+        if !self.key.eq_ignore_ascii_case(key) || self.values.is_empty() {
+            return false;
+        }
+        let (op, for_all) = self.base();
+        let concrete = |v: &Cow<'_, str>| !v.is_empty() && !v.contains(['*', '?']);
+        !for_all
+            && match op {
+                "StringEquals" | "StringEqualsIgnoreCase" | "ArnEquals" => true,
+                "StringLike" | "ArnLike" => self.values.iter().all(concrete),
+                _ => false,
+            }
+    }
 }
 
 impl Statement<'_> {
-    /// The statement applies to every resource of `service` (every service for `None`): a
-    /// resource pattern that matches all of them counts as `"*"` (`arn:*:*:*:*:*`,
-    /// `arn:aws:iam::*:*`, `*:*`), and so does `NotResource`.
+    /// The statement applies to every resource of `service` (every service for `None`) in
+    /// some account: a resource pattern that matches all of them counts as `"*"`
+    /// (`arn:*:*:*:*:*`, `arn:aws:iam::*:*`, `*:*`, and `arn:aws:iam::111122223333:*`: every
+    /// IAM resource of that account is every one the policy's holder can reach there), and
+    /// so does `NotResource`.
     fn on_everything(&self, service: Option<&str>) -> bool {
         self.not_resource
             || self
@@ -109,14 +173,18 @@ impl Statement<'_> {
                 .any(|r| covers_every_resource(r, service))
     }
 
-    /// The statement applies to every IAM role (`arn:aws:iam::*:role/*` included).
+    /// The statement applies to every IAM role of some account (`arn:aws:iam::*:role/*` and
+    /// `arn:aws:iam::111122223333:role/*` included).
     fn on_every_role(&self) -> bool {
         self.not_resource
             || self.resources.iter().any(|r| {
-                matches_every_canary(r, |p| {
+                matches_every_canary(r, |p, account| {
                     vec![
-                        format!("arn:{p}:iam::123456789012:role/a"),
-                        format!("arn:{p}:iam::210987654321:role/path/b"),
+                        format!("arn:{p}:iam::{}:role/a", account.unwrap_or("123456789012")),
+                        format!(
+                            "arn:{p}:iam::{}:role/path/b",
+                            account.unwrap_or("210987654321")
+                        ),
                     ]
                 })
             })
@@ -130,116 +198,72 @@ impl Statement<'_> {
 }
 
 /// Resources of every shape a service's ARNs take in one partition (IAM's have no region,
-/// S3 buckets no region and no account): a pattern matching all of them matches every
-/// resource of the service there.
-fn canary_resources(partition: &str, service: &str) -> Vec<String> {
+/// S3 buckets no region and no account), in `account` when a pattern names one, else in
+/// two: a pattern matching all of them matches every resource of the service there.
+fn canary_resources(partition: &str, service: &str, account: Option<&str>) -> Vec<String> {
     let p = partition;
+    let (one, two) = (
+        account.unwrap_or("123456789012"),
+        account.unwrap_or("210987654321"),
+    );
     match service {
         "iam" => vec![
-            format!("arn:{p}:iam::123456789012:role/a"),
-            format!("arn:{p}:iam::210987654321:user/x/y"),
-            format!("arn:{p}:iam::111122223333:policy/p"),
+            format!("arn:{p}:iam::{one}:role/a"),
+            format!("arn:{p}:iam::{two}:user/x/y"),
+            format!("arn:{p}:iam::{one}:policy/p"),
         ],
         "s3" => vec![
             format!("arn:{p}:s3:::bucket"),
             format!("arn:{p}:s3:::bucket/key/x"),
         ],
         s => vec![
-            format!("arn:{p}:{s}:us-east-1:123456789012:thing/a"),
-            format!("arn:{p}:{s}:eu-west-3:111122223333:x:y/z"),
+            format!("arn:{p}:{s}:us-east-1:{one}:thing/a"),
+            format!("arn:{p}:{s}:eu-west-3:{two}:x:y/z"),
         ],
     }
 }
 
 /// `pattern` (a `Resource` element) matches every resource of `service` (of every service
-/// for `None`) in some partition.
+/// for `None`) in some partition and account.
 pub fn covers_every_resource(pattern: &str, service: Option<&str>) -> bool {
     let services: &[&str] = match service {
         Some(s) => &[s][..],
         None => &["s3", "iam", "ec2", "lambda"],
     };
-    matches_every_canary(pattern, |partition| {
+    matches_every_canary(pattern, |partition, account| {
         services
             .iter()
-            .flat_map(|s| canary_resources(partition, s))
+            .flat_map(|s| canary_resources(partition, s, account))
             .collect()
     })
 }
 
 /// `pattern` is `*`, or a wildcard pattern matching every ARN `canaries` gives for some
-/// partition.
-fn matches_every_canary(pattern: &str, canaries: impl Fn(&str) -> Vec<String>) -> bool {
+/// partition, in the account the pattern names (a 12-digit id) or in any.
+fn matches_every_canary(
+    pattern: &str,
+    canaries: impl Fn(&str, Option<&str>) -> Vec<String>,
+) -> bool {
     if pattern == "*" {
         return true;
     }
     if !pattern.contains('*') {
         return false;
     }
+    let account = Arn::parse(pattern)
+        .map(|a| a.account)
+        .filter(|a| is_account_id(a));
     ["aws", "aws-cn", "aws-us-gov"].iter().any(|partition| {
-        canaries(partition)
+        canaries(partition, account)
             .iter()
             .all(|arn| wildcard::matches(pattern, arn))
     })
-}
-
-/// Every action of every service (`*`, `*:*`), for a lower-cased action pattern.
-fn is_all_actions(lower: &str) -> bool {
-    ["s3:getobject", "iam:createuser", "ec2:runinstances", "zz:x"]
-        .iter()
-        .all(|a| wildcard::matches(lower, a))
-}
-
-/// The service every action of which a lower-cased pattern matches (`iam:*` → `iam`).
-fn service_wide(lower: &str) -> Option<&str> {
-    let (service, _) = lower.split_once(':')?;
-    if service.is_empty() || service.contains(['*', '?']) {
-        return None;
-    }
-    ["a", "list", "createsomething", "zzzz"]
-        .iter()
-        .all(|a| wildcard::matches(lower, &format!("{service}:{a}")))
-        .then_some(service)
 }
 
 /// The statements of a document: `Statement` as a list or a single object.
 pub fn statements(doc: &Json) -> Vec<Statement<'_>> {
     read::statements(doc.tree())
 }
-
-/// Whether a lower-cased action pattern can match some `iam:` action: its text before the
-/// first wildcard is a prefix of `iam:`, or starts with it.
-fn may_match_iam(lower: &str) -> bool {
-    let literal = lower.split(['*', '?']).next().unwrap_or_default();
-    "iam:".starts_with(literal) || literal.starts_with("iam:")
-}
-
-/// Actions that let their holder raise its own privileges (matched with IAM's wildcards).
-/// (All of IAM: see [`may_match_iam`].)
-const ESCALATION: &[&str] = &[
-    "iam:CreatePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:AttachRolePolicy",
-    "iam:AttachUserPolicy",
-    "iam:AttachGroupPolicy",
-    "iam:PutRolePolicy",
-    "iam:PutUserPolicy",
-    "iam:PutGroupPolicy",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:CreateAccessKey",
-    "iam:CreateLoginProfile",
-    "iam:UpdateLoginProfile",
-    "iam:AddUserToGroup",
-    "iam:DeleteRolePermissionsBoundary",
-    "iam:DeleteUserPermissionsBoundary",
-];
-
-/// Conditions that keep another account's trust to a known caller.
-const TRUST_GUARDS: &[&str] = &[
-    "sts:externalid",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:sourceorgid",
-];
 
 /// Findings of one rule beyond this many are said in one grouped finding.
 pub const GROUP_AFTER: usize = 5;
@@ -249,7 +273,7 @@ const GROUP_NAMES: usize = 10;
 /// Findings without repeats (same rule, same reason), in the order first seen; rules with
 /// many findings (one per action or per account) are grouped into one. Linear in the input.
 #[derive(Default)]
-struct Findings {
+pub(super) struct Findings {
     out: Vec<Finding>,
     seen: HashSet<(Rule, String)>,
     /// The items (actions, accounts) of the groupable rules, in order.
@@ -352,206 +376,6 @@ pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec
         }
     }
     out.finish()
-}
-
-/// Escalation paths seen across a document's statements.
-#[derive(Default)]
-struct Escalation {
-    paths: Vec<String>,
-    pass_role: bool,
-    create_function: bool,
-}
-
-impl Escalation {
-    fn add(&mut self, path: &str) {
-        if !self.paths.iter().any(|x| x == path) {
-            self.paths.push(path.to_string());
-        }
-    }
-
-    fn finding(mut self) -> Option<Finding> {
-        if self.pass_role
-            && self.create_function
-            && !self.paths.iter().any(|x| x.starts_with("lambda"))
-        {
-            self.paths
-                .push("lambda:CreateFunction with iam:PassRole".into());
-        }
-        (!self.paths.is_empty()).then(|| {
-            Finding::new(
-                Rule::PrivilegeEscalation,
-                format!(
-                    "grants privilege escalation paths: {}",
-                    self.paths.join(", ")
-                ),
-            )
-        })
-    }
-}
-
-/// What one Allow statement of a permissions policy grants that matters. Actions match
-/// case-insensitively, as IAM matches them.
-fn permission_findings(s: &Statement, out: &mut Findings, escalation: &mut Escalation) {
-    if s.not_action || s.not_resource {
-        out.push(Finding::new(
-            Rule::AllowNotAction,
-            "Allow with NotAction/NotResource grants everything not listed",
-        ));
-    }
-    if s.not_principal {
-        out.push(Finding::of(Rule::AllowNotPrincipal));
-    }
-    for a in &s.actions {
-        action_findings(s, a, out, escalation);
-    }
-}
-
-/// What one action pattern `a` of an Allow statement `s` grants that matters.
-fn action_findings(s: &Statement, a: &str, out: &mut Findings, escalation: &mut Escalation) {
-    // A pattern without wildcards is one action: neither every action nor a service's,
-    // and it matches an action by equality in any case (lower-cased only with wildcards).
-    let literal = !a.contains(['*', '?']);
-    let lower = if literal {
-        Cow::Borrowed(a)
-    } else {
-        Cow::Owned(a.to_ascii_lowercase())
-    };
-    let is = |action: &str| {
-        if literal {
-            a.eq_ignore_ascii_case(action)
-        } else {
-            wildcard::matches(&lower, action)
-        }
-    };
-    let all = !literal && is_all_actions(&lower);
-    let service = if all || literal {
-        None
-    } else {
-        service_wide(&lower)
-    };
-    if all && s.on_everything(None) {
-        out.push(Finding::new(
-            Rule::AllowAll,
-            "allows every action (\"*\") on every resource",
-        ));
-    } else if service == Some("iam") && s.on_everything(Some("iam")) {
-        out.push(Finding::new(
-            Rule::AllowIamAll,
-            "allows iam:* on every resource: full control of IAM",
-        ));
-    } else if service.is_some_and(|svc| s.on_everything(Some(svc))) {
-        out.push_item(
-            Rule::AllowServiceAll,
-            a,
-            format!("allows {a} on every resource"),
-        );
-    }
-    // Every action, or every IAM action, is already a critical finding of its own.
-    if all || service == Some("iam") {
-        return;
-    }
-    let pass_role = is("iam:passrole");
-    // Confined to some services by iam:PassedToService, PassRole is not "any role to anything".
-    if pass_role && s.on_every_role() && !s.has_condition_key("iam:PassedToService") {
-        out.push_item(
-            Rule::PassRoleAny,
-            a,
-            format!("allows {a} (iam:PassRole) on every role"),
-        );
-    }
-    escalation.pass_role |= pass_role;
-    escalation.create_function |= is("lambda:createfunction");
-    // Every escalation action is IAM's: a pattern whose literal start rules out `iam:`
-    // (most actions of most policies) matches none of them.
-    let maybe_iam = if literal {
-        a.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("iam:"))
-    } else {
-        may_match_iam(&lower)
-    };
-    if maybe_iam {
-        for e in ESCALATION {
-            if wildcard::matches_ci(&lower, e) {
-                escalation.add(e);
-            }
-        }
-    }
-    // (The cheap test first: the resource test builds canary ARNs.)
-    if is("sts:assumerole") && s.on_everything(Some("iam")) {
-        escalation.add("sts:AssumeRole on *");
-    }
-}
-
-/// Who one Allow statement of a trust policy lets in.
-fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) {
-    let guarded = s
-        .condition_keys
-        .iter()
-        .any(|k| TRUST_GUARDS.contains(&k.to_ascii_lowercase().as_str()));
-    if s.not_principal {
-        out.push(Finding::of(Rule::AllowNotPrincipal));
-    }
-    // `*`, or an ARN pattern of any account (`arn:aws:iam::*:root`).
-    let anyone = |p: &str| {
-        p == "*" || (p.contains('*') && Arn::parse(p).is_some_and(|a| a.account.contains('*')))
-    };
-    if let Some(p) = s.aws_principals.iter().find(|p| anyone(p)) {
-        out.push(Finding::new(
-            Rule::TrustAnyone,
-            match (p.as_ref(), s.has_condition) {
-                ("*", true) => {
-                    "any principal (\"*\") may assume the role, limited only by its Condition"
-                        .to_string()
-                }
-                ("*", false) => {
-                    "any principal (\"*\") in any account may assume the role".to_string()
-                }
-                (p, _) => format!("{p} lets a principal of any account assume the role"),
-            },
-        ));
-    }
-    for provider in &s.federated {
-        let oidc = provider.contains(":oidc-provider/");
-        let subject_bound = s
-            .condition_keys
-            .iter()
-            .any(|k| k.to_ascii_lowercase().ends_with(":sub"));
-        if oidc && !subject_bound {
-            out.push(Finding::new(
-                Rule::TrustAnyOidcSubject,
-                format!(
-                    "any identity of {provider} may assume the role: no condition on its :sub \
-                     (for GitHub Actions, any repository of any owner)"
-                ),
-            ));
-        }
-    }
-    let scoped = s.has_condition_key("aws:SourceAccount")
-        || s.has_condition_key("aws:SourceArn")
-        || s.has_condition_key("aws:SourceOrgID");
-    for service in s.services.iter().filter(|_| !scoped) {
-        out.push_item(
-            Rule::TrustServiceUnscoped,
-            service,
-            format!(
-                "the service {service} may assume the role on behalf of any account: no \
-                 aws:SourceAccount or aws:SourceArn condition"
-            ),
-        );
-    }
-    for p in s.aws_principals.iter().filter(|p| !anyone(p)) {
-        if let Some(account) = principal_account(p)
-            && Some(account) != own_account
-            && !guarded
-        {
-            out.push_item(
-                    Rule::TrustOtherAccount,
-                    account,
-                    format!(
-                        "account {account} may assume the role with no sts:ExternalId or organization condition"
-                    ),
-                );
-        }
-    }
 }
 
 /// The account of an AWS principal: a 12-digit id or the account field of an ARN.

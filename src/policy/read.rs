@@ -1,7 +1,7 @@
 //! A document's statements, read from its tree leniently: an element of the wrong type
 //! counts as absent (IAM would reject such a document; the alert still reports what it can).
 
-use super::Statement;
+use super::{Condition, Statement};
 use serde_json::Value;
 use std::borrow::Cow;
 
@@ -25,7 +25,10 @@ pub(super) fn statements(doc: &Value) -> Vec<Statement<'_>> {
             match key.as_str() {
                 "Effect" => s.allow = value.as_str() == Some("Allow"),
                 "Action" => s.actions = one_or_many(Some(value)),
-                "NotAction" => s.not_action = true,
+                "NotAction" => {
+                    s.not_action = true;
+                    s.not_actions = one_or_many(Some(value));
+                }
                 "Resource" => s.resources = one_or_many(Some(value)),
                 "NotResource" => s.not_resource = true,
                 "Principal" => match value {
@@ -40,15 +43,8 @@ pub(super) fn statements(doc: &Value) -> Vec<Statement<'_>> {
                 "NotPrincipal" => s.not_principal = true,
                 "Condition" => {
                     s.has_condition = true;
-                    s.condition_keys = value
-                        .as_object()
-                        .map(|ops| {
-                            ops.values()
-                                .filter_map(Value::as_object)
-                                .flat_map(|keys| keys.keys().map(|k| Cow::Borrowed(k.as_str())))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    s.conditions = conditions(value);
+                    s.condition_keys = s.conditions.iter().map(|c| c.key.clone()).collect();
                 }
                 _ => {}
             }
@@ -59,5 +55,38 @@ pub(super) fn statements(doc: &Value) -> Vec<Statement<'_>> {
         Some(Value::Array(items)) => items.iter().map(read).collect(),
         Some(one @ Value::Object(_)) => vec![read(one)],
         _ => Vec::new(),
+    }
+}
+
+/// A `Condition` block: each operator's keys and their values (strings; numbers and booleans
+/// as written), in order. An operator whose value is not an object tests nothing readable.
+fn conditions(block: &Value) -> Vec<Condition<'_>> {
+    block
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(operator, keys)| Some((operator, keys.as_object()?)))
+        .flat_map(|(operator, keys)| {
+            keys.iter().map(move |(key, v)| Condition {
+                operator: Cow::Borrowed(operator.as_str()),
+                key: Cow::Borrowed(key.as_str()),
+                values: condition_values(v),
+            })
+        })
+        .collect()
+}
+
+/// A condition's values: a string or a list (numbers and booleans as written).
+fn condition_values(v: &Value) -> Vec<Cow<'_, str>> {
+    fn one(v: &Value) -> Option<Cow<'_, str>> {
+        match v {
+            Value::String(s) => Some(Cow::Borrowed(s.as_str())),
+            Value::Number(_) | Value::Bool(_) => Some(Cow::Owned(v.to_string())),
+            _ => None,
+        }
+    }
+    match v {
+        Value::Array(items) => items.iter().filter_map(one).collect(),
+        other => one(other).into_iter().collect(),
     }
 }

@@ -103,7 +103,22 @@ fn pass_role_on_everything() {
 
 #[test]
 fn not_action_with_allow() {
+    // Everything but IAM: sts:AssumeRole on every role is still an escalation path.
     let doc = json!({"Statement": [{"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"}]});
+    assert_eq!(
+        rules(doc, DocKind::Permissions),
+        ["allow-not-action", "privilege-escalation"]
+    );
+    // Everything but one action is every IAM action: full control of IAM.
+    let doc =
+        json!({"Statement": [{"Effect": "Allow", "NotAction": "s3:GetObject", "Resource": "*"}]});
+    assert_eq!(
+        rules(doc, DocKind::Permissions),
+        ["allow-not-action", "allow-iam-all"]
+    );
+    // Everything but IAM and STS on one bucket: nothing of IAM.
+    let doc = json!({"Statement": [{"Effect": "Allow", "NotAction": ["iam:*", "sts:*"],
+        "Resource": "arn:aws:s3:::bucket/*"}]});
     assert_eq!(rules(doc, DocKind::Permissions), ["allow-not-action"]);
 }
 
@@ -340,7 +355,7 @@ fn linter_grants_in_trust_policies() {
 
 #[test]
 fn only_patterns_that_can_match_an_iam_action_are_checked_for_escalation() {
-    use super::may_match_iam;
+    use super::grants::may_match_iam;
     for yes in [
         "iam:createpolicyversion",
         "iam:*",
@@ -362,7 +377,7 @@ fn only_patterns_that_can_match_an_iam_action_are_checked_for_escalation() {
         assert!(!may_match_iam(no), "{no}");
     }
     // And nothing it skips could have matched.
-    for e in super::ESCALATION {
+    for e in super::grants::ESCALATION {
         let lower = e.to_ascii_lowercase();
         assert!(may_match_iam(&lower));
     }

@@ -347,6 +347,18 @@ fn assess(
         ));
     }
     if let Some(c) = &t.document {
+        // A document IAM took (the change succeeded) that cannot be read is not "nothing
+        // risky": it is unknown, and said so.
+        if let Some(why) = policy::unreadable(&c.document).filter(|_| outcome == Outcome::Succeeded)
+        {
+            out.push(Finding::new(
+                Rule::NotAnalysed,
+                format!(
+                    "{} could not be analysed ({why}): what it grants is unknown; read it below",
+                    c.label()
+                ),
+            ));
+        }
         let made = policy::findings(&c.document, c.kind, event.account());
         out.extend(match previous {
             Some(p) => looked_up::marked(made, p, event.account()),
