@@ -91,7 +91,7 @@ rules! {
     TrustAnyone => "trust-anyone", Critical,
         "a trust policy lets any principal (\"*\", {\"AWS\": \"*\"}) assume the role";
     TrustAnyOidcSubject => "trust-any-oidc-subject", Critical,
-        "a trust policy lets an OpenID Connect provider's every identity assume the role (no :sub condition; for GitHub Actions, any repository)";
+        "a trust policy lets every identity of a web identity provider assume the role: an OpenID Connect provider without a :sub condition that names someone (for GitHub Actions, an owner), Google or Cognito without an aud condition";
     TrustServiceUnscoped => "trust-service-unscoped", Info,
         "a trust policy lets a service assume the role without aws:SourceAccount or aws:SourceArn (the confused deputy)";
     TrustOtherAccount => "trust-other-account", Warning,

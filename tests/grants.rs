@@ -275,3 +275,131 @@ proptest! {
         }
     }
 }
+
+// ----- trust by provider -----
+
+fn trust(principal: Value, condition: Option<Value>) -> (Severity, Vec<Rule>) {
+    let mut statement = json!({"Effect": "Allow", "Principal": principal,
+        "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]});
+    if let Some(c) = condition {
+        statement["Condition"] = c;
+    }
+    let doc = json!({"Version": "2012-10-17", "Statement": [statement]});
+    let mut event = sample("UpdateAssumeRolePolicy");
+    event["detail"]["requestParameters"]["policyDocument"] = json!(doc.to_string());
+    let n = render_json(&event.to_string(), Format::Rich).unwrap();
+    (n.severity, n.findings.iter().map(|f| f.rule).collect())
+}
+
+#[test]
+fn trust_is_pinned_by_what_each_provider_needs() {
+    let github = json!({"Federated": "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"});
+    let sub = |operator: &str, value: &str| {
+        let aud = json!({"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"});
+        let mut condition = json!({"StringEquals": aud});
+        condition[operator]["token.actions.githubusercontent.com:sub"] = json!(value);
+        Some(condition)
+    };
+    for (name, principal, condition) in [
+        (
+            "GitHub, any repository of any owner",
+            github.clone(),
+            sub("StringLike", "repo:*"),
+        ),
+        (
+            "GitHub, a negated subject",
+            github.clone(),
+            sub("StringNotEquals", "repo:octo-org/app:ref:refs/heads/main"),
+        ),
+        (
+            "GitHub, an owner wildcard",
+            github.clone(),
+            sub("StringLike", "repo:*/app:*"),
+        ),
+        ("GitHub, no subject", github.clone(), None),
+        (
+            "Google without aud",
+            json!({"Federated": "accounts.google.com"}),
+            None,
+        ),
+        (
+            "Cognito without aud",
+            json!({"Federated": "cognito-identity.amazonaws.com"}),
+            Some(
+                json!({"ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}}),
+            ),
+        ),
+        (
+            "Google, aud a wildcard",
+            json!({"Federated": "accounts.google.com"}),
+            Some(json!({"StringLike": {"accounts.google.com:aud": "*"}})),
+        ),
+    ] {
+        let (severity, rules) = trust(principal, condition);
+        assert_eq!(severity, Severity::Critical, "{name}: {rules:?}");
+        assert!(
+            rules.contains(&Rule::TrustAnyOidcSubject),
+            "{name}: {rules:?}"
+        );
+    }
+    for (name, principal, condition) in [
+        (
+            "GitHub, one owner's repositories",
+            github.clone(),
+            sub("StringLike", "repo:octo-org/*"),
+        ),
+        (
+            "GitHub, one branch",
+            github.clone(),
+            sub("StringEquals", "repo:octo-org/app:ref:refs/heads/main"),
+        ),
+        (
+            "Google, one application",
+            json!({"Federated": "accounts.google.com"}),
+            Some(
+                json!({"StringEquals": {"accounts.google.com:aud": "1234.apps.googleusercontent.com"}}),
+            ),
+        ),
+        (
+            "Cognito, one pool",
+            json!({"Federated": "cognito-identity.amazonaws.com"}),
+            Some(
+                json!({"StringEquals": {"cognito-identity.amazonaws.com:aud": "us-east-1:0000-1111"}}),
+            ),
+        ),
+    ] {
+        let (_, rules) = trust(principal, condition);
+        assert!(
+            !rules.contains(&Rule::TrustAnyOidcSubject),
+            "{name}: {rules:?}"
+        );
+    }
+    // Another account: an ExternalId or organization condition guards only with a value.
+    let other = json!({"AWS": "arn:aws:iam::999988887777:root"});
+    for (operator, key, value) in [
+        ("StringLike", "sts:ExternalId", "*"),
+        ("StringNotEquals", "sts:ExternalId", "x"),
+        ("StringLike", "aws:PrincipalOrgID", "o-*"),
+    ] {
+        let (_, rules) = trust(other.clone(), Some(json!({operator: {key: value}})));
+        assert!(
+            rules.contains(&Rule::TrustOtherAccount),
+            "{operator} {key} {value}: {rules:?}"
+        );
+    }
+    for (operator, key, value) in [
+        ("StringEquals", "sts:ExternalId", "f3a9c1d2"),
+        ("StringEquals", "aws:PrincipalOrgID", "o-a1b2c3d4e5"),
+        (
+            "ForAnyValue:StringLike",
+            "aws:PrincipalOrgPaths",
+            "o-a1b2c3d4e5/r-ab12/ou-*",
+        ),
+    ] {
+        let (_, rules) = trust(other.clone(), Some(json!({operator: {key: value}})));
+        assert!(
+            !rules.contains(&Rule::TrustOtherAccount),
+            "{operator} {key} {value}: {rules:?}"
+        );
+    }
+}

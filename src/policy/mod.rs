@@ -140,6 +140,20 @@ impl Condition<'_> {
         (op.strip_suffix("IfExists").unwrap_or(op), for_all)
     }
 
+    /// A positive string or ARN operator (`StringEquals`, `StringLike`, their `IgnoreCase`
+    /// and `IfExists` forms, `ForAnyValue:`), with values: it lets in only what its values
+    /// match. Negated operators, `ForAllValues` (true when the key is absent) and the rest do
+    /// not.
+    pub fn positive(&self) -> bool {
+        let (op, for_all) = self.base();
+        !for_all
+            && !self.values.is_empty()
+            && matches!(
+                op,
+                "StringEquals" | "StringEqualsIgnoreCase" | "StringLike" | "ArnEquals" | "ArnLike"
+            )
+    }
+
     /// The condition holds only for requests whose `key` is one of a few concrete values: a
     /// positive string operator whose every value names one thing (`StringLike` without a
     /// wildcard). A negated operator, a wildcard, an empty list, `ForAllValues` (true when

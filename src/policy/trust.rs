@@ -4,20 +4,110 @@ use super::{Findings, Statement, principal_account};
 use crate::arn::Arn;
 use crate::severity::{Finding, Rule};
 
-/// Conditions that keep another account's trust to a known caller.
+/// Conditions that keep another account's trust to a known caller, when they name one.
 const TRUST_GUARDS: &[&str] = &[
-    "sts:externalid",
-    "aws:principalorgid",
-    "aws:principalorgpaths",
-    "aws:sourceorgid",
+    "sts:ExternalId",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:SourceOrgID",
 ];
+
+/// Some condition on one of `keys` lets in only what names something concrete: a positive
+/// operator whose every value passes `concrete`.
+fn constrained(s: &Statement, keys: &[&str], concrete: impl Fn(&str) -> bool) -> bool {
+    s.conditions.iter().any(|c| {
+        keys.iter().any(|k| c.key.eq_ignore_ascii_case(k))
+            && c.positive()
+            && c.values.iter().all(|v| concrete(v))
+    })
+}
+
+/// A value that is more than wildcards (`*`, `?*`, empty: anything).
+fn not_only_wildcards(v: &str) -> bool {
+    v.chars().any(|c| c != '*' && c != '?')
+}
+
+/// A value with a concrete start before any wildcard or `/` (`o-a1b2c3d4e5/r-ab12/ou-*`):
+/// an external id, an organization, or the organization of a path.
+fn concrete_start(v: &str) -> bool {
+    let head = v.split('/').next().unwrap_or(v);
+    !head.is_empty() && !head.contains(['*', '?'])
+}
+
+/// A GitHub Actions subject that names an owner: `repo:OWNER/…`, or a customised subject's
+/// `repository_owner:OWNER` or `repository_owner_id:ID`, the owner without wildcards.
+fn names_a_github_owner(v: &str) -> bool {
+    let owner = v
+        .strip_prefix("repo:")
+        .and_then(|r| r.split_once('/').map(|(owner, _)| owner))
+        .or_else(|| {
+            v.strip_prefix("repository_owner:")
+                .map(|r| r.split(':').next().unwrap_or(r))
+        })
+        .or_else(|| {
+            v.strip_prefix("repository_owner_id:")
+                .map(|r| r.split(':').next().unwrap_or(r))
+        });
+    owner.is_some_and(|o| !o.is_empty() && !o.contains(['*', '?']))
+}
+
+/// What pins a federated principal's trust to the intended identities.
+struct Pin {
+    /// The condition key it needs.
+    key: String,
+    /// What each of its values must name.
+    concrete: fn(&str) -> bool,
+    /// Who gets in without it.
+    who: String,
+}
+
+/// The [`Pin`] a federated principal needs (none known for SAML and other providers).
+fn federated_pin(provider: &str) -> Option<Pin> {
+    const GITHUB: &str = "token.actions.githubusercontent.com";
+    if let Some(host) = provider.split(":oidc-provider/").nth(1) {
+        return Some(if host == GITHUB {
+            Pin {
+                key: format!("{GITHUB}:sub"),
+                concrete: names_a_github_owner,
+                who: "any repository of any owner on GitHub Actions".to_string(),
+            }
+        } else {
+            Pin {
+                key: format!("{host}:sub"),
+                concrete: not_only_wildcards,
+                who: format!("any identity of {provider}"),
+            }
+        });
+    }
+    let (key, who) = match provider {
+        "accounts.google.com" => (
+            "accounts.google.com:aud",
+            "any Google account, through any application",
+        ),
+        "cognito-identity.amazonaws.com" => (
+            "cognito-identity.amazonaws.com:aud",
+            "any identity of any Cognito identity pool",
+        ),
+        "graph.facebook.com" => (
+            "graph.facebook.com:app_id",
+            "any Facebook user, through any application",
+        ),
+        "www.amazon.com" => (
+            "www.amazon.com:app_id",
+            "any Login with Amazon user, through any application",
+        ),
+        _ => return None,
+    };
+    Some(Pin {
+        key: key.to_string(),
+        concrete: not_only_wildcards,
+        who: who.to_string(),
+    })
+}
 
 /// Who one Allow statement of a trust policy lets in.
 pub(super) fn trust_findings(s: &Statement, out: &mut Findings, own_account: Option<&str>) {
-    let guarded = s
-        .condition_keys
-        .iter()
-        .any(|k| TRUST_GUARDS.contains(&k.to_ascii_lowercase().as_str()));
+    let guarded = constrained(s, TRUST_GUARDS, concrete_start);
     if s.not_principal {
         out.push(Finding::of(Rule::AllowNotPrincipal));
     }
@@ -41,20 +131,31 @@ pub(super) fn trust_findings(s: &Statement, out: &mut Findings, own_account: Opt
         ));
     }
     for provider in &s.federated {
-        let oidc = provider.contains(":oidc-provider/");
-        let subject_bound = s
+        let Some(Pin { key, concrete, who }) = federated_pin(provider) else {
+            continue;
+        };
+        if constrained(s, &[key.as_str()], concrete) {
+            continue;
+        }
+        let any_condition = s
             .condition_keys
             .iter()
-            .any(|k| k.to_ascii_lowercase().ends_with(":sub"));
-        if oidc && !subject_bound {
-            out.push(Finding::new(
-                Rule::TrustAnyOidcSubject,
-                format!(
-                    "any identity of {provider} may assume the role: no condition on its :sub \
-                     (for GitHub Actions, any repository of any owner)"
-                ),
-            ));
-        }
+            .any(|k| k.eq_ignore_ascii_case(&key));
+        let reason = match (provider.contains(":oidc-provider/"), any_condition) {
+            // As before, where no subject is conditioned at all.
+            (true, false) => format!(
+                "any identity of {provider} may assume the role: no condition on its :sub \
+                 (for GitHub Actions, any repository of any owner)"
+            ),
+            (true, true) => format!(
+                "{who} may assume the role: its {key} condition is negated or a wildcard, so \
+                 it names nobody"
+            ),
+            (false, _) => {
+                format!("{who} may assume the role: no {key} condition naming the application")
+            }
+        };
+        out.push(Finding::new(Rule::TrustAnyOidcSubject, reason));
     }
     let scoped = s.has_condition_key("aws:SourceAccount")
         || s.has_condition_key("aws:SourceArn")
