@@ -129,24 +129,32 @@ const HEADER_VALUE_BYTES: usize = 1_024;
 /// leaves out.
 pub fn digest(changes: &[Change]) -> Option<Notification<'static>> {
     let first = changes.first()?;
-    // Each change's resource, named once.
+    // Each change's resource, named once. The most severe first, then in the order they
+    // happened (then as they arrived): never by a name, which the caller chooses.
     let mut order: Vec<(String, &Change)> = changes
         .iter()
         .map(|c| (resource_of(c.notification), c))
         .collect();
-    order.sort_by(|(ka, a), (kb, b)| {
+    order.sort_by(|(_, a), (_, b)| {
         b.notification
             .severity
             .cmp(&a.notification.severity)
-            .then_with(|| ka.cmp(kb))
             .then_with(|| time_of(a).cmp(&time_of(b)))
     });
-    // Resources in order of their most severe change, then by name.
+    // Resources in order of their first change in that order (linear: an index per name).
     let mut groups: Vec<(String, Vec<&Change>)> = Vec::new();
+    let mut index: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (key, c) in order {
-        match groups.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, list)) => list.push(c),
-            None => groups.push((key, vec![c])),
+        match index.get(&key) {
+            Some(&i) => groups
+                .get_mut(i)
+                .expect("invariant: the index names a group pushed before")
+                .1
+                .push(c),
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key, vec![c]));
+            }
         }
     }
     let mut listed = changes.len();

@@ -481,3 +481,33 @@ proptest! {
         prop_assert_eq!(n.body.lines().filter(|l| l.starts_with("Who:")).count(), 1);
     }
 }
+
+/// A digest lists resources by their most severe change, then in the order the session made
+/// them: a name the caller chooses (`aaa-…`) never moves a change up.
+#[test]
+fn resources_are_listed_by_severity_then_time_never_by_name() {
+    let batch = common::load(&common::root().join("events/burst/terraform-apply.json"));
+    let sent = iam_notify::render_batch(&batch, iam_notify::Format::Rich).unwrap();
+    let digest = sent
+        .iter()
+        .find(|n| n.event_name == "Digest")
+        .expect("the burst makes a digest");
+    // (severity, time) of each resource's first listed change, in the order listed.
+    let mut firsts: Vec<(String, String)> = Vec::new();
+    let lines: Vec<&str> = digest.body.lines().collect();
+    for pair in lines.windows(2) {
+        let (header, first) = (pair[0], pair[1]);
+        if !header.is_empty() && !header.starts_with(' ') && first.starts_with("  ") {
+            let mut words = first.split_whitespace();
+            if let (Some(severity), Some(time)) = (words.next(), words.next()) {
+                firsts.push((severity.to_string(), time.to_string()));
+            }
+        }
+    }
+    assert!(firsts.len() > 3, "{}", digest.body);
+    for pair in firsts.windows(2) {
+        if pair[0].0 == pair[1].0 {
+            assert!(pair[0].1 <= pair[1].1, "{firsts:?}");
+        }
+    }
+}

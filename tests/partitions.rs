@@ -75,6 +75,19 @@ fn host(url: &str) -> &str {
     url.split("://").nth(1).unwrap().split('/').next().unwrap()
 }
 
+/// Every request recorded since the last look went to `expected` (and there was one).
+fn assert_all_went_to(recorder: &Recorder, expected: &str, region: &str) {
+    let hosts: Vec<String> = recorder
+        .take()
+        .iter()
+        .map(|(u, _)| host(u).to_string())
+        .collect();
+    assert!(
+        !hosts.is_empty() && hosts.iter().all(|h| h == expected),
+        "{region}: {hosts:?}"
+    );
+}
+
 const OWN: &str = "111122223333";
 const MEMBER: &str = "444455556666";
 
@@ -118,15 +131,7 @@ async fn each_lookup_goes_to_its_partitions_endpoint() {
                 ..Wants::default()
             })
             .await;
-        let hosts: Vec<String> = recorder
-            .take()
-            .iter()
-            .map(|(u, _)| host(u).to_string())
-            .collect();
-        assert!(
-            !hosts.is_empty() && hosts.iter().all(|h| h == iam),
-            "{region}: {hosts:?}"
-        );
+        assert_all_went_to(&recorder, iam, region);
         let said = format!("{:?}", read.attached);
         assert!(
             said.contains("unreachable: "),
@@ -144,15 +149,7 @@ async fn each_lookup_goes_to_its_partitions_endpoint() {
             ..Wants::default()
         })
         .await;
-        let hosts: Vec<String> = recorder
-            .take()
-            .iter()
-            .map(|(u, _)| host(u).to_string())
-            .collect();
-        assert!(
-            !hosts.is_empty() && hosts.iter().all(|h| h == identity_store),
-            "{region}: {hosts:?}"
-        );
+        assert_all_went_to(&recorder, identity_store, region);
 
         // A member's policy: its read role is assumed through STS, named in this partition.
         own.read(&Wants {
@@ -178,26 +175,10 @@ async fn each_lookup_goes_to_its_partitions_endpoint() {
             .await
             .unwrap_err();
         assert!(failed.to_string().starts_with("unreachable: "), "{failed}");
-        let hosts: Vec<String> = recorder
-            .take()
-            .iter()
-            .map(|(u, _)| host(u).to_string())
-            .collect();
-        assert!(
-            !hosts.is_empty() && hosts.iter().all(|h| h == organizations),
-            "{region}: {hosts:?}"
-        );
+        assert_all_went_to(&recorder, organizations, region);
         let _ = AliasApi::with_config(config.clone(), Some(OWN), false)
             .describe_account(OWN)
             .await;
-        let hosts: Vec<String> = recorder
-            .take()
-            .iter()
-            .map(|(u, _)| host(u).to_string())
-            .collect();
-        assert!(
-            !hosts.is_empty() && hosts.iter().all(|h| h == iam),
-            "{region}: {hosts:?}"
-        );
+        assert_all_went_to(&recorder, iam, region);
     }
 }
