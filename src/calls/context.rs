@@ -138,24 +138,43 @@ pub(super) struct Denied {
     pub arn: Option<String>,
 }
 
-/// Reads `… on resource: <ARN or "kind name"> because …` from the error message.
+/// The resource types AccessDenied messages name in words, as they word them, and the word
+/// an ARN uses for each.
+const DENIED_WORDS: &[(&str, &str)] = &[
+    ("instance profile", "instance-profile"),
+    ("instance-profile", "instance-profile"),
+    ("policy", "policy"),
+    ("role", "role"),
+    ("user", "user"),
+    ("group", "group"),
+];
+
+/// Reads `… on resource: <ARN or "kind name"> because …` from the error message. The name (or
+/// ARN) ends at the first space: IAM names have none, and what follows is more words
+/// (`policy arn:…:policy/X version v2`).
 fn denied_resource(event: &Event<'_>) -> Option<Denied> {
     let message = event.detail.error_message.as_deref()?;
     let rest = message.split_once(" on resource: ")?.1;
     let resource = rest.split(" because ").next().unwrap_or(rest).trim();
     let resource = resource.trim_end_matches('.');
     if resource.starts_with("arn:") {
-        let parsed = Arn::parse(resource)?;
+        let arn_text = resource.split_whitespace().next()?;
+        let parsed = Arn::parse(arn_text)?;
         Some(Denied {
             kind: Kind::from_word(parsed.resource_type()).unwrap_or(Kind::Other),
             word: parsed.resource_type().to_string(),
-            name: parsed.name().unwrap_or(resource).to_string(),
-            arn: Some(resource.to_string()),
+            name: parsed.name().unwrap_or(arn_text).to_string(),
+            arn: Some(arn_text.to_string()),
         })
     } else {
-        // `policy arn:aws:iam::…:policy/X`, `instance-profile X`, `user X`.
-        let (word, name) = resource.split_once(' ')?;
-        let name = name.trim();
+        // `policy arn:aws:iam::…:policy/X`, `instance profile X`, `user X`.
+        let (word, named) = DENIED_WORDS
+            .iter()
+            .find_map(|(words, word)| {
+                Some((*word, resource.strip_prefix(words)?.strip_prefix(' ')?))
+            })
+            .or_else(|| resource.split_once(' '))?;
+        let name = named.split_whitespace().next()?;
         let arn = Arn::parse(name);
         Some(Denied {
             kind: Kind::from_word(word).unwrap_or(Kind::Other),

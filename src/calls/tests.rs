@@ -111,6 +111,43 @@ fn denied_call_takes_the_target_from_the_error_message() {
 }
 
 #[test]
+fn denied_call_targets_in_aws_words_keep_their_name() {
+    for (call, resource, name, kind) in [
+        (
+            "SetDefaultPolicyVersion",
+            "policy arn:aws:iam::1:policy/billing-read version v2",
+            "billing-read",
+            Kind::Policy,
+        ),
+        (
+            "AttachRolePolicy",
+            "arn:aws:iam::1:role/ci-deploy with an explicit deny",
+            "ci-deploy",
+            Kind::Role,
+        ),
+    ] {
+        let message = format!(
+            "User: arn:aws:iam::1:user/x is not authorized to perform: iam:{call} on resource: {resource} because no identity-based policy allows it"
+        );
+        let e = ev(
+            call,
+            json!({"errorCode":"AccessDenied", "errorMessage": message, "requestParameters":null}),
+        );
+        let t = resolve(&e, lookup(IAM, call).unwrap());
+        assert_eq!(t.name.as_deref(), Some(name), "{resource}");
+        assert_eq!(t.kind, kind, "{resource}");
+    }
+    // An instance profile, as the message words it (two words, no hyphen).
+    let e = ev(
+        "AddRoleToInstanceProfile",
+        json!({"errorCode":"AccessDenied", "requestParameters":null,
+        "errorMessage":"User: arn:aws:iam::1:user/x is not authorized to perform: iam:AddRoleToInstanceProfile on resource: instance profile web-profile because no identity-based policy allows it"}),
+    );
+    let t = resolve(&e, lookup(IAM, "AddRoleToInstanceProfile").unwrap());
+    assert!(t.summary.contains("web-profile"), "{}", t.summary);
+}
+
+#[test]
 fn denied_call_with_an_arn_resource() {
     let e = ev(
         "DeleteUser",
