@@ -106,7 +106,7 @@ pub(super) fn permission_findings(s: &Statement, out: &mut Findings, escalation:
     }
     let mut scope = Scope::of(s);
     if s.not_action {
-        not_action_findings(s, &scope, out, escalation);
+        not_action_findings(s, &mut scope, out, escalation);
     }
     for a in &s.actions {
         action_findings(s, a, &mut scope, out, escalation);
@@ -118,11 +118,11 @@ pub(super) fn permission_findings(s: &Statement, out: &mut Findings, escalation:
 /// role, and each service's every resource as it is asked.
 struct Scope<'s> {
     statement: &'s Statement<'s>,
-    everything: bool,
-    iam: bool,
-    roles: bool,
+    everything: Option<bool>,
+    iam: Option<bool>,
+    roles: Option<bool>,
     /// Some IAM resource may be among those it names (an escalation path needs one).
-    touches_iam: bool,
+    touches_iam: Option<bool>,
     services: HashMap<String, bool>,
 }
 
@@ -130,13 +130,38 @@ impl<'s> Scope<'s> {
     fn of(statement: &'s Statement<'s>) -> Scope<'s> {
         Scope {
             statement,
-            everything: statement.on_everything(None),
-            iam: statement.on_everything(Some("iam")),
-            roles: statement.on_every_role(),
-            touches_iam: statement.not_resource
-                || statement.resources.iter().any(|r| may_name_iam_resource(r)),
+            everything: None,
+            iam: None,
+            roles: None,
+            touches_iam: None,
             services: HashMap::new(),
         }
+    }
+
+    /// Every resource of every service (asked once, when first needed).
+    fn everything(&mut self) -> bool {
+        let s = self.statement;
+        *self.everything.get_or_insert_with(|| s.on_everything(None))
+    }
+
+    /// Every IAM resource of some account.
+    fn iam(&mut self) -> bool {
+        let s = self.statement;
+        *self.iam.get_or_insert_with(|| s.on_everything(Some("iam")))
+    }
+
+    /// Some IAM resource may be among those it names.
+    fn touches_iam(&mut self) -> bool {
+        let s = self.statement;
+        *self.touches_iam.get_or_insert_with(|| {
+            s.not_resource || s.resources.iter().any(|r| may_name_iam_resource(r))
+        })
+    }
+
+    /// Every role of some account.
+    fn roles(&mut self) -> bool {
+        let s = self.statement;
+        *self.roles.get_or_insert_with(|| s.on_every_role())
     }
 
     /// The statement applies to every resource of `service`.
@@ -210,7 +235,7 @@ fn action_findings(
     // Every action or every IAM action on fewer resources: what it grants on roles and the
     // escalation paths it opens are said below, as for any other pattern.
     let pass_role = is("iam:passrole");
-    if pass_role && scope.roles && !pass_role_pinned(s) {
+    if pass_role && !pass_role_pinned(s) && scope.roles() {
         out.push_item(
             Rule::PassRoleAny,
             a,
@@ -218,7 +243,7 @@ fn action_findings(
         );
     }
     // PassRole matters where it names roles.
-    escalation.pass_role |= pass_role && scope.touches_iam;
+    escalation.pass_role |= pass_role && scope.touches_iam();
     escalation.create_function |= is("lambda:createfunction");
     // Every escalation action is IAM's: a pattern whose literal start rules out `iam:`
     // (most actions of most policies) matches none of them.
@@ -227,32 +252,33 @@ fn action_findings(
     } else {
         may_match_iam(&lower)
     };
-    if maybe_iam && scope.touches_iam {
+    if maybe_iam && scope.touches_iam() {
         for e in ESCALATION {
             if wildcard::matches_ci(&lower, e) {
                 escalation.add(e);
             }
         }
     }
-    if is("sts:assumerole") && scope.iam {
+    if is("sts:assumerole") && scope.iam() {
         escalation.add("sts:AssumeRole on *");
     }
 }
 
 /// Every action on every resource, or every IAM action on every IAM resource: said, and
 /// true (nothing more to find in the pattern).
-fn full_control(all: bool, service: Option<&str>, scope: &Scope, out: &mut Findings) -> bool {
-    if all && scope.everything {
+fn full_control(all: bool, service: Option<&str>, scope: &mut Scope, out: &mut Findings) -> bool {
+    if all && scope.everything() {
         out.push(Finding::new(
             Rule::AllowAll,
             "allows every action (\"*\") on every resource",
         ));
         return true;
     }
-    if (all || service == Some("iam")) && scope.iam {
+    if (all || service == Some("iam")) && scope.iam() {
+        let everything = scope.everything();
         out.push(Finding::new(
             Rule::AllowIamAll,
-            match (all, scope.everything) {
+            match (all, everything) {
                 (true, _) => {
                     "allows every action (\"*\") on every IAM resource: full control of IAM"
                 }
@@ -270,7 +296,7 @@ fn full_control(all: bool, service: Option<&str>, scope: &Scope, out: &mut Findi
 /// else what it leaves of PassRole and the escalation paths.
 fn not_action_findings(
     s: &Statement,
-    scope: &Scope,
+    scope: &mut Scope,
     out: &mut Findings,
     escalation: &mut Escalation,
 ) {
@@ -294,7 +320,7 @@ fn not_action_findings(
         }
     };
     let iam_untouched = !patterns.iter().any(|p| may_match_iam(p));
-    if iam_untouched && scope.iam {
+    if iam_untouched && scope.iam() {
         out.push(Finding::new(
             Rule::AllowIamAll,
             format!(
@@ -304,21 +330,22 @@ fn not_action_findings(
         return;
     }
     let pass_role = granted("iam:PassRole");
-    if pass_role && scope.roles && !pass_role_pinned(s) {
+    if pass_role && !pass_role_pinned(s) && scope.roles() {
         out.push_item(
             Rule::PassRoleAny,
             "NotAction",
             format!("allows every action but {listed} (NotAction), iam:PassRole among them, on every role"),
         );
     }
-    escalation.pass_role |= pass_role && scope.touches_iam;
+    escalation.pass_role |= pass_role && scope.touches_iam();
     escalation.create_function |= granted("lambda:CreateFunction");
-    for e in ESCALATION.iter().filter(|_| scope.touches_iam) {
+    let touches_iam = scope.touches_iam();
+    for e in ESCALATION.iter().filter(|_| touches_iam) {
         if granted(e) {
             escalation.add(e);
         }
     }
-    if granted("sts:AssumeRole") && scope.iam {
+    if granted("sts:AssumeRole") && scope.iam() {
         escalation.add("sts:AssumeRole on *");
     }
 }
