@@ -30,11 +30,6 @@ impl Json {
         &self.0
     }
 
-    /// The compact text serde_json writes.
-    pub fn text(&self) -> String {
-        self.0.to_string()
-    }
-
     /// The document indented as `serde_json::to_string_pretty` indents it (two spaces a
     /// level, `"key": value`, `{}` and `[]` when empty).
     pub fn pretty(&self) -> String {
@@ -60,7 +55,7 @@ mod tests {
         let text = "{\n  \"Version\" : \"2012-10-17\",\n  \"Statement\": {\"Effect\": \"Allow\", \"Effect\": \"Deny\", \"N\": 1.50, \"E\": \"\\u00e9\\/\"}\n}";
         let json = Json::read(text).unwrap();
         assert_eq!(
-            json.text(),
+            json.tree().to_string(),
             r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","N":1.5,"E":"é/"}}"#
         );
         assert_eq!(
@@ -68,7 +63,7 @@ mod tests {
             serde_json::to_string_pretty(&serde_json::from_str::<Value>(text).unwrap()).unwrap()
         );
         assert_eq!(
-            Json::read("  [1]").map(|j| j.text()).as_deref(),
+            Json::read("  [1]").map(|j| j.tree().to_string()).as_deref(),
             Some("[1]")
         );
         for not_a_document in ["\"text\"", "1", "{", "{} x", "null"] {

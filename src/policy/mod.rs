@@ -113,8 +113,6 @@ pub struct Statement<'a> {
     /// The statement names its principals with `NotPrincipal`.
     pub not_principal: bool,
     pub has_condition: bool,
-    /// The condition keys under every operator, as written.
-    pub condition_keys: Vec<Cow<'a, str>>,
     /// Every condition: operator, key and values.
     pub conditions: Vec<Condition<'a>>,
 }
@@ -204,10 +202,11 @@ impl Statement<'_> {
             })
     }
 
+    /// Some condition, under any operator, tests `key` (any case).
     fn has_condition_key(&self, key: &str) -> bool {
-        self.condition_keys
+        self.conditions
             .iter()
-            .any(|k| k.eq_ignore_ascii_case(key))
+            .any(|c| c.key.eq_ignore_ascii_case(key))
     }
 }
 

@@ -44,7 +44,6 @@ pub(super) fn statements(doc: &Value) -> Vec<Statement<'_>> {
                 "Condition" => {
                     s.has_condition = true;
                     s.conditions = conditions(value);
-                    s.condition_keys = s.conditions.iter().map(|c| c.key.clone()).collect();
                 }
                 _ => {}
             }

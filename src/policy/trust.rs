@@ -137,10 +137,7 @@ pub(super) fn trust_findings(s: &Statement, out: &mut Findings, own_account: Opt
         if constrained(s, &[key.as_str()], concrete) {
             continue;
         }
-        let any_condition = s
-            .condition_keys
-            .iter()
-            .any(|k| k.eq_ignore_ascii_case(&key));
+        let any_condition = s.has_condition_key(&key);
         let reason = match (provider.contains(":oidc-provider/"), any_condition) {
             // As before, where no subject is conditioned at all.
             (true, false) => format!(
