@@ -64,14 +64,10 @@ rules! {
         "the account root user signed in to the console";
     RootSignInFailed => "root-sign-in-failed", Warning,
         "someone tried to sign in to the console as the account root user and failed: they know its e-mail address";
-    AdminPolicyAttached => "admin-policy-attached", Critical,
-        "AdministratorAccess or IAMFullAccess (AWS managed) was attached";
-    BroadPolicyAttached => "broad-policy-attached", Warning,
-        "PowerUserAccess or another broad AWS managed policy was attached";
     KeyQuarantined => "key-quarantined", Critical,
         "AWS's quarantine policy for an exposed access key (AWSCompromisedKeyQuarantine, V2, V3) was applied to a user";
     PrivilegedPolicyDetached => "privileged-policy-detached", Info,
-        "an administrator or broad AWS managed policy was detached: access went down";
+        "an AWS managed policy whose document grants something rated warning or critical was detached: access went down";
     AllowAll => "allow-all", Critical,
         "a policy allows Action * on Resource *";
     AllowIamAll => "allow-iam-all", Critical,
@@ -86,8 +82,14 @@ rules! {
         "a policy document of a change that succeeded could not be read (not JSON, a number out of range, a lone surrogate, ...): what it grants is unknown";
     AllowNotPrincipal => "allow-not-principal", Warning,
         "a policy uses Allow with NotPrincipal: every principal not listed is let in";
+    EscalationToAdmin => "escalation-to-admin", Critical,
+        "a policy grants, on every IAM resource, an action that leads straight to administrator: iam:CreatePolicyVersion, iam:Attach*Policy, iam:Put*Policy, iam:AddUserToGroup, iam:UpdateAssumeRolePolicy, iam:CreateAccessKey, iam:CreateLoginProfile or iam:UpdateLoginProfile (each named)";
     PrivilegeEscalation => "privilege-escalation", Warning,
-        "a policy grants iam:CreatePolicyVersion, iam:Attach*/Put*Policy, iam:UpdateAssumeRolePolicy, iam:CreateAccessKey, iam:CreateLoginProfile, iam:AddUserToGroup, sts:AssumeRole on *, lambda:CreateFunction with iam:PassRole, ... (each named)";
+        "a policy opens a privilege-escalation path on fewer resources, or through another service: iam:PassRole with a compute service's create call (lambda:CreateFunction, ec2:RunInstances, ...), updating existing functions, stacks or notebooks, commands or sessions on instances, sts:AssumeRole on *, boundaries removed (each named)";
+    PermissionsManagement => "permissions-management", Warning,
+        "a policy grants actions of the Permissions management access level (who may do what: IAM, resource policies, grants), by service with counts";
+    GrantsNothing => "grants-nothing", Info,
+        "a policy grants nothing: it only denies (a guardrail), or its Deny statements take back all it allows";
     TrustAnyone => "trust-anyone", Critical,
         "a trust policy lets any principal (\"*\", {\"AWS\": \"*\"}) assume the role";
     TrustAnyOidcSubject => "trust-any-oidc-subject", Critical,

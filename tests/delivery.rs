@@ -39,7 +39,7 @@ fn each_protocol_gets_its_own_body() {
     let doc: Value = serde_json::from_str(m["sqs"].as_str().unwrap()).unwrap();
     assert_eq!(doc["schema"], "iam-notify/1");
     assert_eq!(doc["severity"], "critical");
-    assert_eq!(doc["findings"][0]["rule"], "admin-policy-attached");
+    assert_eq!(doc["findings"][0]["rule"], "allow-all");
     assert_eq!(doc["event"]["name"], "AttachRolePolicy");
     assert_eq!(doc["actor"]["type"], "AssumedRole");
     assert_eq!(

@@ -51,18 +51,6 @@ fn cases() -> Vec<(Rule, Value)> {
             sample("ConsoleLogin-root-failed-authentication"),
         ),
         (
-            Rule::AdminPolicyAttached,
-            sample("AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user"),
-        ),
-        (
-            Rule::BroadPolicyAttached,
-            with(
-                sample("AttachUserPolicy"),
-                &["detail", "requestParameters", "policyArn"],
-                json!("arn:aws:iam::aws:policy/PowerUserAccess"),
-            ),
-        ),
-        (
             Rule::KeyQuarantined,
             sample("AttachUserPolicy-AWSCompromisedKeyQuarantineV3-by-aws-internal"),
         ),
@@ -96,7 +84,16 @@ fn cases() -> Vec<(Rule, Value)> {
                 json!({"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}),
             ),
         ),
-        (Rule::PrivilegeEscalation, allow("iam:CreatePolicyVersion")),
+        (Rule::EscalationToAdmin, allow("iam:AttachUserPolicy")),
+        (
+            Rule::PrivilegeEscalation,
+            allow("iam:SetDefaultPolicyVersion"),
+        ),
+        (Rule::PermissionsManagement, allow("s3:PutBucketPolicy")),
+        (
+            Rule::GrantsNothing,
+            policy(json!({"Statement": [{"Effect": "Deny", "Action": "iam:*", "Resource": "*"}]})),
+        ),
         (Rule::TrustAnyone, trust(json!({"AWS": "*"}))),
         (
             Rule::TrustAnyOidcSubject,
@@ -187,9 +184,7 @@ fn a_denied_call_is_at_most_a_warning_whatever_it_tried() {
     );
     let n = render_payload(&event, Format::Rich).unwrap();
     assert!(
-        n.findings
-            .iter()
-            .any(|f| f.rule == Rule::AdminPolicyAttached),
+        n.findings.iter().any(|f| f.rule == Rule::AllowAll),
         "what it tried is said"
     );
     assert_eq!(n.severity, Severity::Warning);
@@ -304,5 +299,10 @@ fn removing_access_is_never_rated_above_adding_it() {
     )
     .unwrap();
     assert_eq!(n.severity, Severity::Info);
-    assert!(n.findings[0].reason.starts_with("AdministratorAccess was detached: role AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b no longer has full control"));
+    assert_eq!(
+        n.findings[0].reason,
+        "AdministratorAccess (AWS managed, v1) was detached: role \
+         AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b no longer has what it allowed: \
+         every action (\"*\") on every resource"
+    );
 }

@@ -10,7 +10,7 @@ use iam_notify::{Format, render_payload};
 use serde_json::json;
 
 #[test]
-fn aws_quarantine_of_an_exposed_key_is_critical_attached_or_inline_with_next_steps() {
+fn aws_quarantine_of_an_exposed_key_is_critical_with_next_steps_and_only_when_it_is_awss() {
     let attached = render_payload(
         &sample("AttachUserPolicy-AWSCompromisedKeyQuarantineV3-by-aws-internal"),
         Format::Rich,
@@ -29,18 +29,29 @@ fn aws_quarantine_of_an_exposed_key_is_critical_attached_or_inline_with_next_ste
     assert!(attached.body.contains(
         "NEXT STEPS (key-quarantined): deactivate the exposed access key of user deploy-bot"
     ));
+    // AWS attaches its managed policy; an inline policy of that name is the caller's own
+    // words, judged by its document (here iam:* on everything) and said to be a look-alike.
     for version in [
         "AWSCompromisedKeyQuarantine",
         "AWSCompromisedKeyQuarantineV2",
     ] {
         let mut inline = sample("PutUserPolicy");
         inline["detail"]["requestParameters"]["policyName"] = json!(version);
-        let n = render_payload(&inline, Format::Rich).unwrap();
-        assert!(
-            n.findings.iter().any(|f| f.rule == Rule::KeyQuarantined),
-            "{version}"
+        inline["detail"]["requestParameters"]["policyDocument"] = json!(
+            json!({"Statement": [{"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]})
+                .to_string()
         );
-        assert_eq!(n.severity, Severity::Critical);
+        let n = render_payload(&inline, Format::Rich).unwrap();
+        let rules: Vec<Rule> = n.findings.iter().map(|f| f.rule).collect();
+        assert!(!rules.contains(&Rule::KeyQuarantined), "{version}");
+        assert!(rules.contains(&Rule::AllowIamAll), "{version}: {rules:?}");
+        assert!(
+            n.body.contains(&format!(
+                "{version} (inline: the caller's own, not AWS's policy of that name)"
+            )),
+            "{}",
+            n.body
+        );
     }
     // A policy of the same name in the customer's account is not AWS's.
     let mut lookalike = sample("AttachUserPolicy-AWSCompromisedKeyQuarantineV3-by-aws-internal");

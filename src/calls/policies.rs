@@ -134,7 +134,13 @@ pub(super) fn inline_policy(cx: &Context, change: Change, kind: Kind) -> Target 
     let mut t = Target::new(kind, summary, headline);
     t.name = principal;
     t.section = Some("permissions");
-    t.facts.push(("Inline policy", p));
+    // Named like an AWS managed policy, it is still the caller's own words.
+    let inline = if crate::policy::managed::aws_managed(&p).is_some() {
+        format!("{p} (inline: the caller's own, not AWS's policy of that name)")
+    } else {
+        p
+    };
+    t.facts.push(("Inline policy", inline));
     if change != Change::Delete {
         t.document = cx.document("policyDocument", DocKind::Permissions);
     }

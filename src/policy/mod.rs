@@ -8,13 +8,14 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
+pub mod catalogue;
 pub mod diff;
 mod grants;
 mod json;
+pub mod managed;
 mod read;
 mod trust;
 
-use grants::{Escalation, permission_findings};
 use trust::trust_findings;
 
 pub use json::Json;
@@ -312,6 +313,11 @@ impl Findings {
         }
     }
 
+    /// Some finding was made.
+    fn any(&self) -> bool {
+        !self.out.is_empty()
+    }
+
     fn finish(mut self) -> Vec<Finding> {
         // A fixed order, so that the output never depends on hashing.
         for rule in [
@@ -371,20 +377,12 @@ pub fn findings(doc: &Document, kind: DocKind, own_account: Option<&str>) -> Vec
         return Vec::new();
     };
     let mut out = Findings::default();
-    let allowed = statements(v).into_iter().filter(|s| s.allow);
+    let statements = statements(v);
     match kind {
-        DocKind::Permissions => {
-            let mut escalation = Escalation::default();
-            for s in allowed {
-                permission_findings(&s, &mut out, &mut escalation);
-            }
-            if let Some(f) = escalation.finding() {
-                out.push(f);
-            }
-        }
+        DocKind::Permissions => grants::permissions(&statements, &mut out),
         DocKind::Trust => {
-            for s in allowed {
-                trust_findings(&s, &mut out, own_account);
+            for s in statements.iter().filter(|s| s.allow) {
+                trust_findings(s, &mut out, own_account);
             }
         }
     }

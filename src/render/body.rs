@@ -330,10 +330,14 @@ fn what_changed_lines(f: &Facts, lines: &mut String) {
         }
     }
     if let Some(p) = &t.policy {
+        // Who wrote it, from the ARN: a policy of the caller's own named like one of AWS's
+        // is said to be so.
         let managed = if p.is_aws_managed() {
             " (AWS managed)"
+        } else if crate::policy::managed::aws_managed(&p.name).is_some() {
+            " (customer managed: not AWS's policy of that name)"
         } else {
-            ""
+            " (customer managed)"
         };
         field("Policy", &[&p.name, managed]);
         if let Some(arn) = &p.arn {

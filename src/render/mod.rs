@@ -370,44 +370,65 @@ fn assess(
     out
 }
 
-/// What an AWS managed policy attached or detached means, when it is one of the known
-/// administrator or broad ones.
-fn managed_policy(call: Option<&Call>, t: &Target) -> Option<Finding> {
-    let p = t.policy.as_ref().filter(|p| p.is_aws_managed())?;
-    let admin = ADMIN_POLICIES.contains(&p.name.as_str());
-    let broad = BROAD_POLICIES.contains(&p.name.as_str());
+/// What an AWS managed policy attached or detached means, from AWS's own document of it
+/// (the same analysis as any policy's): attached, what it grants; detached, what went away
+/// (never rated above the attach). A policy AWS has no document of in this build is said.
+fn managed_policy(call: Option<&Call>, t: &Target) -> Vec<Finding> {
+    let Some(p) = t.policy.as_ref().filter(|p| p.is_aws_managed()) else {
+        return Vec::new();
+    };
     let detached = call.is_some_and(|c| matches!(c.shape, Shape::Attachment(Direction::Remove, _)));
-    let whom = format!(
-        "{} {}",
-        t.kind.noun(),
-        t.name.as_deref().unwrap_or("(name not recorded)")
-    );
-    match (admin, broad, detached) {
-        // Access went down: said, never rated above the attach.
-        (true, _, true) => Some(Finding::new(
-            Rule::PrivilegedPolicyDetached,
-            format!(
-                "{} was detached: {whom} no longer has full control through it",
-                p.name
-            ),
-        )),
-        (false, true, true) => Some(Finding::new(
-            Rule::PrivilegedPolicyDetached,
-            format!(
-                "{} was detached: {whom} no longer has its broad access through it",
-                p.name
-            ),
-        )),
-        (true, _, false) => Some(Finding::new(
-            Rule::AdminPolicyAttached,
-            format!("the AWS managed policy {} gives full control", p.name),
-        )),
-        (false, true, false) => Some(Finding::new(
-            Rule::BroadPolicyAttached,
-            format!("the AWS managed policy {} is broad", p.name),
-        )),
-        _ => None,
+    let attached = call.is_some_and(|c| matches!(c.shape, Shape::Attachment(Direction::Add, _)));
+    if !attached && !detached {
+        return Vec::new();
     }
+    let Some(aws) = policy::managed::aws_managed(&p.name) else {
+        return if attached {
+            vec![Finding::new(
+                Rule::NotAnalysed,
+                format!(
+                    "{} is not among the AWS managed policies this build knows ({}): what it \
+                     grants was not analysed",
+                    p.name,
+                    policy::managed::source()
+                ),
+            )]
+        } else {
+            Vec::new()
+        };
+    };
+    let grants = policy::findings(&aws.document(), policy::DocKind::Permissions, None);
+    let label = format!("{} (AWS managed, {})", aws.name, aws.version);
+    if detached {
+        let whom = format!(
+            "{} {}",
+            t.kind.noun(),
+            t.name.as_deref().unwrap_or("(name not recorded)")
+        );
+        return grants
+            .iter()
+            .find(|f| f.severity > Severity::Info)
+            .map(|f| {
+                Finding::new(
+                    Rule::PrivilegedPolicyDetached,
+                    format!(
+                        "{label} was detached: {whom} no longer has what it {}",
+                        f.reason
+                            .strip_prefix("allows ")
+                            .map_or_else(|| f.reason.clone(), |rest| format!("allowed: {rest}"))
+                    ),
+                )
+            })
+            .into_iter()
+            .collect();
+    }
+    grants
+        .into_iter()
+        .map(|f| Finding {
+            reason: format!("{label}: {}", f.reason),
+            ..f
+        })
+        .collect()
 }
 
 /// The policies AWS puts on a user whose access key it found exposed.
@@ -417,8 +438,7 @@ const QUARANTINE_POLICIES: &[&str] = &[
     "AWSCompromisedKeyQuarantineV3",
 ];
 
-/// The quarantine policy a successful-or-not call puts on a user: attached (AWS managed) or
-/// put inline under that name.
+/// The quarantine policy a successful-or-not call puts on a user: attached, AWS managed.
 fn quarantine<'a>(call: Option<&Call>, t: &'a Target) -> Option<&'a str> {
     let shape = call?.shape;
     let name = match shape {
@@ -427,27 +447,11 @@ fn quarantine<'a>(call: Option<&Call>, t: &'a Target) -> Option<&'a str> {
             .as_ref()
             .filter(|p| p.is_aws_managed())
             .map(|p| p.name.as_str()),
-        Shape::InlinePolicy(calls::Change::Update, Kind::User) => t
-            .facts
-            .iter()
-            .find(|(label, _)| *label == "Inline policy")
-            .map(|(_, v)| v.as_str()),
+        // An inline policy named like AWS's is the caller's own: judged by its document.
         _ => None,
     }?;
     QUARANTINE_POLICIES.contains(&name).then_some(name)
 }
-
-/// AWS managed policies that give full control (critical when attached) ...
-const ADMIN_POLICIES: &[&str] = &["AdministratorAccess", "IAMFullAccess"];
-/// ... and broad ones (warning).
-const BROAD_POLICIES: &[&str] = &[
-    "PowerUserAccess",
-    "AWSOrganizationsFullAccess",
-    "AWSKeyManagementServicePowerUser",
-    "AmazonS3FullAccess",
-    "AmazonEC2FullAccess",
-    "SecretsManagerReadWrite",
-];
 
 fn outcome(event: &Event<'_>) -> Outcome {
     match event.detail.error_code.as_deref() {
