@@ -154,14 +154,20 @@ def main():
     inline = criterion_us("largest-policies", "inline-role-policy-10240")
     managed = criterion_us("largest-policies", "managed-policy-6144")
     scale = {f: criterion_us("input-scaling", str(f)) for f in (1, 10, 100)}
+    kinds = ("wildcards", "statements", "denies")
+    hostile_10k, hostile_10k_kind = max((criterion_us("hostile-policies", f"{k}-10240"), k) for k in kinds)
+    hostile_256k, hostile_256k_kind = max((criterion_us("hostile-policies", f"{k}-event-256k"), k) for k in kinds)
     zip_path = Path(args.zip) if args.zip else ROOT / "target" / "lambda" / "iam-notify" / "bootstrap.zip"
     # Decimal megabytes (10^6 bytes), the stricter reading of "4 MB".
     zip_bytes = zip_path.stat().st_size if zip_path.exists() else None
     zip_mb = zip_bytes / 1e6 if zip_bytes else None
     targets = [
         (f"whole job: ≤ 25 µs per event, median over {count} samples", f"{whole:.1f} µs", whole <= 25),
-        ("largest inline policy (10,240 characters): ≤ 300 µs", f"{inline:.0f} µs", inline <= 300),
-        ("largest managed policy (6,144 characters): ≤ 300 µs", f"{managed:.0f} µs", managed <= 300),
+        ("largest inline policy (10,240 characters), the worst of three hostile kinds (wildcards with no "
+         "literal start, `*` per statement, a Deny per statement): ≤ 10 ms",
+         f"{hostile_10k / 1000:.2f} ms ({hostile_10k_kind})", hostile_10k <= 10_000),
+        ("any event EventBridge accepts (256 KB), the same three kinds filling it: ≤ 50 ms",
+         f"{hostile_256k / 1000:.1f} ms ({hostile_256k_kind})", hostile_256k <= 50_000),
         ("cost linear in input size (1×, 10×, 100×: per-byte cost within 2× of 1×)",
          f"{scale[1]:.0f} / {scale[10]:.0f} / {scale[100]:.0f} µs (×{scale[10] / scale[1]:.1f}, ×{scale[100] / scale[1]:.1f})",
          scale[100] / scale[1] <= 200),
@@ -178,7 +184,8 @@ def main():
         print(f"| {target} | {measured} | {'met' if met else '**missed**'} |")
     indented = criterion_us("largest-policies", "inline-role-policy-10240-indented")
     print()
-    print(f"Beside the targets: the largest inline policy indented by four spaces (21 KB of text; "
+    print(f"Beside the targets: the largest inline policy of ordinary statements {inline:.0f} µs, the largest "
+          f"managed policy {managed:.0f} µs, the inline one indented by four spaces (21 KB of text; "
           f"IAM does not count whitespace): {indented:.0f} µs.")
 
 if __name__ == "__main__":

@@ -57,6 +57,64 @@ fn policy_of(chars: usize) -> String {
     doc
 }
 
+/// Statements (from `statement(i)`) added while the document stays within `chars`.
+fn filled(chars: usize, statement: impl Fn(usize) -> Value) -> String {
+    let mut statements = Vec::new();
+    let mut size = 40;
+    for i in 0.. {
+        let next = statement(i);
+        size += next.to_string().len() + 1;
+        if size > chars {
+            break;
+        }
+        statements.push(next);
+    }
+    json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// Action patterns with no literal start (`*17x*`), on one bucket's objects.
+fn hostile_wildcards(chars: usize) -> String {
+    let mut actions = Vec::new();
+    let mut size = 120;
+    for i in 0.. {
+        let a = format!("*{i}x*");
+        size += a.len() + 3;
+        if size > chars {
+            break;
+        }
+        actions.push(a);
+    }
+    json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions,
+        "Resource": "arn:aws:s3:::bucket/*"}]})
+    .to_string()
+}
+
+/// `*` on a different bucket per statement.
+fn hostile_statements(chars: usize) -> String {
+    filled(
+        chars,
+        |i| json!({"Effect": "Allow", "Action": "*", "Resource": format!("arn:aws:s3:::b{i}/*")}),
+    )
+}
+
+/// `*` on everything, then a Deny of `*` on a different bucket per statement.
+fn hostile_denies(chars: usize) -> String {
+    filled(chars, |i| {
+        if i == 0 {
+            json!({"Effect": "Allow", "Action": "*", "Resource": "*"})
+        } else {
+            json!({"Effect": "Deny", "Action": "*", "Resource": format!("arn:aws:s3:::b{i}")})
+        }
+    })
+}
+
+/// `event` with its policy document replaced by `doc` as a JSON string (not URL-encoded:
+/// the most document an event of a given size can carry).
+fn with_raw_policy(mut event: Value, doc: &str) -> Vec<u8> {
+    event["detail"]["requestParameters"]["policyDocument"] = json!(doc);
+    serde_json::to_vec(&event).unwrap()
+}
+
 /// `doc` indented by four spaces a level.
 fn indented_by_four(doc: &str) -> String {
     let tree: Value = serde_json::from_str(doc).unwrap();
@@ -154,6 +212,42 @@ fn bench(c: &mut Criterion) {
         });
     }
     largest.finish();
+
+    // Hostile documents, written to cost the analysis most: wildcards with no literal start
+    // (each compared with the whole action catalogue until the budget is spent), `*` on a
+    // different resource per statement, and a Deny per statement; at IAM's largest inline
+    // policy (10,240 characters) and filling the largest event EventBridge accepts (256 KB).
+    let mut hostile = c.benchmark_group("hostile-policies");
+    hostile.sample_size(20);
+    for (kind, make) in [
+        ("wildcards", hostile_wildcards as fn(usize) -> String),
+        ("statements", hostile_statements),
+        ("denies", hostile_denies),
+    ] {
+        for (size, chars) in [("10240", Some(10_240)), ("event-256k", None)] {
+            // The event of 256 KB: the largest document whose event EventBridge accepts.
+            let bytes = match chars {
+                Some(chars) => with_raw_policy(sample("PutRolePolicy"), &make(chars)),
+                None => (0..)
+                    .map(|step| {
+                        with_raw_policy(sample("PutRolePolicy"), &make(260_000 - step * 2_000))
+                    })
+                    .find(|bytes| bytes.len() <= 262_144)
+                    .unwrap(),
+            };
+            assert!(
+                bytes.len() <= 262_144,
+                "{kind} {size}: {} bytes",
+                bytes.len()
+            );
+            hostile.bench_with_input(
+                BenchmarkId::from_parameter(format!("{kind}-{size}")),
+                &bytes,
+                |b, t| b.iter(|| whole_job(black_box(t))),
+            );
+        }
+    }
+    hostile.finish();
 
     // Cost against input size: the same kind of document at 1x, 10x and 100x (2 KB to 200 KB).
     let mut scaling = c.benchmark_group("input-scaling");

@@ -73,8 +73,10 @@ def actions_table() -> str:
     ]
     for service in sorted(json.loads((data / "services.json").read_text())):
         actions = json.loads((data / "actions" / f"{service}.json").read_text())
+        # Sorted as IAM compares actions (any case), so the reader needs no sort of its own.
         entries = sorted(
-            (a["name"], level_letter(a["accessLevel"])) for a in actions.values()
+            ((a["name"], level_letter(a["accessLevel"])) for a in actions.values()),
+            key=lambda e: (e[0].lower(), e[0]),
         )
         if entries:
             lines.append(service + "\t" + ",".join(f"{n}:{lv}" for n, lv in entries))

@@ -1,7 +1,7 @@
 //! The Lambda handler: parse, render, publish (or log in dry-run), one log line per event.
 
 use crate::config::{Config, ConfigError, Delivery, TopicArn};
-use crate::digest::{Change, Message, plan};
+use crate::digest::{Change, Message, plan, sent_at_once};
 use crate::enrich;
 use crate::enrich::{Read, wants};
 use crate::event::{Event, InputError, Reading, read_text};
@@ -377,8 +377,10 @@ pub fn is_sqs_batch(payload: &Value) -> bool {
 /// Handles a batch from the digest queue (digest mode): each message is an EventBridge event
 /// as a rule delivered it. Heartbeats are counted and the noise rules applied as for one
 /// event; warning and critical alerts, and changes to the monitor, are sent at once, each on
-/// its own; the other alerts of each session become one digest (a session with one such
-/// change gets its ordinary alert).
+/// its own, as soon as each is rendered (before the rest of the batch); the other alerts of
+/// each session become one digest (a session with one such change gets its ordinary alert).
+/// The invocation's deadline is checked before each event is rendered and before each
+/// publish: what could not be sent in time goes back to the queue.
 ///
 /// Nothing lost, nothing doubled: the answer names only the messages to return to the queue
 /// (`ReportBatchItemFailures`): one that cannot be read, or whose alert or digest could not
@@ -394,14 +396,35 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
         HandlerError::Input(e)
     })?;
     let (events, mut failed) = batch_events(&batch);
-    // (message id, event, alert) of the alerts to send, in arrival order.
-    let mut alerts: Vec<(&str, &Event, Notification)> = Vec::new();
+    let needed = |n: Option<&Notification>| delivery_time(config, n);
+    let in_time = |need: Duration| deadline.is_none_or(|d| SystemTime::now() + need <= d);
+    let mut postponed = 0;
+    // Warning and critical alerts go out as each is rendered, before the rest of the batch
+    // is looked at: no number or size of other events can hold them back. (message id,
+    // event, alert) of the others, in arrival order, wait for the digests.
+    let mut held: Vec<(&str, &Event, Notification)> = Vec::new();
     for (id, event) in &events {
-        if let Triage::Alert(n) = triage(event, config, publisher).await {
-            alerts.push((id, event, *n));
+        // Rendering and lookups take time too: an event that could no longer be delivered
+        // in time is not rendered, and goes back to the queue.
+        if !in_time(needed(None)) {
+            postponed += 1;
+            failed.push(id.clone());
+            continue;
+        }
+        let Triage::Alert(n) = triage(event, config, publisher).await else {
+            continue;
+        };
+        if !sent_at_once(&n) {
+            held.push((id, event, *n));
+            continue;
+        }
+        let on_time = in_time(needed(Some(&n)));
+        postponed += usize::from(!on_time);
+        if !on_time || deliver(&n, config, publisher).await.is_err() {
+            failed.push(id.clone());
         }
     }
-    let changes: Vec<Change> = alerts
+    let changes: Vec<Change> = held
         .iter()
         .map(|(_, event, notification)| Change {
             event,
@@ -409,26 +432,33 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
         })
         .collect();
     let outgoing = plan(&changes);
-    let mut postponed = 0;
     for out in &outgoing {
         let n = out.message.notification();
-        // The longest this delivery may take: one publish per topic, each within the SDK's
-        // operation timeout, and a second to answer.
-        let topics = if n.ops && config.ops_topic.is_some() {
-            2
-        } else {
-            1
-        };
-        let needed = config.sdk.operation_timeout * topics + Duration::from_secs(1);
-        let in_time = deadline.is_none_or(|d| SystemTime::now() + needed <= d);
-        if !in_time {
-            postponed += 1;
-        }
-        if !in_time || deliver(n, config, publisher).await.is_err() {
-            let ids = out.members.iter().filter_map(|&i| alerts.get(i));
+        let on_time = in_time(needed(Some(n)));
+        postponed += usize::from(!on_time);
+        if !on_time || deliver(n, config, publisher).await.is_err() {
+            let ids = out.members.iter().filter_map(|&i| held.get(i));
             failed.extend(ids.map(|(id, _, _)| id.to_string()));
         }
     }
+    Ok(answer(&batch, &outgoing, &failed, postponed, deadline))
+}
+
+/// The longest one delivery may take: one publish per topic, each within the SDK's operation
+/// timeout, and a second to answer (for `None`, an alert not yet rendered: the most topics).
+fn delivery_time(config: &Config, n: Option<&Notification>) -> Duration {
+    let both = config.ops_topic.is_some() && n.is_none_or(|n| n.ops);
+    config.sdk.operation_timeout * if both { 2 } else { 1 } + Duration::from_secs(1)
+}
+
+/// What a batch answers (the messages to return to the queue), logged with what it did.
+fn answer(
+    batch: &SqsEvent,
+    outgoing: &[crate::digest::Outgoing],
+    failed: &[String],
+    postponed: usize,
+    deadline: Option<SystemTime>,
+) -> Value {
     if postponed > 0 {
         let left_ms = deadline
             .and_then(|d| d.duration_since(SystemTime::now()).ok())
@@ -456,7 +486,7 @@ pub async fn handle_batch<P: Publisher + AccountDirectory + PolicyLookup>(
         .iter()
         .map(|id| json!({"itemIdentifier": id}))
         .collect();
-    Ok(json!({"batchItemFailures": failures}))
+    json!({"batchItemFailures": failures})
 }
 
 /// The batch's events, (message id, event) in arrival order, each CloudTrail event once

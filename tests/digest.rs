@@ -511,3 +511,81 @@ fn resources_are_listed_by_severity_then_time_never_by_name() {
         }
     }
 }
+
+/// What happened, in order: each account-name lookup (one per event rendered, in central
+/// mode) and each publish.
+#[derive(Default)]
+struct Timeline(std::sync::Mutex<Vec<String>>);
+
+impl Timeline {
+    fn log(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+}
+
+impl iam_notify::publish::Publisher for Timeline {
+    async fn publish(
+        &self,
+        _topic: &str,
+        n: &iam_notify::Notification<'_>,
+    ) -> Result<String, PublishError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("publish {}", n.subject));
+        Ok("id".into())
+    }
+}
+
+impl iam_notify::lookups::organizations::AccountDirectory for Timeline {
+    async fn account_name(&self, account: &str) -> Option<String> {
+        self.0.lock().unwrap().push(format!("render {account}"));
+        None
+    }
+}
+
+impl iam_notify::lookups::iam::PolicyLookup for Timeline {
+    async fn read(&self, _wants: &iam_notify::enrich::Wants) -> iam_notify::enrich::Read {
+        iam_notify::enrich::Read::default()
+    }
+}
+
+#[tokio::test]
+async fn a_critical_alert_is_published_before_the_rest_of_the_batch_is_rendered() {
+    // An info change, the critical attach, then nine more info changes of the same session.
+    let mut events = vec![sample("CreateRole")];
+    events.push(sample(
+        "AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user",
+    ));
+    for _ in 0..9 {
+        events.push(sample("CreateRole"));
+    }
+    for (i, e) in events.iter_mut().enumerate() {
+        e["detail"]["eventID"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+    }
+    let mut config = config(false);
+    config.accounts.central = true;
+    let timeline = Timeline::default();
+    let out = iam_notify::handler::handle_until(&batch(&events), &config, &timeline, None)
+        .await
+        .unwrap();
+    assert!(failures(&out).is_empty());
+    let log = timeline.log();
+    let critical = log
+        .iter()
+        .position(|l| l.starts_with("publish [IAM CRITICAL]"))
+        .expect("the critical alert is published");
+    let rendered_before = log[..critical]
+        .iter()
+        .filter(|l| l.starts_with("render"))
+        .count();
+    assert_eq!(
+        rendered_before, 2,
+        "only the events before it were rendered first: {log:?}"
+    );
+    assert_eq!(
+        log.iter().filter(|l| l.starts_with("render")).count(),
+        11,
+        "{log:?}"
+    );
+}

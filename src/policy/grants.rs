@@ -178,22 +178,17 @@ fn denied(statements: &[Statement], cat: &Catalogue, budget: &mut Budget) -> Act
         .iter()
         .filter(|s| !s.allow && !s.has_condition && !s.not_principal)
     {
-        let mut set = granted(s, cat, budget);
-        if !s.on_everything(None) {
-            let mut kept = ActionSet::empty(cat.len());
-            let mut asked: HashMap<&str, bool> = HashMap::new();
-            for i in set.iter() {
-                let Some(a) = cat.action(i) else { continue };
-                if *asked
-                    .entry(a.service)
-                    .or_insert_with(|| s.on_everything(Some(a.service)))
-                {
-                    kept.insert(i);
-                }
-            }
-            set = kept;
+        let set = granted(s, cat, budget);
+        if s.on_everything(None) {
+            out.union(&set);
+            continue;
         }
-        out.union(&set);
+        let mut scope = Scope::of(s);
+        for (svc, range) in cat.service_ranges() {
+            if set.any_in(range.clone()) && scope.service(svc) {
+                out.union_range(&set, range.clone());
+            }
+        }
     }
     out
 }
@@ -275,7 +270,14 @@ fn statement_findings(
 /// resource of its service, and every action on every IAM resource.
 fn hold(granted: &ActionSet, scope: &mut Scope, held: &mut Held) {
     let cat = catalogue();
-    for (svc, range) in cat.service_ranges() {
+    let services: Vec<(&str, Range<usize>)> = match scope.named_services() {
+        Some(named) => named
+            .into_iter()
+            .filter_map(|svc| cat.service_entry(svc))
+            .collect(),
+        None => cat.service_ranges().map(|(s, r)| (s, r.clone())).collect(),
+    };
+    for (svc, range) in services {
         if !granted.any_in(range.clone()) || !scope.touches(svc) {
             continue;
         }
@@ -507,23 +509,43 @@ impl<'s> Scope<'s> {
 
     /// The statement applies to every resource of `service`.
     fn service(&mut self, service: &str) -> bool {
+        if !self.touches(service) {
+            return false;
+        }
         if let Some(known) = self.services.get(service) {
             return *known;
         }
-        let on = self.touches(service) && self.statement.on_everything(Some(service));
+        let on = self.statement.on_everything(Some(service));
         self.services.insert(service.to_string(), on);
         on
     }
 
-    /// Some resource the statement names may be one of `service`'s that a customer can
-    /// change: `*`, `NotResource`, a pattern that is no ARN, or an ARN whose service part
-    /// matches (`arn:aws:iam::aws:policy/…` is AWS managed: only AWS writes it).
-    fn touches(&mut self, service: &str) -> bool {
-        let s = self.statement;
-        if s.not_resource {
-            return true;
+    /// The services of the resources the statement names, when each names its service
+    /// without wildcards (`None`: some resource may be any service's).
+    fn named_services(&mut self) -> Option<Vec<&'s str>> {
+        if self.statement.not_resource {
+            return None;
         }
-        let parts = self.resource_services.get_or_insert_with(|| {
+        let mut named: Vec<&'s str> = Vec::new();
+        for p in self.resource_services() {
+            match p {
+                Some(p) if !p.contains(['*', '?']) => {
+                    if !named.contains(p) {
+                        named.push(p);
+                    }
+                }
+                _ => return None,
+            }
+        }
+        Some(named)
+    }
+
+    /// Each resource pattern's service part (`None`: it may be any service's); resources
+    /// under AWS's own account in IAM (`arn:aws:iam::aws:policy/…`, AWS managed: only AWS
+    /// writes them) are left out.
+    fn resource_services(&mut self) -> &[Option<&'s str>] {
+        let s = self.statement;
+        self.resource_services.get_or_insert_with(|| {
             s.resources
                 .iter()
                 .filter_map(|r| match Arn::parse(r) {
@@ -532,11 +554,18 @@ impl<'s> Scope<'s> {
                     None => r.contains('*').then_some(None),
                 })
                 .collect()
-        });
-        parts.iter().any(|p| match p {
-            None => true,
-            Some(p) => wildcard::matches(p, service),
         })
+    }
+
+    /// Some resource the statement names may be one of `service`'s that a customer can
+    /// change: `*`, `NotResource`, a pattern that is no ARN, or an ARN whose service part
+    /// matches.
+    fn touches(&mut self, service: &str) -> bool {
+        self.statement.not_resource
+            || self.resource_services().iter().any(|p| match p {
+                None => true,
+                Some(p) => wildcard::matches(p, service),
+            })
     }
 }
 

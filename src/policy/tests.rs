@@ -470,3 +470,33 @@ fn a_budget_spent_takes_the_rest_as_everything_it_could_match() {
     assert!(budget.exceeded);
     assert!(set.is_full(), "more than it matches, never less");
 }
+
+proptest::proptest! {
+    /// Expanding a pattern (split at its colon, names found by binary search, a budget)
+    /// finds exactly the actions IAM's wildcard matching finds among all of them; only past
+    /// the budget more, never fewer.
+    #[test]
+    fn expansion_is_wildcard_matching_over_the_whole_catalogue(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(vec!["*", "?", "iam", ":", "put", "s3", "get", "policy", "role", "a", "e", "ec2", "list"]),
+            1..6,
+        )
+    ) {
+        use super::catalogue::{ActionSet, Budget, catalogue};
+        let cat = catalogue();
+        let pattern = pieces.concat();
+        let mut budget = Budget::new();
+        let mut set = ActionSet::empty(cat.len());
+        cat.expand(&pattern, &mut set, &mut budget);
+        for i in 0..cat.len() {
+            let a = cat.action(i).unwrap();
+            let text = format!("{}:{}", a.service, a.name).to_ascii_lowercase();
+            let matched = crate::wildcard::matches(&pattern, &text);
+            if budget.exceeded {
+                proptest::prop_assert!(!matched || set.contains(i), "{pattern} misses {text}");
+            } else {
+                proptest::prop_assert_eq!(matched, set.contains(i), "{} on {}", pattern, text);
+            }
+        }
+    }
+}
