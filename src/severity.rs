@@ -94,6 +94,8 @@ rules! {
         "a trust policy lets any principal (\"*\", {\"AWS\": \"*\"}) assume the role";
     TrustAnyOidcSubject => "trust-any-oidc-subject", Critical,
         "a trust policy lets every identity of a web identity provider assume the role: an OpenID Connect provider without a :sub condition that names someone (for GitHub Actions, an owner), Google or Cognito without an aud condition";
+    TrustFederationUnpinned => "trust-federation-unpinned", Warning,
+        "a trust policy lets a SAML provider's users in without a SAML:aud condition, or a Cognito identity pool's without an amr condition requiring authenticated identities";
     TrustServiceUnscoped => "trust-service-unscoped", Info,
         "a trust policy lets a service assume the role without aws:SourceAccount or aws:SourceArn (the confused deputy)";
     TrustOtherAccount => "trust-other-account", Warning,

@@ -120,6 +120,35 @@ pub fn has_hidden(s: &str) -> bool {
     s.chars().any(is_hidden)
 }
 
+/// The scripts of the letters of `s` when it mixes two or more (Latin and Cyrillic: a name
+/// written with look-alikes of another's letters, `аdmin` for `admin`); `None` for text in
+/// one script. Digits, punctuation and combining marks belong to none (Unicode's Common and
+/// Inherited).
+pub fn mixed_scripts(s: &str) -> Option<Vec<&'static str>> {
+    use unicode_script::{Script, UnicodeScript};
+    if s.is_ascii() {
+        return None;
+    }
+    let mut scripts: Vec<Script> = Vec::new();
+    for c in s.chars().filter(|c| c.is_alphabetic()) {
+        let script = c.script();
+        if !matches!(script, Script::Common | Script::Inherited | Script::Unknown)
+            && !scripts.contains(&script)
+        {
+            scripts.push(script);
+        }
+    }
+    (scripts.len() > 1).then(|| scripts.iter().map(|s| s.full_name()).collect())
+}
+
+/// The mark a name of [`mixed_scripts`] carries where it is shown (empty for the others).
+pub fn look_alike_mark(s: &str) -> String {
+    match mixed_scripts(s) {
+        Some(scripts) => format!(" [LOOK-ALIKE: mixes {} letters]", scripts.join(" and ")),
+        None => String::new(),
+    }
+}
+
 /// The column labelled values start after (`Label:` padded to it, then a space).
 const LABEL_WIDTH: usize = 15;
 
@@ -295,6 +324,34 @@ mod tests {
             ("\n\n", "  \n  \n  "),
         ] {
             assert_eq!(multi_line(text), shown, "{text:?}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod look_alike_tests {
+    use super::{look_alike_mark, mixed_scripts};
+
+    #[test]
+    fn mixed_scripts_are_marked_and_one_script_is_not() {
+        // A Cyrillic а (U+0430) in a Latin name.
+        assert_eq!(
+            mixed_scripts("\u{430}dmin"),
+            Some(vec!["Cyrillic", "Latin"])
+        );
+        assert_eq!(
+            look_alike_mark("ci-d\u{435}ploy"),
+            " [LOOK-ALIKE: mixes Latin and Cyrillic letters]"
+        );
+        for one in [
+            "admin",
+            "José",
+            "Ωμέγα-1",
+            "админ",
+            "maria.garcia@example.com",
+            "日本",
+        ] {
+            assert_eq!(mixed_scripts(one), None, "{one}");
         }
     }
 }

@@ -374,6 +374,49 @@ fn trust_is_pinned_by_what_each_provider_needs() {
             "{name}: {rules:?}"
         );
     }
+    // SAML needs its audience; a Cognito pool, authenticated identities: at least a warning
+    // without, nothing with.
+    let saml = json!({"Federated": "arn:aws:iam::111122223333:saml-provider/Okta"});
+    let pool = json!({"Federated": "cognito-identity.amazonaws.com"});
+    let aud = json!({"cognito-identity.amazonaws.com:aud": "us-east-1:0000-1111"});
+    for (name, principal, condition, open) in [
+        ("SAML without aud", saml.clone(), None, true),
+        (
+            "SAML, aud a wildcard",
+            saml.clone(),
+            Some(json!({"StringLike": {"SAML:aud": "*"}})),
+            true,
+        ),
+        (
+            "SAML, AWS's sign-in endpoint",
+            saml.clone(),
+            Some(json!({"StringEquals": {"SAML:aud": "https://signin.aws.amazon.com/saml"}})),
+            false,
+        ),
+        (
+            "Cognito, one pool, guests too",
+            pool.clone(),
+            Some(json!({"StringEquals": aud})),
+            true,
+        ),
+        (
+            "Cognito, one pool, authenticated",
+            pool.clone(),
+            Some(json!({"StringEquals": aud,
+                "ForAnyValue:StringLike": {"cognito-identity.amazonaws.com:amr": "authenticated"}})),
+            false,
+        ),
+    ] {
+        let (severity, rules) = trust(principal, condition);
+        assert_eq!(
+            rules.contains(&Rule::TrustFederationUnpinned),
+            open,
+            "{name}: {rules:?}"
+        );
+        if open {
+            assert!(severity >= Severity::Warning, "{name}");
+        }
+    }
     // Another account: an ExternalId or organization condition guards only with a value.
     let other = json!({"AWS": "arn:aws:iam::999988887777:root"});
     for (operator, key, value) in [
@@ -402,4 +445,39 @@ fn trust_is_pinned_by_what_each_provider_needs() {
             "{operator} {key} {value}: {rules:?}"
         );
     }
+}
+
+#[test]
+fn names_that_mix_scripts_are_marked_where_they_are_shown() {
+    // A Cyrillic а (U+0430) and е (U+0435) standing in for Latin letters.
+    let mut event = sample("CreateUser");
+    event["detail"]["userIdentity"]["userName"] = json!("\u{430}lice");
+    event["detail"]["userIdentity"]["arn"] = json!("arn:aws:iam::111122223333:user/\u{430}lice");
+    event["detail"]["requestParameters"]["userName"] = json!("d\u{435}ploy-bot");
+    let n = render_json(&event.to_string(), Format::Rich).unwrap();
+    let line = |label: &str| {
+        n.body
+            .lines()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        line("Who:").ends_with("[LOOK-ALIKE: mixes Cyrillic and Latin letters]"),
+        "{}",
+        n.body
+    );
+    assert!(
+        line("Resource:").ends_with("[LOOK-ALIKE: mixes Latin and Cyrillic letters]"),
+        "{}",
+        n.body
+    );
+    // Plain names carry no mark, nor does a name in one script other than Latin.
+    let mut cyrillic = sample("CreateUser");
+    cyrillic["detail"]["requestParameters"]["userName"] =
+        json!("\u{430}\u{434}\u{43c}\u{438}\u{43d}");
+    let n = render_json(&cyrillic.to_string(), Format::Rich).unwrap();
+    assert!(!n.body.contains("LOOK-ALIKE"), "{}", n.body);
+    let plain = render_json(&sample("CreateUser").to_string(), Format::Rich).unwrap();
+    assert!(!plain.body.contains("LOOK-ALIKE"));
 }

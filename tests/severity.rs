@@ -100,6 +100,10 @@ fn cases() -> Vec<(Rule, Value)> {
             sample("UpdateAssumeRolePolicy-github-oidc-any-repository"),
         ),
         (
+            Rule::TrustFederationUnpinned,
+            trust(json!({"Federated": "arn:aws:iam::111122223333:saml-provider/Okta"})),
+        ),
+        (
             Rule::TrustServiceUnscoped,
             trust(json!({"Service": "lambda.amazonaws.com"})),
         ),

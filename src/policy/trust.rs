@@ -131,6 +131,9 @@ pub(super) fn trust_findings(s: &Statement, out: &mut Findings, own_account: Opt
         ));
     }
     for provider in &s.federated {
+        if let Some(reason) = unpinned_federation(s, provider) {
+            out.push(Finding::new(Rule::TrustFederationUnpinned, reason));
+        }
         let Some(Pin { key, concrete, who }) = federated_pin(provider) else {
             continue;
         };
@@ -181,4 +184,33 @@ pub(super) fn trust_findings(s: &Statement, out: &mut Findings, own_account: Opt
                 );
         }
     }
+}
+
+/// What a SAML provider's trust, or a Cognito identity pool's whose audience is pinned, still
+/// leaves open: SAML assertions meant for any audience (no `SAML:aud` naming AWS's sign-in
+/// endpoint), a pool's unauthenticated (guest) identities (no `amr` condition requiring
+/// `authenticated`).
+fn unpinned_federation(s: &Statement, provider: &str) -> Option<String> {
+    if provider.contains(":saml-provider/") {
+        return (!constrained(s, &["SAML:aud"], not_only_wildcards)).then(|| {
+            format!(
+                "users of the SAML provider {provider} may assume the role with an assertion \
+                 meant for any audience: no SAML:aud condition"
+            )
+        });
+    }
+    const COGNITO: &str = "cognito-identity.amazonaws.com";
+    let pinned = constrained(
+        s,
+        &["cognito-identity.amazonaws.com:aud"],
+        not_only_wildcards,
+    );
+    let authenticated = constrained(s, &["cognito-identity.amazonaws.com:amr"], |v| {
+        v.eq_ignore_ascii_case("authenticated")
+    });
+    (provider == COGNITO && pinned && !authenticated).then(|| {
+        "unauthenticated (guest) identities of the Cognito identity pool may assume the role: \
+         no cognito-identity.amazonaws.com:amr condition requiring \"authenticated\""
+            .to_string()
+    })
 }

@@ -271,7 +271,10 @@ fn fact_lines(f: &Facts, lines: &mut String) {
     for why in &said.not_looked_up {
         field("Not looked up", &[why]);
     }
-    field("Who", &[&f.who.long]);
+    field(
+        "Who",
+        &[&f.who.long, &crate::text::look_alike_mark(&f.who.short)],
+    );
     if let Some(person) = &said.person {
         field("Person", &[person]);
     }
@@ -319,7 +322,10 @@ fn what_changed_lines(f: &Facts, lines: &mut String) {
         let state = if t.gone { " (deleted)" } else { "" };
         let name = t.name.as_deref().unwrap_or("(name not recorded)");
         let noun = t.noun.unwrap_or(t.kind.noun());
-        field("Resource", &[noun, " ", name, state]);
+        field(
+            "Resource",
+            &[noun, " ", name, state, &crate::text::look_alike_mark(name)],
+        );
         match &t.arn {
             Some(arn) => field("Resource ARN", &[arn]),
             // An account setting has no ARN of its own.
