@@ -120,6 +120,42 @@ pub enum RoleTrust {
     NotRead { role: String, why: String },
 }
 
+/// What a group grants its members (AddUserToGroup), or why it could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupGrants {
+    Read {
+        group: String,
+        policies: Vec<GroupPolicy>,
+        /// The group holds more policies than were read ([`GROUP_POLICIES_READ`]).
+        more: bool,
+    },
+    NotRead {
+        group: String,
+        why: String,
+    },
+}
+
+/// The most of a group's policies read for one alert (attached and inline together).
+pub const GROUP_POLICIES_READ: usize = 10;
+
+/// One policy a group holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GroupPolicy {
+    /// AWS managed: judged from AWS's own document of it (`policy::managed`), not read.
+    AwsManaged { name: String },
+    /// A customer managed policy's default version, or an inline policy: its text (masked),
+    /// or why it could not be read.
+    Customer {
+        name: String,
+        version: Option<String>,
+        document: Result<String, String>,
+    },
+    Inline {
+        name: String,
+        document: Result<String, String>,
+    },
+}
+
 /// What an alert asks IAM, decided from the record alone ([`wants`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wants {
@@ -135,6 +171,8 @@ pub struct Wants {
     pub person: Option<PersonQuery>,
     /// An inline policy was put: IAM keeps no earlier text to compare with (said, not read).
     pub inline: bool,
+    /// The group a user joined: what it grants is read (its account and name).
+    pub group: Option<(String, String)>,
 }
 
 impl Wants {
@@ -153,6 +191,7 @@ pub struct Read {
     pub person: Option<Person>,
     /// An inline policy was put (from [`Wants::inline`]): nothing to compare it with.
     pub inline: bool,
+    pub group: Option<GroupGrants>,
 }
 
 /// Who to look up, in which identity store.
@@ -272,7 +311,7 @@ pub fn elsewhere(q: &PersonQuery, own_account: &str) -> Option<Person> {
 /// attached customer-managed policy of that account ([`wanted`]); for a new version of such
 /// a policy, the version to compare it with and, when it is the default now, who holds the
 /// policy; for a role whose permissions changed (AttachRolePolicy, PutRolePolicy), who may
-/// assume it.
+/// assume it; for a user added to a group, what the group grants.
 pub fn wants(event: &Event<'_>, own_account: &str, members: bool) -> Wants {
     let d = &event.detail;
     // The record's account, when its policies and roles may be read.
@@ -327,6 +366,9 @@ pub fn wants(event: &Event<'_>, own_account: &str, members: bool) -> Wants {
             w.inline = call == "PutRolePolicy";
         }
         "PutUserPolicy" | "PutGroupPolicy" => w.inline = true,
+        "AddUserToGroup" => {
+            w.group = event.request("groupName").map(|g| (account.to_string(), g));
+        }
         _ => {}
     }
     w

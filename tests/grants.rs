@@ -170,8 +170,18 @@ const ACTIONS: &[&str] = &[
     "iam:*",
     "sts:AssumeRole",
     "*",
+    "ssm:SendCommand",
+    "s3:PutBucketPolicy",
+    "lambda:Update*",
+    "*:Put*",
+    "i?m:Attach*",
+    "*Policy*",
+    "kms:*",
 ];
 const RESOURCES: &[&str] = &[
+    "arn:aws:iam::aws:policy/*",
+    "arn:aws:lambda:*:*:function:*",
+    "arn:aws:s3:::*",
     "arn:aws:s3:::bucket/*",
     "arn:aws:iam::111122223333:role/app",
     "arn:aws:iam::111122223333:role/*",
@@ -232,7 +242,7 @@ fn severity(policy: &[Written]) -> Severity {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(300))]
+    #![proptest_config(ProptestConfig::with_cases(600))]
 
     /// An action more, a resource more, a condition less, a statement more or a Deny less:
     /// the policy grants at least what it did, and its alert is rated at least as high.

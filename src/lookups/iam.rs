@@ -8,8 +8,9 @@
 use super::{Kind, LookupError, from_sdk, within};
 use crate::arn::Arn;
 use crate::enrich::{
-    Attached, BUDGET, Holders, Listed, Person, PersonQuery, Read, RoleTrust, UserKey, VersionQuery,
-    Versions, Wants, comparison, is_version_id,
+    Attached, BUDGET, GROUP_POLICIES_READ, GroupGrants, GroupPolicy, Holders, Listed, Person,
+    PersonQuery, Read, RoleTrust, UserKey, VersionQuery, Versions, Wants, comparison,
+    is_version_id,
 };
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
@@ -359,6 +360,67 @@ impl IamPolicies {
         decoded_document(encoded)
     }
 
+    /// What a group grants: its attached policies (AWS managed ones by name, customer
+    /// managed ones' default versions read) and its inline policies, at most
+    /// [`GROUP_POLICIES_READ`] of them; each one that cannot be read says why.
+    async fn group(&self, account: &str, group: &str) -> Result<GroupGrants, LookupError> {
+        let client = self.client_in(account).await?;
+        let attached = client
+            .list_attached_group_policies()
+            .group_name(group)
+            .send()
+            .await
+            .map_err(|e| from_sdk(e, |kind, a| iam_words(kind, a, "ListAttachedGroupPolicies")))?;
+        let inline = client
+            .list_group_policies()
+            .group_name(group)
+            .send()
+            .await
+            .map_err(|e| from_sdk(e, |kind, a| iam_words(kind, a, "ListGroupPolicies")))?;
+        let listed = attached.attached_policies().len() + inline.policy_names().len();
+        let mut policies = Vec::new();
+        for p in attached
+            .attached_policies()
+            .iter()
+            .take(GROUP_POLICIES_READ)
+        {
+            let (Some(arn), Some(name)) = (p.policy_arn(), p.policy_name()) else {
+                continue;
+            };
+            let name = name.to_string();
+            if account_of(arn) == "aws" {
+                policies.push(GroupPolicy::AwsManaged { name });
+                continue;
+            }
+            let read = self.default_version(arn).await;
+            policies.push(GroupPolicy::Customer {
+                name,
+                version: read.as_ref().ok().map(|(v, _)| v.clone()),
+                document: read.map(|(_, d)| d).map_err(|e| e.to_string()),
+            });
+        }
+        let room = GROUP_POLICIES_READ.saturating_sub(policies.len());
+        for name in inline.policy_names().iter().take(room) {
+            let read = client
+                .get_group_policy()
+                .group_name(group)
+                .policy_name(name)
+                .send()
+                .await
+                .map_err(|e| from_sdk(e, |kind, a| iam_words(kind, a, "GetGroupPolicy")))
+                .and_then(|got| decoded_document(got.policy_document()));
+            policies.push(GroupPolicy::Inline {
+                name: name.clone(),
+                document: read.map_err(|e| e.to_string()),
+            });
+        }
+        Ok(GroupGrants::Read {
+            group: group.to_string(),
+            more: listed > policies.len() || attached.is_truncated() || inline.is_truncated(),
+            policies,
+        })
+    }
+
     /// `work` within the budget; a failure is logged (`what` about `subject` could not be
     /// read) and returned in words, for the alert to say.
     fn attempt<'a, T: Send + 'a>(
@@ -455,8 +517,16 @@ impl PolicyLookup for IamPolicies {
             let q = wants.person.as_ref()?;
             Some(self.person(q).await)
         };
-        let (attached, versions, holders, trust, person) =
-            tokio::join!(attached, versions, holders, trust, person);
+        let group = async {
+            let (account, group) = wants.group.as_ref()?;
+            let read = self.attempt("what the group grants", group, self.group(account, group));
+            Some(read.await.unwrap_or_else(|why| GroupGrants::NotRead {
+                group: group.to_string(),
+                why,
+            }))
+        };
+        let (attached, versions, holders, trust, person, group) =
+            tokio::join!(attached, versions, holders, trust, person, group);
         Read {
             attached,
             versions,
@@ -464,6 +534,7 @@ impl PolicyLookup for IamPolicies {
             trust,
             person,
             inline: wants.inline,
+            group,
         }
     }
 }

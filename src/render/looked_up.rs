@@ -6,7 +6,9 @@
 
 use crate::calls::{self, Target};
 use crate::enrich::Person;
-use crate::enrich::{Attached, Basis, Holders, Read, RoleTrust, Versions};
+use crate::enrich::{
+    Attached, Basis, GroupGrants, GroupPolicy, Holders, Read, RoleTrust, Versions,
+};
 use crate::policy::{self, DocKind, Document};
 use crate::severity::Finding;
 use serde::Serialize;
@@ -27,6 +29,7 @@ static NOTHING_READ: Read = Read {
     trust: None,
     person: None,
     inline: false,
+    group: None,
 };
 
 impl Default for LookedUp<'_> {
@@ -150,11 +153,97 @@ pub(super) fn apply(t: &mut Target, read: &Read, own_account: Option<&str>) -> A
         )),
         None => {}
     }
+    if let Some(grants) = &read.group {
+        findings.extend(group_findings(grants, own_account, &mut said));
+    }
     Applied {
         previous,
         said,
         findings,
     }
+}
+
+/// What joining a group gives: each finding of each policy the group holds (AWS managed ones
+/// from AWS's own document), said to come through the group; what could not be read, said.
+fn group_findings(
+    grants: &GroupGrants,
+    own_account: Option<&str>,
+    said: &mut Said,
+) -> Vec<Finding> {
+    let (group, policies, more) = match grants {
+        GroupGrants::Read {
+            group,
+            policies,
+            more,
+        } => (crate::redact::cap(group, NAME_BYTES), policies, *more),
+        GroupGrants::NotRead { group, why } => {
+            said.not_looked_up.push(format!(
+                "what group {} grants: {why}",
+                crate::redact::cap(group, NAME_BYTES)
+            ));
+            return Vec::new();
+        }
+    };
+    if more {
+        said.not_looked_up.push(format!(
+            "what group {group} grants: it holds more than {} policies; the first were read",
+            crate::enrich::GROUP_POLICIES_READ
+        ));
+    }
+    let mut out = Vec::new();
+    for p in policies {
+        let (label, document) = match p {
+            GroupPolicy::AwsManaged { name } => match policy::managed::aws_managed(name) {
+                Some(aws) => (
+                    format!("{} (AWS managed, {})", aws.name, aws.version),
+                    aws.document(),
+                ),
+                None => continue,
+            },
+            GroupPolicy::Customer {
+                name,
+                version,
+                document,
+            } => {
+                let label = match version {
+                    Some(v) => format!("{} (customer managed, {v})", cap(name)),
+                    None => format!("{} (customer managed)", cap(name)),
+                };
+                match document {
+                    Ok(text) => (label, policy::decode_text(text)),
+                    Err(why) => {
+                        said.not_looked_up
+                            .push(format!("{label} of group {group}: {why}"));
+                        continue;
+                    }
+                }
+            }
+            GroupPolicy::Inline { name, document } => {
+                let label = format!("inline policy {}", cap(name));
+                match document {
+                    Ok(text) => (label, policy::decode_text(text)),
+                    Err(why) => {
+                        said.not_looked_up
+                            .push(format!("{label} of group {group}: {why}"));
+                        continue;
+                    }
+                }
+            }
+        };
+        out.extend(
+            policy::findings(&document, DocKind::Permissions, own_account)
+                .into_iter()
+                .map(|f| Finding {
+                    reason: format!("through group {group}, {label}: {}", f.reason),
+                    ..f
+                }),
+        );
+    }
+    out
+}
+
+fn cap(name: &str) -> String {
+    crate::redact::cap(name, NAME_BYTES)
 }
 
 /// What was read about a new version: the version compared with (and the new version's text

@@ -31,6 +31,12 @@ def test_the_function_may_read_this_accounts_policies_and_nothing_more():
         for action in ("iam:GetPolicy", "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:ListEntitiesForPolicy"):
             assert can(action, own) is expected, (enrich, action)
         assert can("iam:GetRole", role) is expected
+        group = f"arn:{PARTITION}:iam::{ACCOUNT}:group/devs"
+        for action in ("iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:GetGroupPolicy"):
+            assert can(action, group) is expected, (enrich, action)
+            assert not can(action, f"arn:{PARTITION}:iam::999988887777:group/devs"), action
+        for action in ("iam:AddUserToGroup", "iam:PutGroupPolicy", "iam:AttachGroupPolicy"):
+            assert not can(action, group), action
         store = f"arn:{PARTITION}:identitystore::{ACCOUNT}:identitystore/d-1234567890"
         user = f"arn:{PARTITION}:identitystore:::user/9067-ab"
         for action in ("identitystore:DescribeUser", "identitystore:GetUserId"):
@@ -176,3 +182,31 @@ def test_the_stacks_own_account_is_shown_with_its_alias(own_moto, tmp_path):
     [alert] = delivered
     assert "\nAccount:        123456789012 (acme-security)\n" in alert.body, alert.body
     assert alert.subject.startswith("[IAM] CreateUser"), "a single-account subject names no account"
+
+
+def test_joining_a_group_that_grants_everything_arrives_critical(own_moto, tmp_path):
+    """moto's IAM holds the group with an allow-all customer managed policy attached and an
+    inline one; the real function reads what the group grants (ListAttachedGroupPolicies,
+    GetPolicy, GetPolicyVersion, ListGroupPolicies, GetGroupPolicy) and rates the membership by
+    it. (moto serves no AWS managed policies by default: those are judged from the built-in
+    dataset, tests/group_membership.rs.)"""
+    moto = own_moto
+    account = "123456789012"
+    iam = client("iam", moto)
+    iam.create_group(GroupName="admins")
+    everything = iam.create_policy(PolicyName="everything", PolicyDocument=json.dumps(ALLOW_ALL))["Policy"]
+    iam.attach_group_policy(GroupName="admins", PolicyArn=everything["Arn"])
+    iam.put_group_policy(GroupName="admins", PolicyName="reads",
+                         PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
+    topic = client("sns", moto).create_topic(Name="groups")["TopicArn"]
+    mailbox = mailbox_for(moto, topic, "groups-mailbox")
+    event = json.loads((ROOT / "events" / "AddUserToGroup.json").read_text().replace("111122223333", account))
+    event["detail"]["requestParameters"]["groupName"] = "admins"
+    path = tmp_path / "add.json"
+    path.write_text(json.dumps(event))
+    _, delivered, log = run_function(moto, tmp_path, path, mailbox, TOPIC_ARN=topic)
+    [alert] = delivered
+    assert alert.subject.startswith("[IAM CRITICAL] AddUserToGroup"), (alert.subject, log[-2000:])
+    assert "through group admins, everything (customer managed, v1): allows every action" in alert.body
+    assert "Not looked up" not in alert.body, alert.body

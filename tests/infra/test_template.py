@@ -157,12 +157,15 @@ def test_least_privilege_and_no_public_principal(cfn):
         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:policy/*"}}, {
         "Sid": "ReadThisAccountsRoles", "Effect": "Allow", "Action": "iam:GetRole",
         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*"}}, {
+        "Sid": "ReadThisAccountsGroups", "Effect": "Allow",
+        "Action": ["iam:ListAttachedGroupPolicies", "iam:ListGroupPolicies", "iam:GetGroupPolicy"],
+        "Resource": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:group/*"}}, {
         "Sid": "NameIdentityCenterUsers", "Effect": "Allow",
         "Action": ["identitystore:GetUserId", "identitystore:DescribeUser"],
         "Resource": [{"Fn::Sub": "arn:${AWS::Partition}:identitystore::${AWS::AccountId}:identitystore/*"},
                      {"Fn::Sub": "arn:${AWS::Partition}:identitystore:::user/*"}]}, {
         "Sid": "ReadThisAccountsAlias", "Effect": "Allow", "Action": "iam:ListAccountAliases", "Resource": "*"}], \
-        "read this account's policies, roles, identity stores and alias: nothing more"
+        "read this account's policies, roles, groups, identity stores and alias: nothing more"
     names = cfn["Resources"]["FunctionOrganizationsPolicy"]
     assert names["Condition"] == "Central" and names["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
     assert names["Properties"]["PolicyDocument"]["Statement"] == [{
