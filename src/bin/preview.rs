@@ -1,7 +1,8 @@
 //! `preview [--format rich|classic] FILE... | -`: prints the notification each event file
 //! would send, with no AWS at all. `preview --list-calls` prints the supported calls as JSON
 //! (name, event source, template rule): the one list the template, the README and the tests
-//! are checked against. `preview --sns [--chat none|amazon-q] FILE...` prints, per file, the
+//! are checked against. `preview --aws-managed-policies` prints how every AWS managed policy
+//! the build knows is rated (one JSON line each). `preview --sns [--chat none|amazon-q] FILE...` prints, per file, the
 //! exact SNS Publish request the function would send (Subject, Message, MessageStructure,
 //! MessageAttributes) as JSON. An SQS batch (digest mode, `events/burst/`) prints every
 //! message the batch sends: the alerts sent at once, then the digests.
@@ -23,7 +24,8 @@ fn usage() -> String {
     let chats: Vec<&str> = ChatFormat::ALL.iter().map(|c| c.name()).collect();
     format!(
         "usage: preview [--format {}] [--sns [--chat {}]]\n               [--organization o-ID] \
-         [--account-names ID=NAME,...] FILE... (- reads standard input)\n       preview --list-calls",
+         [--account-names ID=NAME,...] FILE... (- reads standard input)\n       preview --list-calls\n       \
+         preview --aws-managed-policies   (how every AWS managed policy is rated, one JSON line each)",
         formats.join("|"),
         chats.join("|")
     )
@@ -56,6 +58,7 @@ fn run() -> std::io::Result<ExitCode> {
                 return Ok(ExitCode::SUCCESS);
             }
             "--list-calls" => return list_calls(),
+            "--aws-managed-policies" => return aws_managed_policies(),
             "--sns" => sns = true,
             "--chat" => match choice(&arg, args.next(), &ChatFormat::ALL.map(|c| (c.name(), c))) {
                 Ok(c) => chat = c,
@@ -201,6 +204,27 @@ fn list_calls() -> std::io::Result<ExitCode> {
     serde_json::to_writer_pretty(&mut out, iam_notify::calls::CALLS)
         .map_err(std::io::Error::from)?;
     writeln!(out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// How every AWS managed policy the build knows is rated, one JSON line each: name, default
+/// version, severity, the rules of its findings and their reasons (what
+/// attaching it says).
+fn aws_managed_policies() -> std::io::Result<ExitCode> {
+    use iam_notify::policy::{self, DocKind};
+    let mut out = std::io::stdout().lock();
+    for p in policy::managed::all() {
+        let findings = policy::findings(&p.document(), DocKind::Permissions, None);
+        let line = serde_json::json!({
+            "name": p.name,
+            "version": p.version,
+            "severity": iam_notify::severity::overall(&findings, false),
+            "rules": findings.iter().map(|f| f.rule).collect::<Vec<_>>(),
+            "reasons": findings.iter().map(|f| f.reason.as_str()).collect::<Vec<_>>(),
+        });
+        serde_json::to_writer(&mut out, &line).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

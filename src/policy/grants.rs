@@ -72,6 +72,7 @@ pub(super) const PATHS: &[Path] = &[
     path(&["cloudformation:CreateChangeSet", "cloudformation:ExecuteChangeSet"], false, "change a stack as its role"),
     path(&["sagemaker:CreatePresignedNotebookInstanceUrl"], false, "open a notebook as its role"),
     path(&["codebuild:StartBuild"], false, "run a build as its project's role"),
+    path(&["ec2:ModifyInstanceAttribute", "ec2:StopInstances", "ec2:StartInstances"], false, "rewrite an instance's user data and restart it"),
     path(&["ssm:SendCommand"], false, "run commands on instances as their roles"),
     path(&["ssm:StartSession"], false, "open a shell on instances"),
     path(&["ec2-instance-connect:SendSSHPublicKey"], false, "sign in to instances over SSH"),

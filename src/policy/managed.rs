@@ -76,7 +76,7 @@ pub fn source() -> &'static str {
         .expect("invariant: data/aws-managed-policies.tsv names its dataset in its header")
 }
 
-/// How many policies the table holds.
-pub fn count() -> usize {
-    table().len()
+/// Every AWS managed policy of the table, by name.
+pub fn all() -> &'static [AwsManaged] {
+    table()
 }
