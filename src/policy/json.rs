@@ -17,12 +17,18 @@ impl Json {
         if !first.starts_with(['{', '[']) {
             return None;
         }
+        serde_json::from_str(text).ok().map(masked).map(Json)
+    }
+
+    /// A document AWS wrote (an AWS managed policy from the built-in dataset): read as it is,
+    /// nothing in it the watched person wrote, so nothing to mask.
+    pub(super) fn read_aws(text: &str) -> Option<Json> {
         serde_json::from_str(text).ok().map(Json)
     }
 
     /// The document of a tree (of any JSON value: a request may carry one as an object).
     pub fn of(tree: &Value) -> Json {
-        Json(tree.clone())
+        Json(masked(tree.clone()))
     }
 
     /// The tree.
@@ -37,6 +43,27 @@ impl Json {
             "invariant: a serde_json::Value always serialises (string keys, finite numbers)",
         )
     }
+}
+
+/// `tree` with every secret-shaped string masked (`redact::text`): a document is read from
+/// text (URL-decoded, or JSON in a string) after the record's texts were masked, so what it
+/// holds is masked once more now that it can be seen. Keys are the policy language's (and
+/// condition keys such as `token.actions.githubusercontent.com:sub`): only values are.
+fn masked(mut tree: Value) -> Value {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::String(s) => {
+                if let std::borrow::Cow::Owned(m) = crate::redact::masked_text(s) {
+                    *s = m;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(walk),
+            Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    walk(&mut tree);
+    tree
 }
 
 /// The JSON itself.

@@ -58,9 +58,10 @@ pub fn decode_text(s: &str) -> Document {
         if let Some(json) = Json::read(&decoded) {
             return Document::Json(json);
         }
-        return Document::Text(decoded.into_owned());
+        // Decoded, a secret may have a shape it did not have encoded (`%2F` for `/`).
+        return Document::Text(crate::redact::text(&decoded));
     }
-    Document::Text(s.to_string())
+    Document::Text(crate::redact::text(s))
 }
 
 /// Why a document cannot be analysed, when it is not JSON: serde_json's reason (a lone

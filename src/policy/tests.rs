@@ -509,3 +509,25 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn every_aws_managed_policy_is_found_by_its_name_and_no_other_name_is() {
+    use super::managed::{all, aws_managed};
+    let mut n = 0;
+    for p in all() {
+        let found = aws_managed(p.name).expect("found by its own name");
+        assert_eq!((found.name, found.version), (p.name, p.version));
+        assert!(matches!(found.document(), Document::Json(_)), "{}", p.name);
+        n += 1;
+    }
+    assert!(n > 1_000, "{n}");
+    for absent in [
+        "",
+        "AdministratorAccess2",
+        "aaa",
+        "zzzz",
+        "administratoraccess",
+    ] {
+        assert!(aws_managed(absent).is_none(), "{absent}");
+    }
+}

@@ -13,42 +13,103 @@
 use crate::text::cut_utf8;
 use serde_json::Value;
 
+pub mod shapes;
+
 /// What a secret is replaced with.
 pub const REDACTED: &str = "(redacted)";
 
-/// Keys (lower-cased, without `_` and `-`) ending in one of these hold secrets: `oldPassword`,
-/// `newPassword`, `secretAccessKey`, `sessionToken`, `tokenCode`, `authenticationCode1`,
-/// `privateKey`, `clientSecret`, … A boolean under such a key (`passwordResetRequired` does not
-/// end in one anyway) says nothing secret and is kept.
-pub const SECRET_KEY_ENDINGS: &[&str] = &[
+/// Words that make a key name a secret's wherever they stand in it (`newPassword`,
+/// `PrivateKeyPem`, `clientSecretValue`, `passwordData`, `secretAccessKey`, `Authorization`),
+/// judged on the name lower-cased without `_`, `-`, `.` and spaces, after its last `:` or `/`
+/// (a condition key's service prefix or a tag key's path says nothing).
+pub const SECRET_WORDS: &[&str] = &[
     "password",
     "passwd",
     "passphrase",
     "secret",
-    "secretkey",
-    "secretaccesskey",
-    "secretstring",
-    "secretbinary",
+    "privatekey",
+    "apikey",
+    "credential",
+    "authorization",
+    "cookie",
+];
+
+/// Endings that make a key name a secret's (`sessionToken`, `tokenCode`, `pwd`, the MFA codes).
+pub const SECRET_ENDINGS: &[&str] = &[
     "token",
+    "tokens",
     "tokencode",
     "authenticationcode1",
     "authenticationcode2",
-    "privatekey",
-    "apikey",
+    "pwd",
+    "passcode",
 ];
 
-/// `true` when values under `key` are secrets: the key without `_` and `-`, lower-cased,
-/// ends in one of [`SECRET_KEY_ENDINGS`] (compared from the end, without a copy).
+/// Endings of names that name, count or describe a secret rather than hold it (`secretId`,
+/// `tokenType`, `maxPasswordAge`, `passwordReusePrevention`, `sessionCredentialFromConsole`).
+pub const DESCRIBING_ENDINGS: &[&str] = &[
+    "id",
+    "ids",
+    "arn",
+    "arns",
+    "name",
+    "names",
+    "type",
+    "types",
+    "length",
+    "age",
+    "required",
+    "enabled",
+    "count",
+    "status",
+    "date",
+    "time",
+    "version",
+    "versions",
+    "expiration",
+    "reuseprevention",
+    "lastused",
+    "fromconsole",
+    "policy",
+    "format",
+    "rotation",
+];
+
+/// `true` when values under `key` are secrets: see [`SECRET_WORDS`], [`SECRET_ENDINGS`] and
+/// [`DESCRIBING_ENDINGS`].
 pub fn is_secret_key(key: &str) -> bool {
-    let normal = key
-        .bytes()
-        .rev()
-        .filter(|b| *b != b'_' && *b != b'-')
-        .map(|b| b.to_ascii_lowercase());
-    SECRET_KEY_ENDINGS.iter().any(|end| {
-        let mut from_end = normal.clone();
-        end.bytes().rev().all(|e| from_end.next() == Some(e))
-    })
+    let normal = normal_key(key);
+    (SECRET_WORDS.iter().any(|w| normal.contains(w))
+        || SECRET_ENDINGS.iter().any(|e| normal.ends_with(e)))
+        && !describes(&normal)
+}
+
+/// A key name as judged: after its last `:` or `/`, lower-cased, without `_ - .` and spaces.
+fn normal_key(key: &str) -> String {
+    let last = key.rsplit([':', '/']).next().unwrap_or(key);
+    last.chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
+/// A normalised key name that names, counts or describes ([`DESCRIBING_ENDINGS`]).
+fn describes(normal: &str) -> bool {
+    DESCRIBING_ENDINGS.iter().any(|e| normal.ends_with(e))
+}
+
+/// The members of a name/value pair (`{"key": "password", "value": "hunter2"}`, a tag, a
+/// parameter, an environment variable): the name's members and the value's.
+const PAIR_NAMES: &[&str] = &["key", "Key", "name", "Name", "parameterKey", "ParameterKey"];
+const PAIR_VALUES: &[&str] = &["value", "Value", "parameterValue", "ParameterValue"];
+
+/// Whether `map` is a name/value pair whose name is a secret's: its value is one.
+fn is_secret_pair(map: &serde_json::Map<String, Value>) -> bool {
+    PAIR_NAMES
+        .iter()
+        .filter_map(|k| map.get(*k).and_then(Value::as_str))
+        .any(is_secret_key)
+        && PAIR_VALUES.iter().any(|k| map.contains_key(*k))
 }
 
 /// The longest text kept from a record (names, user agents, error messages, …). IAM's own
@@ -86,6 +147,13 @@ fn walk_in_place(v: &mut Value, max_text: usize) {
             }
         }
         Value::Object(map) => {
+            if is_secret_pair(map) {
+                for k in PAIR_VALUES {
+                    if let Some(v) = map.get_mut(*k) {
+                        secret_in_place(v);
+                    }
+                }
+            }
             let more = map.len().saturating_sub(MAX_ITEMS);
             if more > 0 || map.keys().any(|k| !is_bounded(k, MAX_TEXT_BYTES)) {
                 // Keys cannot change in place: the map is written anew, each value judged by
@@ -114,15 +182,43 @@ fn walk_in_place(v: &mut Value, max_text: usize) {
     }
 }
 
-/// The value under `key` of an object: redacted under a secret key (unless a boolean or
-/// null, which say nothing secret), bounded as a document under a document key, else
-/// bounded as text.
+/// The value under `key` of an object: a secret under a secret key ([`secret_in_place`]),
+/// bounded as a document under a document key, else bounded as text.
 fn entry_in_place(key: &str, value: &mut Value, max_text: usize) {
     match value {
-        Value::Null | Value::Bool(_) => {}
-        _ if is_secret_key(key) => *value = Value::String(REDACTED.into()),
+        _ if is_secret_key(key) => secret_in_place(value),
         _ if is_document_key(key) => walk_in_place(value, MAX_DOCUMENT_BYTES),
         _ => walk_in_place(value, max_text),
+    }
+    // An object under a secret key was walked: its own keys judge its values.
+}
+
+/// A value that is a secret: a string or number redacted; each item of a list a secret; in
+/// an object, every value a secret but those whose keys name or describe one
+/// ([`DESCRIBING_ENDINGS`]: `credentials` keeps its `accessKeyId` and `expiration`, a
+/// `privateKey` object loses all of its `pem`); a boolean or null kept (they say nothing
+/// secret).
+fn secret_in_place(value: &mut Value) {
+    match value {
+        Value::Null | Value::Bool(_) => {}
+        Value::Array(items) => {
+            items.truncate(MAX_ITEMS);
+            items.iter_mut().for_each(secret_in_place);
+        }
+        Value::Object(map) => {
+            let more = map.len().saturating_sub(MAX_ITEMS);
+            if more > 0 {
+                *map = std::mem::take(map).into_iter().take(MAX_ITEMS).collect();
+            }
+            for (k, v) in map.iter_mut() {
+                if describes(&normal_key(k)) {
+                    entry_in_place(k, v, MAX_TEXT_BYTES);
+                } else {
+                    secret_in_place(v);
+                }
+            }
+        }
+        _ => *value = Value::String(REDACTED.into()),
     }
 }
 
@@ -180,11 +276,17 @@ pub fn shorten_cow_opt(s: &mut Option<std::borrow::Cow<'_, str>>, max: usize) {
     }
 }
 
-/// `s` with every run shaped like an AWS secret access key masked: exactly 40 characters of
-/// `A-Z a-z 0-9 / +` (with any `=` padding) holding upper case, lower case and a digit.
-/// Hex digests (OIDC thumbprints) and UUIDs do not have that shape.
+/// `s` with every secret masked: runs shaped like an AWS secret access key (exactly 40
+/// characters of `A-Z a-z 0-9 / +`, with any `=` padding, holding upper case, lower case and
+/// a digit; hex digests such as OIDC thumbprints and UUIDs do not have that shape), and every
+/// shape of [`shapes`] (tokens, private keys, `name=secret` assignments, ...).
 pub fn text(s: &str) -> String {
     masked(s).into_owned()
+}
+
+/// [`text`], borrowed when nothing is masked.
+pub fn masked_text(s: &str) -> std::borrow::Cow<'_, str> {
+    masked(s)
 }
 
 /// The characters of a secret access key's run: `A-Z a-z 0-9 / +` and `=` padding (a table:
@@ -201,8 +303,19 @@ static IN_RUN: [bool; 256] = {
     table
 };
 
-/// [`text`] without a copy when nothing is masked (nearly always).
+/// [`text`] without a copy when nothing is masked (nearly always): runs shaped like an AWS
+/// secret access key, then every shape of [`shapes`].
 fn masked(s: &str) -> std::borrow::Cow<'_, str> {
+    match key_runs_masked(s) {
+        std::borrow::Cow::Borrowed(s) => shapes::mask(s, REDACTED),
+        std::borrow::Cow::Owned(o) => {
+            std::borrow::Cow::Owned(shapes::mask(&o, REDACTED).into_owned())
+        }
+    }
+}
+
+/// Runs shaped like an AWS secret access key, masked.
+fn key_runs_masked(s: &str) -> std::borrow::Cow<'_, str> {
     let bytes = s.as_bytes();
     let in_run = |i: usize| {
         bytes
@@ -339,73 +452,25 @@ mod tests {
         })
     }
 
-    /// The redaction written as a copy, field by field (how it was written before it was done
-    /// in place): what the in-place walk must equal.
-    fn walk(v: &Value, max_text: usize) -> Value {
+    /// Whether no string, number or list of them under a secret-named key is left shown.
+    fn nothing_secret_shown(v: &Value) -> bool {
         match v {
-            Value::String(s) => Value::String(bounded(s, max_text)),
-            Value::Array(items) => {
-                let mut kept: Vec<Value> = items
-                    .iter()
-                    .take(MAX_ITEMS)
-                    .map(|i| walk(i, max_text))
-                    .collect();
-                if items.len() > MAX_ITEMS {
-                    kept.push(Value::String(format!(
-                        "(and {} more items, cut)",
-                        items.len() - MAX_ITEMS
-                    )));
-                }
-                Value::Array(kept)
-            }
-            Value::Object(map) => {
-                let mut kept: serde_json::Map<String, Value> = map
-                    .iter()
-                    .take(MAX_ITEMS)
-                    .map(|(k, v)| {
-                        let value = match v {
-                            Value::Null | Value::Bool(_) => v.clone(),
-                            _ if is_secret_key(k) => Value::String(REDACTED.into()),
-                            _ if is_document_key(k) => walk(v, MAX_DOCUMENT_BYTES),
-                            _ => walk(v, max_text),
-                        };
-                        (bounded(k, MAX_TEXT_BYTES), value)
-                    })
-                    .collect();
-                if map.len() > MAX_ITEMS {
-                    kept.insert(
-                        "(cut)".into(),
-                        Value::String(format!("{} more entries", map.len() - MAX_ITEMS)),
-                    );
-                }
-                Value::Object(kept)
-            }
-            other => other.clone(),
+            Value::Array(items) => items.iter().all(nothing_secret_shown),
+            Value::Object(map) => map.iter().all(|(k, v)| match v {
+                Value::String(s) if is_secret_key(k) => s == REDACTED,
+                Value::Number(_) => !is_secret_key(k),
+                _ => nothing_secret_shown(v),
+            }),
+            _ => true,
         }
     }
 
     proptest! {
+        /// Nothing under a secret key is left shown.
         #[test]
-        fn in_place_is_the_copy(v in tricky_json()) {
-            let mut changed = v.clone();
-            value_in_place(&mut changed);
-            prop_assert_eq!(changed, walk(&v, MAX_TEXT_BYTES));
-        }
-
-        #[test]
-        fn secret_keys_are_found_without_a_copy(key in "[a-zA-Z_é-]{0,24}", end in 0..SECRET_KEY_ENDINGS.len()) {
-            let copied = |k: &str| {
-                let normal: String = k
-                    .chars()
-                    .filter(|c| *c != '_' && *c != '-')
-                    .map(|c| c.to_ascii_lowercase())
-                    .collect();
-                SECRET_KEY_ENDINGS.iter().any(|e| normal.ends_with(e))
-            };
-            let with_end = format!("{key}{}", SECRET_KEY_ENDINGS[end].to_uppercase());
-            for k in [key.as_str(), with_end.as_str()] {
-                prop_assert_eq!(is_secret_key(k), copied(k), "{}", k);
-            }
+        fn redaction_is_complete(v in tricky_json()) {
+            let once = value(&v);
+            prop_assert!(nothing_secret_shown(&once), "{}", once);
         }
     }
 
@@ -446,23 +511,24 @@ mod tests {
             ], 0..8)
         ) {
             let s = parts.concat();
-            prop_assert_eq!(masked(&s).into_owned(), masked_run_by_run(&s));
+            prop_assert_eq!(key_runs_masked(&s).into_owned(), masked_run_by_run(&s));
         }
     }
 
     #[test]
-    fn in_place_cuts_long_lists_and_maps_as_the_copy_does() {
+    fn long_lists_and_maps_keep_their_first_entries_and_say_how_many_more() {
         let list = Value::Array((0..MAX_ITEMS + 3).map(|i| json!(i)).collect());
+        let cut = value(&list);
+        assert_eq!(cut.as_array().unwrap().len(), MAX_ITEMS + 1);
+        assert_eq!(cut[MAX_ITEMS], json!("(and 3 more items, cut)"));
         let map = Value::Object(
             (0..MAX_ITEMS + 2)
                 .map(|i| (format!("k{i}"), json!(i)))
                 .collect(),
         );
-        for v in [list, map] {
-            let mut changed = v.clone();
-            value_in_place(&mut changed);
-            assert_eq!(changed, walk(&v, MAX_TEXT_BYTES));
-        }
+        let cut = value(&map);
+        assert_eq!(cut.as_object().unwrap().len(), MAX_ITEMS + 1);
+        assert_eq!(cut["(cut)"], json!("2 more entries"));
     }
 
     const KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -486,7 +552,7 @@ mod tests {
         assert_eq!(v["credentials"]["sessionToken"], REDACTED);
         assert_eq!(v["tokenCode"], REDACTED);
         assert_eq!(v["authenticationCode1"], REDACTED);
-        assert_eq!(v["list"][0]["privateKey"], REDACTED);
+        assert_eq!(v["list"][0]["privateKey"]["pem"], REDACTED);
         assert_eq!(v["minimumPasswordLength"], 14);
         assert_eq!(v["secretId"], "prod/db");
         assert_eq!(v["userName"], "bob");
