@@ -97,8 +97,14 @@ pub(super) fn permissions(statements: &[Statement], out: &mut Findings) {
         on_a_path: ActionSet::empty(cat.len()),
         allows: false,
     };
+    let mut impossible = None;
     for s in statements.iter().filter(|s| s.allow) {
         held.allows = true;
+        // A statement whose conditions no request can meet grants nothing.
+        if let Some(why) = s.impossible() {
+            impossible.get_or_insert(why);
+            continue;
+        }
         let mut granted = granted(s, cat, &mut budget);
         granted.subtract(&denied);
         statement_findings(s, &granted, &iam, &mut held, out);
@@ -108,13 +114,18 @@ pub(super) fn permissions(statements: &[Statement], out: &mut Findings) {
     }
     escalation(cat, &mut held, out);
     permissions_management(cat, &held, out);
-    if statements.iter().any(|s| !s.allow) && held.anywhere.is_empty() && !out.any() {
+    let denies = statements.iter().any(|s| !s.allow);
+    if (denies || impossible.is_some()) && held.anywhere.is_empty() && !out.any() {
         out.push(Finding::new(
             Rule::GrantsNothing,
-            if held.allows {
-                "grants nothing: its Deny statements take back every action it allows"
-            } else {
-                "grants nothing: it only denies (a guardrail)"
+            match (impossible, held.allows) {
+                (Some(why), _) => {
+                    format!("grants nothing: no request can meet its conditions ({why})")
+                }
+                (None, true) => {
+                    "grants nothing: its Deny statements take back every action it allows".into()
+                }
+                (None, false) => "grants nothing: it only denies (a guardrail)".into(),
             },
         ));
     }

@@ -204,6 +204,48 @@ impl Statement<'_> {
             })
     }
 
+    /// Why no request can meet the statement's conditions together, when none can: a key
+    /// required absent (`Null` "true") that another condition requires to have a value, or a
+    /// key required equal to values (`StringEquals`, `ArnEquals`, without `IfExists`) that
+    /// another requires to differ from every one of them.
+    pub fn impossible(&self) -> Option<String> {
+        let same = |a: &Condition, b: &Condition| a.key.eq_ignore_ascii_case(&b.key);
+        let plain =
+            |c: &Condition| !c.operator.ends_with("IfExists") && !c.operator.starts_with("For");
+        for c in &self.conditions {
+            let (op, _) = c.base();
+            if op == "Null"
+                && plain(c)
+                && c.values.iter().any(|v| v.eq_ignore_ascii_case("true"))
+                && let Some(other) = self
+                    .conditions
+                    .iter()
+                    .find(|o| same(c, o) && o.positive() && !o.operator.ends_with("IfExists"))
+            {
+                return Some(format!(
+                    "{} must be absent (Null) and have a value ({})",
+                    c.key, other.operator
+                ));
+            }
+            if matches!(op, "StringEquals" | "ArnEquals") && plain(c) && !c.values.is_empty() {
+                let negated = self.conditions.iter().find(|o| {
+                    let (oop, _) = o.base();
+                    same(c, o)
+                        && matches!(oop, "StringNotEquals" | "ArnNotEquals")
+                        && plain(o)
+                        && c.values.iter().all(|v| o.values.contains(v))
+                });
+                if let Some(o) = negated {
+                    return Some(format!(
+                        "{} must equal one of its values ({}) and differ from every one ({})",
+                        c.key, c.operator, o.operator
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// Some condition, under any operator, tests `key` (any case).
     fn has_condition_key(&self, key: &str) -> bool {
         self.conditions

@@ -531,3 +531,39 @@ fn every_aws_managed_policy_is_found_by_its_name_and_no_other_name_is() {
         assert!(aws_managed(absent).is_none(), "{absent}");
     }
 }
+
+#[test]
+fn conditions_no_request_can_meet_grant_nothing() {
+    let with = |condition: Value| {
+        json!({"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",
+            "Condition": condition}]})
+    };
+    for impossible in [
+        json!({"Null": {"aws:PrincipalTag/team": "true"},
+               "StringEquals": {"aws:PrincipalTag/team": "admins"}}),
+        json!({"StringEquals": {"aws:username": ["alice"]},
+               "StringNotEquals": {"aws:username": ["alice", "bob"]}}),
+    ] {
+        assert_eq!(
+            rules(with(impossible.clone()), DocKind::Permissions),
+            ["grants-nothing"],
+            "{impossible}"
+        );
+    }
+    // Satisfiable ones grant: IfExists holds when the key is absent, a value left over
+    // still matches.
+    for possible in [
+        json!({"Null": {"aws:PrincipalTag/team": "true"},
+               "StringEqualsIfExists": {"aws:PrincipalTag/team": "admins"}}),
+        json!({"StringEquals": {"aws:username": ["alice", "carol"]},
+               "StringNotEquals": {"aws:username": ["alice"]}}),
+        json!({"Null": {"aws:PrincipalTag/team": "false"},
+               "StringEquals": {"aws:PrincipalTag/team": "admins"}}),
+    ] {
+        assert_eq!(
+            rules(with(possible.clone()), DocKind::Permissions),
+            ["allow-all"],
+            "{possible}"
+        );
+    }
+}
