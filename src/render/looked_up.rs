@@ -192,11 +192,12 @@ fn group_findings(
     }
     let mut out = Vec::new();
     for p in policies {
-        let (label, document) = match p {
+        // Each policy's words and its document, or why it could not be read.
+        let (label, read) = match p {
             GroupPolicy::AwsManaged { name } => match policy::managed::aws_managed(name) {
                 Some(aws) => (
                     format!("{} (AWS managed, {})", aws.name, aws.version),
-                    aws.document(),
+                    Ok(aws.document()),
                 ),
                 None => continue,
             },
@@ -209,25 +210,19 @@ fn group_findings(
                     Some(v) => format!("{} (customer managed, {v})", cap(name)),
                     None => format!("{} (customer managed)", cap(name)),
                 };
-                match document {
-                    Ok(text) => (label, policy::decode_text(text)),
-                    Err(why) => {
-                        said.not_looked_up
-                            .push(format!("{label} of group {group}: {why}"));
-                        continue;
-                    }
-                }
+                (label, document.as_deref().map(policy::decode_text))
             }
-            GroupPolicy::Inline { name, document } => {
-                let label = format!("inline policy {}", cap(name));
-                match document {
-                    Ok(text) => (label, policy::decode_text(text)),
-                    Err(why) => {
-                        said.not_looked_up
-                            .push(format!("{label} of group {group}: {why}"));
-                        continue;
-                    }
-                }
+            GroupPolicy::Inline { name, document } => (
+                format!("inline policy {}", cap(name)),
+                document.as_deref().map(policy::decode_text),
+            ),
+        };
+        let document = match read {
+            Ok(document) => document,
+            Err(why) => {
+                said.not_looked_up
+                    .push(format!("{label} of group {group}: {why}"));
+                continue;
             }
         };
         out.extend(
