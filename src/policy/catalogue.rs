@@ -174,11 +174,7 @@ impl Catalogue {
 
     /// The actions of a service, by its lower-case prefix.
     pub fn service(&self, prefix: &str) -> Option<Range<usize>> {
-        let i = self
-            .services
-            .binary_search_by(|(p, _)| (*p).cmp(prefix))
-            .ok()?;
-        self.services.get(i).map(|(_, r)| r.clone())
+        self.service_entry(prefix).map(|(_, r)| r)
     }
 
     /// The index of one action (`iam:PassRole`, any case).

@@ -14,10 +14,9 @@ use std::sync::LazyLock;
 /// The table, as generated (`# comment` lines, then `source<TAB>name<TAB>group<TAB>regex`).
 const TABLE: &str = include_str!("../../data/secret-patterns.tsv");
 
-/// One shape: its name, the capture group that holds the secret (0: the whole match), its
+/// One shape (its name is the table's, for people): the capture group that holds the secret (0: the whole match), its
 /// pattern, compiled on its own the first time the set finds it (to say where).
 struct Shape {
-    name: &'static str,
     group: usize,
     pattern: &'static str,
     regex: std::sync::OnceLock<Regex>,
@@ -45,18 +44,17 @@ static SHAPES: LazyLock<Shapes> = LazyLock::new(|| {
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|line| {
-            let mut cells = line.splitn(4, '\t').skip(1);
+            // Source and name are for people: the group and the pattern are read.
+            let mut cells = line.splitn(4, '\t').skip(2);
             let mut cell = || {
                 cells
                     .next()
                     .expect("invariant: data/secret-patterns.tsv lines have four cells")
             };
-            let name = cell();
             let group = cell()
                 .parse()
                 .expect("invariant: data/secret-patterns.tsv groups are numbers");
             Shape {
-                name,
                 group,
                 pattern: cell(),
                 regex: std::sync::OnceLock::new(),
@@ -70,26 +68,6 @@ static SHAPES: LazyLock<Shapes> = LazyLock::new(|| {
         .expect("invariant: the shapes that compile one by one compile as a set");
     Shapes { set, shapes }
 });
-
-/// Compiles the shapes now (the function's start), not at the first text.
-pub fn compile() {
-    LazyLock::force(&SHAPES);
-}
-
-/// The names of the shapes, in the table's order (for the README and the tests).
-pub fn names() -> Vec<&'static str> {
-    SHAPES.shapes.iter().map(|s| s.name).collect()
-}
-
-/// Every pattern compiles on its own (the set compiled them together).
-pub fn each_compiles() -> Result<usize, String> {
-    SHAPES
-        .shapes
-        .iter()
-        .map(|s| build(s.pattern).map_err(|e| format!("{}: {e}", s.name)))
-        .collect::<Result<Vec<_>, _>>()
-        .map(|v| v.len())
-}
 
 /// The shortest text any shape can match: shorter texts are not searched.
 const SHORTEST: usize = 8;
@@ -148,4 +126,26 @@ pub fn mask<'a>(s: &'a str, replacement: &str) -> Cow<'a, str> {
     }
     out.push_str(s.get(copied..).unwrap_or_default());
     Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shape_compiles_on_its_own_and_finds_what_it_names() {
+        for shape in &SHAPES.shapes {
+            build(shape.pattern).unwrap_or_else(|e| panic!("{}: {e}", shape.pattern));
+        }
+        assert!(SHAPES.shapes.len() > 40);
+        let token = "ghp_EXAMPLEexampleEXAMPLEexample012345";
+        assert_eq!(
+            mask(&format!("ci {token} x"), "(redacted)"),
+            "ci (redacted) x"
+        );
+        assert!(matches!(
+            mask("arn:aws:iam::111122223333:role/ci", "-"),
+            Cow::Borrowed(_)
+        ));
+    }
 }
