@@ -304,23 +304,30 @@ async fn deliver<P: Publisher>(
     publisher: &P,
 ) -> Result<Value, HandlerError> {
     let event_id = n.event_id.as_deref().unwrap_or("-");
-    let topic = match &config.delivery {
+    let main = match &config.delivery {
         Delivery::DryRun => {
             tracing::info!(
                 eventName = %n.event_name, eventID = %event_id, outcome = "dry-run",
                 subject = %n.subject, body = %cap(&n.body, MAX_LOGGED_BODY_BYTES),
                 "notification rendered, not published (DRY_RUN)"
             );
-            return Ok(json!({"dryRun": true, "notification": n}));
+            None
         }
-        Delivery::Publish(topic) => topic,
+        Delivery::Publish(topic) => Some(publish_to(publisher, topic, n, "main").await),
     };
-    let main = publish_to(publisher, topic, n, "main").await;
     // A change to the monitor also goes to the operations topic, whatever became of the
-    // main one: muting one path must not mute both.
+    // main one, and in dry-run too: DRY_RUN is itself a way to mute the monitor, and muting
+    // one path must not mute both.
     let ops = match config.ops_topic.as_ref().filter(|_| n.ops) {
         Some(ops) => Some(publish_to(publisher, ops, n, "ops").await),
         None => None,
+    };
+    let Some(main) = main else {
+        let mut out = json!({"dryRun": true, "notification": n});
+        if let (Some(id), Some(fields)) = (ops.transpose()?, out.as_object_mut()) {
+            fields.insert("opsMessageId".into(), Value::String(id));
+        }
+        return Ok(out);
     };
     let message_id = main?;
     let ops_message_id = ops.transpose()?;

@@ -55,7 +55,7 @@ macro_rules! rules {
 
 rules! {
     MonitorChanged => "monitor-changed", Critical,
-        "the IAM change monitor itself (its rules, function, topics, subscriptions, digest queues or event source mapping) or a CloudTrail trail was changed: alerts may stop";
+        "the IAM change monitor itself (its rules, function, roles, topics, subscriptions, keys, alarms, heartbeat schedule, digest queues or event source mapping) or a CloudTrail trail was changed: alerts may stop";
     MonitorMuted => "monitor-muted", Critical,
         "the change silences the monitor: a rule disabled, logging stopped, the function set to DRY_RUN or IGNORE_*, throttled to zero, or pointed at another topic";
     RootUser => "root-user", Critical,

@@ -220,6 +220,42 @@ async fn a_broken_main_topic_does_not_keep_the_ops_topic_from_hearing_of_tamperi
     );
 }
 
+#[tokio::test]
+async fn dry_run_never_keeps_a_change_to_the_monitor_from_the_ops_topic() {
+    // DRY_RUN is itself a way to mute the monitor: its own tamper alert must still go out.
+    let publisher = RecordingPublisher::new();
+    let out = handle(
+        &sample("UpdateFunctionConfiguration20150331v2"),
+        &monitored(true),
+        &publisher,
+    )
+    .await
+    .unwrap();
+    let topics: Vec<String> = publisher.sent().into_iter().map(|p| p.topic_arn).collect();
+    assert_eq!(topics, [OPS_TOPIC], "the ops copy, and only it");
+    assert_eq!(out["dryRun"], true);
+    assert_eq!(out["opsMessageId"], "recorded-1");
+    handle(&sample("CreateUser"), &monitored(true), &publisher)
+        .await
+        .unwrap();
+    assert_eq!(publisher.sent().len(), 1, "an IAM change stays unpublished");
+}
+
+#[tokio::test]
+async fn a_change_to_a_role_the_monitor_acts_as_is_a_change_to_the_monitor() {
+    let publisher = RecordingPublisher::new();
+    let mut event = sample("PutRolePolicy");
+    event["detail"]["requestParameters"]["roleName"] = json!("iam-notify-6f1c2a9e-function");
+    let out = handle(&event, &monitored(false), &publisher).await.unwrap();
+    assert_eq!(out["severity"], "critical");
+    let topics: Vec<String> = publisher.sent().into_iter().map(|p| p.topic_arn).collect();
+    assert_eq!(topics, [TOPIC, OPS_TOPIC]);
+    // Another role of the same name's shape but not the monitor's prefix: an ordinary alert.
+    event["detail"]["requestParameters"]["roleName"] = json!("notify-6f1c2a9e-function");
+    handle(&event, &monitored(false), &publisher).await.unwrap();
+    assert_eq!(publisher.sent().len(), 3);
+}
+
 /// What `main.rs` hands the handler is the payload's text: the same answer as for the tree,
 /// for an event, a batch and input that is not an event.
 #[tokio::test]

@@ -408,10 +408,11 @@ proptest! {
     fn any_text_in_a_change_to_the_monitor_renders_a_valid_alert(
         name in any_size_text(), var in any_text(), value in any_text(),
     ) {
-        for call in iam_notify::calls::CALLS.iter().filter(|c| c.group == iam_notify::calls::RuleGroup::MonitorTamper) {
-            let mut event = common::sample(call.name);
+        for call in iam_notify::calls::CALLS.iter().filter(|c| c.group.watches_the_monitor()) {
+            let mut event = common::load(&common::call_sample_file(call));
             let params = json!({"name": name, "rule": name, "functionName": name, "topicArn": name,
-                "subscriptionArn": name, "trailName": name, "state": "DISABLED",
+                "subscriptionArn": name, "trailName": name, "state": "DISABLED", "keyId": name,
+                "alarmName": name, "alarmNames": [name, name], "resourceArn": name, "eventBusName": name,
                 "environment": {"variables": {var.clone(): format!("secret-value-{value}"), "DRY_RUN": "true"}}});
             event["detail"]["requestParameters"] = params;
             let n = render_payload(&event, Format::Rich).unwrap();

@@ -118,9 +118,8 @@ fn classic_format_is_the_rich_body_outside_the_articles_rules() {
 
 #[test]
 fn every_listed_call_has_a_sample_event() {
-    let dir = common::root().join("events");
     for call in calls::CALLS {
-        let file = dir.join(format!("{}.json", call.name));
+        let file = common::call_sample_file(call);
         assert!(
             file.exists(),
             "no sample event for {}: add {}",

@@ -7,7 +7,8 @@
 //! - [`trust`]: trust policies, permissions boundaries, group membership, instance profiles;
 //! - [`providers`]: SAML and OpenID Connect identity providers;
 //! - [`sign_in`]: console sign-in;
-//! - [`monitor`]: changes to the monitor itself (its rules, function, topics) and to trails;
+//! - [`monitor`]: changes to the monitor itself (its rules, function, topics, keys, alarms,
+//!   heartbeat schedule, the roles it acts as) and to trails;
 //! - [`generic`]: every other call, of IAM or another service.
 //!
 //! Adding a call of an existing shape is one row in [`CALLS`]; the template's rules, the
@@ -119,6 +120,9 @@ pub enum RuleGroup {
     RootActivity,
     /// The monitor's own rules, function and topics, and CloudTrail trails.
     MonitorTamper,
+    /// What keeps the monitor's paths working: its KMS keys, alarms, heartbeat schedule, the
+    /// function's and the bus's resource policies, its topics' data protection.
+    MonitorSafeguards,
 }
 
 impl RuleGroup {
@@ -132,7 +136,17 @@ impl RuleGroup {
         RuleGroup::OtherIamWrites,
         RuleGroup::RootActivity,
         RuleGroup::MonitorTamper,
+        RuleGroup::MonitorSafeguards,
     ];
+
+    /// Whether the group's calls change the monitor itself (their alerts also go to the
+    /// operations topic).
+    pub fn watches_the_monitor(self) -> bool {
+        matches!(
+            self,
+            RuleGroup::MonitorTamper | RuleGroup::MonitorSafeguards
+        )
+    }
 
     /// The rule's id: the suffix of its name (`iam-notify-<stack id>-policy-monitor`).
     pub fn rule_name(self) -> &'static str {
@@ -145,6 +159,7 @@ impl RuleGroup {
             RuleGroup::OtherIamWrites => "other-iam-writes-monitor",
             RuleGroup::RootActivity => "root-activity-monitor",
             RuleGroup::MonitorTamper => "tamper-monitor",
+            RuleGroup::MonitorSafeguards => "safeguards-monitor",
         }
     }
 }
@@ -372,7 +387,7 @@ pub const CALLS: &[Call] = &[
     call("ConsoleLogin", G::RootActivity, Shape::ConsoleSignIn).source("signin.amazonaws.com"),
     // The monitor itself and what feeds it (the tamper rule; on by default). Lambda records
     // its calls with the API version appended, as here; `lookup` also takes other versions.
-    call("DisableRule", G::MonitorTamper, Shape::Monitor("disabled", Part::Rule("name"), Mutes::Always(RULE_DISABLED))).source(EVENTS),
+    call("DisableRule", G::MonitorTamper, Shape::Monitor("disabled", Part::Rule("name"), Mutes::Always(monitor::RULE_DISABLED))).source(EVENTS),
     call("DeleteRule", G::MonitorTamper, Shape::Monitor("deleted", Part::Rule("name"), Mutes::No)).source(EVENTS),
     call("PutRule", G::MonitorTamper, Shape::Monitor("changed", Part::Rule("name"), Mutes::DisabledState)).source(EVENTS),
     call("RemoveTargets", G::MonitorTamper, Shape::Monitor("removed targets from", Part::Rule("rule"), Mutes::No)).source(EVENTS),
@@ -386,26 +401,34 @@ pub const CALLS: &[Call] = &[
     call("DeleteFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("removed the retries and failure destination of", Part::Function, Mutes::No)).source(LAMBDA),
     call("Unsubscribe", G::MonitorTamper, Shape::Monitor("removed", Part::Subscription, Mutes::No)).source(SNS),
     call("SetSubscriptionAttributes", G::MonitorTamper, Shape::Monitor("changed", Part::Subscription, Mutes::FilterPolicy)).source(SNS),
-    call("DeleteTopic", G::MonitorTamper, Shape::Monitor("deleted", Part::Topic, Mutes::No)).source(SNS),
-    call("SetTopicAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Topic, Mutes::No)).source(SNS),
-    call("RemovePermission", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Topic, Mutes::No)).source(SNS),
-    call("PurgeQueue", G::MonitorTamper, Shape::Monitor("purged", Part::Queue, Mutes::Always(PURGED))).source(SQS),
+    call("DeleteTopic", G::MonitorTamper, Shape::Monitor("deleted", Part::Topic("topicArn"), Mutes::No)).source(SNS),
+    call("SetTopicAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Topic("topicArn"), Mutes::No)).source(SNS),
+    call("RemovePermission", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Topic("topicArn"), Mutes::No)).source(SNS),
+    call("PurgeQueue", G::MonitorTamper, Shape::Monitor("purged", Part::Queue, Mutes::Always(monitor::PURGED))).source(SQS),
     call("DeleteQueue", G::MonitorTamper, Shape::Monitor("deleted", Part::Queue, Mutes::No)).source(SQS),
     call("SetQueueAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Queue, Mutes::QueuePolicy)).source(SQS),
     call("UpdateEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("changed", Part::EventSourceMapping, Mutes::MappingDisabled)).source(LAMBDA),
-    call("DeleteEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::EventSourceMapping, Mutes::Always(MAPPING_DELETED))).source(LAMBDA),
-    call("StopLogging", G::MonitorTamper, Shape::Monitor("stopped", Part::Trail("name"), Mutes::Always(STOPPED_LOGGING))).source(CLOUDTRAIL),
+    call("DeleteEventSourceMapping20150331", G::MonitorTamper, Shape::Monitor("deleted", Part::EventSourceMapping, Mutes::Always(monitor::MAPPING_DELETED))).source(LAMBDA),
+    call("DisableKey", G::MonitorSafeguards, Shape::Monitor("disabled", Part::Key, Mutes::Always(monitor::KEY_DISABLED))).source(KMS),
+    call("ScheduleKeyDeletion", G::MonitorSafeguards, Shape::Monitor("scheduled the deletion of", Part::Key, Mutes::Always(monitor::KEY_DELETION))).source(KMS),
+    call("PutKeyPolicy", G::MonitorSafeguards, Shape::Monitor("replaced the key policy of", Part::Key, Mutes::No)).source(KMS),
+    call("DisableAlarmActions", G::MonitorSafeguards, Shape::Monitor("turned off the actions of", Part::Alarm("alarmNames"), Mutes::Always(monitor::ALARM_ACTIONS_OFF))).source(CLOUDWATCH),
+    call("DeleteAlarms", G::MonitorSafeguards, Shape::Monitor("deleted", Part::Alarm("alarmNames"), Mutes::Always(monitor::ALARMS_DELETED))).source(CLOUDWATCH),
+    call("PutMetricAlarm", G::MonitorSafeguards, Shape::Monitor("changed", Part::Alarm("alarmName"), Mutes::No)).source(CLOUDWATCH),
+    call("SetAlarmState", G::MonitorSafeguards, Shape::Monitor("set the state of", Part::Alarm("alarmName"), Mutes::No)).source(CLOUDWATCH),
+    call("DeleteSchedule", G::MonitorSafeguards, Shape::Monitor("deleted", Part::Schedule, Mutes::No)).source(SCHEDULER),
+    call("UpdateSchedule", G::MonitorSafeguards, Shape::Monitor("changed", Part::Schedule, Mutes::No)).source(SCHEDULER),
+    call("RemovePermission20150331v2", G::MonitorSafeguards, Shape::Monitor("removed a permission from", Part::Function, Mutes::No)).source(LAMBDA),
+    call("PutDataProtectionPolicy", G::MonitorSafeguards, Shape::Monitor("set a data protection policy on", Part::Topic("resourceArn"), Mutes::Always(monitor::DATA_PROTECTION))).source(SNS),
+    call("PutPermission", G::MonitorSafeguards, Shape::Monitor("changed who may put events on", Part::Bus, Mutes::No)).source(EVENTS),
+    call("RemovePermission", G::MonitorSafeguards, Shape::Monitor("removed a permission from", Part::Bus, Mutes::No)).source(EVENTS),
+    call("StopLogging", G::MonitorTamper, Shape::Monitor("stopped", Part::Trail("name"), Mutes::Always(monitor::STOPPED_LOGGING))).source(CLOUDTRAIL),
     call("DeleteTrail", G::MonitorTamper, Shape::Monitor("deleted", Part::Trail("name"), Mutes::No)).source(CLOUDTRAIL),
     call("UpdateTrail", G::MonitorTamper, Shape::Monitor("changed", Part::Trail("name"), Mutes::No)).source(CLOUDTRAIL),
     call("PutEventSelectors", G::MonitorTamper, Shape::Monitor("changed which events are logged by", Part::Trail("trailName"), Mutes::EventSelectors)).source(CLOUDTRAIL),
 ];
 
-const EVENTS: &str = "events.amazonaws.com";
-const LAMBDA: &str = "lambda.amazonaws.com";
-const SNS: &str = "sns.amazonaws.com";
-const SQS: &str = "sqs.amazonaws.com";
-const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
-use monitor::{MAPPING_DELETED, Mutes, PURGED, Part, RULE_DISABLED, STOPPED_LOGGING};
+use monitor::{CLOUDTRAIL, CLOUDWATCH, EVENTS, KMS, LAMBDA, Mutes, Part, SCHEDULER, SNS, SQS};
 
 /// A call's name without the API version Lambda appends (`UpdateFunctionCode20150331v2`).
 pub fn unversioned(name: &str) -> &str {

@@ -10,6 +10,16 @@ use crate::event::scalar_text;
 use crate::severity::{Finding, Rule};
 use serde_json::Value;
 
+// The services whose calls change the monitor.
+pub(super) const EVENTS: &str = "events.amazonaws.com";
+pub(super) const LAMBDA: &str = "lambda.amazonaws.com";
+pub(super) const SNS: &str = "sns.amazonaws.com";
+pub(super) const SQS: &str = "sqs.amazonaws.com";
+pub(super) const CLOUDTRAIL: &str = "cloudtrail.amazonaws.com";
+pub(super) const KMS: &str = "kms.amazonaws.com";
+pub(super) const CLOUDWATCH: &str = "monitoring.amazonaws.com";
+pub(super) const SCHEDULER: &str = "scheduler.amazonaws.com";
+
 /// Which part of the monitor a call changes, and the `requestParameters` key naming it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Part {
@@ -17,8 +27,8 @@ pub enum Part {
     Rule(&'static str),
     /// The function (`functionName`: a name, an ARN or a partial ARN).
     Function,
-    /// One of the stack's topics (`topicArn`).
-    Topic,
+    /// One of the stack's topics (`topicArn`; `resourceArn` for its data protection policy).
+    Topic(&'static str),
     /// A subscription to one of them (`subscriptionArn`).
     Subscription,
     /// A CloudTrail trail, the source of every event (`name` or `trailName`).
@@ -28,6 +38,15 @@ pub enum Part {
     /// The event source mapping through which the function reads the digest queue (`uUID`;
     /// the function and queue are in the response).
     EventSourceMapping,
+    /// A KMS key of the stack's topics (`keyId`: an id or an ARN).
+    Key,
+    /// One of the stack's CloudWatch alarms (`alarmName`, or the list `alarmNames`).
+    Alarm(&'static str),
+    /// The heartbeat's EventBridge Scheduler schedule (`name`).
+    Schedule,
+    /// The event bus members forward to, through its resource policy (`eventBusName`;
+    /// the default bus when the request names none).
+    Bus,
 }
 
 impl Part {
@@ -35,22 +54,28 @@ impl Part {
         match self {
             Part::Rule(_) => "EventBridge rule",
             Part::Function => "function",
-            Part::Topic => "SNS topic",
+            Part::Topic(_) => "SNS topic",
             Part::Subscription => "subscription",
             Part::Trail(_) => "CloudTrail trail",
             Part::Queue => "SQS queue",
             Part::EventSourceMapping => "event source mapping",
+            Part::Key => "KMS key",
+            Part::Alarm(_) => "CloudWatch alarm",
+            Part::Schedule => "heartbeat schedule",
+            Part::Bus => "event bus",
         }
     }
 
     fn key(self) -> &'static str {
         match self {
-            Part::Rule(key) | Part::Trail(key) => key,
+            Part::Rule(key) | Part::Trail(key) | Part::Topic(key) | Part::Alarm(key) => key,
             Part::Function => "functionName",
-            Part::Topic => "topicArn",
             Part::Subscription => "subscriptionArn",
             Part::Queue => "queueUrl",
             Part::EventSourceMapping => "uUID",
+            Part::Key => "keyId",
+            Part::Schedule => "name",
+            Part::Bus => "eventBusName",
         }
     }
 }
@@ -87,6 +112,44 @@ pub const MAPPING_DELETED: &str = "event source mapping {name} was deleted: the 
 pub const STOPPED_LOGGING: &str = "trail {name} stopped logging: if it is the trail that logs \
     IAM's calls in us-east-1, no IAM change reaches the monitor";
 
+pub const KEY_DISABLED: &str = "KMS key {name} is disabled: a topic it encrypts accepts no \
+    message, so neither the alerts nor the alarms it carries arrive";
+pub const KEY_DELETION: &str = "KMS key {name} is scheduled for deletion and cannot be used \
+    meanwhile: a topic it encrypts accepts no message, and once deleted it never will";
+pub const ALARM_ACTIONS_OFF: &str = "alarm(s) {name} no longer notify anyone: what they watch \
+    (failed deliveries, a missing heartbeat) now goes unreported";
+pub const ALARMS_DELETED: &str = "alarm(s) {name} were deleted: what they watched (failed \
+    deliveries, a missing heartbeat) now goes unreported";
+pub const DATA_PROTECTION: &str = "topic {name} has a new data protection policy: it can deny \
+    alerts or mask what they say";
+
+/// The names of the roles the monitor acts as: `iam-notify-<stack id>-function` and
+/// `-heartbeat` (template.yaml), and a member account's `iam-notify-forwarder*` and
+/// `iam-notify-central-read` (forwarder.yaml).
+pub const OWN_ROLE_PREFIX: &str = "iam-notify-";
+
+/// The monitor's own role an IAM call changes, if it does: `roleName` starting with
+/// [`OWN_ROLE_PREFIX`]. A Deny of `sns:Publish` there, or a trust no longer letting Lambda
+/// in, silences every alert the function would send.
+pub fn own_role(event: &crate::event::Event) -> Option<String> {
+    (event.detail.event_source.as_deref() == Some(super::IAM)
+        && event.detail.read_only != Some(true))
+    .then(|| event.request("roleName"))
+    .flatten()
+    .filter(|r| r.starts_with(OWN_ROLE_PREFIX))
+}
+
+/// What changing the monitor's own role `name` may do, said.
+pub fn own_role_finding(name: &str) -> Finding {
+    Finding::new(
+        Rule::MonitorChanged,
+        format!(
+            "role {name} is one the IAM change monitor acts as: a change to its permissions or \
+             trust can stop alerts being published or forwarded"
+        ),
+    )
+}
+
 /// The environment variables that silence the function or send its alerts elsewhere.
 /// (Prefixes: `IGNORE_*`, `HEARTBEAT_*`.)
 const MUTING_VARIABLES: &[&str] = &[
@@ -99,7 +162,18 @@ const MUTING_VARIABLES: &[&str] = &[
 
 /// `verb` the monitor's `part` X.
 pub(super) fn monitor(cx: &Context, verb: &str, part: Part, mutes: Mutes) -> Target {
-    let raw = cx.request(part.key());
+    let raw = match part {
+        // DisableAlarmActions and DeleteAlarms name a list of alarms.
+        Part::Alarm(key) => cx.event.request_value(key).and_then(|v| match v {
+            Value::Array(names) => {
+                let names: Vec<String> = names.iter().filter_map(scalar_text).collect();
+                (!names.is_empty()).then(|| names.join(", "))
+            }
+            v => scalar_text(v),
+        }),
+        Part::Bus => cx.request(part.key()).or_else(|| Some("default".into())),
+        _ => cx.request(part.key()),
+    };
     // A function or subscription named by ARN reads better by its last part; the ARN stays.
     let name = raw.as_deref().map(|r| match part {
         Part::Function => r
@@ -107,16 +181,18 @@ pub(super) fn monitor(cx: &Context, verb: &str, part: Part, mutes: Mutes) -> Tar
             .nth(1)
             .map_or(r, |rest| rest.split(':').next().unwrap_or(rest))
             .to_string(),
-        Part::Topic | Part::Subscription => Arn::parse(r)
+        Part::Topic(_) | Part::Subscription => Arn::parse(r)
             .map(|a| a.resource.to_string())
             .unwrap_or_else(|| r.to_string()),
-        Part::Trail(_) => Arn::parse(r)
+        Part::Trail(_) | Part::Key => Arn::parse(r)
             .and_then(|a| a.name())
             .unwrap_or(r)
             .to_string(),
         // https://sqs.<region>.amazonaws.com/<account>/<name>
         Part::Queue => r.rsplit('/').next().unwrap_or(r).to_string(),
-        Part::Rule(_) | Part::EventSourceMapping => r.to_string(),
+        Part::Rule(_) | Part::EventSourceMapping | Part::Alarm(_) | Part::Schedule | Part::Bus => {
+            r.to_string()
+        }
     });
     let n = label(&name);
     let whose = match part {

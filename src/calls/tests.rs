@@ -37,10 +37,12 @@ fn the_article_lists_25_calls_in_two_rules() {
 }
 
 #[test]
-fn call_names_are_unique() {
+fn calls_are_unique_by_service_and_name() {
     for (i, c) in CALLS.iter().enumerate() {
         assert!(
-            CALLS[i + 1..].iter().all(|o| o.name != c.name),
+            CALLS[i + 1..]
+                .iter()
+                .all(|o| (o.source, o.name) != (c.source, c.name)),
             "{}",
             c.name
         );

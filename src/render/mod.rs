@@ -290,7 +290,9 @@ fn words<'e>(mut f: Facts<'e, '_>, format: Format, call: Option<&Call>) -> Notif
         document: Document::Alert(Box::new(document)),
         essentials,
         header_len,
-        ops: call.is_some_and(|c| c.group == calls::RuleGroup::MonitorTamper),
+        // A change to the monitor, or to a role it acts as, also goes to the ops topic.
+        ops: call.is_some_and(|c| c.group.watches_the_monitor())
+            || calls::monitor::own_role(event).is_some(),
     }
 }
 
@@ -335,6 +337,9 @@ fn assess(
     }
     out.extend(t.flags.iter().map(|rule| Finding::of(*rule)));
     out.extend(t.findings.iter().cloned());
+    if let Some(role) = calls::monitor::own_role(event).filter(|_| outcome == Outcome::Succeeded) {
+        out.push(calls::monitor::own_role_finding(&role));
+    }
     out.extend(managed_policy(call, t));
     if let Some(policy) = quarantine(call, t) {
         let user = t.name.as_deref().unwrap_or("(name not recorded)");

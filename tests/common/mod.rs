@@ -37,6 +37,21 @@ pub fn sample(name: &str) -> Value {
     load(&root().join("events").join(format!("{name}.json")))
 }
 
+/// The sample of a call of the table: `events/<name>.json`, or `events/<name>-<service>.json`
+/// for a name two services share (RemovePermission).
+pub fn call_sample_file(call: &iam_notify::calls::Call) -> PathBuf {
+    let shared = iam_notify::calls::CALLS
+        .iter()
+        .filter(|c| c.name == call.name)
+        .count()
+        > 1;
+    let dir = root().join("events");
+    match call.source.split('.').next() {
+        Some(service) if shared => dir.join(format!("{}-{service}.json", call.name)),
+        _ => dir.join(format!("{}.json", call.name)),
+    }
+}
+
 /// Every `*.json` in `dir`, sorted by file name: (file name, event).
 pub fn json_files(dir: &Path) -> Vec<(String, Value)> {
     let mut out: Vec<(String, Value)> = std::fs::read_dir(dir)
