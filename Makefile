@@ -53,7 +53,7 @@ test-rust: ## Rust unit, snapshot, property, handler and fault tests
 test-infra: venv ## Template (cfn-lint, SAM transform, stack in moto, patterns) and end-to-end tests
 	$(OFFLINE) $(PY) -m pytest -q tests/infra
 
-test-mutations: venv ## Break template.yaml in 40+ realistic ways; the template tests must fail on each (also part of test-infra)
+test-mutations: venv ## Break template.yaml in 80+ realistic ways (one per silence-matrix row, one per class of setting); the template tests must fail on each (also part of test-infra)
 	$(OFFLINE) $(PY) -m pytest -q tests/infra/test_mutations.py
 
 test: lint test-rust test-infra ## Everything CI runs: lint, Rust tests, template and end-to-end tests

@@ -29,6 +29,10 @@
    account, are invoked with enrichment on: each alert says what the new version changed and
    who holds the policy, what the attached policy grants and who may assume the role, and who
    the person behind the SSO session is.
+8. A change to the monitor with its function gone: template.yaml deployed by moto's
+   CloudFormation, its function deleted, the DeleteFunction event delivered by the stack's own
+   rules (EventBridge's last hop to SNS, which moto lacks, done by scripts/direct_path.py): the
+   ops mailbox gets EventBridge's own direct copy, with no function in between.
 Every process started is stopped by PID, also on Ctrl-C or failure. Exits non-zero if an
 invoke failed or a notification is missing.
 """
@@ -139,6 +143,31 @@ class Meaning:
 
 
 @dataclass
+class DirectPath:
+    """Step 8: a change to the monitor reaching the ops mailbox with the function deleted."""
+    published: list = field(default_factory=list)
+    received: list = field(default_factory=list)
+
+    @property
+    def ok(self):
+        return len(self.published) == 1 and len(self.received) == 1 and "no function in between" in self.received[0]
+
+
+def run_direct_path(moto, progress):
+    """Step 8: template.yaml in moto's CloudFormation, its function deleted, a tamper event."""
+    import boto3
+    import direct_path
+    offline = {"endpoint_url": moto.url, "region_name": "us-east-1"}
+    clients = {s: boto3.client(s, **offline) for s in ("cloudformation", "events", "sns", "sqs", "lambda", "s3")}
+    mailbox = clients["sqs"].create_queue(QueueName="iam-notify-demo-direct-ops-mailbox")["QueueUrl"]
+    published, received = direct_path.function_deleted_then_tampered(clients, mailbox)
+    progress(f"      stack iamnotify-direct: CREATE_COMPLETE; its function deleted; DeleteFunction20150331 matched "
+             f"{', '.join(rule for rule, _, _ in published) or 'no rule'}")
+    progress(f"      {len(received)} direct copy arrived in the ops mailbox")
+    return DirectPath(published, received)
+
+
+@dataclass
 class Result:
     invokes: list = field(default_factory=list)
     deliveries: list = field(default_factory=list)
@@ -153,6 +182,8 @@ class Result:
     organization: Organization = None
     # What a change means (with the burst).
     meaning: Meaning = None
+    # A change to the monitor with the function deleted (with the burst).
+    direct: DirectPath = None
 
     @property
     def alerts_expected(self):
@@ -164,13 +195,14 @@ class Result:
                 and len(self.deliveries) == self.alerts_expected
                 and (self.burst is None or self.burst.ok)
                 and (self.organization is None or self.organization.ok)
-                and (self.meaning is None or self.meaning.ok))
+                and (self.meaning is None or self.meaning.ok)
+                and (self.direct is None or self.direct.ok))
 
 
 # The samples' stack (events/TagRole-heartbeat-by-schedule.json): its heartbeat canary and the
 # role its schedule acts as, as the template hands them to the function.
 DEMO_CANARY = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatCanary-A1B2C3D4E5F6"
-DEMO_SCHEDULER = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatSchedulerRole-Q1W2E3R4T5Y6"
+DEMO_SCHEDULER = "arn:aws:iam::111122223333:role/iam-notify-6f1c2a9e-heartbeat"
 
 
 def read_mailbox(sqs, queue, into, expected, seconds=20):
@@ -407,7 +439,7 @@ def run(files, log_dir, progress=say, burst=None):
     import boto3
 
     result = Result()
-    steps = 4 if burst is None else 7
+    steps = 4 if burst is None else 8
     progress(f"[1/{steps}] starting moto_server (SNS + SQS) on 127.0.0.1")
     with moto_server(log_path=Path(log_dir) / "moto.log") as moto:
         offline = {"endpoint_url": moto.url, "region_name": "us-east-1",
@@ -464,6 +496,9 @@ def run(files, log_dir, progress=say, burst=None):
             progress(f"[7/{steps}] what a change means: the samples' policies, roles and person in moto's IAM and "
                      "Identity Store, read by the function")
             result.meaning = run_meaning(moto, topic, queue, log_dir, progress)
+            progress(f"[8/{steps}] a change to the monitor with its function deleted: template.yaml in moto's "
+                     "CloudFormation, the rules' direct copy to the ops topic")
+            result.direct = run_direct_path(moto, progress)
     heartbeats = {i.file for i in result.invokes if i.heartbeat}
     for path in files:
         event_id = json.loads(path.read_text())["detail"].get("eventID")
@@ -565,6 +600,13 @@ def meaning_line(meaning):
     return f"meaning: {len(meaning.invokes)} changes read from IAM and Identity Store, {enriched} alerts saying what they mean; "
 
 
+def direct_line(direct):
+    """The direct path, in the closing line (nothing when it was not run)."""
+    if direct is None:
+        return ""
+    return f"direct path: {len(direct.received)} copy in the ops mailbox with the function deleted; "
+
+
 def invoke_only(path, log_dir):
     say(f"starting `cargo lambda watch` on 127.0.0.1 in dry-run (no SNS) for {path}")
     with start_watch(log_dir, DRY_RUN="true", RUST_LOG="info") as watch:
@@ -648,6 +690,10 @@ def main(argv=None):
                 for line in d.body.splitlines():
                     if line.startswith(MEANING_LABELS):
                         say(line)
+    if result.direct is not None and result.direct.received:
+        rule()
+        say("A change to the monitor with its function deleted: what EventBridge itself sent to the ops topic:")
+        say(result.direct.received[0])
     say("\n" + table(summary(files, result)))
     failed = [i.file for i in result.invokes if not i.ok]
     rule()
@@ -655,7 +701,7 @@ def main(argv=None):
     say(f"{len(result.invokes)} events invoked, {len(failed)} failed; {heartbeats} heartbeat counted; "
         f"{len(result.deliveries)} notifications arrived in the alert mailbox, {len(result.ops_deliveries)} "
         f"in the ops mailbox; {digest_line(result.burst)}{organization_line(result.organization)}"
-        f"{meaning_line(result.meaning)}"
+        f"{meaning_line(result.meaning)}{direct_line(result.direct)}"
         f"{time.monotonic() - started:.0f}s; logs in {log_dir}")
     if failed:
         say("failed invokes: " + ", ".join(failed))
@@ -665,6 +711,8 @@ def main(argv=None):
         say(f"digest mode failed: {result.burst}")
     if result.organization is not None and not result.organization.ok:
         say(f"the organization's run failed: {result.organization}")
+    if result.direct is not None and not result.direct.ok:
+        say(f"the direct path failed: {result.direct}")
     if result.meaning is not None and not result.meaning.ok:
         say("what a change means: an alert did not say what was expected: "
             + ", ".join(n for n, lines in MEANING.items()

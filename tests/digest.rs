@@ -280,8 +280,7 @@ async fn a_change_to_the_monitor_in_a_batch_goes_to_both_topics_at_once() {
 #[tokio::test]
 async fn a_heartbeat_in_a_batch_is_counted_and_sends_nothing() {
     const CANARY: &str = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatCanary-A1B2C3D4E5F6";
-    const SCHEDULER: &str =
-        "arn:aws:iam::111122223333:role/iamnotify-HeartbeatSchedulerRole-Q1W2E3R4T5Y6";
+    const SCHEDULER: &str = "arn:aws:iam::111122223333:role/iam-notify-6f1c2a9e-heartbeat";
     let config = Config {
         heartbeat: Some(iam_notify::heartbeat::Canary::new(CANARY, SCHEDULER).unwrap()),
         ..config(false)

@@ -124,8 +124,7 @@ async fn odd_events_still_notify() {
 
 const OPS_TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:iamnotify-ops";
 const CANARY: &str = "arn:aws:iam::111122223333:role/iamnotify-HeartbeatCanary-A1B2C3D4E5F6";
-const SCHEDULER: &str =
-    "arn:aws:iam::111122223333:role/iamnotify-HeartbeatSchedulerRole-Q1W2E3R4T5Y6";
+const SCHEDULER: &str = "arn:aws:iam::111122223333:role/iam-notify-6f1c2a9e-heartbeat";
 
 fn monitored(dry_run: bool) -> Config {
     Config {

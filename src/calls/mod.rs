@@ -120,9 +120,11 @@ pub enum RuleGroup {
     RootActivity,
     /// The monitor's own rules, function and topics, and CloudTrail trails.
     MonitorTamper,
-    /// What keeps the monitor's paths working: its KMS keys, alarms, heartbeat schedule, the
-    /// function's and the bus's resource policies, its topics' data protection.
+    /// The monitor's paths to a person: its topics, subscriptions and their data protection,
+    /// the topics' KMS keys, who may invoke the function, who may put events on the bus.
     MonitorSafeguards,
+    /// The monitor's alarms and its heartbeat schedule.
+    MonitorAlarms,
 }
 
 impl RuleGroup {
@@ -137,6 +139,7 @@ impl RuleGroup {
         RuleGroup::RootActivity,
         RuleGroup::MonitorTamper,
         RuleGroup::MonitorSafeguards,
+        RuleGroup::MonitorAlarms,
     ];
 
     /// Whether the group's calls change the monitor itself (their alerts also go to the
@@ -144,7 +147,7 @@ impl RuleGroup {
     pub fn watches_the_monitor(self) -> bool {
         matches!(
             self,
-            RuleGroup::MonitorTamper | RuleGroup::MonitorSafeguards
+            RuleGroup::MonitorTamper | RuleGroup::MonitorSafeguards | RuleGroup::MonitorAlarms
         )
     }
 
@@ -160,6 +163,7 @@ impl RuleGroup {
             RuleGroup::RootActivity => "root-activity-monitor",
             RuleGroup::MonitorTamper => "tamper-monitor",
             RuleGroup::MonitorSafeguards => "safeguards-monitor",
+            RuleGroup::MonitorAlarms => "alarms-monitor",
         }
     }
 }
@@ -399,11 +403,11 @@ pub const CALLS: &[Call] = &[
     call("PutFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function, Mutes::No)).source(LAMBDA),
     call("UpdateFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("changed the retries and failure destination of", Part::Function, Mutes::No)).source(LAMBDA),
     call("DeleteFunctionEventInvokeConfig", G::MonitorTamper, Shape::Monitor("removed the retries and failure destination of", Part::Function, Mutes::No)).source(LAMBDA),
-    call("Unsubscribe", G::MonitorTamper, Shape::Monitor("removed", Part::Subscription, Mutes::No)).source(SNS),
-    call("SetSubscriptionAttributes", G::MonitorTamper, Shape::Monitor("changed", Part::Subscription, Mutes::FilterPolicy)).source(SNS),
-    call("DeleteTopic", G::MonitorTamper, Shape::Monitor("deleted", Part::Topic("topicArn"), Mutes::No)).source(SNS),
-    call("SetTopicAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Topic("topicArn"), Mutes::No)).source(SNS),
-    call("RemovePermission", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Topic("topicArn"), Mutes::No)).source(SNS),
+    call("Unsubscribe", G::MonitorSafeguards, Shape::Monitor("removed", Part::Subscription, Mutes::No)).source(SNS),
+    call("SetSubscriptionAttributes", G::MonitorSafeguards, Shape::Monitor("changed", Part::Subscription, Mutes::FilterPolicy)).source(SNS),
+    call("DeleteTopic", G::MonitorSafeguards, Shape::Monitor("deleted", Part::Topic("topicArn"), Mutes::No)).source(SNS),
+    call("SetTopicAttributes", G::MonitorSafeguards, Shape::Monitor("changed the attributes of", Part::Topic("topicArn"), Mutes::No)).source(SNS),
+    call("RemovePermission", G::MonitorSafeguards, Shape::Monitor("removed a permission from", Part::Topic("topicArn"), Mutes::No)).source(SNS),
     call("PurgeQueue", G::MonitorTamper, Shape::Monitor("purged", Part::Queue, Mutes::Always(monitor::PURGED))).source(SQS),
     call("DeleteQueue", G::MonitorTamper, Shape::Monitor("deleted", Part::Queue, Mutes::No)).source(SQS),
     call("SetQueueAttributes", G::MonitorTamper, Shape::Monitor("changed the attributes of", Part::Queue, Mutes::QueuePolicy)).source(SQS),
@@ -412,13 +416,13 @@ pub const CALLS: &[Call] = &[
     call("DisableKey", G::MonitorSafeguards, Shape::Monitor("disabled", Part::Key, Mutes::Always(monitor::KEY_DISABLED))).source(KMS),
     call("ScheduleKeyDeletion", G::MonitorSafeguards, Shape::Monitor("scheduled the deletion of", Part::Key, Mutes::Always(monitor::KEY_DELETION))).source(KMS),
     call("PutKeyPolicy", G::MonitorSafeguards, Shape::Monitor("replaced the key policy of", Part::Key, Mutes::No)).source(KMS),
-    call("DisableAlarmActions", G::MonitorSafeguards, Shape::Monitor("turned off the actions of", Part::Alarm("alarmNames"), Mutes::Always(monitor::ALARM_ACTIONS_OFF))).source(CLOUDWATCH),
-    call("DeleteAlarms", G::MonitorSafeguards, Shape::Monitor("deleted", Part::Alarm("alarmNames"), Mutes::Always(monitor::ALARMS_DELETED))).source(CLOUDWATCH),
-    call("PutMetricAlarm", G::MonitorSafeguards, Shape::Monitor("changed", Part::Alarm("alarmName"), Mutes::No)).source(CLOUDWATCH),
-    call("SetAlarmState", G::MonitorSafeguards, Shape::Monitor("set the state of", Part::Alarm("alarmName"), Mutes::No)).source(CLOUDWATCH),
-    call("DeleteSchedule", G::MonitorSafeguards, Shape::Monitor("deleted", Part::Schedule, Mutes::No)).source(SCHEDULER),
-    call("UpdateSchedule", G::MonitorSafeguards, Shape::Monitor("changed", Part::Schedule, Mutes::No)).source(SCHEDULER),
-    call("RemovePermission20150331v2", G::MonitorSafeguards, Shape::Monitor("removed a permission from", Part::Function, Mutes::No)).source(LAMBDA),
+    call("DisableAlarmActions", G::MonitorAlarms, Shape::Monitor("turned off the actions of", Part::Alarm("alarmNames"), Mutes::Always(monitor::ALARM_ACTIONS_OFF))).source(CLOUDWATCH),
+    call("DeleteAlarms", G::MonitorAlarms, Shape::Monitor("deleted", Part::Alarm("alarmNames"), Mutes::Always(monitor::ALARMS_DELETED))).source(CLOUDWATCH),
+    call("PutMetricAlarm", G::MonitorAlarms, Shape::Monitor("changed", Part::Alarm("alarmName"), Mutes::No)).source(CLOUDWATCH),
+    call("SetAlarmState", G::MonitorAlarms, Shape::Monitor("set the state of", Part::Alarm("alarmName"), Mutes::No)).source(CLOUDWATCH),
+    call("DeleteSchedule", G::MonitorAlarms, Shape::Monitor("deleted", Part::Schedule, Mutes::No)).source(SCHEDULER),
+    call("UpdateSchedule", G::MonitorAlarms, Shape::Monitor("changed", Part::Schedule, Mutes::No)).source(SCHEDULER),
+    call("RemovePermission20150331v2", G::MonitorTamper, Shape::Monitor("removed a permission from", Part::Function, Mutes::No)).source(LAMBDA),
     call("PutDataProtectionPolicy", G::MonitorSafeguards, Shape::Monitor("set a data protection policy on", Part::Topic("resourceArn"), Mutes::Always(monitor::DATA_PROTECTION))).source(SNS),
     call("PutPermission", G::MonitorSafeguards, Shape::Monitor("changed who may put events on", Part::Bus, Mutes::No)).source(EVENTS),
     call("RemovePermission", G::MonitorSafeguards, Shape::Monitor("removed a permission from", Part::Bus, Mutes::No)).source(EVENTS),

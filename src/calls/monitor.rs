@@ -129,14 +129,20 @@ pub const DATA_PROTECTION: &str = "topic {name} has a new data protection policy
 pub const OWN_ROLE_PREFIX: &str = "iam-notify-";
 
 /// The monitor's own role an IAM call changes, if it does: `roleName` starting with
-/// [`OWN_ROLE_PREFIX`]. A Deny of `sns:Publish` there, or a trust no longer letting Lambda
+/// [`OWN_ROLE_PREFIX`], except tagging it. A Deny of `sns:Publish` there, or a trust no longer letting Lambda
 /// in, silences every alert the function would send.
 pub fn own_role(event: &crate::event::Event) -> Option<String> {
+    // (Tags change no permission; a member's heartbeat tags its canary, a role of this name.)
+    let tags = matches!(
+        event.detail.event_name.as_deref(),
+        Some("TagRole" | "UntagRole")
+    );
     (event.detail.event_source.as_deref() == Some(super::IAM)
-        && event.detail.read_only != Some(true))
-    .then(|| event.request("roleName"))
-    .flatten()
-    .filter(|r| r.starts_with(OWN_ROLE_PREFIX))
+        && event.detail.read_only != Some(true)
+        && !tags)
+        .then(|| event.request("roleName"))
+        .flatten()
+        .filter(|r| r.starts_with(OWN_ROLE_PREFIX))
 }
 
 /// What changing the monitor's own role `name` may do, said.

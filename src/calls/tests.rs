@@ -37,6 +37,19 @@ fn the_article_lists_25_calls_in_two_rules() {
 }
 
 #[test]
+fn every_change_to_the_monitor_is_in_a_group_that_watches_it_and_only_those() {
+    for c in CALLS {
+        assert_eq!(
+            matches!(c.shape, Shape::Monitor(..)),
+            c.group.watches_the_monitor(),
+            "{} {}: a change to the monitor goes to the ops topic too, nothing else does",
+            c.source,
+            c.name
+        );
+    }
+}
+
+#[test]
 fn calls_are_unique_by_service_and_name() {
     for (i, c) in CALLS.iter().enumerate() {
         assert!(

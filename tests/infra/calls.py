@@ -13,6 +13,8 @@ ARTICLE_RULES = ("policy-monitor", "principals-monitor")
 ROOT_RULE = "root-activity-monitor"
 OTHER_WRITES_RULE = "other-iam-writes-monitor"
 TAMPER_RULE = "tamper-monitor"
+# The rules whose calls change the monitor: matched by `$or` branches of (eventSource, names).
+MONITOR_RULES = (TAMPER_RULE, "safeguards-monitor", "alarms-monitor")
 # The heartbeat rule watches the schedule's TagRole of the canary, not a call of the table.
 HEARTBEAT_RULE = "heartbeat-monitor"
 
@@ -113,23 +115,25 @@ def drift(calls, template, readme, baseline_calls):
     problems = []
     by_rule = calls_by_rule(calls)
     rules = template_rules(template)
-    names = [c["name"] for c in calls]
+    names = [(c["source"], c["name"]) for c in calls]
     if len(names) != len(set(names)):
-        problems.append("the call table names a call twice")
+        problems.append("the call table names a call of a service twice")
     for rule, group in by_rule.items():
         if rule not in rules:
             problems.append(f"template.yaml has no rule {rule} for {[c['name'] for c in group]}")
-    tamper = by_rule.get(TAMPER_RULE, [])
-    entries = tamper_entries(rules[TAMPER_RULE]) if TAMPER_RULE in rules else []
-    for c in tamper:
-        hits = [e for s, e in entries if s == c["source"] and entry_matches(e, c["name"])]
-        if len(hits) != 1:
-            problems.append(f"rule {TAMPER_RULE} matches {c['source']} {c['name']} by {hits}, the table says exactly once")
-    for source, entry in entries:
-        if not any(c["source"] == source and entry_matches(entry, c["name"]) for c in tamper):
-            problems.append(f"rule {TAMPER_RULE} watches {source} {entry}, a call the table does not have")
+    for monitor_rule in MONITOR_RULES:
+        group = by_rule.get(monitor_rule, [])
+        entries = tamper_entries(rules[monitor_rule]) if monitor_rule in rules else []
+        for c in group:
+            hits = {json.dumps(e, sort_keys=True) for s, e in entries if s == c["source"] and entry_matches(e, c["name"])}
+            if len(hits) != 1:
+                problems.append(f"rule {monitor_rule} matches {c['source']} {c['name']} by {sorted(hits)}, "
+                                "the table says by one name")
+        for source, entry in entries:
+            if not any(c["source"] == source and entry_matches(entry, c["name"]) for c in group):
+                problems.append(f"rule {monitor_rule} watches {source} {entry}, a call the table does not have")
     for rule, props in rules.items():
-        if rule in (ROOT_RULE, OTHER_WRITES_RULE, TAMPER_RULE, HEARTBEAT_RULE):
+        if rule in (ROOT_RULE, OTHER_WRITES_RULE, HEARTBEAT_RULE) + MONITOR_RULES:
             continue
         detail = props["EventPattern"]["detail"]
         want = sorted(c["name"] for c in by_rule.get(rule, []))
@@ -148,7 +152,7 @@ def drift(calls, template, readme, baseline_calls):
         if sorted(always) != article:
             problems.append(f"{who} always leaves out {sorted(always)}, the article's rules watch {article}")
         for rule, props in rules.items():
-            if rule in ARTICLE_RULES or rule in (ROOT_RULE, OTHER_WRITES_RULE, TAMPER_RULE, HEARTBEAT_RULE):
+            if rule in ARTICLE_RULES or rule in (ROOT_RULE, OTHER_WRITES_RULE, HEARTBEAT_RULE) + MONITOR_RULES:
                 continue
             condition = props["State"]["Fn::If"][0]
             want = sorted(c["name"] for c in by_rule.get(rule, []))

@@ -31,10 +31,11 @@ def baseline_calls():
 
 def test_the_table_lists_every_rule_group_with_its_calls(sources):
     calls = sources[0]
-    assert len(calls) == len({c["name"] for c in calls}) > 25
+    assert len(calls) == len({(c["source"], c["name"]) for c in calls}) > 25
     assert {c["rule"] for c in calls} == {
         "policy-monitor", "principals-monitor", "credentials-monitor", "trust-monitor",
-        "identity-providers-monitor", "other-iam-writes-monitor", ROOT_RULE, "tamper-monitor"}
+        "identity-providers-monitor", "other-iam-writes-monitor", ROOT_RULE, "tamper-monitor",
+        "safeguards-monitor", "alarms-monitor"}
     assert sum(c["rule"] == "policy-monitor" for c in calls) == 16
     assert sum(c["rule"] == "principals-monitor" for c in calls) == 9
 

@@ -39,7 +39,22 @@ def test_every_invoke_succeeds(delivered):
 
 
 HEARTBEAT = "TagRole-heartbeat-by-schedule.json"
-TAMPER = {c["name"] for c in supported_calls() if c["rule"] == "tamper-monitor"}
+MONITOR_CALLS = {(c["source"], c["name"]) for c in supported_calls()
+                 if c["rule"] in ("tamper-monitor", "safeguards-monitor", "alarms-monitor")}
+
+
+def changes_the_monitor(event):
+    """A call of the monitor rules, or an IAM write (not a tag) to a role the monitor acts as
+    (named iam-notify-*): its alert also goes to the ops topic."""
+    d = event["detail"]
+    own_role = (d.get("eventSource") == "iam.amazonaws.com" and d.get("readOnly") is not True
+                and d.get("eventName") not in ("TagRole", "UntagRole")
+                and str((d.get("requestParameters") or {}).get("roleName", "")).startswith("iam-notify-"))
+    return (d.get("eventSource"), d.get("eventName")) in MONITOR_CALLS or own_role
+
+
+# The samples whose alert also goes to the ops topic.
+OPS_FILES = {p.name for p in (ROOT / "events").glob("*.json") if changes_the_monitor(json.loads(p.read_text()))}
 
 
 def test_a_burst_in_digest_mode_is_one_digest_and_one_critical_alert(delivered):
@@ -99,6 +114,13 @@ def test_the_burst_fixture_is_what_its_script_builds():
     assert BURST.read_text() == sqs_batch.dump(sqs_batch.preset("terraform-apply"))
 
 
+def test_a_change_to_the_monitor_reaches_the_ops_mailbox_with_the_function_deleted(delivered):
+    _, result = delivered
+    assert result.direct.ok, result.direct
+    (message,) = result.direct.received
+    assert "DeleteFunction20150331 on lambda.amazonaws.com" in message and "no function in between" in message
+
+
 def test_the_heartbeat_is_counted_and_sends_nothing(delivered):
     files, result = delivered
     assert [i.file for i in result.invokes if i.heartbeat] == [HEARTBEAT]
@@ -112,8 +134,9 @@ def test_the_heartbeat_is_counted_and_sends_nothing(delivered):
 
 def test_changes_to_the_monitor_reach_the_ops_topic_too_and_nothing_else_does(delivered):
     files, result = delivered
-    ops = {d.attributes["eventName"] for d in result.ops_deliveries}
-    assert ops == TAMPER and len(result.ops_deliveries) == len(TAMPER)
+    ids = {json.loads((ROOT / "events" / f).read_text())["detail"]["eventID"]: f for f in OPS_FILES}
+    ops = {f for d in result.ops_deliveries for i, f in ids.items() if f"Event ID:       {i}\n" in d.body}
+    assert ops == OPS_FILES and len(result.ops_deliveries) == len(OPS_FILES)
     for d in result.ops_deliveries:
         twin = [m for m in result.deliveries if m.body == d.body]
         assert len(twin) == 1 and d.attributes["severity"] == "critical", d.subject
@@ -156,7 +179,7 @@ def test_the_summary_table_has_one_delivered_row_per_sample_with_its_subject(del
             continue
         assert row.subject == snapshot(path.name)[0], path.name
         assert row.severity in {"info", "warning", "critical"}, path.name
-        assert row.ops == (row.call in TAMPER), path.name
+        assert row.ops == (path.name in OPS_FILES), path.name
     text = demo.table(rows).splitlines()
     assert text[0].split() == ["call", "severity", "delivered", "subject"]
     assert len(text) == len(files) + 2
@@ -219,7 +242,7 @@ def test_a_huge_policy_document_and_a_300_character_role_name_still_publish(tmp_
 def test_the_readme_transcript_counts_every_sample():
     count = len(list((ROOT / "events").glob("*.json")))
     readme = (ROOT / "README.md").read_text()
-    assert f"[3/7] invoking {count} events" in readme
-    tamper = len(TAMPER)
+    assert f"[3/8] invoking {count} events" in readme
+    tamper = len(OPS_FILES)
     assert (f"{count} events invoked, 0 failed; 1 heartbeat counted; {count - 1} notifications arrived in the "
             f"alert mailbox, {tamper} in the ops mailbox") in readme

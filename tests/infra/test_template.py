@@ -71,8 +71,8 @@ def test_sam_transform_gives_the_expected_resources(cfn):
     assert types["NotifyFunctionPolicyMonitor"] == "AWS::Events::Rule"
     assert types["NotifyFunctionPrincipalsMonitor"] == "AWS::Events::Rule"
     assert types["NotifyFunctionEventInvokeConfig"] == "AWS::Lambda::EventInvokeConfig"
-    # Eight always, two more in digest mode.
-    assert sum(t == "AWS::CloudWatch::Alarm" for t in types.values()) == 10
+    # Eleven always (two about the heartbeat, four about the rules), two more in digest mode.
+    assert sum(t == "AWS::CloudWatch::Alarm" for t in types.values()) == 13
     fn = cfn["Resources"]["NotifyFunction"]["Properties"]
     assert fn["Runtime"] == "provided.al2023" and fn["Handler"] == "bootstrap"
     assert fn["Architectures"] == ["arm64"] and fn["MemorySize"] == 128
@@ -85,14 +85,14 @@ def test_sam_transform_gives_the_expected_resources(cfn):
     invoke = cfn["Resources"]["NotifyFunctionEventInvokeConfig"]["Properties"]
     assert invoke["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
     rules = [n for n, t in types.items() if t == "AWS::Events::Rule"]
-    # Nine always; in central mode (OrganizationId) the member-alarms rule.
-    assert len(rules) == 10
+    # Twelve always; in central mode (OrganizationId) the member-alarms rule.
+    assert len(rules) == 13
     assert [r for r in rules if "Condition" in cfn["Resources"][r]] == ["MemberAlarmsRule"]
     assert cfn["Resources"]["MemberAlarmsRule"]["Condition"] == "Central"
     for rule in rules:
-        target = cfn["Resources"][rule]["Properties"]["Targets"][0]
-        assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
-        assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        for target in cfn["Resources"][rule]["Properties"]["Targets"]:
+            assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}, rule
+            assert target["RetryPolicy"]["MaximumRetryAttempts"] > 0, rule
 
 
 def unwrap_if(items):
@@ -144,7 +144,8 @@ def test_least_privilege_and_no_public_principal(cfn):
         "Resource": [{"Ref": "NotificationTopic"}, {"Ref": "OpsTopic"}]}]
     key = cfn["Resources"]["FunctionKeyPolicy"]
     assert key["Condition"] == "EncryptTopic" and key["Properties"]["Roles"] == [{"Ref": "FunctionRole"}]
-    assert key["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == {"Fn::GetAtt": ["TopicKey", "Arn"]}
+    assert key["Properties"]["PolicyDocument"]["Statement"][0]["Resource"] == [
+        {"Fn::GetAtt": ["TopicKey", "Arn"]}, {"Fn::GetAtt": ["OpsKey", "Arn"]}]
     # No other policy in the template is attached to the function's role.
     others = [n for n, r in cfn["Resources"].items() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")]
     assert sorted(others) == ["FunctionDigestPolicy", "FunctionEnrichPolicy", "FunctionKeyPolicy",
@@ -208,16 +209,24 @@ def test_only_the_monitor_may_publish_to_its_topics(cfn):
         else:
             assert deny[0]["Condition"]["StringNotEquals"] == {
                 "aws:PrincipalServiceName": ["cloudwatch.amazonaws.com", "events.amazonaws.com"]}
-            # CloudWatch for this stack's alarms; EventBridge (central mode) for the
-            # member-alarms rule alone.
+            # CloudWatch for this stack's alarms; EventBridge for the tamper rules' direct
+            # copies (and in central mode the member-alarms rule), those rules alone.
             assert [a["Principal"] for a in allows] == [{"Service": "cloudwatch.amazonaws.com"},
                                                         {"Service": "events.amazonaws.com"}]
-            assert allows[1]["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": ["MemberAlarmsRule", "Arn"]}}}
-    key = unwrap_if(cfn["Resources"]["TopicKey"]["Properties"]["KeyPolicy"]["Statement"])
-    users = {json.dumps(s["Principal"], sort_keys=True) for s in key}
-    assert users == {json.dumps(p, sort_keys=True) for p in (
-        {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
-        {"AWS": role}, {"Service": "cloudwatch.amazonaws.com"}, {"Service": "events.amazonaws.com"})}
+            assert unwrap_if(allows[1]["Condition"]["ArnEquals"]["aws:SourceArn"]) == [
+                {"Fn::GetAtt": [rule, "Arn"]} for rule in
+                ("NotifyFunctionTamperMonitor", "NotifyFunctionSafeguardsMonitor", "NotifyFunctionAlarmsMonitor",
+                 "TamperWatch", "MemberAlarmsRule")]
+    # Each topic its own key: the alert topic's serves the function alone; the ops topic's the
+    # function, this stack's alarms and (without conditions: AWS does not support them for
+    # EventBridge targets) EventBridge, whose rules the topic's policy names.
+    for key, principals in (("TopicKey", [{"AWS": role}]),
+                            ("OpsKey", [{"AWS": role}, {"Service": "cloudwatch.amazonaws.com"},
+                                        {"Service": "events.amazonaws.com"}])):
+        statements = unwrap_if(cfn["Resources"][key]["Properties"]["KeyPolicy"]["Statement"])
+        users = {json.dumps(s["Principal"], sort_keys=True) for s in statements}
+        assert users == {json.dumps(p, sort_keys=True) for p in (
+            {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}, *principals)}, key
 
 
 # ---- 4. pattern coverage -------------------------------------------------------------------
@@ -332,7 +341,7 @@ def create_stack(moto, cfn, name, **params):
     s3.put_object(Bucket=sam.CODE_BUCKET, Key=sam.CODE_KEY, Body=code.getvalue())
     cf = client("cloudformation", moto)
     cf.create_stack(
-        StackName=name, TemplateBody=json.dumps(cfn), Capabilities=["CAPABILITY_IAM"],
+        StackName=name, TemplateBody=json.dumps(cfn), Capabilities=["CAPABILITY_NAMED_IAM"],
         Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
     )
     deadline = time.monotonic() + 60
@@ -355,7 +364,8 @@ def test_stack_reaches_create_complete_with_every_part(moto, cfn):
     stack = create_stack(moto, cfn, "iamnotify", NotificationEmails=emails)
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-    assert set(outputs) == {"TopicArn", "OpsTopicArn", "FunctionName", "FunctionArn", "FailureQueueUrl", "TestHint"}
+    assert set(outputs) == {"TopicArn", "OpsTopicArn", "FunctionName", "FunctionArn", "FailureQueueUrl", "TestHint",
+                            "Coverage"}
 
     cf = client("cloudformation", moto)
     created = {r["LogicalResourceId"]: r for r in cf.list_stack_resources(StackName="iamnotify")["StackResourceSummaries"]}
@@ -428,11 +438,14 @@ def test_digest_mode_deploys_rules_into_an_encrypted_queue_the_function_reads_in
     # Every rule delivers to the queue (with its retries and dead-letter queue), none to the function.
     events = client("events", moto)
     rules = [k for k, r in cfn["Resources"].items() if r["Type"] == "AWS::Events::Rule" and "Condition" not in r]
-    assert len(rules) == 9
+    assert len(rules) == 12
+    ops = created["OpsTopic"]
     for key in rules:
         targets = events.list_targets_by_rule(Rule=created[key])["Targets"]
-        assert [t["Arn"] for t in targets] == [attrs["QueueArn"]], key
-        assert targets[0]["RetryPolicy"]["MaximumRetryAttempts"] > 0
+        # The tamper rules' direct copies go to the ops topic besides; the watch rule's only.
+        want = [] if key == "TamperWatch" else [attrs["QueueArn"]]
+        assert [t["Arn"] for t in targets if t["Arn"] != ops] == want, key
+        assert all(t["RetryPolicy"]["MaximumRetryAttempts"] > 0 for t in targets)
     assert not [k for k in created if k.endswith("MonitorPermission")], "the rules do not invoke the function"
     # The function reads the queue in batches, answering per message.
     mappings = client("lambda", moto).list_event_source_mappings(FunctionName=created["NotifyFunction"])
@@ -514,7 +527,7 @@ def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
         ("AWS/Events", "FailedInvocations"), ("AWS/Events", "InvocationsFailedToBeSentToDlq"),
         ("AWS/SNS", "NumberOfNotificationsFailed"), ("AWS/SQS", "NumberOfMessagesSent"),
         ("iam-notify", "Heartbeats"), ("AWS/SQS", "ApproximateNumberOfMessagesVisible"),
-        ("AWS/SQS", "ApproximateAgeOfOldestMessage")}
+        ("AWS/SQS", "ApproximateAgeOfOldestMessage"), ("AWS/Events", "Invocations")}
     rules = sorted(n for n, r in resources.items() if r["Type"] == "AWS::Events::Rule")
     # Each dimension names a resource of this stack (by reference), of the right type.
     kinds = {"FunctionName": "AWS::Lambda::Function", "RuleName": "AWS::Events::Rule",
@@ -527,20 +540,37 @@ def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
                 ref = d["Value"].get("Ref") or d["Value"].get("Fn::GetAtt", [None])[0]
                 assert resources[ref]["Type"] == kinds[d["Name"]], (name, d)
         if metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq"):
-            assert sorted(d["Value"]["Ref"] for _, _, dims in alarm_metrics(a) for d in dims) == rules, name
             assert all("SUM(" in e for e in unwrap_if([a["Metrics"][0]["Expression"]]))
+    # Every rule's failures are summed by exactly one alarm of each metric (a metric math
+    # alarm holds ten metrics at most: the rules that invoke the function, and the rules that
+    # only publish to the ops topic, each have theirs).
+    for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq"):
+        summed = sorted(d["Value"]["Ref"] for a in alarms.values() for _, m, dims in alarm_metrics(a)
+                        if m == metric for d in dims)
+        assert summed == rules, metric
     queue = alarms["FailureQueueAlarm"]
     assert queue["MetricName"] == "NumberOfMessagesSent" and queue["Statistic"] == "Sum", "fires for each new failure"
-    heartbeat = alarms["HeartbeatMissingAlarm"]
-    assert heartbeat["TreatMissingData"] == "breaching" and heartbeat["ComparisonOperator"] == "LessThanThreshold"
-    assert resources["HeartbeatMissingAlarm"]["Condition"] == "HeartbeatOn"
+    # The heartbeat: AWS/Events' count of the heartbeat rule's invocations (which only AWS
+    # writes), and the function's own count as a second alarm; both breach on missing data.
+    for name, metric in (("HeartbeatMissingAlarm", ("AWS/Events", "Invocations")),
+                         ("HeartbeatNotCountedAlarm", ("iam-notify", "Heartbeats"))):
+        heartbeat = alarms[name]
+        assert heartbeat["TreatMissingData"] == "breaching" and heartbeat["ComparisonOperator"] == "LessThanThreshold"
+        assert resources[name]["Condition"] == "HeartbeatOn"
+        assert [(ns, m) for ns, m, _ in alarm_metrics(heartbeat)] == [metric], name
+    assert alarms["HeartbeatMissingAlarm"]["Dimensions"] == [
+        {"Name": "RuleName", "Value": {"Ref": "NotifyFunctionHeartbeatMonitor"}}]
 
 
 @pytest.mark.parametrize("schedule,hours", [("rate(1 hour)", 1), ("rate(6 hours)", 6), ("rate(12 hours)", 12),
                                             ("rate(1 day)", 24)])
 def test_the_heartbeat_alarm_waits_one_and_a_half_periods(template, schedule, hours):
-    """The alarm's window, as CloudFormation evaluates its conditions for each schedule."""
-    alarm = template["Resources"]["HeartbeatMissingAlarm"]["Properties"]
+    """Both heartbeat alarms' window, as CloudFormation evaluates its conditions for each schedule."""
+    for name in ("HeartbeatMissingAlarm", "HeartbeatNotCountedAlarm"):
+        heartbeat_window(template["Resources"][name]["Properties"], template, schedule, hours)
+
+
+def heartbeat_window(alarm, template, schedule, hours):
     conditions = {"HeartbeatHourly": schedule == "rate(1 hour)", "Heartbeat6Hours": schedule == "rate(6 hours)",
                   "Heartbeat12Hours": schedule == "rate(12 hours)"}
 
@@ -577,16 +607,20 @@ def test_the_heartbeat_schedule_tags_only_the_canary(cfn):
 # Each optional group's calls, from the one call table (`preview --list-calls`); test_calls.py
 # checks that the template's rules say the same.
 TAMPER = "tamper-monitor"
+SAFEGUARDS, ALARMS = "safeguards-monitor", "alarms-monitor"
 HEARTBEAT = "heartbeat-monitor"
 GROUPS = {rule: [c["name"] for c in group] for rule, group in calls_by_rule(supported_calls()).items()
-          if rule not in (*ARTICLE_RULE_NAMES, ROOT_RULE, TAMPER)}
+          if rule not in (*ARTICLE_RULE_NAMES, ROOT_RULE, TAMPER, SAFEGUARDS, ALARMS)}
 ALL_GROUPS_ON = {"MonitorCredentials": "ENABLED", "MonitorTrustAndBoundaries": "ENABLED",
                  "MonitorIdentityProviders": "ENABLED", "MonitorOtherIamWrites": "ENABLED",
                  "MonitorRootActivity": "ENABLED"}
 GROUPS_OFF = {"MonitorCredentials": "DISABLED", "MonitorTrustAndBoundaries": "DISABLED",
               "MonitorIdentityProviders": "DISABLED", "MonitorOtherIamWrites": "DISABLED"}
-RULE_SUFFIXES = [*ARTICLE_RULE_NAMES, *GROUPS, ROOT_RULE, TAMPER, HEARTBEAT]
-TAMPER_CALLS = {(c["source"], c["name"]) for c in supported_calls() if c["rule"] == TAMPER}
+RULE_SUFFIXES = [*ARTICLE_RULE_NAMES, *GROUPS, ROOT_RULE, TAMPER, SAFEGUARDS, ALARMS, HEARTBEAT]
+# (eventSource, eventName) -> the rule that watches the monitor for it.
+MONITOR_CALLS = {(c["source"], c["name"]): c["rule"] for c in supported_calls() if c["rule"] in (TAMPER, SAFEGUARDS, ALARMS)}
+# The samples' KMS key (AWS's documented example id), retargeted to the stack's topic key.
+SAMPLE_KEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
 # The samples' stack, account and canary, as recorded.
 SAMPLE_STACK, SAMPLE_ACCOUNT = "iamnotify", "111122223333"
 SAMPLE_CANARY = "iamnotify-HeartbeatCanary-A1B2C3D4E5F6"
@@ -616,37 +650,52 @@ class Stack:
         self.rules = [v for k, v in ids.items() if k.startswith("NotifyFunction") and k.endswith("Monitor")]
 
     def retarget(self, event):
-        """The sample as if made against this stack: its names, account and canary."""
+        """The sample as if made against this stack: its names, account, canary and key."""
         text = json.dumps(event).replace(SAMPLE_CANARY, self.canary or "no-canary")
+        text = text.replace(SAMPLE_KEY, self.ids.get("TopicKey", "no-key"))
         text = text.replace(SAMPLE_ID, self.function)
         return json.loads(text.replace(SAMPLE_STACK + "-", self.name + "-").replace(SAMPLE_ACCOUNT, MOTO_ACCOUNT))
 
-    def is_tampered_with(self, event):
-        """A call of the tamper table on this stack's rules, function, topics, digest queues or
-        mapping, or any trail."""
+    def monitor_rule(self, event):
+        """The rule that watches the monitor for `event` (a call of the table's monitor rows
+        on this stack's rules, function, topics, queues, mapping, keys, alarms or schedule,
+        or any trail or bus permission), or None."""
         d = event["detail"]
         source, name = d.get("eventSource"), d.get("eventName", "")
-        known = any(source == s and unversioned(name) == unversioned(n) for s, n in TAMPER_CALLS)
-        if not known or event.get("detail-type") != "AWS API Call via CloudTrail":
-            return False
+        rule = next((r for (s, n), r in MONITOR_CALLS.items() if source == s and unversioned(name) == unversioned(n)), None)
+        if rule is None or event.get("detail-type") != "AWS API Call via CloudTrail":
+            return None
         p = d.get("requestParameters") or {}
         r = d.get("responseElements") or {}
         fn = self.function
-        if "EventSourceMapping" in name:
-            # Named by id; the response names the function it feeds.
-            return str(r.get("functionArn")).endswith(f":function:{fn}")
-        return {
-            # This stack's rules, and member accounts' forwarder rules (forwarder.yaml).
-            "events.amazonaws.com": lambda: (p.get("name") or p.get("rule")) in self.rules
+        keys = [self.ids[k] for k in ("TopicKey", "OpsKey") if k in self.ids]
+        alarms = p.get("alarmNames") or [p.get("alarmName")]
+        ours = {
+            # By the key's id or ARN in the request, or the ARN AWS writes in the record's
+            # resources.
+            "kms.amazonaws.com": lambda: any(str(p.get("keyId")).endswith(k) for k in keys) or any(
+                str(x.get("ARN", "")).endswith(f":{MOTO_ACCOUNT}:key/{k}") for x in d.get("resources") or [] for k in keys),
+            # This stack's alarms (in its own account), and any account's forwarder alarms.
+            "monitoring.amazonaws.com": lambda: any(str(a).startswith(FORWARDER_PREFIX) or (
+                str(a).startswith(f"{self.name}-") and d.get("recipientAccountId") == MOTO_ACCOUNT) for a in alarms),
+            "scheduler.amazonaws.com": lambda: p.get("name") in (f"{fn}-heartbeat", f"{FORWARDER_PREFIX}heartbeat"),
+            # This stack's rules, and member accounts' forwarder rules (forwarder.yaml); any
+            # permission on the bus.
+            "events.amazonaws.com": lambda: (d.get("recipientAccountId") == MOTO_ACCOUNT
+                                             if name in ("PutPermission", "RemovePermission") else False)
+                                            or str(p.get("name") or p.get("rule")).startswith(f"{fn}-")
                                             or str(p.get("name") or p.get("rule")).startswith(FORWARDER_PREFIX),
-            "lambda.amazonaws.com": lambda: p.get("functionName") in (fn,) or str(p.get("functionName")).endswith(f":{fn}")
-                                            or f":{fn}:" in str(p.get("functionName")),
+            "lambda.amazonaws.com": lambda: (str(r.get("functionArn")).endswith(f":function:{fn}")
+                                             if "EventSourceMapping" in name else
+                                             p.get("functionName") in (fn,) or str(p.get("functionName")).endswith(f":{fn}")
+                                             or f":{fn}:" in str(p.get("functionName"))),
             # This stack's digest queues are named after its function.
             "sqs.amazonaws.com": lambda: str(p.get("queueUrl")).rsplit("/", 1)[-1].startswith(f"{fn}-digest"),
-            "sns.amazonaws.com": lambda: p.get("topicArn") in self.topics
+            "sns.amazonaws.com": lambda: (p.get("topicArn") or p.get("resourceArn")) in self.topics
                                          or any(str(p.get("subscriptionArn")).startswith(t + ":") for t in self.topics),
             "cloudtrail.amazonaws.com": lambda: True,
         }[source]()
+        return rule if ours else None
 
 
 def physical(moto, stack, rule_or_logical):
@@ -688,9 +737,10 @@ def expected_rule(event, enabled_groups, stack):
     other IAM write, the root rule for what is left of root's activity."""
     detail = event["detail"]
     root = detail.get("userIdentity", {}).get("type") == "Root"
-    if stack.is_tampered_with(event):
+    monitor = stack.monitor_rule(event)
+    if monitor:
         # A change to the monitor by root: the tamper alert and the root alert, both.
-        return sorted([TAMPER] + (["root-activity-monitor"] if root else []))
+        return sorted([monitor] + (["root-activity-monitor"] if root else []))
     if (stack.canary and detail.get("eventSource") == "iam.amazonaws.com" and detail.get("eventName") == "TagRole"
             and (detail.get("requestParameters") or {}).get("roleName") == stack.canary):
         # The heartbeat rule takes every TagRole of the canary; the function tells the
@@ -738,7 +788,7 @@ def test_every_sample_matches_exactly_one_rule_with_every_group_on(moto, cfn):
     calls = {e["detail"]["eventName"] for _, e in sample_events()}
     for group, names in GROUPS.items():
         assert set(names) <= calls, f"a sample event for every call of {group}"
-    assert {n for _, n in TAMPER_CALLS} <= calls
+    assert {n for _, n in MONITOR_CALLS} <= calls
 
 
 def test_root_calls_of_disabled_groups_go_to_the_root_rule(moto, cfn):
@@ -749,7 +799,8 @@ def test_root_calls_of_disabled_groups_go_to_the_root_rule(moto, cfn):
     assert states == {"policy-monitor": "ENABLED", "principals-monitor": "ENABLED",
                       "credentials-monitor": "DISABLED", "trust-monitor": "DISABLED",
                       "identity-providers-monitor": "DISABLED", OTHER_WRITES: "DISABLED",
-                      "root-activity-monitor": "ENABLED", TAMPER: "ENABLED", HEARTBEAT: "ENABLED"}
+                      "root-activity-monitor": "ENABLED", TAMPER: "ENABLED", SAFEGUARDS: "ENABLED",
+                      ALARMS: "ENABLED", HEARTBEAT: "ENABLED"}
     stack = Stack(moto, "rootonly")
     for file, event in sample_events():
         retargeted = stack.retarget(event)
@@ -835,13 +886,21 @@ def test_the_default_stack_watches_every_iam_write_exactly_once(moto, cfn):
     assert named <= set(operations), f"the call table names calls IAM does not have: {named - set(operations)}"
 
 
-@pytest.mark.parametrize("settings", [{}, ALL_GROUPS_ON, GROUPS_OFF], ids=["defaults", "all-on", "groups-off"])
+@pytest.mark.parametrize("settings", [{}, ALL_GROUPS_ON, GROUPS_OFF, {"DeliveryMode": "digest"},
+                                      {"OrganizationId": "o-a1b2c3d4e5"}],
+                         ids=["defaults", "all-on", "groups-off", "digest", "central"])
 def test_every_rule_pattern_fits_eventbridges_quota(moto, cfn, settings):
-    name = f"quota{len(settings)}{len(str(settings))}"
+    """With the longest stack name CloudFormation accepts (128 characters): the patterns
+    embed it (topic and alarm prefixes)."""
+    name = f"quota-{len(settings)}-{len(str(settings))}-".ljust(128, "x")
+    assert len(name) == 128
     stack = create_stack(moto, cfn, name, NotificationEmails="a@example.com", **settings)
     assert stack["StackStatus"] == "CREATE_COMPLETE", stack.get("StackStatusReason")
     events = client("events", moto)
-    for suffix in RULE_SUFFIXES:
-        pattern = events.describe_rule(Name=physical(moto, name, suffix))["EventPattern"]
+    resources = client("cloudformation", moto).list_stack_resources(StackName=name)["StackResourceSummaries"]
+    rules = [r["PhysicalResourceId"] for r in resources if r["ResourceType"] == "AWS::Events::Rule"]
+    assert len(rules) >= 12
+    for rule in rules:
+        pattern = events.describe_rule(Name=rule)["EventPattern"]
         # EventBridge's default quota for one event pattern: 2,048 characters.
-        assert len(pattern) <= 2048, f"{suffix}: {len(pattern)} characters"
+        assert len(pattern) <= 2048, f"{rule}: {len(pattern)} characters"

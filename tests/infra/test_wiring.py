@@ -50,6 +50,16 @@ def alarms(stack):
     return stack.of_type("AWS::CloudWatch::Alarm")
 
 
+def split_targets(stack, rule):
+    """A rule's targets: (the direct copies to the ops topic, every other target)."""
+    ops = stack.ref("OpsTopic")
+    return ([t for t in rule["Targets"] if t["Arn"] == ops], [t for t in rule["Targets"] if t["Arn"] != ops])
+
+
+# The rules that only send direct copies to the ops topic (no function behind them).
+DIRECT_ONLY = {"TamperWatch"}
+
+
 # ---- who may do what -------------------------------------------------------------------------
 
 def test_the_function_role_may_do_its_job(cfn):
@@ -117,20 +127,29 @@ def test_only_the_monitor_may_publish_to_its_topics(cfn):
     assert not allowed(stack, cloudwatch, "sns:Publish", stack.ref("OpsTopic"), ctx), "only this stack's alarms"
 
 
-def test_the_topic_key_serves_the_function_and_the_alarms_only(cfn):
+def test_each_topic_has_its_own_key_serving_only_who_publishes_there(cfn):
+    """No one key silences both paths: the alert topic's key serves the function; the ops
+    topic's the function, this stack's alarms and the rules' direct copies (EventBridge, with
+    no condition: AWS does not support aws:SourceAccount/SourceArn for encrypted SNS targets)."""
     stack = deploy(cfn)
-    key = stack.arn("TopicKey")
-    for name, t in stack.of_type("AWS::SNS::Topic").items():
-        assert t["KmsMasterKeyId"] == stack.ref("TopicKey"), f"{name} is encrypted with the stack's key"
+    topics = stack.of_type("AWS::SNS::Topic")
+    assert topics["NotificationTopic"]["KmsMasterKeyId"] == stack.ref("TopicKey")
+    assert topics["OpsTopic"]["KmsMasterKeyId"] == stack.ref("OpsKey")
     _, principal, identity = function_role(stack)
-    assert allowed(stack, principal, "kms:GenerateDataKey", key, identity=identity)
-    assert allowed(stack, {"Service": "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key,
-                   {"aws:SourceAccount": ACCOUNT})
-    assert not allowed(stack, {"Service": "cloudwatch.amazonaws.com"}, "kms:GenerateDataKey", key,
-                       {"aws:SourceAccount": "999988887777"})
-    assert not allowed(stack, {"Service": "s3.amazonaws.com"}, "kms:Decrypt", key)
-    for s in stack.resources["TopicKey"]["Properties"]["KeyPolicy"]["Statement"]:
-        assert s["Principal"] not in ("*", {"AWS": "*"}), s
+    cloudwatch, events = {"Service": "cloudwatch.amazonaws.com"}, {"Service": "events.amazonaws.com"}
+    alert_key, ops_key = stack.arn("TopicKey"), stack.arn("OpsKey")
+    for key in (alert_key, ops_key):
+        assert allowed(stack, principal, "kms:GenerateDataKey", key, identity=identity)
+        assert not allowed(stack, {"Service": "s3.amazonaws.com"}, "kms:Decrypt", key)
+    assert allowed(stack, cloudwatch, "kms:GenerateDataKey", ops_key, {"aws:SourceAccount": ACCOUNT})
+    assert not allowed(stack, cloudwatch, "kms:GenerateDataKey", ops_key, {"aws:SourceAccount": "999988887777"})
+    assert allowed(stack, events, "kms:GenerateDataKey", ops_key, {})
+    for service in (cloudwatch, events):
+        assert not allowed(stack, service, "kms:GenerateDataKey", alert_key, {"aws:SourceAccount": ACCOUNT}), \
+            "nothing but the function speaks on the alert topic"
+    for key in ("TopicKey", "OpsKey"):
+        for s in stack.resources[key]["Properties"]["KeyPolicy"]["Statement"]:
+            assert s["Principal"] not in ("*", {"AWS": "*"}), s
 
 
 def test_failed_events_can_reach_the_failure_queue_from_every_rule(cfn):
@@ -140,16 +159,19 @@ def test_failed_events_can_reach_the_failure_queue_from_every_rule(cfn):
     for name, rule in rules(stack).items():
         ctx = {"aws:SourceArn": stack.arn(name), "aws:SourceAccount": ACCOUNT}
         assert allowed(stack, events, "sqs:SendMessage", queue, ctx), f"{name} can dead-letter"
-        (target,) = rule["Targets"]
         fn_name, _ = function(stack)
-        assert target["Arn"] == stack.arn(fn_name), f"{name} targets the function"
-        assert target["DeadLetterConfig"]["Arn"] == queue, f"{name} dead-letters to the failure queue"
-        retry = target["RetryPolicy"]
-        assert retry["MaximumRetryAttempts"] >= 100 and retry["MaximumEventAgeInSeconds"] >= 86400, name
-        assert allowed(stack, events, "lambda:InvokeFunction", stack.arn(fn_name), ctx), f"{name} may invoke"
+        _, others = split_targets(stack, rule)
+        assert [t["Arn"] for t in others] == ([] if name in DIRECT_ONLY else [stack.arn(fn_name)]), \
+            f"{name} targets the function"
+        for target in rule["Targets"]:
+            assert target["DeadLetterConfig"]["Arn"] == queue, f"{name} dead-letters to the failure queue"
+            retry = target["RetryPolicy"]
+            assert retry["MaximumRetryAttempts"] >= 100 and retry["MaximumEventAgeInSeconds"] >= 86400, name
+        if name not in DIRECT_ONLY:
+            assert allowed(stack, events, "lambda:InvokeFunction", stack.arn(fn_name), ctx), f"{name} may invoke"
     ctx = {"aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/someone-else", "aws:SourceAccount": ACCOUNT}
     assert not allowed(stack, events, "sqs:SendMessage", queue, ctx), "only this stack's rules"
-    assert len(rules(stack)) == 9
+    assert len(rules(stack)) == 12
 
 
 def test_in_digest_mode_the_rules_deliver_to_a_queue_only_they_may_write(cfn):
@@ -159,13 +181,15 @@ def test_in_digest_mode_the_rules_deliver_to_a_queue_only_they_may_write(cfn):
     fn_name, fn = function(stack)
     for name, rule in rules(stack).items():
         ctx = {"aws:SourceArn": stack.arn(name), "aws:SourceAccount": ACCOUNT}
-        (target,) = rule["Targets"]
-        assert target["Arn"] == queue, f"{name} delivers to the digest queue"
-        assert target["DeadLetterConfig"]["Arn"] == failures, f"{name} still dead-letters"
-        assert allowed(stack, events, "sqs:SendMessage", queue, ctx), f"{name} may deliver"
         assert not allowed(stack, events, "lambda:InvokeFunction", stack.arn(fn_name), ctx), \
             f"{name} no longer invokes the function"
-    assert len(rules(stack)) == 9
+        assert all(t["DeadLetterConfig"]["Arn"] == failures for t in rule["Targets"]), f"{name} still dead-letters"
+        if name in DIRECT_ONLY:
+            continue
+        _, (target,) = split_targets(stack, rule)
+        assert target["Arn"] == queue, f"{name} delivers to the digest queue"
+        assert allowed(stack, events, "sqs:SendMessage", queue, ctx), f"{name} may deliver"
+    assert len(rules(stack)) == 12
     other = {"aws:SourceArn": f"arn:{PARTITION}:events:{REGION}:{ACCOUNT}:rule/someone-else", "aws:SourceAccount": ACCOUNT}
     assert not allowed(stack, events, "sqs:SendMessage", queue, other), "only this stack's rules"
     assert not allowed(stack, {"AWS": ADMIN}, "sqs:SendMessage", queue, identity=ADMIN_POLICY), \
@@ -197,7 +221,8 @@ def test_in_immediate_mode_there_is_no_queue_in_between(cfn):
     fn_name, fn = function(stack)
     assert fn["Timeout"] == 45
     for name, rule in rules(stack).items():
-        assert [t["Arn"] for t in rule["Targets"]] == [stack.arn(fn_name)], name
+        _, others = split_targets(stack, rule)
+        assert [t["Arn"] for t in others] == ([] if name in DIRECT_ONLY else [stack.arn(fn_name)]), name
 
 
 def test_the_function_retries_and_keeps_what_it_cannot_deliver(cfn):
@@ -241,10 +266,13 @@ def test_alarms_watch_this_stacks_resources_and_speak_on_the_ops_topic(cfn):
         for m in metrics:
             for d in m["Dimensions"]:
                 assert d["Value"] in names[d["Name"]], f"{name} watches {d['Name']}={d['Value']}: not this stack's"
-        if any(m["MetricName"] in ("FailedInvocations", "InvocationsFailedToBeSentToDlq") for m in metrics):
-            assert {d["Value"] for m in metrics for d in m["Dimensions"]} == names["RuleName"], f"{name}: every rule"
-    heartbeat = alarms(stack)["HeartbeatMissingAlarm"]
-    assert heartbeat["TreatMissingData"] == "breaching", "a silent pipeline must fire the alarm"
+    for metric in ("FailedInvocations", "InvocationsFailedToBeSentToDlq"):
+        summed = sorted(d["Value"] for a in alarms(stack).values()
+                        for m in [x["MetricStat"]["Metric"] for x in a.get("Metrics", []) if "MetricStat" in x] or [a]
+                        if m["MetricName"] == metric for d in m["Dimensions"])
+        assert summed == sorted(names["RuleName"]), f"{metric}: every rule, once"
+    for heartbeat in ("HeartbeatMissingAlarm", "HeartbeatNotCountedAlarm"):
+        assert alarms(stack)[heartbeat]["TreatMissingData"] == "breaching", "a silent pipeline must fire the alarm"
     assert alarms(stack)["FailureQueueAlarm"]["MetricName"] == "NumberOfMessagesSent"
 
 
@@ -300,9 +328,11 @@ def test_the_tamper_rule_watches_this_stacks_parts(cfn):
     assert len(prefixes) == 2 and all(stack.names[k].startswith(p) for p in prefixes for k in rules(stack)), \
         "every rule of this stack"
     assert all(p == "iam-notify-0a1b2c3d-" for p in prefixes), "named from this stack's id: no other stack's"
-    sns = [b["requestParameters"][k][0]["prefix"] for b in branches for k in ("topicArn", "subscriptionArn")
-           if k in b.get("requestParameters", {})]
-    assert len(sns) == 2 and all(stack.ref(t).startswith(p) for p in sns for t in ("NotificationTopic", "OpsTopic"))
+    # The topics, their subscriptions and data protection: the safeguards rule, by one prefix.
+    safeguards = rules(stack)["NotifyFunctionSafeguardsMonitor"]["EventPattern"]["detail"]["$or"]
+    sns = [alt[k][0]["prefix"] for b in safeguards for alt in b.get("requestParameters", {}).get("$or", [])
+           for k in ("topicArn", "subscriptionArn", "resourceArn") if k in alt]
+    assert len(sns) == 3 and all(stack.ref(t).startswith(p) for p in sns for t in ("NotificationTopic", "OpsTopic"))
     # Digest mode: both queues (by the last part of their URL) and the mapping (by the function
     # its response names).
     digest = deploy(cfn, DeliveryMode="digest")

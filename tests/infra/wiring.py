@@ -2,7 +2,7 @@
 
 `deploy(cfn, **parameters)` evaluates parameters, conditions and intrinsic functions (Ref,
 Fn::GetAtt, Fn::Sub, Fn::If, Fn::Select, Fn::Split, Fn::Join, Fn::Equals, Fn::And, Fn::Or,
-Fn::Not, AWS::NoValue) and gives every resource a physical name and ARN, so tests can ask
+Fn::Not, Fn::FindInMap, AWS::NoValue) and gives every resource a physical name and ARN, so tests can ask
 questions by meaning: may the function's role send to the failure queue? which addresses does
 each topic deliver to? does an alarm watch a resource of this stack?
 
@@ -90,6 +90,9 @@ class Stack:
             if key == "Fn::Join":
                 sep, items = arg
                 return sep.join(str(x) for x in self._value(items))
+            if key == "Fn::FindInMap":
+                name, top, second = (self._value(x) for x in arg)
+                return self.cfn["Mappings"][name][top][second]
             if key == "Fn::Sub":
                 template, variables = (arg, {}) if isinstance(arg, str) else arg
                 variables = {k: self._value(v) for k, v in variables.items()}
