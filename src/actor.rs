@@ -20,6 +20,25 @@ pub struct Actor {
 
 const SSO_ROLE_PREFIX: &str = "AWSReservedSSO_";
 
+/// The IAM principal that made the call, as (`role` or `user`, name, account), when AWS wrote
+/// it in the record: an IAM user, or the role an assumed-role session was issued by.
+pub fn caller_principal<'e>(event: &'e Event<'_>) -> Option<(&'static str, &'e str, &'e str)> {
+    let u = event.detail.user_identity.as_ref()?;
+    match u.kind.as_deref()? {
+        "IAMUser" => Some(("user", u.user_name.as_deref()?, u.account_id.as_deref()?)),
+        "AssumedRole" => {
+            let issuer = u.session_context.as_ref()?.session_issuer.as_ref()?;
+            (issuer.kind.as_deref() == Some("Role")).then_some(())?;
+            Some((
+                "role",
+                issuer.user_name.as_deref()?,
+                issuer.account_id.as_deref()?,
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// Reads the caller of `event`. Never fails and never returns an empty name: when the record
 /// says nothing about the caller, the text says so.
 pub fn actor(event: &Event<'_>) -> Actor {

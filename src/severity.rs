@@ -106,6 +106,12 @@ rules! {
         "a console password, access key, SSH key or service credential was created or changed";
     PasswordPolicyRemoved => "password-policy-removed", Warning,
         "the account password policy was deleted: IAM users may set any password";
+    PasswordPolicyWeak => "password-policy-weak", Warning,
+        "the account password policy was set below the CIS AWS Foundations Benchmark's baseline (a minimum length of 14, reuse prevention of 24): each shortfall named";
+    KeyReactivated => "key-reactivated", Warning,
+        "an access key was made Active again: a key that was turned off (perhaps because it leaked) works again";
+    SelfChange => "self-change", Warning,
+        "a role or user changed its own permissions (an inline policy put, a policy attached, its boundary removed) or its own trust policy: it granted itself what it may do next";
     MfaRemoved => "mfa-removed", Warning,
         "an MFA device was deactivated or deleted";
     BoundaryRemoved => "boundary-removed", Warning,

@@ -61,7 +61,7 @@ fn machine(request_message: &str) -> Value {
 }
 
 #[tokio::test]
-async fn a_terraform_burst_is_one_digest_and_its_critical_change_is_sent_at_once() {
+async fn a_terraform_burst_is_one_digest_and_its_serious_changes_are_sent_at_once() {
     let publisher = RecordingPublisher::new();
     let out = handle(&burst(), &config(false), &publisher).await.unwrap();
     assert!(failures(&out).is_empty(), "{out}");
@@ -70,15 +70,18 @@ async fn a_terraform_burst_is_one_digest_and_its_critical_change_is_sent_at_once
     assert_eq!(
         subjects,
         [
+            // The CI role changing its own permissions and trust: warnings, sent at once.
+            "[IAM WARNING] AttachRolePolicy deploy-permissions -> role ci-deploy by ci-deploy/GitHubActions",
+            "[IAM WARNING] UpdateAssumeRolePolicy role ci-deploy by ci-deploy/GitHubActions",
             "[IAM CRITICAL] AttachRolePolicy AdministratorAccess -> role ci-deploy by ci-deploy/GitHubActions",
-            "[IAM] 20 changes by ci-deploy/GitHubActions (Terraform) in 40 s",
+            "[IAM] 18 changes by ci-deploy/GitHubActions (Terraform) in 40 s",
         ]
     );
     assert!(sent.iter().all(|p| p.topic_arn == TOPIC));
     // Every held change is in the digest's document, once.
-    let doc = machine(&sent[1].request.message);
+    let doc = machine(&sent[3].request.message);
     assert_eq!(doc["schema"], "iam-notify-digest/1");
-    assert_eq!(doc["count"], 20);
+    assert_eq!(doc["count"], 18);
     let mut ids: Vec<&str> = doc["changes"]
         .as_array()
         .unwrap()
@@ -87,10 +90,10 @@ async fn a_terraform_burst_is_one_digest_and_its_critical_change_is_sent_at_once
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    assert_eq!(ids.len(), 20);
+    assert_eq!(ids.len(), 18);
     assert!(doc.get("changesOmitted").is_none());
     // The attributes subscribers filter on.
-    let attributes: Vec<(&str, &str)> = sent[1]
+    let attributes: Vec<(&str, &str)> = sent[3]
         .request
         .attributes
         .iter()
@@ -212,12 +215,17 @@ async fn a_failed_digest_returns_only_its_own_messages_to_the_queue() {
         .collect();
     let out = handle(&batch, &config(false), &publisher).await.unwrap();
     let returned = failures(&out);
-    // The twenty digest members and the unreadable message; the critical alert was sent.
-    assert_eq!(returned.len(), 21, "{returned:?}");
+    // The eighteen digest members and the unreadable message; the alerts sent at once (the
+    // critical one, the two warnings) were sent.
+    assert_eq!(returned.len(), 19, "{returned:?}");
     assert!(returned.contains(&"unreadable".to_string()));
     assert!(!returned.contains(&critical));
     assert!(returned.iter().all(|id| all.contains(id)));
-    assert_eq!(publisher.sent().len(), 1, "the critical alert went out");
+    assert_eq!(
+        publisher.sent().len(),
+        3,
+        "the alerts sent at once went out"
+    );
 }
 
 #[tokio::test]
@@ -240,7 +248,11 @@ async fn a_failed_immediate_alert_returns_only_itself() {
         .unwrap()
         .to_string();
     assert!(body.contains("AdministratorAccess"));
-    assert_eq!(publisher.sent().len(), 1, "the digest went out");
+    assert_eq!(
+        publisher.sent().len(),
+        3,
+        "the digest and the two warnings went out"
+    );
 }
 
 #[tokio::test]
@@ -343,7 +355,7 @@ async fn with_too_little_time_left_nothing_is_sent_and_everything_returned() {
         .await
         .unwrap();
     assert!(failures(&out).is_empty());
-    assert_eq!(publisher.sent().len(), 2);
+    assert_eq!(publisher.sent().len(), 4);
 }
 
 #[test]

@@ -24,7 +24,8 @@ async fn topic_subject_and_message_reach_the_publisher() {
     assert_eq!(sent[0].topic_arn, TOPIC);
     assert_eq!(
         sent[0].request.subject,
-        "[IAM] AttachRolePolicy deploy-permissions -> role ci-deploy by ci-deploy/GitHubActions"
+        // (The role changes its own permissions: a self-change warning.)
+        "[IAM WARNING] AttachRolePolicy deploy-permissions -> role ci-deploy by ci-deploy/GitHubActions"
     );
     assert!(sent[0].message.starts_with(
         "ci-deploy/GitHubActions attached managed policy deploy-permissions to role ci-deploy."

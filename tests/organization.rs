@@ -44,7 +44,7 @@ fn a_member_accounts_alert_names_the_account_in_subject_body_and_document() {
     insta::assert_snapshot!("member-alert-named", n.to_text());
     assert!(
         n.subject
-            .starts_with("[IAM] prod-payments: AttachRolePolicy ")
+            .starts_with("[IAM WARNING] prod-payments: AttachRolePolicy ")
     );
     assert!(
         n.body
@@ -66,7 +66,7 @@ fn without_a_name_the_central_subject_gives_the_account_id() {
     let n = render_in(&e, Format::Rich, &named("111122223333=central"));
     assert!(
         n.subject
-            .starts_with("[IAM] 444455556666: AttachRolePolicy "),
+            .starts_with("[IAM WARNING] 444455556666: AttachRolePolicy "),
         "{}",
         n.subject
     );
@@ -101,7 +101,7 @@ fn a_long_name_is_cut_in_the_subject_and_kept_whole_in_the_body() {
     let n = render_in(&e, Format::Rich, &named(&format!("{MEMBER}={name}")));
     assert!(
         n.subject
-            .starts_with("[IAM] Payments Platform Pro...: AttachRolePolicy"),
+            .starts_with("[IAM WARNING] Payments Platform Pro...: AttachRolePolicy"),
         "{}",
         n.subject
     );
@@ -121,7 +121,7 @@ fn a_digest_of_a_member_session_names_its_account() {
     assert!(
         digest
             .subject
-            .starts_with("[IAM] prod-payments: 20 changes by ci-deploy/GitHubActions"),
+            .starts_with("[IAM] prod-payments: 18 changes by ci-deploy/GitHubActions"),
         "{}",
         digest.subject
     );

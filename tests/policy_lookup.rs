@@ -27,12 +27,18 @@ const POLICY: &str = "arn:aws:iam::123456789012:policy/deploy-permissions";
 const ALLOW_ALL: &str =
     r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}"#;
 
-/// AttachRolePolicy of the customer-managed `deploy-permissions`, in the stack's account.
+/// AttachRolePolicy of the customer-managed `deploy-permissions`, in the stack's account, to
+/// another role than the caller's (a role changing itself is `self-change`'s own test: here
+/// only what the policy grants rates the alert).
 fn attach() -> Value {
-    let text = common::sample("AttachRolePolicy")
-        .to_string()
-        .replace("111122223333", OWN);
-    serde_json::from_str(&text).unwrap()
+    let mut event: Value = serde_json::from_str(
+        &common::sample("AttachRolePolicy")
+            .to_string()
+            .replace("111122223333", OWN),
+    )
+    .unwrap();
+    event["detail"]["requestParameters"]["roleName"] = "app-runtime".into();
+    event
 }
 
 fn read(document: &str) -> Attached {

@@ -117,6 +117,12 @@ fn cases() -> Vec<(Rule, Value)> {
             Rule::PasswordPolicyRemoved,
             sample("DeleteAccountPasswordPolicy"),
         ),
+        (
+            Rule::PasswordPolicyWeak,
+            sample("UpdateAccountPasswordPolicy"),
+        ),
+        (Rule::KeyReactivated, sample("UpdateAccessKey-reactivated")),
+        (Rule::SelfChange, sample("PutRolePolicy-role-grants-itself")),
         (Rule::MfaRemoved, sample("DeactivateMFADevice")),
         (
             Rule::BoundaryRemoved,
@@ -308,5 +314,45 @@ fn removing_access_is_never_rated_above_adding_it() {
         "AdministratorAccess (AWS managed, v1) was detached: role \
          AWSReservedSSO_AdministratorAccess_1a2b3c4d5e6f7a8b no longer has what it allowed: \
          every action (\"*\") on every resource"
+    );
+}
+
+/// The opposite calls stay quiet: a key deactivated, a policy at the baseline, a role changing
+/// another role, a user changing another user.
+#[test]
+fn the_new_rules_fire_only_on_what_they_name() {
+    let mut off = sample("UpdateAccessKey-reactivated");
+    off["detail"]["requestParameters"]["status"] = json!("Inactive");
+    let n = render_payload(&off, Format::Rich).unwrap();
+    assert!(n.findings.is_empty(), "{:?}", n.findings);
+    assert!(n.body.contains("deactivated access key"), "{}", n.body);
+    let mut strong = sample("UpdateAccountPasswordPolicy");
+    strong["detail"]["requestParameters"]["minimumPasswordLength"] = json!(14);
+    strong["detail"]["requestParameters"]["passwordReusePrevention"] = json!(24);
+    let n = render_payload(&strong, Format::Rich).unwrap();
+    assert!(
+        n.findings
+            .iter()
+            .all(|f| f.rule != Rule::PasswordPolicyWeak),
+        "{:?}",
+        n.findings
+    );
+    let mut other = sample("PutRolePolicy-role-grants-itself");
+    other["detail"]["requestParameters"]["roleName"] = json!("app-runtime");
+    let n = render_payload(&other, Format::Rich).unwrap();
+    assert!(
+        n.findings.iter().all(|f| f.rule != Rule::SelfChange),
+        "{:?}",
+        n.findings
+    );
+    // Same name in another account: not itself.
+    let mut elsewhere = sample("PutRolePolicy-role-grants-itself");
+    elsewhere["detail"]["userIdentity"]["sessionContext"]["sessionIssuer"]["accountId"] =
+        json!("999988887777");
+    let n = render_payload(&elsewhere, Format::Rich).unwrap();
+    assert!(
+        n.findings.iter().all(|f| f.rule != Rule::SelfChange),
+        "{:?}",
+        n.findings
     );
 }

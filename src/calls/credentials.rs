@@ -4,6 +4,7 @@
 use super::context::Context;
 use super::{CredentialId, Kind, Target};
 use crate::event::scalar_text;
+use crate::severity::{Finding, Rule};
 
 /// `verb` `noun` [id] `prep` user X.
 pub(super) fn user_credential(
@@ -61,12 +62,7 @@ pub(super) fn user_credential(
             t
         }
     };
-    if let Some(status) = cx
-        .request("status")
-        .or_else(|| cx.response(&["accessKey", "status"]))
-    {
-        t.facts.push(("Key status", status));
-    }
+    key_status(cx, verb, &mut t);
     if let Some(r) = cx.request("passwordResetRequired") {
         t.facts.push(("Password reset required", r));
     }
@@ -74,4 +70,36 @@ pub(super) fn user_credential(
         t.facts.push(("Service", service));
     }
     t
+}
+
+/// An access key's status, as a fact; for UpdateAccessKey, which way it went, in words, and
+/// a key made Active again said (`key-reactivated`).
+fn key_status(cx: &Context, verb: &str, t: &mut Target) {
+    if let Some(status) = cx
+        .request("status")
+        .or_else(|| cx.response(&["accessKey", "status"]))
+    {
+        // UpdateAccessKey: which way the status went, in words.
+        if verb == "changed the status of" {
+            let now = match status.as_str() {
+                "Active" => Some("reactivated"),
+                "Inactive" => Some("deactivated"),
+                _ => None,
+            };
+            if let Some(now) = now {
+                t.summary = t.summary.replacen(verb, now, 1);
+            }
+            if status == "Active" && !cx.failed {
+                t.findings.push(Finding::new(
+                    Rule::KeyReactivated,
+                    format!(
+                        "{} is Active again: a key that was turned off (perhaps because it \
+                         leaked) works again",
+                        t.summary.trim_start_matches("reactivated ")
+                    ),
+                ));
+            }
+        }
+        t.facts.push(("Key status", status));
+    }
 }

@@ -340,6 +340,7 @@ fn assess(
     if let Some(role) = calls::monitor::own_role(event).filter(|_| outcome == Outcome::Succeeded) {
         out.push(calls::monitor::own_role_finding(&role));
     }
+    out.extend(self_change(event, call, t).filter(|_| outcome == Outcome::Succeeded));
     out.extend(managed_policy(call, t));
     if let Some(policy) = quarantine(call, t) {
         let user = t.name.as_deref().unwrap_or("(name not recorded)");
@@ -373,6 +374,28 @@ fn assess(
     out.extend(read_findings);
     out.sort_by_key(|f| std::cmp::Reverse(f.severity));
     out
+}
+
+/// A role or user that changed its own permissions or trust: the caller AWS recorded is the
+/// principal the call changed, in the same account.
+fn self_change(event: &Event<'_>, call: Option<&Call>, t: &Target) -> Option<Finding> {
+    let what = match call?.shape {
+        Shape::InlinePolicy(calls::Change::Update, _)
+        | Shape::Attachment(Direction::Add, _)
+        | Shape::Boundary(Direction::Remove, _) => "permissions",
+        Shape::TrustPolicy => "trust policy (who may become it)",
+        _ => return None,
+    };
+    let (noun, name, account) = crate::actor::caller_principal(event)?;
+    let same = noun == t.kind.noun()
+        && t.name.as_deref() == Some(name)
+        && event.account().is_none_or(|a| a == account);
+    same.then(|| {
+        Finding::new(
+            Rule::SelfChange,
+            format!("{noun} {name} changed its own {what}: it granted itself what it may do next"),
+        )
+    })
 }
 
 /// What an AWS managed policy attached or detached means, from AWS's own document of it

@@ -6,6 +6,16 @@ use super::{Facts, Outcome};
 use crate::severity::Severity;
 use crate::text::{clean_ascii, ellipsize};
 
+/// The parts of a headline (`role X -> instance profile Y`) the record names: a part the
+/// record left unknown takes no room from the known ones (the body still says it).
+fn known_parts(headline: &str) -> String {
+    headline
+        .split(" -> ")
+        .filter(|part| !part.contains("not recorded)"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
 /// SNS rejects subjects of 100 characters or more ("less than 100 characters").
 pub const MAX_SUBJECT_CHARS: usize = 99;
 
@@ -30,12 +40,14 @@ pub(super) fn subject(f: &Facts, account: Option<&str>) -> String {
     if f.outcome == Outcome::Event {
         return [tag, " ", &f.event.detail_type, " from ", &f.event.source].concat();
     }
+    // The call as people name it: Lambda's API version suffix (…20150331v2) stays in the body.
+    let call = crate::calls::unversioned(&f.event_name);
     let head = match account {
-        Some(account) => clean_ascii(&[tag, " ", account, ": ", &f.event_name].concat()),
-        None => clean_ascii(&[tag, " ", &f.event_name].concat()),
+        Some(account) => clean_ascii(&[tag, " ", account, ": ", call].concat()),
+        None => clean_ascii(&[tag, " ", call].concat()),
     };
     let mut tail = clean_ascii(&["by ", &f.who.short].concat());
-    let mut middle = clean_ascii(&f.target.headline);
+    let mut middle = clean_ascii(&known_parts(&f.target.headline));
     let spaces = if middle.is_empty() { 1 } else { 2 };
     let over = (head.len() + middle.len() + tail.len() + spaces).saturating_sub(MAX_SUBJECT_CHARS);
     if over > 0 && tail.len() > MIN_ACTOR_CHARS {
@@ -100,6 +112,16 @@ mod tests {
         assert_eq!(s.len(), MAX_SUBJECT_CHARS);
         assert!(s.ends_with("..."));
         assert!(s.starts_with("[IAM] CreateRole role rrr"));
+    }
+
+    #[test]
+    fn unknown_parts_of_a_headline_are_left_out() {
+        assert_eq!(
+            known_parts("role (name not recorded) -> instance profile web"),
+            "instance profile web"
+        );
+        assert_eq!(known_parts("X -> role Y"), "X -> role Y");
+        assert_eq!(known_parts("user (name not recorded)"), "");
     }
 
     #[test]

@@ -77,11 +77,13 @@ def test_an_attach_of_an_allow_all_policy_arrives_critical_with_what_it_grants(o
     assert f"Policy version: {policy['DefaultVersionId']} (its default version, read from IAM)" in alert.body
     assert '"Action": "*"' in alert.body
     assert "allow-all" in alert.body
-    # The same event with enrichment off: the alert as before (info, nothing read).
+    # The same event with enrichment off: the alert as before (nothing read; a warning only
+    # because the sample's role attaches the policy to itself: self-change).
     mailbox_off = mailbox_for(moto, topic, "enrich-off-mailbox")
     _, delivered, _ = run_function(moto, tmp_path, event, mailbox_off, TOPIC_ARN=topic, ENRICH="false")
     [plain] = delivered
-    assert plain.subject.startswith("[IAM] AttachRolePolicy") and "Policy version" not in plain.body
+    assert plain.subject.startswith("[IAM WARNING] AttachRolePolicy") and "Policy version" not in plain.body
+    assert "[warning: self-change]" in plain.body
 
 
 def test_a_new_default_version_arrives_with_what_it_changed_and_who_holds_it(own_moto, tmp_path):

@@ -436,7 +436,9 @@ def test_an_iam_change_in_a_member_account_becomes_an_alert_naming_that_account(
                                           ORGANIZATION_ID=org_id, ACCOUNT_NAMES=f"{member}=from-the-mapping")
     assert '"batchItemFailures":[]' in answer.output.replace(" ", ""), answer.output
     [alert] = delivered
-    assert alert.subject.startswith("[IAM] Payments Production: AttachRolePolicy deploy-permissions"), alert.subject
+    # (The sample's role attaches the policy to itself: a self-change warning.)
+    assert alert.subject.startswith("[IAM WARNING] Payments Production: AttachRolePolicy deploy-permissions"), \
+        alert.subject
     assert alert.attributes["account"] == member
     assert f"Account:        {member} (Payments Production)" in alert.body
     assert alert.document["event"]["accountName"] == "Payments Production"
@@ -472,7 +474,7 @@ def test_without_access_to_organizations_the_alias_then_the_mapping_names_the_ac
                                      AWS_SESSION_TOKEN=creds["SessionToken"])
     [alert] = delivered
     label = alias or "from-the-mapping"
-    assert alert.subject.startswith(f"[IAM] {label}: AttachRolePolicy"), (alert.subject, log[-3000:])
+    assert alert.subject.startswith(f"[IAM WARNING] {label}: AttachRolePolicy"), (alert.subject, log[-3000:])
     assert f"Account:        {member} ({label})" in alert.body
     assert "account name" in log, log[-2000:]
 
@@ -513,7 +515,7 @@ def test_a_members_attached_policy_is_read_through_its_read_role(own_moto, tmp_p
             assert "\nAssumable by:   federated arn:aws:iam::444455558888:oidc-provider/token.actions.githubusercontent.com (outside this account)\n" in alert.body
         else:
             # moto's STS lets any role be assumed; the policy is not in that account.
-            assert alert.subject.startswith(f"[IAM] {bare}: AttachRolePolicy"), alert.subject
+            assert alert.subject.startswith(f"[IAM WARNING] {bare}: AttachRolePolicy"), alert.subject
             assert "Not looked up:  what the policy grants: not found: it no longer exists (NoSuchEntity)" in alert.body
 
 
