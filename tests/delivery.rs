@@ -61,31 +61,44 @@ fn the_machine_document_carries_the_decoded_policy() {
 }
 
 #[test]
-fn amazon_q_format_follows_the_custom_notification_schema() {
+fn amazon_q_format_reads_like_chat_and_follows_the_custom_notification_schema() {
     let (n, m) = structured("UpdateAssumeRolePolicy-trust-anyone", ChatFormat::AmazonQ);
     assert_eq!(m["default"], n.body.as_str(), "email keeps the text");
     let q: Value = serde_json::from_str(m["sqs"].as_str().unwrap()).unwrap();
     assert_eq!(q["version"], "1.0");
     assert_eq!(q["source"], "custom");
     assert_eq!(q["content"]["textType"], "client-markdown");
-    assert!(
-        q["content"]["title"]
-            .as_str()
-            .unwrap()
-            .ends_with(&n.subject)
-    );
+    // Who did what to what, in the title and first, uncut by SNS's subject limit.
+    let sentence = n.body.lines().next().unwrap();
+    let title = q["content"]["title"].as_str().unwrap();
+    assert_eq!(title, format!(":rotating_light: {sentence}"));
     let description = q["content"]["description"].as_str().unwrap();
     assert!(
-        description.starts_with("*CRITICAL* | replaced the trust policy of role ci-deploy"),
+        description.starts_with("*CRITICAL* | alice replaced the trust policy of role ci-deploy"),
         "{description}"
     );
     assert!(description.contains("trust-anyone"));
     assert!(description.len() <= 8_000);
+    // The facts that place it, a link to click, and no email pasted in.
+    for fact in [
+        "\n*Who:* ",
+        "\n*Account:* 111122223333",
+        "\n*Time:* ",
+        "\n*Event ID:* ",
+    ] {
+        assert!(description.contains(fact), "{fact}: {description}");
+    }
+    assert!(description.contains(&format!("\n[Open in the console]({})", n.link)));
     assert!(
-        q["content"]["nextSteps"][0]
-            .as_str()
+        !description.contains("```") && !description.contains("Severity:"),
+        "{description}"
+    );
+    assert!(
+        q["content"]["nextSteps"]
+            .as_array()
             .unwrap()
-            .contains(&n.link)
+            .iter()
+            .any(|s| s.as_str().unwrap().contains(&n.link))
     );
     assert_eq!(q["content"]["keywords"][0], "critical");
     assert_eq!(q["metadata"]["eventType"], "UpdateAssumeRolePolicy");
@@ -179,5 +192,30 @@ async fn suppressed_alerts_are_not_sent_but_said() {
             .request
             .subject
             .starts_with("[IAM CRITICAL]")
+    );
+}
+
+/// The chat message's next steps are the alert's own (the quarantine's NEXT STEPS), before
+/// where to look; a long title is not cut at SNS's 100 characters.
+#[test]
+fn amazon_q_next_steps_are_the_alerts_own_and_its_title_is_whole() {
+    let (n, m) = structured(
+        "AttachUserPolicy-AWSCompromisedKeyQuarantineV3-by-aws-internal",
+        ChatFormat::AmazonQ,
+    );
+    let q: Value = serde_json::from_str(m["sqs"].as_str().unwrap()).unwrap();
+    let steps = q["content"]["nextSteps"].as_array().unwrap();
+    assert!(
+        steps[0]
+            .as_str()
+            .unwrap()
+            .starts_with("NEXT STEPS (key-quarantined): deactivate"),
+        "{steps:?}"
+    );
+    assert!(steps.last().unwrap().as_str().unwrap().contains("event ID"));
+    let title = q["content"]["title"].as_str().unwrap();
+    assert!(
+        title.len() > n.subject.len() || !n.subject.ends_with("..."),
+        "{title}"
     );
 }

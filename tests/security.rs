@@ -194,23 +194,18 @@ async fn hidden_characters_are_escaped_and_markdown_is_inert_in_every_format() {
             if chat == ChatFormat::AmazonQ {
                 let description = machine["content"]["description"].as_str().unwrap();
                 assert!(description.len() <= 8_000);
-                let fence = description
-                    .lines()
-                    .rev()
-                    .find(|l| l.starts_with('`'))
-                    .unwrap();
-                let outside_code = description.split(&format!("\n{fence}\n")).next().unwrap();
+                // Our one link, last; before it, no markdown link from the record.
+                let (text, link) = description.rsplit_once("\n[Open in the console](").unwrap();
                 assert!(
-                    outside_code
-                        .match_indices("](")
-                        .all(|(i, _)| outside_code[..i].ends_with('\\')),
+                    text.match_indices("](")
+                        .all(|(i, _)| text[..i].ends_with('\\')),
                     "no markdown link: {description}"
                 );
-                assert!(!outside_code.contains("[IAM] forged"), "escaped brackets");
-                // The code fence around the body is longer than any backtick run in it.
+                assert!(!text.contains("[IAM] forged"), "escaped brackets");
+                let url = link.strip_suffix(')').unwrap();
                 assert!(
-                    fence.len() > 3 && fence.chars().all(|c| c == '`'),
-                    "{fence}"
+                    !url.contains([')', '(', ' ', '<', '>']),
+                    "the link cannot be broken out of: {url}"
                 );
                 let title = machine["content"]["title"].as_str().unwrap();
                 assert!(!title.contains("]("), "{title}");

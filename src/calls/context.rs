@@ -136,6 +136,8 @@ pub(super) struct Denied {
     pub word: String,
     pub name: String,
     pub arn: Option<String>,
+    /// A policy version the message names after it (`policy arn:… version v2`).
+    pub version: Option<String>,
 }
 
 /// The resource types AccessDenied messages name in words, as they word them, and the word
@@ -158,13 +160,15 @@ fn denied_resource(event: &Event<'_>) -> Option<Denied> {
     let resource = rest.split(" because ").next().unwrap_or(rest).trim();
     let resource = resource.trim_end_matches('.');
     if resource.starts_with("arn:") {
-        let arn_text = resource.split_whitespace().next()?;
+        let mut words = resource.split_whitespace();
+        let arn_text = words.next()?;
         let parsed = Arn::parse(arn_text)?;
         Some(Denied {
             kind: Kind::from_word(parsed.resource_type()).unwrap_or(Kind::Other),
             word: parsed.resource_type().to_string(),
             name: parsed.name().unwrap_or(arn_text).to_string(),
             arn: Some(arn_text.to_string()),
+            version: version_after(words),
         })
     } else {
         // `policy arn:aws:iam::…:policy/X`, `instance profile X`, `user X`.
@@ -174,13 +178,25 @@ fn denied_resource(event: &Event<'_>) -> Option<Denied> {
                 Some((*word, resource.strip_prefix(words)?.strip_prefix(' ')?))
             })
             .or_else(|| resource.split_once(' '))?;
-        let name = named.split_whitespace().next()?;
+        let mut words = named.split_whitespace();
+        let name = words.next()?;
         let arn = Arn::parse(name);
         Some(Denied {
             kind: Kind::from_word(word).unwrap_or(Kind::Other),
             word: word.to_string(),
             name: arn.and_then(|a| a.name()).unwrap_or(name).to_string(),
             arn: arn.map(|_| name.to_string()),
+            version: version_after(words),
         })
     }
+}
+
+/// `version v2` after a policy's name or ARN in an AccessDenied message: the version id, if
+/// it has IAM's shape (`v` and digits).
+fn version_after<'m>(mut words: impl Iterator<Item = &'m str>) -> Option<String> {
+    (words.next()? == "version").then_some(())?;
+    let v = words.next()?.trim_end_matches(['.', ',']);
+    v.strip_prefix('v')
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| v.to_string())
 }

@@ -180,16 +180,32 @@ pub(super) fn default_policy_version(cx: &Context) -> Target {
         .or_else(|| cx.denied_arn(Kind::Policy))
         .map(PolicyRef::from_arn);
     let n = label(&policy.as_ref().map(|p| p.name.clone()));
-    let version = cx.request("versionId");
+    let version = cx
+        .request("versionId")
+        .or_else(|| cx.denied().and_then(|d| d.version.clone()));
     let v = version.as_deref().unwrap_or("(version not recorded)");
+    // What the change does, said only when it happened.
+    let effect = if cx.failed {
+        ""
+    } else {
+        ": it now grants what that version says"
+    };
     let mut t = Target::new(
         Kind::Policy,
-        format!("made version {v} the default of policy {n}: it now grants what that version says"),
+        format!("made version {v} the default of policy {n}{effect}"),
         format!("{n} {v} (default)"),
     );
     t.section = Some("versions");
     if let Some(v) = version {
-        t.facts.push(("Default version", v));
+        // Refused or failed, v is only what was asked for.
+        t.facts.push((
+            if cx.failed {
+                "Version asked"
+            } else {
+                "Default version"
+            },
+            v,
+        ));
     }
     t.name = policy.as_ref().map(|p| p.name.clone());
     t.arn = policy.and_then(|p| p.arn);

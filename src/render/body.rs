@@ -177,10 +177,17 @@ fn sentence(f: &Facts) -> String {
             } else {
                 "FAILED"
             };
-            format!(
-                "{word}: the change did NOT happen. {actor} called {event_name}, which would have {}.",
-                t.summary
-            )
+            // What the call would have done, without what the record left unknown; a call
+            // we have no words for is not said twice ("called X, which would have called X").
+            let would = t.summary.replace(" (not recorded)", "");
+            let would = would.replace(" (name not recorded)", "");
+            if would.starts_with("called ") {
+                format!("{word}: the change did NOT happen. {actor} {would}.")
+            } else {
+                format!(
+                    "{word}: the change did NOT happen. {actor} called {event_name}, which would have {would}."
+                )
+            }
         }
         Outcome::Event => format!(
             "{} event from {}{}.",
@@ -296,6 +303,21 @@ fn fact_lines(f: &Facts, lines: &mut String) {
     field("Request ID", &[recorded(d.request_id.as_deref())]);
 }
 
+/// AWS's AccessDenied message without the caller it repeats (the Who line says who):
+/// `User: <arn> is not authorized to perform: <action> on resource: <resource> because <why>`
+/// as (action, resource, ": <why>"); `with an explicit deny …` kept as it is written.
+fn without_caller(message: &str) -> Option<(&str, &str, String)> {
+    let rest = message.split_once(" is not authorized to perform: ")?.1;
+    let (action, rest) = rest.split_once(" on resource: ")?;
+    Some(match rest.split_once(" because ") {
+        Some((resource, why)) => (action, resource, format!(": {why}")),
+        None => match rest.split_once(" with ") {
+            Some((resource, how)) => (action, resource, format!(", with {how}")),
+            None => (action, rest, String::new()),
+        },
+    })
+}
+
 /// What changed: the action, its outcome, the resource and the policy.
 fn what_changed_lines(f: &Facts, lines: &mut String) {
     let (event, t) = (f.event, &f.target);
@@ -313,7 +335,13 @@ fn what_changed_lines(f: &Facts, lines: &mut String) {
             } else {
                 "failed"
             };
-            field("Outcome", &[how, " with ", code, colon, message]);
+            match without_caller(message) {
+                Some((action, resource, why)) => field(
+                    "Outcome",
+                    &[how, " (", code, "): ", action, " on ", resource, &why],
+                ),
+                None => field("Outcome", &[how, " with ", code, colon, message]),
+            }
         }
         (None, Outcome::Event) => {}
         (None, _) => field("Outcome", &["succeeded"]),
@@ -516,5 +544,35 @@ mod tests {
         assert!(cut);
         assert!(body.len() <= MAX_BODY_BYTES);
         assert!(body.ends_with("see the CloudTrail record]"));
+    }
+
+    #[test]
+    fn access_denied_messages_lose_the_caller_in_each_of_awss_forms() {
+        let caller = "User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: iam:PutRolePolicy on resource: role x";
+        assert_eq!(
+            without_caller(&format!(
+                "{caller} because no identity-based policy allows it"
+            )),
+            Some((
+                "iam:PutRolePolicy",
+                "role x",
+                ": no identity-based policy allows it".into()
+            ))
+        );
+        assert_eq!(
+            without_caller(&format!(
+                "{caller} with an explicit deny in a service control policy"
+            )),
+            Some((
+                "iam:PutRolePolicy",
+                "role x",
+                ", with an explicit deny in a service control policy".into()
+            ))
+        );
+        assert_eq!(
+            without_caller(caller),
+            Some(("iam:PutRolePolicy", "role x", String::new()))
+        );
+        assert_eq!(without_caller("Rate exceeded"), None);
     }
 }
