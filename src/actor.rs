@@ -52,7 +52,13 @@ pub fn actor(event: &Event<'_>) -> Actor {
             mfa: None,
         },
     };
-    who.mfa = mfa(event);
+    who.mfa = mfa(event).filter(|_| {
+        event
+            .detail
+            .user_identity
+            .as_ref()
+            .is_none_or(|u| could_use_mfa(u))
+    });
     match (who.mfa, who.is_root) {
         (Some(false), true) => who.long.push_str(" [root session WITHOUT MFA]"),
         (Some(false), false) => who.long.push_str(" [MFA: no]"),
@@ -60,6 +66,31 @@ pub fn actor(event: &Event<'_>) -> Actor {
         (None, _) => {}
     }
     who
+}
+
+/// Whether the session is one a person could have signed in to with MFA, so that the record's
+/// MFA flag means something: not a service, an instance's role credentials, a web identity
+/// (CI tokens) or SAML federation, and not IAM Identity Center, which asks for MFA at its own sign-in while the role session
+/// it hands out is always recorded without.
+fn could_use_mfa(u: &UserIdentity) -> bool {
+    let kind = u.kind.as_deref().unwrap_or_default();
+    let context = u.session_context.as_ref();
+    let issuer = context
+        .and_then(|c| c.session_issuer.as_ref())
+        .and_then(|i| i.user_name.as_deref())
+        .unwrap_or_default();
+    // (Root and IAM users' records carry an empty webIdFederationData: a provider says it.)
+    let web_identity = context
+        .and_then(|c| c.web_id_federation_data.as_ref())
+        .is_some_and(|w| w.federated_provider.is_some());
+    kind == "Root"
+        || (!matches!(
+            kind,
+            "AWSService" | "AWSAccount" | "WebIdentityUser" | "SAMLUser"
+        ) && !web_identity
+            && context.is_none_or(|c| c.ec2_role_delivery.is_none())
+            && !issuer.starts_with(SSO_ROLE_PREFIX)
+            && u.invoked_by.is_none())
 }
 
 /// MFA as the record states it: the session's `mfaAuthenticated`, else a console sign-in's

@@ -74,8 +74,26 @@ fn mfa_is_said_on_the_who_line_and_a_root_session_without_it_plainly() {
         signed_in.body.contains("[root session WITHOUT MFA]"),
         "MFAUsed: No"
     );
-    let ci = render_payload(&sample("AttachRolePolicy"), Format::Rich).unwrap();
-    assert!(ci.body.contains("session GitHubActions (arn:aws:sts::111122223333:assumed-role/ci-deploy/GitHubActions) [MFA: no]"), "{}", ci.body);
+    // Where no person could have used MFA, the flag means nothing and is not shown: a CI
+    // session from an OpenID Connect token, an IAM Identity Center session (MFA is asked at
+    // Identity Center's own sign-in), a service acting for someone.
+    for file in [
+        "AttachRolePolicy",
+        "AttachRolePolicy-aws-managed-AdministratorAccess-by-sso-user",
+        "DeleteRole",
+    ] {
+        let n = render_payload(&sample(file), Format::Rich).unwrap();
+        assert!(!n.body.contains("[MFA: "), "{file}: {}", n.body);
+    }
+    // An instance's role credentials neither; a role assumed by a person (no token, no
+    // Identity Center, no instance) keeps it.
+    let mut instance = sample("AttachUserPolicy-long-session-name-keeps-target");
+    let n = render_payload(&instance, Format::Rich).unwrap();
+    assert!(!n.body.contains("[MFA: "), "{}", n.body);
+    let context = &mut instance["detail"]["userIdentity"]["sessionContext"];
+    context.as_object_mut().unwrap().remove("ec2RoleDelivery");
+    let person = render_payload(&instance, Format::Rich).unwrap();
+    assert!(person.body.contains("[MFA: no]"), "{}", person.body);
     let refused = render_payload(
         &sample("ConsoleLogin-root-failed-authentication"),
         Format::Rich,

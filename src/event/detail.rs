@@ -85,6 +85,19 @@ pub struct SessionContext<'a> {
     pub attributes: Option<SessionAttributes<'a>>,
     #[serde(deserialize_with = "text")]
     pub source_identity: Text<'a>,
+    /// Set for an EC2 instance's role credentials (`2.0`).
+    #[serde(deserialize_with = "text")]
+    pub ec2_role_delivery: Text<'a>,
+    /// A session from an OpenID Connect or Cognito token (AssumeRoleWithWebIdentity).
+    #[serde(deserialize_with = "object")]
+    pub web_id_federation_data: Option<WebIdFederationData<'a>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default, bound(deserialize = "'de: 'a"))]
+pub struct WebIdFederationData<'a> {
+    #[serde(deserialize_with = "text")]
+    pub federated_provider: Text<'a>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
