@@ -254,3 +254,36 @@ fn samples_of_each_verdict_say_it() {
         n.body
     );
 }
+
+/// A root sign-in says where from, and without MFA when so, in the subject and the SMS; a
+/// refused one says someone tried to sign in *as* root (root did nothing).
+#[test]
+fn a_root_sign_in_says_where_from_and_a_refused_one_is_not_roots_doing() {
+    let ok = render_payload(&sample("ConsoleLogin"), Format::Rich).unwrap();
+    let ip = sample("ConsoleLogin")["detail"]["sourceIPAddress"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for text in [&ok.subject, &ok.sms] {
+        assert!(
+            text.contains(&format!("by ROOT from {ip} without MFA")),
+            "{text}"
+        );
+    }
+    let refused = render_payload(
+        &sample("ConsoleLogin-root-failed-authentication"),
+        Format::Rich,
+    )
+    .unwrap();
+    for text in [&refused.subject, &refused.sms] {
+        assert!(
+            text.contains(" as ROOT from ") && !text.contains("by ROOT"),
+            "{text}"
+        );
+    }
+    assert!(
+        refused
+            .body
+            .contains("\nWho:            someone who tried to sign in as the account root user")
+    );
+}

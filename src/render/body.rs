@@ -278,10 +278,21 @@ fn fact_lines(f: &Facts, lines: &mut String) {
     for why in &said.not_looked_up {
         field("Not looked up", &[why]);
     }
-    field(
-        "Who",
-        &[&f.who.long, &crate::text::look_alike_mark(&f.who.short)],
-    );
+    match super::subject::root_sign_in(f) {
+        // Root did nothing: someone typed root's e-mail address and was refused.
+        Some((true, ..)) => field(
+            "Who",
+            &[
+                "someone who tried to sign in as ",
+                &f.who.long,
+                ": not signed in",
+            ],
+        ),
+        _ => field(
+            "Who",
+            &[&f.who.long, &crate::text::look_alike_mark(&f.who.short)],
+        ),
+    }
     if let Some(person) = &said.person {
         field("Person", &[person]);
     }

@@ -19,8 +19,8 @@ pub(super) fn sms(f: &Facts) -> String {
         &f.event_name,
         " ",
         &f.target.headline,
-        " by ",
-        &f.who.short,
+        " ",
+        &super::subject::caller_part(f),
         " in ",
         f.event.account().unwrap_or("?"),
     ]

@@ -6,6 +6,37 @@ use super::{Facts, Outcome};
 use crate::severity::Severity;
 use crate::text::{clean_ascii, ellipsize};
 
+/// A console sign-in as the account root user: (refused, source IP, signed in without MFA).
+/// A refused one was not made by root: someone typed root's e-mail address.
+pub(super) fn root_sign_in<'f>(f: &'f Facts) -> Option<(bool, &'f str, bool)> {
+    (f.who.is_root && f.event_name == "ConsoleLogin").then(|| {
+        (
+            f.outcome != Outcome::Succeeded,
+            f.event
+                .detail
+                .source_ip_address
+                .as_deref()
+                .unwrap_or("an unrecorded address"),
+            f.who.mfa == Some(false),
+        )
+    })
+}
+
+/// `by <who>`; for a root sign-in, where from and whether without MFA (`as ROOT` when it was
+/// refused: root did nothing).
+pub(super) fn caller_part(f: &Facts) -> String {
+    match root_sign_in(f) {
+        Some((true, ip, _)) => format!("as ROOT from {ip}"),
+        Some((false, ip, without_mfa)) => {
+            format!(
+                "by ROOT from {ip}{}",
+                if without_mfa { " without MFA" } else { "" }
+            )
+        }
+        None => ["by ", &f.who.short].concat(),
+    }
+}
+
 /// The parts of a headline (`role X -> instance profile Y`) the record names: a part the
 /// record left unknown takes no room from the known ones (the body still says it).
 fn known_parts(headline: &str) -> String {
@@ -46,7 +77,7 @@ pub(super) fn subject(f: &Facts, account: Option<&str>) -> String {
         Some(account) => clean_ascii(&[tag, " ", account, ": ", call].concat()),
         None => clean_ascii(&[tag, " ", call].concat()),
     };
-    let mut tail = clean_ascii(&["by ", &f.who.short].concat());
+    let mut tail = clean_ascii(&caller_part(f));
     let mut middle = clean_ascii(&known_parts(&f.target.headline));
     let spaces = if middle.is_empty() { 1 } else { 2 };
     let over = (head.len() + middle.len() + tail.len() + spaces).saturating_sub(MAX_SUBJECT_CHARS);
