@@ -43,15 +43,15 @@ def deliver(events, sns, event):
     return out
 
 
-def deploy(cloudformation, s3, name, **parameters):
-    """template.yaml, SAM-transformed, as a stack in moto (the function's code a stand-in zip
-    where the transform points); returns {logical id: physical id}."""
+def create_stack(cloudformation, s3, cfn, name, **parameters):
+    """The SAM-transformed template `cfn` as a stack in moto, the function's code a stand-in
+    zip where the transform points; returns the stack's description once no longer in
+    progress (60 s at most)."""
     import io
     import time
     import zipfile
 
     import sam
-    cfn = sam.transformed(sam.load_template(ROOT / "template.yaml"))
     try:
         s3.create_bucket(Bucket=sam.CODE_BUCKET)
     except s3.exceptions.BucketAlreadyOwnedByYou:
@@ -68,6 +68,14 @@ def deploy(cloudformation, s3, name, **parameters):
     while stack["StackStatus"].endswith("IN_PROGRESS") and time.monotonic() < deadline:
         time.sleep(0.2)
         stack = cloudformation.describe_stacks(StackName=name)["Stacks"][0]
+    return stack
+
+
+def deploy(cloudformation, s3, name, **parameters):
+    """template.yaml as a stack in moto (see `create_stack`); {logical id: physical id}."""
+    import sam
+    cfn = sam.transformed(sam.load_template(ROOT / "template.yaml"))
+    stack = create_stack(cloudformation, s3, cfn, name, **parameters)
     if stack["StackStatus"] != "CREATE_COMPLETE":
         raise RuntimeError(f"{name}: {stack['StackStatus']} {stack.get('StackStatusReason', '')}")
     resources = cloudformation.list_stack_resources(StackName=name)["StackResourceSummaries"]

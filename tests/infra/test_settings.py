@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from moto.events.models import EventPattern
 
-import sam
 from wiring import ACCOUNT, allowed, deploy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,16 +52,6 @@ SAFE_DEFAULTS = {
 # The metrics that count failures: one is enough to say so.
 FAILURE_COUNTS = {"Errors", "Throttles", "DestinationDeliveryFailures", "NumberOfNotificationsFailed",
                   "NumberOfMessagesSent", "FailedInvocations", "InvocationsFailedToBeSentToDlq"}
-
-
-@pytest.fixture(scope="module")
-def template():
-    return sam.load_template(ROOT / "template.yaml")
-
-
-@pytest.fixture(scope="module")
-def cfn(template):
-    return sam.transformed(template)
 
 
 def metrics_of(alarm):

@@ -16,10 +16,8 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from moto.events.models import EventPattern, EventTemplateParser
 
-import sam
 from calls import supported_calls
 from wiring import ACCOUNT, STACK_UUID, deploy
 
@@ -34,16 +32,6 @@ MONITOR_RULES = ("tamper-monitor", "safeguards-monitor", "alarms-monitor")
 AWS_WRITTEN = {"$.detail.eventName", "$.detail.eventSource", "$.detail.userIdentity.arn",
                "$.detail.sourceIPAddress", "$.detail.eventTime", "$.detail.awsRegion", "$.account",
                "$.detail.eventID"}
-
-
-@pytest.fixture(scope="module")
-def template():
-    return sam.load_template(ROOT / "template.yaml")
-
-
-@pytest.fixture(scope="module")
-def cfn(template):
-    return sam.transformed(template)
 
 
 def matrix(readme_text=None):

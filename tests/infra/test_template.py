@@ -2,19 +2,17 @@
 rules' patterns against every sample event, and the parameters (region guard, emails)."""
 
 import ast
-import io
 import json
 import re
 import subprocess
 import sys
-import time
-import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
 from moto.events.models import EventPattern
 
+import direct_path
 import sam
 from calls import ARTICLE_RULES as ARTICLE_RULE_NAMES, ROOT_RULE, calls_by_rule, event_key, supported_calls
 
@@ -330,27 +328,7 @@ def client(service, moto):
 
 
 def create_stack(moto, cfn, name, **params):
-    s3 = client("s3", moto)
-    try:
-        s3.create_bucket(Bucket=sam.CODE_BUCKET)
-    except s3.exceptions.BucketAlreadyOwnedByYou:
-        pass
-    code = io.BytesIO()
-    with zipfile.ZipFile(code, "w") as z:
-        z.writestr("bootstrap", "#!/bin/sh\n")
-    s3.put_object(Bucket=sam.CODE_BUCKET, Key=sam.CODE_KEY, Body=code.getvalue())
-    cf = client("cloudformation", moto)
-    cf.create_stack(
-        StackName=name, TemplateBody=json.dumps(cfn), Capabilities=["CAPABILITY_NAMED_IAM"],
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        stack = cf.describe_stacks(StackName=name)["Stacks"][0]
-        if not stack["StackStatus"].endswith("IN_PROGRESS"):
-            break
-        time.sleep(0.2)
-    return stack
+    return direct_path.create_stack(client("cloudformation", moto), client("s3", moto), cfn, name, **params)
 
 
 # moto 5.2's CloudFormation skips these types (it creates the stack without them); they are
