@@ -29,7 +29,18 @@ pub fn generic(event: &Event<'_>) -> Target {
     };
     let mut t = Target::new(Kind::Other, format!("called {name} on {source}"), headline);
     if let Some(Value::Object(params)) = event.detail.request_parameters.as_deref() {
-        for (k, v) in params.iter().take(MAX_REQUEST_FACTS) {
+        // A value the request leaves empty ("", [""], null) says nothing: no line for it.
+        let said = |v: &&Value| match v {
+            Value::Null => false,
+            Value::String(s) => !s.is_empty(),
+            Value::Array(items) => items.iter().any(|i| i.as_str() != Some("") && !i.is_null()),
+            _ => true,
+        };
+        for (k, v) in params
+            .iter()
+            .filter(|(_, v)| said(v))
+            .take(MAX_REQUEST_FACTS)
+        {
             let text = scalar_text(v).unwrap_or_else(|| v.to_string());
             t.facts.push(("Request", format!("{k} = {text}")));
         }

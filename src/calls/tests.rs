@@ -345,3 +345,14 @@ fn a_change_to_the_monitor_says_whether_it_mutes_it() {
     assert_eq!(t.name.as_deref(), Some("iam-notify-1"));
     assert_eq!(t.flags, [Rule::MonitorChanged]);
 }
+
+#[test]
+fn a_generic_alert_has_no_line_for_an_empty_request_value() {
+    let raw = json!({"source": "aws.s3", "detail-type": "AWS API Call via CloudTrail",
+        "detail": {"eventSource": "s3.amazonaws.com", "eventName": "PutBucketPolicy",
+            "requestParameters": {"empty": "", "blank": [""], "none": null, "bucketName": "b"}}});
+    let e = Event::parse(&raw).expect("an EventBridge event");
+    let t = generic(&e);
+    let lines: Vec<&str> = t.facts.iter().map(|(_, v)| v.as_str()).collect();
+    assert_eq!(lines, ["bucketName = b"]);
+}
